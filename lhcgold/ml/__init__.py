@@ -1,0 +1,1 @@
+"""Machine learning estimators (needs torch: pip install 'lhcgold[ml]')."""

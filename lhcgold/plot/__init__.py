@@ -1,0 +1,1 @@
+"""Plots: ax in, artists out (needs matplotlib: pip install 'lhcgold[plot]')."""

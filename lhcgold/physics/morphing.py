@@ -72,30 +72,58 @@ def find_components(max_powers: Sequence[int], max_overall_power: int | None = N
     return np.asarray(rows, dtype=np.int64).reshape(len(rows), len(powers))
 
 
-def component_factors(theta: ArrayLike, components: ArrayLike) -> NDArray[np.float64]:
-    """:math:`f_c(\\theta) = \\prod_p \\theta_p^{n_{c,p}}` for θ of shape (..., P); returns (..., C)."""
+def _check(theta: ArrayLike, components: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
     th = np.asarray(theta, dtype=np.float64)
     comps = np.asarray(components, dtype=np.int64)
     if th.shape[-1] != comps.shape[1]:
         raise MorphingError(f"theta has {th.shape[-1]} parameters, components have {comps.shape[1]}")
-    # theta**0 = 1 also for theta = 0, as wanted
-    return np.prod(th[..., None, :] ** comps, axis=-1)
+    return th, comps
+
+
+def _powers(th: NDArray[np.float64], top: int) -> list[list[NDArray[np.float64]]]:
+    """powers[p][k] = θ_p**k as contiguous (M,) arrays, for θ flattened to (M, P)."""
+    out = []
+    for p in range(th.shape[1]):
+        col = np.ascontiguousarray(th[:, p])
+        row = [np.ones_like(col)]
+        for _ in range(top):
+            row.append(row[-1] * col)
+        out.append(row)
+    return out
+
+
+def component_factors(theta: ArrayLike, components: ArrayLike) -> NDArray[np.float64]:
+    """:math:`f_c(\\theta) = \\prod_p \\theta_p^{n_{c,p}}` for θ of shape (..., P); returns (..., C)."""
+    th, comps = _check(theta, components)
+    flat = th.reshape(-1, comps.shape[1])
+    pw = _powers(flat, int(comps.max(initial=0)))
+    out = np.empty((comps.shape[0], flat.shape[0]))
+    for c, n in enumerate(comps):
+        acc = out[c]
+        acc[:] = 1.0  # theta**0 = 1 also for theta = 0, as wanted
+        for p, k in enumerate(n):
+            if k:
+                acc *= pw[p][k]
+    return out.T.reshape(th.shape[:-1] + (comps.shape[0],))
 
 
 def component_factor_gradients(theta: ArrayLike, components: ArrayLike) -> NDArray[np.float64]:
     """:math:`\\partial f_c / \\partial \\theta_p` for θ of shape (..., P); returns (..., P, C)."""
-    th = np.asarray(theta, dtype=np.float64)
-    comps = np.asarray(components, dtype=np.int64)
+    th, comps = _check(theta, components)
     n_par = comps.shape[1]
-    if th.shape[-1] != n_par:
-        raise MorphingError(f"theta has {th.shape[-1]} parameters, components have {n_par}")
-    grads = np.empty(th.shape[:-1] + (n_par, comps.shape[0]))
-    for p in range(n_par):
-        lowered = comps.copy()
-        lowered[:, p] = np.maximum(comps[:, p] - 1, 0)
-        factor = np.prod(th[..., None, :] ** lowered, axis=-1)
-        grads[..., p, :] = comps[:, p] * factor
-    return grads
+    flat = th.reshape(-1, n_par)
+    pw = _powers(flat, int(comps.max(initial=0)))
+    out = np.zeros((n_par, comps.shape[0], flat.shape[0]))
+    for c, n in enumerate(comps):
+        for p in range(n_par):
+            if n[p] == 0:
+                continue
+            acc = out[p, c]
+            acc[:] = n[p] * pw[p][n[p] - 1]
+            for q, k in enumerate(n):
+                if q != p and k:
+                    acc *= pw[q][k]
+    return np.moveaxis(out, -1, 0).reshape(th.shape[:-1] + (n_par, comps.shape[0]))
 
 
 class Morpher:

@@ -1,1 +1,64 @@
-"""infer."""
+"""Inference: Fisher information, likelihood models, Asimov and observed limits, result objects.
+
+Main entry points::
+
+    from lhcgold import infer
+    info = infer.truth_information("events.h5", theta="sm", luminosity_ifb=300)
+    res = infer.expected_limits(infer.Histogram(["pt_w"]), "events.h5",
+                                grid=infer.Grid([(-0.02, 0.02), (-0.15, 0.15)], 25), luminosity_ifb=300)
+    res.p_value_hist      # a hist.Hist
+
+Likelihood models: :class:`RateOnly`, :class:`Histogram`, :class:`ScoreHistogram` (SALLY),
+:class:`NeuralRatio` (parameterised ratio estimators), :class:`Truth` (exact likelihood of an
+embedded process). Nothing here imports torch or matplotlib.
+"""
+
+from __future__ import annotations
+
+from ._data import Sample
+from .fisher import (
+    FisherInformation,
+    fisher_ellipse,
+    histogram_information,
+    ml_information,
+    profile_information,
+    project_information,
+    rate_information,
+    sally_information,
+    truth_information,
+)
+from .grid import Grid
+from .likelihood import Histogram, NeuralRatio, RateOnly, ScoreHistogram, Truth
+from .limits import (
+    asymptotic_p_values,
+    expected_limits,
+    expected_limits_by_method,
+    observed_limits,
+    toy_p_values,
+)
+from .results import LimitResult
+
+__all__ = [
+    "FisherInformation",
+    "Grid",
+    "Histogram",
+    "LimitResult",
+    "NeuralRatio",
+    "RateOnly",
+    "Sample",
+    "ScoreHistogram",
+    "Truth",
+    "asymptotic_p_values",
+    "expected_limits",
+    "expected_limits_by_method",
+    "fisher_ellipse",
+    "histogram_information",
+    "ml_information",
+    "observed_limits",
+    "profile_information",
+    "project_information",
+    "rate_information",
+    "sally_information",
+    "toy_p_values",
+    "truth_information",
+]

@@ -51,6 +51,8 @@ class Sample:
             raise ConfigError(f"invalid event range [{self.start}, {self.stop})")
         if not (np.isfinite(self.weight_scale) and self.weight_scale > 0):
             raise ConfigError(f"weight_scale must be positive and finite, got {self.weight_scale}")
+        if isinstance(self.events, (str, os.PathLike)):
+            object.__setattr__(self, "events", _open(self.events))  # open (and validate) once
 
     @property
     def file(self) -> EventFile:
@@ -73,16 +75,30 @@ class Sample:
 
     def iter_chunks(self, *, chunk_size: int = DEFAULT_CHUNK_SIZE,
                     progress: bool = False) -> Iterator[tuple[NDArray[np.float64], NDArray[np.float64]]]:
-        """Yield ``(x (n, O), m (n, C))`` chunks; ``m`` already multiplied by ``weight_scale``."""
-        for chunk in self.file.iter_chunks(chunk_size=chunk_size, start=self.start, stop=self.stop,
-                                           progress=progress):
+        """Yield ``(x (n, O), m (n, C))`` chunks.
+
+        ``m`` includes the file's per-run sampling factors (files that combine runs at several
+        benchmarks) and ``weight_scale``.
+        """
+        ef = self.file
+        for chunk in ef.iter_chunks(chunk_size=chunk_size, start=self.start, stop=self.stop, progress=progress):
             m = np.asarray(chunk.components(), dtype=np.float64)
-            if self.weight_scale != 1.0:
-                m = m * self.weight_scale
+            scale = self.weight_scale
+            sf = getattr(ef, "sampling_factors", None)
+            if sf is not None:
+                fac = np.asarray(sf(chunk.sampling_benchmarks), dtype=np.float64)
+                if not np.all(fac == 1.0):
+                    m = m * fac[:, None]
+            if scale != 1.0:
+                m = m * scale
             yield np.asarray(chunk.observations, dtype=np.float64), m
 
-    def component_xsec(self, *, chunk_size: int = DEFAULT_CHUNK_SIZE) -> NDArray[np.float64]:
-        """Component cross sections σ_c (C,) of this slice [pb] (streamed)."""
+    def event_component_xsec(self, *, chunk_size: int = DEFAULT_CHUNK_SIZE) -> NDArray[np.float64]:
+        """Σ over this slice's events of the component weights (C,) [pb] (always streamed).
+
+        Differs from :meth:`component_xsec` when the file stores the generator's precise σ_c;
+        event weights are normalised with this sum, so that they sum exactly to one.
+        """
         total: NDArray[np.float64] | None = None
         for _, m in self.iter_chunks(chunk_size=chunk_size):
             s = m.sum(axis=0)
@@ -90,6 +106,17 @@ class Sample:
         if total is None:
             raise ConfigError(f"the event range [{self.start}, {self.stop}) of {self.events!s} is empty")
         return total
+
+    def component_xsec(self, *, chunk_size: int = DEFAULT_CHUNK_SIZE) -> NDArray[np.float64]:
+        """Component cross sections σ_c (C,) of this slice [pb].
+
+        For a whole file this is the file's own value (the generator's precise σ_c when stored);
+        for a slice, the sum over its events.
+        """
+        ef = self.file
+        if self.start == 0 and (self.stop is None or self.stop >= ef.n_events) and hasattr(ef, "component_xsec"):
+            return np.asarray(ef.component_xsec(), dtype=np.float64) * self.weight_scale
+        return self.event_component_xsec(chunk_size=chunk_size)
 
 
 _OPEN_CACHE: dict[str, Any] = {}
@@ -177,7 +204,7 @@ def model_columns(model: Any, available: Sequence[str]) -> list[int] | None:
     the events file; otherwise its inputs would be silently wrong.
     """
     names = getattr(model, "observables", None)
-    if names is None:
+    if not names:
         return None
     names = tuple(names)
     missing = [n for n in names if n not in available]

@@ -1,1 +1,28 @@
-"""Plots: ax in, artists out (needs matplotlib: pip install 'lhcgold[plot]')."""
+"""Plots: ax in, artists out (needs matplotlib and mplhep: ``pip install 'lhcgold[plot]'``).
+
+Every function takes ``ax=`` (default: the current axes), draws, and returns the artists in a
+dict; nothing calls ``plt.show()``. matplotlib is imported only when a function is called.
+
+* :func:`plot_distributions` — weighted distributions of an observable per benchmark / θ;
+* :func:`plot_pvalue_map`, :func:`plot_contours`, :func:`plot_q_1d` — limit scans;
+* :func:`plot_fisher_ellipses` — Fisher-information ellipses of several methods;
+* :func:`plot_training_history`, :func:`plot_learning_curve` — estimator training.
+"""
+
+from __future__ import annotations
+
+from .distributions import distribution_hists, plot_distributions
+from .fisher import plot_fisher_ellipses
+from .limits import plot_contours, plot_pvalue_map, plot_q_1d
+from .training import plot_learning_curve, plot_training_history
+
+__all__ = [
+    "distribution_hists",
+    "plot_contours",
+    "plot_distributions",
+    "plot_fisher_ellipses",
+    "plot_learning_curve",
+    "plot_pvalue_map",
+    "plot_q_1d",
+    "plot_training_history",
+]

@@ -1,0 +1,127 @@
+"""``lhcgold limits EVENTS -o limits.json``: Asimov expected limits on a parameter grid."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+import numpy as np
+
+from ..exceptions import ConfigError
+from ._common import check_output, overwrite_option, show_progress
+from .fisher import load_model, parse_bins, parse_theta
+
+METHODS = ("rate", "histogram", "sally", "ml")
+
+
+def parse_grid(specs: tuple[str, ...], setup: Any, resolution: int) -> Any:
+    """``NAME=LO:HI[:N]`` (scanned) or ``NAME=VALUE`` (fixed); unnamed parameters span their range."""
+    from ..infer import Grid
+
+    entries: dict[str, Any] = {}
+    for spec in specs:
+        if "=" not in spec:
+            raise ConfigError(f"--grid {spec!r}: expected NAME=LO:HI[:N] or NAME=VALUE")
+        name, val = spec.split("=", 1)
+        if name not in setup.parameter_names:
+            from ..exceptions import unknown_name_error
+
+            raise unknown_name_error("parameter", name, setup.parameter_names)
+        parts = val.split(":")
+        try:
+            nums = [float(p) for p in parts]
+        except ValueError:
+            raise ConfigError(f"--grid {spec!r}: not numbers") from None
+        if len(nums) == 1:
+            entries[name] = (nums[0], 1)
+        elif len(nums) in (2, 3):
+            entries[name] = ((nums[0], nums[1]), int(nums[2]) if len(nums) == 3 else resolution)
+        else:
+            raise ConfigError(f"--grid {spec!r}: expected NAME=LO:HI[:N] or NAME=VALUE")
+    ranges, res = [], []
+    for p in setup.parameters:
+        r, n = entries.get(p.name, (tuple(p.range), resolution))
+        ranges.append(r)
+        res.append(n if np.ndim(r) else 2)
+    return Grid(ranges, tuple(res))
+
+
+@click.command("limits")
+@click.argument("events", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="Result file (.json or .h5).")
+@click.option("-m", "--method", type=click.Choice(METHODS), default="histogram", show_default=True)
+@click.option("--observable", "observables", multiple=True, help="Histogram axis (repeat for 2-D).")
+@click.option("--bins", type=int, multiple=True, help="Bins per axis (one value for all axes).")
+@click.option("--model", type=click.Path(exists=True, path_type=Path), default=None,
+              help="Model directory (sally: a score estimator; ml: a ratio or density estimator).")
+@click.option("--grid", "grid_specs", multiple=True,
+              help="NAME=LO:HI[:N] or NAME=VALUE (fixed); default: every parameter over its range.")
+@click.option("--resolution", type=int, default=25, show_default=True, help="Points per scanned parameter.")
+@click.option("--asimov", default=None, help="Asimov θ: benchmark name or comma-separated values (default: origin).")
+@click.option("-L", "--luminosity-ifb", type=float, default=300.0, show_default=True, help="Luminosity [fb^-1].")
+@click.option("--profile", multiple=True, help="Parameters to profile on the grid.")
+@click.option("--allow-outside", is_flag=True, help="Accept grid points outside the parameter ranges.")
+@click.option("--plot", "plot_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also draw the p-value map with 68/95% CL contours (needs lhcgold[plot]).")
+@click.option("--chunk-size", type=int, default=100_000, show_default=True)
+@overwrite_option
+@click.pass_context
+def command(ctx: click.Context, events: Path, output: Path, method: str, observables: tuple[str, ...],
+            bins: tuple[int, ...], model: Path | None, grid_specs: tuple[str, ...], resolution: int,
+            asimov: str | None, luminosity_ifb: float, profile: tuple[str, ...], allow_outside: bool,
+            plot_path: Path | None, chunk_size: int, overwrite: bool) -> None:
+    """Expected limits from Asimov data of EVENTS (rate, histogram, sally or ml likelihood)."""
+    from .. import infer
+    from ..io.events import EventFile
+
+    check_output(output, overwrite)
+    if plot_path is not None:
+        check_output(plot_path, overwrite)
+    ef = EventFile(events)
+    setup = ef.setup
+    if method in ("sally", "ml") and model is None:
+        raise ConfigError(f"--method {method} needs --model")
+    if method == "rate":
+        like: Any = infer.RateOnly()
+    elif method == "histogram":
+        if not observables:
+            raise ConfigError("--method histogram needs at least one --observable")
+        like = infer.Histogram(list(observables), bins=parse_bins(bins))
+    elif method == "sally":
+        like = infer.ScoreHistogram(load_model(model), bins=parse_bins(bins))
+    else:
+        like = infer.NeuralRatio(load_model(model))
+    grid = parse_grid(grid_specs, setup, resolution)
+    res = infer.expected_limits(like, ef, grid=grid, luminosity_ifb=luminosity_ifb,
+                                asimov_theta=parse_theta(asimov, setup), profile=list(profile),
+                                allow_outside=allow_outside, chunk_size=chunk_size, progress=show_progress(ctx))
+    res.save(output, overwrite=overwrite)
+    click.echo(f"{output}: {res.method}, {len(res.thetas)} points, best fit "
+               f"{dict(zip(res.parameter_names, np.round(res.best_fit, 6).tolist()))}, "
+               f"{int(np.sum(res.p_values > 0.05))} points with p > 0.05")
+    if plot_path is not None:
+        _plot(res, plot_path, overwrite)
+
+
+def _plot(res: Any, path: Path, overwrite: bool) -> None:
+    from ..io.atomic import atomic_path
+    from ..plot import plot_contours, plot_pvalue_map, plot_q_1d
+    from ..plot._mpl import pyplot
+
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(6, 5))
+    try:
+        if len(res.parameter_names) == 2:
+            plot_pvalue_map(res, ax=ax)
+            plot_contours({res.method: res}, ax=ax, colors=["white"], truth=res.asimov_theta
+                          if res.asimov_theta is not None and len(res.asimov_theta) == 2 else None)
+        elif len(res.parameter_names) == 1:
+            plot_q_1d({res.method: res}, ax=ax)
+        else:
+            raise ConfigError("--plot draws 1-D or 2-D scans only")
+        with atomic_path(path, overwrite=overwrite) as tmp:
+            fig.savefig(tmp, format=path.suffix.lstrip(".") or "png", dpi=120, bbox_inches="tight")
+    finally:
+        plt.close(fig)

@@ -1,0 +1,126 @@
+"""Weighted distributions of observables at several parameter points (benchmarks or any θ)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from ..exceptions import ConfigError
+from ._mpl import axes, color_cycle, mplhep
+
+__all__ = ["distribution_hists", "plot_distributions"]
+
+
+def _thetas(setup: Any, thetas: Any) -> dict[str, np.ndarray]:
+    if thetas is None:
+        return {b.name: np.asarray(b.vector(setup.parameter_names)) for b in setup.benchmarks}
+    if isinstance(thetas, Mapping):
+        return {str(k): np.asarray(v, dtype=np.float64) for k, v in thetas.items()}
+    out = {}
+    for t in thetas:
+        if isinstance(t, str):
+            out[t] = np.asarray(setup.theta_of(t))
+        else:
+            arr = np.asarray(t, dtype=np.float64)
+            out[", ".join(f"{n}={v:g}" for n, v in zip(setup.parameter_names, arr))] = arr
+    return out
+
+
+def distribution_hists(events: Any, observable: str, *, thetas: Any = None, bins: int | Sequence[float] = 40,
+                       range: tuple[float, float] | None = None, luminosity_ifb: float | None = None,
+                       chunk_size: int = 100_000) -> dict[str, Any]:
+    """Weighted histograms (``hist.Hist``, Weight storage) of one observable at several θ, streamed.
+
+    Args:
+        events: events file (path, EventFile or lhcgold.infer.Sample).
+        observable: observable name.
+        thetas: None (every benchmark), a list of benchmark names / θ arrays, or a mapping label -> θ.
+        bins: number of bins or edges.
+        range: histogram range for an int ``bins`` (default: the 0.5–99.5 % quantiles of the
+            events at the first θ).
+        luminosity_ifb: if given, contents are expected events (σ × L), otherwise cross sections [pb].
+    """
+    import hist
+
+    from ..infer._data import as_sample, column_indices, components_of, factors
+
+    sample = as_sample(events)
+    setup = sample.setup
+    comps = components_of(setup)
+    col = column_indices([observable], sample.observables)[0]
+    ths = _thetas(setup, thetas)
+    if not ths:
+        raise ConfigError("no parameter points to plot")
+    f = np.stack([factors(t, comps) for t in ths.values()])            # (K, C)
+    if isinstance(bins, int):
+        if range is None:
+            xs, ws = [], []
+            for x, m in sample.iter_chunks(chunk_size=chunk_size):
+                xs.append(x[:, col])
+                ws.append(m @ f[0])
+            from ..infer._binning import weighted_quantiles
+
+            lo, hi = weighted_quantiles(np.concatenate(xs), [0.005, 0.995], np.concatenate(ws))
+            range = (float(lo), float(hi)) if hi > lo else (float(lo) - 0.5, float(hi) + 0.5)
+        axis = hist.axis.Regular(bins, *range, name=observable, label=observable)
+    else:
+        axis = hist.axis.Variable(np.asarray(bins, dtype=np.float64), name=observable, label=observable)
+    scale = 1000.0 * luminosity_ifb if luminosity_ifb is not None else 1.0
+    hists = {label: hist.Hist(axis, storage=hist.storage.Weight()) for label in ths}
+    for x, m in sample.iter_chunks(chunk_size=chunk_size):
+        w = (m @ f.T) * scale                                            # (n, K)
+        for k, label in enumerate(ths):
+            hists[label].fill(x[:, col], weight=w[:, k])
+    return hists
+
+
+def plot_distributions(events: Any, observable: str, *, thetas: Any = None, bins: int | Sequence[float] = 40,
+                       range: tuple[float, float] | None = None, density: bool = False,
+                       luminosity_ifb: float | None = None, ax: Any = None, colors: Sequence[Any] | None = None,
+                       log: bool = False, legend: bool = True, ratio_to: str | None = None) -> dict[str, Any]:
+    """Weighted distributions of one observable per benchmark / θ (mplhep step histograms).
+
+    Args:
+        events, observable, thetas, bins, range, luminosity_ifb: see :func:`distribution_hists`.
+        density: normalise every histogram to unit area (shapes only).
+        ax: matplotlib axes (default: current).
+        log: logarithmic y axis.
+        ratio_to: label of the histogram to divide all by (plots ratios instead of distributions).
+
+    Returns:
+        {"artists": {label: mplhep artist}, "hists": {label: hist.Hist}, "legend": Legend | None}
+    """
+    hep = mplhep()
+    ax = axes(ax)
+    hists = distribution_hists(events, observable, thetas=thetas, bins=bins, range=range,
+                               luminosity_ifb=luminosity_ifb)
+    artists = {}
+    ref = None
+    if ratio_to is not None:
+        if ratio_to not in hists:
+            raise ConfigError(f"ratio_to={ratio_to!r} is not among {list(hists)}")
+        ref = hists[ratio_to].values()
+    for (label, h), c in zip(hists.items(), color_cycle(len(hists), colors)):
+        vals = h.values()
+        err = np.sqrt(h.variances())
+        if ref is not None:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                vals, err = vals / ref, err / ref
+        elif density:
+            area = np.sum(vals * np.diff(h.axes[0].edges))
+            vals, err = vals / area, err / area
+        artists[label] = hep.histplot(vals, h.axes[0].edges, yerr=err, ax=ax, label=label, color=c,
+                                      histtype="step")
+    ax.set_xlabel(observable)
+    if ref is not None:
+        ax.set_ylabel(f"ratio to {ratio_to}")
+    elif density:
+        ax.set_ylabel("normalised")
+    else:
+        ax.set_ylabel("events per bin" if luminosity_ifb is not None else "σ per bin [pb]")
+    if log:
+        ax.set_yscale("log")
+    leg = ax.legend(frameon=False) if legend else None
+    return {"artists": artists, "hists": hists, "legend": leg}

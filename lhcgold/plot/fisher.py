@@ -1,0 +1,65 @@
+"""Fisher-information ellipses of several methods in one parameter plane."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from ._mpl import axes, color_cycle
+
+__all__ = ["plot_fisher_ellipses"]
+
+
+def plot_fisher_ellipses(infos: Any, *, parameters: Sequence[str | int] = (0, 1), cl: float | None = 0.68,
+                         distance: float = 1.0, center: Sequence[float] | None = None, profile: bool = True,
+                         ax: Any = None, colors: Sequence[Any] | None = None, linestyles: Sequence[str] | None = None,
+                         legend: bool = True, n_points: int = 400) -> dict[str, Any]:
+    """Ellipses Δθᵀ I Δθ = d² (d² from ``cl`` for 2 dof, or ``distance``²), one per information matrix.
+
+    Args:
+        infos: a FisherInformation, a sequence of them, or a mapping label -> FisherInformation.
+        parameters: the plane (two names or indices).
+        cl: confidence level (None: use ``distance``).
+        center: centre of the ellipses (default: each information's θ in that plane).
+        profile: profile the other parameters (True) or fix them (False).
+
+    Directions without information (e.g. a CP-odd parameter in a CP-even histogram, or the
+    rate alone) give unbounded ellipses: drawn as two parallel lines (the axis limits are kept
+    to the bounded ellipses).
+
+    Returns:
+        {"lines": {label: Line2D}, "legend": Legend | None}
+    """
+    ax = axes(ax)
+    if isinstance(infos, Mapping):
+        items = dict(infos)
+    elif hasattr(infos, "matrix"):
+        items = {infos.method: infos}
+    else:
+        items = {i.method: i for i in infos}
+    cols = color_cycle(len(items), colors)
+    styles = list(linestyles) if linestyles is not None else ["-"] * len(items)
+    lines = {}
+    bounded = []
+    for (label, info), c, ls in zip(items.items(), cols, styles):
+        pts = info.ellipse(center=center, parameters=parameters, cl=cl, distance=distance, profile=profile,
+                           n_points=n_points)
+        is_band = bool(np.isnan(pts).any())
+        (lines[label],) = ax.plot(pts[:, 0], pts[:, 1], color=c, linestyle=ls, label=label,
+                                  scalex=not is_band, scaley=not is_band)
+        if not is_band:
+            bounded.append(pts)
+    if bounded:
+        allp = np.concatenate(bounded)
+        lo, hi = allp.min(axis=0), allp.max(axis=0)
+        pad = 0.1 * (hi - lo)
+        ax.set_xlim(lo[0] - pad[0], hi[0] + pad[0])
+        ax.set_ylim(lo[1] - pad[1], hi[1] + pad[1])
+    first = next(iter(items.values()))
+    names = [first.parameter_names[p] if isinstance(p, int) else p for p in parameters]
+    ax.set_xlabel(names[0])
+    ax.set_ylabel(names[1])
+    leg = ax.legend(frameon=False) if legend else None
+    return {"lines": lines, "legend": leg}

@@ -106,8 +106,7 @@ def _mg5_sm() -> EWInputs:
     mz = 91.1876
     a = math.pi * alpha / (math.sqrt(2.0) * gf)
     mw = math.sqrt(mz**2 / 2.0 + math.sqrt(mz**4 / 4.0 - a * mz**2))
-    return EWInputs(alpha=alpha, sw2=1.0 - mw**2 / mz**2, mz=mz, gz=2.4952, mw=mw, gw=2.085, mh=125.0,
-                    ckm=_IDENTITY)
+    return EWInputs(alpha=alpha, sw2=1.0 - mw**2 / mz**2, mz=mz, gz=2.4952, mw=mw, gw=2.085, mh=125.0, ckm=_IDENTITY)
 
 
 #: MG5 ``sm``-model inputs (G_F scheme), identity CKM.

@@ -1,0 +1,266 @@
+"""The ``process:`` and ``generate:`` sections of an analysis card for the embedded generator.
+
+Schema (JSON Schema, validated with :func:`lhcgold.config.check_section`)::
+
+    process:
+      name: drell_yan | wh                  # required
+      sqrt_s_gev: 13000                     # > 0
+      pdf: NNPDF23_lo_as_0130_qed_0000.dat  # LHAPDF6 grid file (path, or a file in Pythia's pdfdata)
+      pdf_lhaid: 247000                     # written to LHE <init>
+      scale_gev: 91.188                     # fixed mu_F, or "dynamic" (sqrt(shat)); never theta-dependent
+      n_flavours: 5                         # 4 or 5 quark flavours in the proton
+      lepton: mu                            # e | mu
+      ew: {scheme: pythia, alpha: .., sw2: .., mz: .., gz: .., mw: .., gw: .., mh: ..}
+      mll_gev: [500, 3000]                  # drell_yan: dilepton mass window
+      charges: [1, -1]                      # wh: W+ and/or W-
+      w_mode: offshell | nwa                # wh: W off shell (Breit-Wigner) or narrow width
+      mlnu_gev: [10, null]                  # wh, off shell: m_lnu window
+      max_sqrt_shat_gev: null               # wh: upper cut on sqrt(shat)
+
+    generate:
+      n_events: 100000
+      seed: 1
+      unweighted: false
+      generation_benchmark: sm              # unweighting point (a benchmark name)
+      shat_bias: 0.0                        # proposal x (shat/shat_min)^bias: > 0 favours the EFT tails
+      adapt: {iterations: 5, points: 20000, bins: 50}
+      batch_size: 50000
+      xsec_points: 0                        # > 0: sigma_c from a separate MC run of that size (DY: quadrature)
+      lhe: true                             # write events.lhe.gz
+      events: true                          # write events.h5 (event store with component weights)
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..config import AnalysisCard, check_section
+from ..exceptions import ConfigError, unknown_name_error
+from ..physics.drell_yan import DY_PARAMETERS
+from ..physics.ew import MG5_SM_EW, PYTHIA_EW, EWInputs
+from ..physics.wh import WH_PARAMETERS
+
+__all__ = ["GENERATE_SCHEMA", "PROCESS_SCHEMA", "GenerateOptions", "ProcessOptions", "parse_card"]
+
+_range = {"type": "array", "items": {"type": ["number", "null"]}, "minItems": 2, "maxItems": 2}
+
+PROCESS_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["name"],
+    "additionalProperties": False,
+    "properties": {
+        "name": {"enum": ["drell_yan", "wh"]},
+        "sqrt_s_gev": {"type": "number", "exclusiveMinimum": 0},
+        "pdf": {"type": "string", "minLength": 1},
+        "pdf_lhaid": {"type": "integer", "minimum": 0},
+        "scale_gev": {"oneOf": [{"type": "number", "exclusiveMinimum": 0}, {"const": "dynamic"}]},
+        "n_flavours": {"enum": [4, 5]},
+        "lepton": {"enum": ["e", "mu"]},
+        "ew": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "scheme": {"enum": ["pythia", "mg5_sm"]},
+                **{
+                    k: {"type": "number", "exclusiveMinimum": 0} for k in ("alpha", "sw2", "mz", "gz", "mw", "gw", "mh")
+                },
+            },
+        },
+        "mll_gev": _range,
+        "charges": {"type": "array", "items": {"enum": [1, -1]}, "minItems": 1, "maxItems": 2, "uniqueItems": True},
+        "w_mode": {"enum": ["offshell", "nwa"]},
+        "mlnu_gev": _range,
+        "max_sqrt_shat_gev": {"type": ["number", "null"], "exclusiveMinimum": 0},
+    },
+}
+
+GENERATE_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "n_events": {"type": "integer", "minimum": 1},
+        "seed": {"type": ["integer", "null"], "minimum": 0},
+        "unweighted": {"type": "boolean"},
+        "generation_benchmark": {"type": "string"},
+        "shat_bias": {"type": "number", "minimum": 0, "maximum": 3},
+        "adapt": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "iterations": {"type": "integer", "minimum": 0},
+                "points": {"type": "integer", "minimum": 100},
+                "bins": {"type": "integer", "minimum": 2},
+            },
+        },
+        "batch_size": {"type": "integer", "minimum": 100},
+        "xsec_points": {"type": "integer", "minimum": 0},
+        "lhe": {"type": "boolean"},
+        "events": {"type": "boolean"},
+    },
+}
+
+
+@dataclass(frozen=True)
+class ProcessOptions:
+    """The validated ``process:`` section."""
+
+    name: str
+    sqrt_s_gev: float = 13000.0
+    pdf: str | None = None
+    pdf_lhaid: int = 247000
+    scale: float | str = 91.188
+    n_flavours: int = 5
+    lepton: int = 13
+    ew: EWInputs = PYTHIA_EW
+    mll_gev: tuple[float, float] = (60.0, 120.0)
+    charges: tuple[int, ...] = (1, -1)
+    w_mode: str = "offshell"
+    mlnu_gev: tuple[float, float | None] = (10.0, None)
+    max_sqrt_shat_gev: float | None = None
+
+
+@dataclass(frozen=True)
+class GenerateOptions:
+    """The validated ``generate:`` section."""
+
+    n_events: int = 100_000
+    seed: int | None = None
+    unweighted: bool = False
+    generation_benchmark: str | None = None
+    shat_bias: float = 0.0
+    adapt_iterations: int = 5
+    adapt_points: int = 20_000
+    adapt_bins: int = 50
+    batch_size: int = 50_000
+    xsec_points: int = 0
+    lhe: bool = True
+    events: bool = True
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _ew(sec: dict[str, Any]) -> EWInputs:
+    base = MG5_SM_EW if sec.get("scheme") == "mg5_sm" else PYTHIA_EW
+    over = {k: float(v) for k, v in sec.items() if k != "scheme"}
+    if "sw2" in over and not 0 < over["sw2"] < 1:
+        raise ConfigError(f"sw2 must lie in (0, 1), got {over['sw2']}", path="process.ew.sw2")
+    return EWInputs(**{**base.__dict__, **over})
+
+
+def parse_card(card: AnalysisCard) -> tuple[ProcessOptions, GenerateOptions]:
+    """Validate the ``process`` and ``generate`` sections and the parameters/benchmarks.
+
+    Raises:
+        ConfigError: schema violations (with the key path), unknown parameters, cuts that leave no
+            phase space, benchmarks outside the parameter ranges, missing quadratic components.
+    """
+    src = str(card.source) if card.source else None
+    psec = check_section(card, "process", PROCESS_SCHEMA)
+    if not psec:
+        raise ConfigError("the embedded generator needs a 'process:' section (name: drell_yan | wh)", source=src)
+    gsec = check_section(card, "generate", GENERATE_SCHEMA)
+    name = psec["name"]
+    ew = _ew(psec.get("ew", {}))
+    sqrt_s = float(psec.get("sqrt_s_gev", 13000.0))
+    lepton = {"e": 11, "mu": 13}[psec.get("lepton", "mu")]
+    scale = psec.get("scale_gev", 91.188)
+    known = DY_PARAMETERS if name == "drell_yan" else WH_PARAMETERS
+    for i, p in enumerate(card.parameters):
+        if p.name not in known:
+            raise unknown_name_error(f"{name} parameter", p.name, known, path=f"parameters[{i}].name", source=src)
+        if p.max_power < 2:
+            raise ConfigError(
+                f"parameter {p.name!r} enters |M|^2 quadratically: max_power must be >= 2",
+                path=f"parameters[{i}].max_power",
+                source=src,
+            )
+    if card.parameters and card.morphing.max_overall_power is not None and card.morphing.max_overall_power < 2:
+        raise ConfigError(
+            "|M|^2 is quadratic in the parameters: morphing.max_overall_power must be >= 2",
+            path="morphing.max_overall_power",
+            source=src,
+        )
+    for b in card.benchmarks:
+        for p in card.parameters:
+            v = float(b.values.get(p.name, 0.0))
+            lo, hi = p.range
+            if not lo <= v <= hi:
+                raise ConfigError(
+                    f"benchmark {b.name!r}: {p.name} = {v} lies outside the parameter range [{lo}, {hi}]",
+                    path=f"benchmarks.{b.name}.{p.name}",
+                    source=src,
+                )
+    kw: dict[str, Any] = {}
+    if name == "drell_yan":
+        lo, hi = psec.get("mll_gev", [60.0, 120.0])
+        if lo is None or hi is None:
+            raise ConfigError("mll_gev needs two numbers", path="process.mll_gev", source=src)
+        if lo <= 0 or hi <= lo or lo >= sqrt_s:
+            raise ConfigError(
+                f"the cuts leave no phase space: mll_gev = [{lo}, {hi}] at sqrt_s = {sqrt_s} GeV "
+                "(need 0 < min < max and min < sqrt_s)",
+                path="process.mll_gev",
+                source=src,
+            )
+        kw["mll_gev"] = (float(lo), float(min(hi, sqrt_s)))
+    else:
+        w_mode = psec.get("w_mode", "offshell")
+        mlo, mhi = psec.get("mlnu_gev", [10.0, None])
+        mlo = 0.0 if mlo is None else float(mlo)
+        top = psec.get("max_sqrt_shat_gev")
+        top_v = sqrt_s if top is None else min(float(top), sqrt_s)
+        low = (ew.mw if w_mode == "nwa" else mlo) + ew.mh
+        if w_mode == "offshell" and (mlo <= 0 or (mhi is not None and mhi <= mlo)):
+            raise ConfigError(
+                f"the cuts leave no phase space: mlnu_gev = [{mlo}, {mhi}] (need 0 < min < max)",
+                path="process.mlnu_gev",
+                source=src,
+            )
+        if low >= top_v:
+            raise ConfigError(
+                f"the cuts leave no phase space: the W H threshold {low:.1f} GeV is above "
+                f"sqrt(shat)_max = {top_v:.1f} GeV",
+                path="process",
+                source=src,
+            )
+        kw.update(
+            charges=tuple(psec.get("charges", [1, -1])),
+            w_mode=w_mode,
+            mlnu_gev=(mlo, None if mhi is None else float(mhi)),
+            max_sqrt_shat_gev=None if top is None else float(top),
+        )
+    popts = ProcessOptions(
+        name=name,
+        sqrt_s_gev=sqrt_s,
+        pdf=psec.get("pdf"),
+        pdf_lhaid=int(psec.get("pdf_lhaid", 247000)),
+        scale=scale if isinstance(scale, str) else float(scale),
+        n_flavours=int(psec.get("n_flavours", 5)),
+        lepton=lepton,
+        ew=ew,
+        **kw,
+    )
+    adapt = gsec.get("adapt", {})
+    gb = gsec.get("generation_benchmark")
+    if gb is not None and gb not in card.benchmark_names:
+        raise unknown_name_error(
+            "benchmark", gb, card.benchmark_names, path="generate.generation_benchmark", source=src
+        )
+    gopts = GenerateOptions(
+        n_events=int(gsec.get("n_events", 100_000)),
+        seed=gsec.get("seed"),
+        unweighted=bool(gsec.get("unweighted", False)),
+        generation_benchmark=gb,
+        shat_bias=float(gsec.get("shat_bias", 0.0)),
+        adapt_iterations=int(adapt.get("iterations", 5)),
+        adapt_points=int(adapt.get("points", 20_000)),
+        adapt_bins=int(adapt.get("bins", 50)),
+        batch_size=int(gsec.get("batch_size", 50_000)),
+        xsec_points=int(gsec.get("xsec_points", 0)),
+        lhe=bool(gsec.get("lhe", True)),
+        events=bool(gsec.get("events", True)),
+    )
+    if not math.isfinite(gopts.shat_bias):  # pragma: no cover - schema guards
+        raise ConfigError("shat_bias must be finite", path="generate.shat_bias", source=src)
+    return popts, gopts

@@ -68,7 +68,12 @@ log = logging.getLogger(__name__)
 
 __all__ = ["EventChunk", "EventFile", "EventWriter"]
 
-_CHUNK_ROWS = 16384
+_CHUNK_BYTES = 256 * 1024
+
+
+def _chunk_rows(n_cols: int) -> int:
+    """HDF5 chunk height: about 256 KiB per chunk, so small files stay small and large ones stream fast."""
+    return int(np.clip(_CHUNK_BYTES // (8 * max(n_cols, 1)), 1024, 16384))
 
 
 @dataclass(frozen=True)
@@ -147,15 +152,15 @@ class EventWriter:
         f["observables/definitions"] = encode_strings([d or EMPTY_EXPR for d in defs])
         n_o, n_b = len(self.observables), setup.n_benchmarks
         f.create_dataset("samples/observations", shape=(0, n_o), maxshape=(None, n_o), dtype=np.float64,
-                         chunks=(_CHUNK_ROWS, max(n_o, 1)))
+                         chunks=(_chunk_rows(n_o), max(n_o, 1)))
         f.create_dataset("samples/weights", shape=(0, n_b), maxshape=(None, n_b), dtype=np.float64,
-                         chunks=(_CHUNK_ROWS, max(n_b, 1)))
+                         chunks=(_chunk_rows(n_b), max(n_b, 1)))
         f.create_dataset("samples/sampling_benchmarks", shape=(0,), maxshape=(None,), dtype=np.int64,
-                         chunks=(_CHUNK_ROWS,))
+                         chunks=(_chunk_rows(1),))
         if store_components:
             n_c = setup.components.shape[0]  # type: ignore[union-attr]
             f.create_dataset("lhcgold/component_weights", shape=(0, n_c), maxshape=(None, n_c),
-                             dtype=np.float64, chunks=(_CHUNK_ROWS, n_c))
+                             dtype=np.float64, chunks=(_chunk_rows(n_c), n_c))
         f.attrs.update(writer_attrs({"content": "events", **(attrs or {})}))
 
     def __enter__(self) -> EventWriter:

@@ -316,14 +316,13 @@ def pid_charge(pid: np.ndarray) -> np.ndarray:
 
 
 class _ChunkBuilder:
-    """Accumulates events of one chunk and turns them into arrays."""
+    """Accumulates the text of the events of one chunk."""
 
-    def __init__(self, n_weights: int):
+    def __init__(self) -> None:
         self.head: list[str] = []
         self.particle_text: list[str] = []
         self.nup: list[int] = []
         self.weight_rows: list[list[float]] = []
-        self.n_weights = n_weights
 
     def __len__(self) -> int:
         return len(self.nup)
@@ -351,9 +350,9 @@ class _Reader:
         lt = body.find("<")
         numeric = body if lt < 0 else body[:lt]
         tail = "" if lt < 0 else body[lt:]
-        lines = [ln for ln in numeric.split("\n") if ln.strip() and not ln.lstrip().startswith("#")]
-        if not lines:
-            raise self.error(number, "empty event")
+        lines = numeric.strip().split("\n")
+        if "#" in numeric:
+            lines = [ln for ln in lines if not ln.lstrip().startswith("#")]
         head = lines[0].split()
         if len(head) < 6:
             raise self.error(number, f"malformed event header line {lines[0].strip()!r}")
@@ -361,17 +360,16 @@ class _Reader:
             nup = int(head[0])
         except ValueError:
             raise self.error(number, f"malformed event header line {lines[0].strip()!r}") from None
-        plines = lines[1:1 + nup]
-        ptext = " ".join(plines)
-        if len(plines) != nup or len(ptext.split()) < 13 * nup:
-            raise self.error(number, f"expected {nup} particle lines of 13 numbers, found {len(plines)} lines")
-        if len(ptext.split()) != 13 * nup:
-            # some generators append extra columns; keep the first 13 of each line
-            ptext = " ".join(" ".join(ln.split()[:13]) for ln in plines)
+        if len(lines) < nup + 1:
+            raise self.error(number, f"expected {nup} particle lines, found {len(lines) - 1}")
+        ptext = "\n".join(lines[1:1 + nup])
         # weights
         row: list[float]
         if tail:
-            self._check_xml(tail, number)
+            opened = tail.count("<")
+            closing = tail.count("</")
+            if opened != tail.count(">") or opened - closing - tail.count("/>") != closing:
+                self._check_xml(tail, number)
         if self.mode == "rwgt" or (self.mode is None and "<wgt" in tail):
             found = _WGT_RE.findall(tail)
             if self.mode is None:
@@ -391,10 +389,12 @@ class _Reader:
                 except ValueError:
                     raise self.error(number, f"weight {wid!r} is not a number: {value.strip()!r}") from None
                 seen += 1
-            if seen != len(self.weight_names) or any(r != r for r in row):
-                missing = [n for n in self.weight_names if n not in {m[1] for m in found}]
+            if seen != len(self.weight_names):
+                ids = {m[1] for m in found}
+                missing = [n for n in self.weight_names if n not in ids]
                 if missing:
                     raise self.error(number, f"missing declared weight(s) {', '.join(map(repr, missing))}")
+                raise self.error(number, "a weight id appears twice")
         elif self.mode == "weights" or (self.mode is None and "<weights" in tail):
             m = _WEIGHTS_RE.search(tail)
             vals = m.group(1).split() if m else []
@@ -432,6 +432,24 @@ class _Reader:
         if tail.count("<") != tail.count(">"):
             raise self.error(number, "malformed XML: unbalanced '<' and '>'")
 
+    def _slow_particles(self, b: _ChunkBuilder, first: int) -> np.ndarray:
+        rows = []
+        for k, (text, nup) in enumerate(zip(b.particle_text, b.nup)):
+            vals = _parse_floats(text)
+            if vals is None:
+                raise self.error(first + k + 1, "non-numeric value in a particle line")
+            if vals.size != 13 * nup:
+                # some generators append columns: keep the first 13 numbers of each line
+                lines = text.split("\n")
+                if len(lines) == nup and all(len(ln.split()) >= 13 for ln in lines):
+                    vals = _parse_floats("\n".join(" ".join(ln.split()[:13]) for ln in lines))
+                    if vals is not None:
+                        rows.append(vals)
+                        continue
+                raise self.error(first + k + 1, f"expected {nup} particle lines of 13 numbers, found {vals.size} numbers")
+            rows.append(vals)
+        return np.concatenate(rows) if rows else np.zeros(0)
+
     def build(self, b: _ChunkBuilder, first: int, scale: float) -> LHEChunk:
         n = len(b)
         try:
@@ -439,11 +457,10 @@ class _Reader:
         except ValueError as exc:
             bad = next(k for k, h in enumerate(b.head) if not _is_numeric(h))
             raise self.error(first + bad + 1, f"non-numeric event header line: {exc}") from None
-        try:
-            flat = np.array(" ".join(b.particle_text).split(), dtype=np.float64).reshape(-1, 13)
-        except ValueError:
-            bad = next(k for k, t in enumerate(b.particle_text) if not _is_numeric(t))
-            raise self.error(first + bad + 1, "non-numeric value in a particle line") from None
+        flat = _parse_floats("\n".join(b.particle_text))
+        if flat is None or flat.size != 13 * sum(b.nup):
+            flat = self._slow_particles(b, first)
+        flat = flat.reshape(-1, 13)
         nw = len(self.weight_names)
         weights = np.array(b.weight_rows, dtype=np.float64).reshape(n, nw)
         nominal = head[:, 2].copy()
@@ -473,6 +490,19 @@ class _Reader:
         return LHEChunk(particles=particles, nominal=nominal * scale, weights=weights * scale,
                         weight_names=self.weight_names, first_event=first, scale=head[:, 3].copy(),
                         alpha_qcd=head[:, 5].copy(), alpha_qed=head[:, 4].copy())
+
+
+def _parse_floats(text: str) -> np.ndarray | None:
+    """Whitespace separated floats (C speed); None if the text holds anything else."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        try:
+            out = np.fromstring(text, dtype=np.float64, sep=" ")
+        except (DeprecationWarning, ValueError):
+            return None
+    return out
 
 
 def _is_numeric(text: str) -> bool:
@@ -536,7 +566,7 @@ def iter_lhe(path: str | Path, *, chunk_size: int = 10_000, final_state_only: bo
         pos = text.find("</init>") + len("</init>")
         buf = text[pos:]
         number = 0  # events parsed so far
-        builder = _ChunkBuilder(len(header.weight_names))
+        builder = _ChunkBuilder()
         first = 0
         ended = False
         if progress:
@@ -544,28 +574,30 @@ def iter_lhe(path: str | Path, *, chunk_size: int = 10_000, final_state_only: bo
 
             bar = tqdm(desc=p.name, unit=" events", total=n_events)
         while True:
-            start = buf.find("<event")
+            pos = 0
+            start = buf.find("<event", pos)
             while start >= 0:
                 end = buf.find("</event>", start)
                 if end < 0:
                     break
-                nxt = buf.find("<event", start + 6)
+                nxt = buf.find("<event", start + 6, end)
                 number += 1
-                if 0 <= nxt < end:
+                if nxt >= 0:
                     raise reader.error(number, "malformed XML: <event> not closed before the next <event>")
                 reader.parse_event(buf[start:end], number, builder)
-                buf = buf[end + len("</event>"):]
-                start = buf.find("<event")
+                pos = end + len("</event>")
+                start = buf.find("<event", pos)
                 if len(builder) >= chunk_size or (n_events is not None and number >= n_events):
                     chunk = reader.build(builder, first, scale)
                     if bar is not None:
                         bar.update(len(chunk))
                     yield chunk
                     first = number
-                    builder = _ChunkBuilder(len(reader.weight_names))
+                    builder = _ChunkBuilder()
                     if n_events is not None and number >= n_events:
                         return
-            if "</LesHouchesEvents>" in buf and start < 0:
+            buf = buf[pos:]
+            if start < 0 and "</LesHouchesEvents>" in buf:
                 ended = True
                 break
             block = _read_block(fh, p, f"after event {number}")

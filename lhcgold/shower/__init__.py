@@ -1,1 +1,374 @@
-"""shower."""
+"""Parton shower and hadronisation of LHE files with Pythia 8 (the ``pythia8mc`` wheel).
+
+Pythia reads the LHE file itself (``Beams:frameType = 4``; ours or MG5's, plain or gzipped) and
+is driven in batches with ``Pythia.nextBatch(n)``, which returns awkward arrays (much faster than
+looping over ``pythia.event``). Every named weight is carried through: the batch's
+``info.weights`` holds, per event, Pythia's nominal weight followed by the LHE ``<rwgt>`` weights,
+named by ``infoPython().weightNameByIndex(i)`` (Pythia's ``"Weight"`` is renamed ``"nominal"``).
+With ``normalise=True`` and ``event_norm = average`` in the LHE run card, the weights are divided
+by the number of events in the LHE file so they sum to the cross section in pb (events Pythia
+fails to shower are skipped and their share is lost, as in a real analysis).
+
+Python API::
+
+    from lhcgold.shower import iter_shower, shower_lhe, shower_files, iter_showered
+    for chunk in iter_shower("events.lhe.gz", batch_size=1000, seed=1, mpi=True, hadronisation=True):
+        chunk.particles   # (n, var) Momentum4D: px, py, pz, E, pid, charge  (final state)
+        chunk.bhadrons    # (n, var) Momentum4D b hadrons (pT > 5 GeV) for b-tagging truth
+        chunk.weights     # (n, W) [pb]; chunk.weight_names
+    all_in_memory = shower_lhe(["a.lhe.gz", "b.lhe.gz"], n_events=1000, seed=1)
+    shower_files(["a.lhe.gz", "b.lhe.gz"], ["a.h5", "b.h5"], n_workers=2, seed=1)  # parallel processes
+    for chunk in iter_showered("a.h5"): ...
+
+Files written by :func:`shower_files` are HDF5: the attributes record the source, the weight
+names, the seeds and the switches; each chunk is a group holding the awkward buffers (float32
+momenta) and the weights. HepMC is not written.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any
+
+import awkward as ak
+import numpy as np
+import vector
+
+from .._version import __version__
+from ..exceptions import EventFileError, ExternalToolError, MissingDependencyError
+
+vector.register_awkward()
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "SHOWER_SCHEMA",
+    "ShowerChunk",
+    "concatenate_showered",
+    "iter_shower",
+    "iter_showered",
+    "shower_files",
+    "shower_lhe",
+]
+
+#: JSON Schema of the analysis card's ``shower:`` section
+SHOWER_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "mpi": {"type": "boolean"},
+        "hadronisation": {"type": "boolean"},
+        "isr": {"type": "boolean"},
+        "fsr": {"type": "boolean"},
+        "seed": {"type": "integer", "minimum": 0, "maximum": 900000000},
+        "batch_size": {"type": "integer", "minimum": 1},
+        "n_workers": {"type": "integer", "minimum": 1},
+        "settings": {"type": "array", "items": {"type": "string"}},
+    },
+}
+
+_MAX_SEED = 900_000_000
+
+
+@dataclass(frozen=True)
+class ShowerChunk:
+    """Showered events.
+
+    Attributes:
+        particles: (n, var) final-state ``Momentum4D`` records (px, py, pz, E [GeV], pid, charge).
+        bhadrons, chadrons: (n, var) ``Momentum4D`` b and c hadrons with pT > 5 GeV (tagging truth).
+        weights: (n, W) [pb]; weight_names: their names (``"nominal"`` first).
+        first_event: index of the first event among the showered events of the source.
+    """
+
+    particles: ak.Array
+    bhadrons: ak.Array
+    chadrons: ak.Array
+    weights: np.ndarray
+    weight_names: tuple[str, ...]
+    first_event: int = 0
+
+    def __len__(self) -> int:
+        return len(self.weights)
+
+
+def _pythia() -> Any:
+    try:
+        import pythia8mc
+    except ImportError:
+        raise MissingDependencyError("pythia8mc", "pythia") from None
+    return pythia8mc
+
+
+def _is_hadron_of(apid: np.ndarray, quark: int) -> np.ndarray:
+    meson = ((apid // 100) % 10 == quark) & ((apid // 1000) % 10 == 0) & (apid > 100)
+    baryon = (apid // 1000) % 10 == quark
+    return (meson | baryon) & (apid < 1_000_000)
+
+
+def _batch_to_chunk(batch: ak.Array, names: tuple[str, ...], scale: float, first: int) -> ShowerChunk:
+    from ..io.lhe import pid_charge
+
+    prt = batch.prt
+    counts = ak.num(prt, axis=1)
+    flat = ak.flatten(prt)
+    pid = np.asarray(ak.to_numpy(flat.id), dtype=np.int64)
+    status = np.asarray(ak.to_numpy(flat.status))
+    mom = flat.p
+    px, py, pz, e = (np.asarray(ak.to_numpy(getattr(mom, c)), dtype=np.float64) for c in ("px", "py", "pz", "E"))
+    event = np.repeat(np.arange(len(batch)), np.asarray(counts))
+    final = status > 0
+
+    def select(mask: np.ndarray, with_charge: bool) -> ak.Array:
+        fields: dict[str, Any] = {"px": px[mask], "py": py[mask], "pz": pz[mask], "E": e[mask], "pid": pid[mask]}
+        if with_charge:
+            fields["charge"] = pid_charge(pid[mask])
+        rec = ak.zip(fields, with_name="Momentum4D")
+        return ak.unflatten(rec, np.bincount(event[mask], minlength=len(batch)))
+
+    apid = np.abs(pid)
+    pt = np.hypot(px, py)
+    had_b = _is_hadron_of(apid, 5) & (pt > 5.0)
+    had_c = _is_hadron_of(apid, 4) & (pt > 5.0)
+    weights = np.asarray(ak.to_numpy(batch.info.weights), dtype=np.float64).reshape(len(batch), -1)
+    return ShowerChunk(particles=select(final, True), bhadrons=select(had_b, False), chadrons=select(had_c, False),
+                       weights=weights * scale, weight_names=names, first_event=first)
+
+
+def _derive_seed(seed: int | None, index: int) -> int:
+    ss = np.random.SeedSequence(seed).spawn(index + 1)[index]
+    return int(ss.generate_state(1)[0] % _MAX_SEED) + 1
+
+
+def iter_shower(path: str | Path, *, batch_size: int = 1000, n_events: int | None = None, mpi: bool = True,
+                hadronisation: bool = True, isr: bool = True, fsr: bool = True, seed: int | None = 1,
+                settings: Sequence[str] = (), normalise: bool = True,
+                progress: bool = False) -> Iterator[ShowerChunk]:
+    """Shower and hadronise one LHE file, yielding chunks of final-state particles.
+
+    Args:
+        path: LHE file (plain or gzipped).
+        batch_size: events per ``nextBatch`` call (and per chunk).
+        n_events: stop after this many events (default: the whole file).
+        mpi, hadronisation, isr, fsr: Pythia switches (``PartonLevel:MPI``, ``HadronLevel:all``,
+            ``PartonLevel:ISR``, ``PartonLevel:FSR``).
+        seed: Pythia's random seed (1..900000000; None: Pythia's time-based seed).
+        settings: more Pythia settings (``"Key = value"`` strings), applied last.
+        normalise: divide by the number of LHE events when the run card says ``event_norm = average``.
+        progress: tqdm progress bar on stderr.
+
+    Raises:
+        EventFileError: the file is missing or not an LHE file.
+        ExternalToolError: Pythia fails to initialise.
+    """
+    from ..io.lhe import count_lhe_events, read_lhe_header
+
+    p = Path(path)
+    header = read_lhe_header(p)
+    n_file = count_lhe_events(p)
+    scale = 1.0 / max(n_file, 1) if (normalise and header.event_norm == "average") else 1.0
+    total = n_file if n_events is None else min(n_events, n_file)
+    pythia8mc = _pythia()
+    pythia = pythia8mc.Pythia("", False)
+    base = [
+        "Beams:frameType = 4", f"Beams:LHEF = {p}",
+        f"PartonLevel:MPI = {'on' if mpi else 'off'}", f"HadronLevel:all = {'on' if hadronisation else 'off'}",
+        f"PartonLevel:ISR = {'on' if isr else 'off'}", f"PartonLevel:FSR = {'on' if fsr else 'off'}",
+        "Next:numberCount = 0", "Next:numberShowEvent = 0", "Next:numberShowInfo = 0",
+        "Next:numberShowProcess = 0", "Next:numberShowLHA = 0", "Init:showChangedSettings = off",
+        "Init:showChangedParticleData = off", "Init:showProcesses = off", "Print:quiet = on", "SLHA:verbose = 0",
+    ]
+    if seed is not None:
+        if not 0 <= int(seed) <= _MAX_SEED:
+            raise ValueError(f"seed must be in 0..{_MAX_SEED}")
+        base += ["Random:setSeed = on", f"Random:seed = {int(seed)}"]
+    for s in (*base, *settings):
+        if not pythia.readString(s):
+            raise ExternalToolError(f"Pythia rejected the setting {s!r}", command=["pythia8mc"])
+    if not pythia.init():
+        raise ExternalToolError(f"Pythia failed to initialise on {str(p)!r}", command=["pythia8mc"])
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(desc=f"shower {p.name}", total=total, unit=" events")
+    done = 0
+    names: tuple[str, ...] | None = None
+    try:
+        while done < total:
+            want = min(batch_size, total - done)
+            batch = pythia.nextBatch(want)
+            if names is None:
+                info = pythia.infoPython()
+                raw = [info.weightNameByIndex(i) for i in range(info.numberOfWeights())]
+                names = tuple("nominal" if (k == 0 and n in ("Weight", "")) else n for k, n in enumerate(raw))
+            if batch is None or len(batch) == 0:
+                break
+            chunk = _batch_to_chunk(batch, names, scale, done)
+            done += want
+            if bar is not None:
+                bar.update(want)
+            yield chunk
+            if pythia.infoPython().atEndOfFile():
+                break
+    finally:
+        if bar is not None:
+            bar.close()
+
+
+def concatenate_showered(chunks: Sequence[ShowerChunk]) -> ShowerChunk:
+    """Join chunks (with the same weight names)."""
+    if not chunks:
+        raise EventFileError("no showered events")
+    names = chunks[0].weight_names
+    for c in chunks:
+        if c.weight_names != names:
+            raise EventFileError(f"cannot join showered events with weights {c.weight_names} and {names}")
+    return ShowerChunk(particles=ak.concatenate([c.particles for c in chunks]),
+                       bhadrons=ak.concatenate([c.bhadrons for c in chunks]),
+                       chadrons=ak.concatenate([c.chadrons for c in chunks]),
+                       weights=np.concatenate([c.weights for c in chunks]), weight_names=names)
+
+
+def shower_lhe(paths: str | Path | Sequence[str | Path], *, n_events: int | None = None, mpi: bool = True,
+               hadronisation: bool = True, seed: int | None = 1, settings: Sequence[str] = (),
+               batch_size: int = 1000, progress: bool = False) -> ShowerChunk:
+    """Shower LHE files into memory (one after the other; file k gets a seed derived from ``seed``).
+
+    For large samples, stream with :func:`iter_shower` or write files with :func:`shower_files`.
+    """
+    paths = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
+    chunks = []
+    for k, path in enumerate(paths):
+        s = seed if (seed is None or len(paths) == 1) else _derive_seed(seed, k)
+        chunks += list(iter_shower(path, n_events=n_events, mpi=mpi, hadronisation=hadronisation, seed=s,
+                                   settings=settings, batch_size=batch_size, progress=progress))
+    return concatenate_showered(chunks)
+
+
+# ---------------------------------------------------------------------------------------------
+# files
+
+FORMAT = "lhcgold-showered"
+
+
+def _write_chunk(group: Any, chunk: ShowerChunk) -> None:
+    def put(name: str, arr: ak.Array) -> None:
+        fields = {f: (ak.values_astype(arr[f], np.float32) if f in ("px", "py", "pz", "E") else
+                      ak.values_astype(arr[f], np.int32) if f == "pid" else ak.values_astype(arr[f], np.int8))
+                  for f in arr.fields}
+        packed = ak.to_packed(ak.zip(fields, with_name="Momentum4D"))
+        form, length, buffers = ak.to_buffers(packed)
+        g = group.create_group(name)
+        g.attrs["form"] = form.to_json()
+        g.attrs["length"] = length
+        for key, buf in buffers.items():
+            g.create_dataset(key, data=np.asarray(buf), compression="gzip", compression_opts=1, shuffle=True)
+
+    put("particles", chunk.particles)
+    put("bhadrons", chunk.bhadrons)
+    put("chadrons", chunk.chadrons)
+    group.create_dataset("weights", data=chunk.weights)
+
+
+def _read_array(g: Any) -> ak.Array:
+    buffers = {k: g[k][()] for k in g.keys()}
+    arr = ak.from_buffers(ak.forms.from_json(g.attrs["form"]), int(g.attrs["length"]), buffers)
+    fields = {f: (ak.values_astype(arr[f], np.float64) if f in ("px", "py", "pz", "E", "charge") else arr[f])
+              for f in arr.fields}
+    return ak.zip(fields, with_name="Momentum4D")
+
+
+def _shower_one(args: tuple[str, str, dict[str, Any]]) -> tuple[str, int]:
+    import h5py
+
+    from ..io.atomic import atomic_path
+
+    src, out, opts = args
+    overwrite = opts.pop("overwrite", False)
+    n = 0
+    with atomic_path(out, overwrite=overwrite) as tmp, h5py.File(tmp, "w") as f:
+        f.attrs["lhcgold_format"] = FORMAT
+        f.attrs["lhcgold_version"] = __version__
+        f.attrs["source"] = str(src)
+        f.attrs["options"] = json.dumps({k: v for k, v in opts.items() if k != "progress"})
+        chunks = f.create_group("chunks")
+        names: tuple[str, ...] = ()
+        for k, chunk in enumerate(iter_shower(src, **opts)):
+            _write_chunk(chunks.create_group(f"{k:06d}"), chunk)
+            names = chunk.weight_names
+            n += len(chunk)
+        f.attrs["weight_names"] = json.dumps(list(names))
+        f.attrs["n_events"] = n
+    return out, n
+
+
+def shower_files(inputs: Sequence[str | Path], outputs: Sequence[str | Path], *, n_workers: int = 1,
+                 n_events: int | None = None, mpi: bool = True, hadronisation: bool = True,
+                 seed: int | None = 1, settings: Sequence[str] = (), batch_size: int = 1000,
+                 overwrite: bool = False, progress: bool = False) -> list[tuple[Path, int]]:
+    """Shower several LHE files, in parallel processes, each into its own HDF5 file (atomic writes).
+
+    File k gets a seed derived from ``seed`` and k (``numpy.random.SeedSequence``), so results do not
+    depend on ``n_workers``.
+
+    Returns:
+        (output path, number of events) per input.
+    """
+    if len(inputs) != len(outputs):
+        raise ValueError("one output per input is needed")
+    jobs = []
+    for k, (src, out) in enumerate(zip(inputs, outputs)):
+        s = seed if (seed is None or len(inputs) == 1) else _derive_seed(seed, k)
+        opts = {"n_events": n_events, "mpi": mpi, "hadronisation": hadronisation, "seed": s,
+                "settings": tuple(settings), "batch_size": batch_size, "progress": progress,
+                "overwrite": overwrite}
+        jobs.append((str(src), str(out), opts))
+    if n_workers <= 1 or len(jobs) == 1:
+        results = [_shower_one(j) for j in jobs]
+    else:
+        with ProcessPoolExecutor(max_workers=n_workers, mp_context=get_context("spawn")) as pool:
+            results = list(pool.map(_shower_one, jobs))
+    return [(Path(o), n) for o, n in results]
+
+
+def iter_showered(path: str | Path) -> Iterator[ShowerChunk]:
+    """Read a file written by :func:`shower_files`, chunk by chunk."""
+    import h5py
+
+    p = Path(path)
+    try:
+        f = h5py.File(p, "r")
+    except FileNotFoundError:
+        raise EventFileError(f"{str(p)!r}: no such file") from None
+    except OSError as exc:
+        raise EventFileError(f"{str(p)!r}: not an HDF5 file: {exc}") from exc
+    with f:
+        if f.attrs.get("lhcgold_format") != FORMAT:
+            raise EventFileError(f"{str(p)!r}: not a showered-events file written by lhcgold")
+        names = tuple(json.loads(f.attrs["weight_names"]))
+        first = 0
+        for key in sorted(f["chunks"].keys()):
+            g = f["chunks"][key]
+            w = g["weights"][()]
+            yield ShowerChunk(particles=_read_array(g["particles"]), bhadrons=_read_array(g["bhadrons"]),
+                              chadrons=_read_array(g["chadrons"]), weights=w, weight_names=names, first_event=first)
+            first += len(w)
+
+
+def is_showered_file(path: str | Path) -> bool:
+    """Whether ``path`` is a showered-events file written by :func:`shower_files`."""
+    try:
+        import h5py
+
+        with h5py.File(path, "r") as f:
+            return bool(f.attrs.get("lhcgold_format") == FORMAT)
+    except (OSError, ValueError):
+        return False

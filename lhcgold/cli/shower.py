@@ -1,0 +1,54 @@
+"""``lhcgold shower INPUT.lhe[.gz]... -o OUT``: Pythia 8 shower and hadronisation into HDF5 files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ..exceptions import ConfigError
+from ._common import check_output, output_option, overwrite_option, show_progress
+
+
+@click.command("shower")
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@output_option(help_="Output file (one input) or directory (several inputs: <dir>/<name>.shower.h5).")
+@overwrite_option
+@click.option("--card", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="Analysis card whose shower: section sets the defaults.")
+@click.option("--n-events", type=int, default=None, help="At most this many events per input.")
+@click.option("--seed", type=int, default=None, help="Pythia seed (file k gets a seed derived from it).")
+@click.option("--mpi/--no-mpi", default=None, help="Multiple parton interactions (default on).")
+@click.option("--hadronisation/--no-hadronisation", default=None, help="Hadronisation (default on).")
+@click.option("-j", "--jobs", type=int, default=1, show_default=True, help="Parallel processes.")
+@click.option("--set", "settings", multiple=True, help="Extra Pythia setting, e.g. --set 'PhaseSpace:pTHatMin = 20'.")
+@click.pass_context
+def command(ctx: click.Context, inputs: tuple[Path, ...], output: Path, overwrite: bool, card: Path | None,
+            n_events: int | None, seed: int | None, mpi: bool | None, hadronisation: bool | None, jobs: int,
+            settings: tuple[str, ...]) -> None:
+    """Shower and hadronise LHE INPUTS with Pythia 8, keeping every named weight."""
+    from ..shower import SHOWER_SCHEMA, shower_files
+
+    opts: dict = {}
+    if card is not None:
+        from ..config import check_section, load_card
+
+        opts = dict(check_section(load_card(card), "shower", SHOWER_SCHEMA))
+    if len(inputs) == 1 and not (output.exists() and output.is_dir()):
+        outputs = [output]
+    else:
+        if output.exists() and not output.is_dir():
+            raise ConfigError(f"{str(output)!r}: with several inputs, -o must be a directory")
+        output.mkdir(parents=True, exist_ok=True)
+        outputs = [output / (p.name.split(".")[0] + ".shower.h5") for p in inputs]
+    for o in outputs:
+        check_output(o, overwrite)
+    results = shower_files(
+        list(inputs), outputs, n_workers=jobs if jobs > 1 else opts.get("n_workers", 1), n_events=n_events,
+        mpi=opts.get("mpi", True) if mpi is None else mpi,
+        hadronisation=opts.get("hadronisation", True) if hadronisation is None else hadronisation,
+        seed=opts.get("seed", 1) if seed is None else seed,
+        settings=(*opts.get("settings", ()), *settings), batch_size=opts.get("batch_size", 1000),
+        overwrite=overwrite, progress=show_progress(ctx))
+    for path, n in results:
+        click.echo(f"{path}: {n} events")

@@ -1,0 +1,361 @@
+"""Reconstruction: event files in, observables and per-benchmark weights out (the events file).
+
+Inputs (detected by content): LHE files (ours or MG5's), Delphes ROOT files, and showered-events
+files written by :func:`lhcgold.shower.shower_files`. Levels:
+
+* ``"parton"``: LHE final-state particles as the objects (no smearing); names ``p`` (all final-state
+  particles) and ``v`` (neutrinos) are also available; MET = the neutrinos' p_T sum;
+* ``"detector"`` (default): LHE files are showered with Pythia (``shower=True``; else the fast
+  detector acts on the partons), showered files go through the fast detector
+  (:func:`lhcgold.detector.simulate`), Delphes files are read as they are.
+
+Weights: each setup benchmark takes the source's weight column with the same name (MG5
+``<rwgt>`` ids, Delphes ``Weight.Weight`` entries named from the LHE); the sampling benchmark
+(``sampled_from``, or detected as the benchmark whose weight equals XWGTUP in every event of the
+first chunk) falls back on the nominal weight; background samples copy the nominal weight to
+every benchmark. Per sampling run the weights sum to that run's cross section [pb].
+
+Python API::
+
+    from lhcgold.reconstruct import Sample, reconstruct
+    result = reconstruct(["run_01.lhe.gz", Sample("run_02.lhe.gz", sampled_from="cwww_p10")],
+                         "events.h5", setup=setup, observables=obs, cuts=cuts, level="parton")
+    result.n_read, result.n_written, result.xsec_pb      # per benchmark, after cuts
+
+Everything streams in chunks (memory flat); the output is written atomically and shuffled out of
+core by default (:func:`lhcgold.io.combine.combine_and_shuffle`).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import awkward as ak
+import numpy as np
+
+from ._version import __version__
+from .exceptions import ConfigError, EventFileError
+from .observables import Cut, Efficiency, Observable, compile_analysis, compute
+from .observables.objects import RecoEvents, make_met, sort_by_pt
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["RECONSTRUCT_SCHEMA", "ReconstructResult", "Sample", "detect_kind", "iter_reco_events",
+           "parton_level", "reconstruct"]
+
+Level = Literal["parton", "detector"]
+
+#: JSON Schema of the card's ``reconstruct:`` section
+RECONSTRUCT_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "level": {"enum": ["parton", "detector"]},
+        "shower": {"type": "boolean"},
+        "chunk_size": {"type": "integer", "minimum": 1},
+        "seed": {"type": "integer", "minimum": 0},
+        "shuffle": {"type": "boolean"},
+        "efficiencies": {"type": "array", "items": {"type": "string", "minLength": 1}},
+    },
+}
+
+
+@dataclass(frozen=True)
+class Sample:
+    """An input file and how to use its weights.
+
+    Attributes:
+        path: LHE, Delphes ROOT or showered file.
+        sampled_from: the benchmark the events were generated at (name or index); None: detect.
+        is_background: copy the nominal weight to every benchmark; sampling id -1.
+        k_factor: multiplies all weights.
+        lhe: for Delphes files, the LHE file they came from (weight names, ``event_norm``).
+        weight_map: benchmark name -> source weight name, overriding the same-name rule.
+    """
+
+    path: str | os.PathLike[str]
+    sampled_from: str | int | None = None
+    is_background: bool = False
+    k_factor: float = 1.0
+    lhe: str | os.PathLike[str] | None = None
+    weight_map: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ReconstructResult:
+    """What :func:`reconstruct` did: output path, events read and written, sigma per benchmark."""
+
+    path: Path
+    n_read: int
+    n_written: int
+    xsec_pb: np.ndarray
+    benchmark_names: tuple[str, ...]
+
+
+def detect_kind(path: str | os.PathLike[str]) -> Literal["lhe", "delphes", "showered"]:
+    """Which reader a file needs, from its first bytes."""
+    p = Path(path)
+    try:
+        with open(p, "rb") as fh:
+            magic = fh.read(8)
+    except FileNotFoundError:
+        raise EventFileError(f"{str(p)!r}: no such file") from None
+    if magic.startswith(b"root"):
+        return "delphes"
+    if magic.startswith(b"\x89HDF"):
+        from .shower import is_showered_file
+
+        if is_showered_file(p):
+            return "showered"
+        raise EventFileError(f"{str(p)!r}: an HDF5 file that is not a showered-events file")
+    return "lhe"
+
+
+_NEUTRINOS = (12, 14, 16)
+
+
+def parton_level(chunk: Any) -> RecoEvents:
+    """Objects straight from LHE final-state particles (no detector)."""
+    p = chunk.particles
+    apid = abs(p.pid)
+
+    def take(mask: Any) -> ak.Array:
+        sel = p[mask]
+        return sort_by_pt(ak.zip({"pt": sel.pt, "eta": sel.eta, "phi": sel.phi, "mass": sel.mass,
+                                  "charge": sel.charge, "pid": sel.pid}, with_name="Momentum4D"))
+
+    nu_mask = (apid == 12) | (apid == 14) | (apid == 16)
+    jets = p[(apid <= 5) | (apid == 21)]
+    jets = sort_by_pt(ak.zip({"pt": jets.pt, "eta": jets.eta, "phi": jets.phi, "mass": jets.mass,
+                              "charge": jets.charge, "btag": ak.values_astype(abs(jets.pid) == 5, np.int64),
+                              "tautag": ak.zeros_like(jets.pid)}, with_name="Momentum4D"))
+    nu = p[nu_mask]
+    mx, my = ak.to_numpy(ak.sum(nu.px, axis=1)), ak.to_numpy(ak.sum(nu.py, axis=1))
+    weights = np.concatenate([chunk.nominal[:, None], chunk.weights], axis=1)
+    return RecoEvents(electrons=take(apid == 11), muons=take(apid == 13), photons=take(p.pid == 22), jets=jets,
+                      met=make_met(np.hypot(mx, my), np.arctan2(my, mx)), weights=weights,
+                      weight_names=("nominal", *chunk.weight_names), truth=p, extra={"v": take(nu_mask)})
+
+
+def iter_reco_events(sample: Sample | str | os.PathLike[str], *, level: Level = "detector", shower: bool = True,
+                     detector: Any = "atlas", shower_options: dict[str, Any] | None = None,
+                     chunk_size: int = 10_000, rng: np.random.Generator | int | None = None,
+                     n_events: int | None = None, progress: bool = False) -> Iterator[RecoEvents]:
+    """Chunks of :class:`RecoEvents` from one input file (see the module docstring for levels)."""
+    s = sample if isinstance(sample, Sample) else Sample(sample)
+    kind = detect_kind(s.path)
+    gen = np.random.default_rng(rng)
+    if kind == "delphes":
+        from .io.delphes import iter_delphes
+
+        if level == "parton":
+            raise ConfigError(f"{str(s.path)!r} is a Delphes file: parton level is not available")
+        yield from iter_delphes(s.path, chunk_size=chunk_size, lhe=s.lhe, n_events=n_events, progress=progress)
+        return
+    if kind == "showered":
+        from .detector import simulate
+        from .shower import iter_showered
+
+        if level == "parton":
+            raise ConfigError(f"{str(s.path)!r} holds showered events: parton level is not available")
+        seen = 0
+        for ch in iter_showered(s.path):
+            if n_events is not None and seen >= n_events:
+                break
+            yield simulate(ch, preset=detector, rng=gen)
+            seen += len(ch)
+        return
+    if level == "parton":
+        from .io.lhe import iter_lhe
+
+        for ch in iter_lhe(s.path, chunk_size=chunk_size, n_events=n_events, progress=progress):
+            yield parton_level(ch)
+        return
+    from .detector import simulate
+
+    if shower:
+        from .shower import iter_shower
+
+        opts = dict(shower_options or {})
+        opts.setdefault("seed", int(gen.integers(1, 900_000_000)))
+        opts.setdefault("batch_size", min(chunk_size, 2000))
+        for sc in iter_shower(s.path, n_events=n_events, progress=progress, **opts):
+            yield simulate(sc, preset=detector, rng=gen)
+    else:
+        from .io.lhe import iter_lhe
+
+        for ch in iter_lhe(s.path, chunk_size=chunk_size, n_events=n_events, progress=progress):
+            yield simulate(ch, preset=detector, rng=gen)
+
+
+def _weight_columns(names: tuple[str, ...], benchmarks: tuple[str, ...], sample: Sample,
+                    first: RecoEvents) -> tuple[np.ndarray, int]:
+    """Source column per benchmark, and the sampling benchmark index."""
+    idx = {n: k for k, n in enumerate(names)}
+    nominal = idx.get("nominal", 0)
+    if sample.is_background:
+        return np.full(len(benchmarks), nominal), -1
+    if isinstance(sample.sampled_from, str):
+        if sample.sampled_from not in benchmarks:
+            from .exceptions import unknown_name_error
+
+            raise unknown_name_error("benchmark", sample.sampled_from, benchmarks)
+        sampling = benchmarks.index(sample.sampled_from)
+    elif isinstance(sample.sampled_from, int):
+        if not 0 <= sample.sampled_from < len(benchmarks):
+            raise ConfigError(f"sampled_from index {sample.sampled_from} outside 0..{len(benchmarks) - 1}")
+        sampling = sample.sampled_from
+    else:
+        sampling = -2
+        w = first.weights
+        for b, name in enumerate(benchmarks):
+            col = idx.get(sample.weight_map.get(name, name))
+            if col is not None and col != nominal and len(w) and np.allclose(w[:, col], w[:, nominal], rtol=1e-6, atol=0):
+                sampling = b
+                break
+        if sampling == -2:
+            missing = [b for b in benchmarks if sample.weight_map.get(b, b) not in idx]
+            if len(missing) == 1:
+                sampling = benchmarks.index(missing[0])
+            else:
+                raise ConfigError(f"{str(sample.path)!r}: cannot tell which benchmark the events were generated at "
+                                  f"(no benchmark weight equals the nominal weight); pass sampled_from")
+        logger.info("%s: sampled from benchmark %r", sample.path, benchmarks[sampling])
+    cols = []
+    for b, name in enumerate(benchmarks):
+        src = sample.weight_map.get(name, name)
+        if src in idx:
+            cols.append(idx[src])
+        elif b == sampling:
+            cols.append(nominal)
+        else:
+            raise EventFileError(f"{str(sample.path)!r}: no weight for benchmark {name!r} "
+                                 f"(weights: {', '.join(names)})")
+    return np.asarray(cols), sampling
+
+
+def reconstruct(inputs: Sequence[Sample | str | os.PathLike[str]], output: str | os.PathLike[str], *, setup: Any,
+                observables: Sequence[Observable], cuts: Sequence[Cut] = (), efficiencies: Sequence[Efficiency] = (),
+                level: Level = "detector", shower: bool = True, detector: Any = "atlas",
+                shower_options: dict[str, Any] | None = None, chunk_size: int = 10_000,
+                rng: np.random.Generator | int | None = None, n_events: int | None = None, shuffle: bool = True,
+                store_components: bool = False, overwrite: bool = False, attrs: dict[str, Any] | None = None,
+                progress: bool = False) -> ReconstructResult:
+    """Read inputs, compute observables and cuts, write the events file (MadMiner layout).
+
+    Args:
+        inputs: files or :class:`Sample` objects.
+        output: the events file.
+        setup: a :class:`~lhcgold.config.Setup` (benchmarks and morphing).
+        observables, cuts, efficiencies: see :mod:`lhcgold.observables`.
+        level, shower, detector, shower_options: see the module docstring.
+        chunk_size: events per chunk.
+        rng: seeds detector smearing and (derived) Pythia seeds.
+        n_events: at most this many events per input.
+        shuffle: shuffle the output (out of core).
+        store_components: also store per-event morphing component weights: the source's own
+            (weights named ``lhcgold_component_<k>``, k = 0..C-1) when it has them, else morphed from
+            the basis benchmark weights (needs a setup with morphing).
+        overwrite: replace an existing output.
+        attrs: extra attributes for the file (card hash, ...).
+        progress: progress bars.
+
+    Raises:
+        ConfigError, EventFileError: bad observables, missing weights, unreadable inputs. Nothing is
+            left at ``output`` on failure.
+    """
+    from .io.atomic import atomic_path
+    from .io.events import EventWriter
+
+    out = Path(output)
+    if out.exists() and not overwrite:
+        raise EventFileError(f"{str(out)!r} exists; refusing to overwrite it (pass overwrite=True)")
+    compiled = compile_analysis(observables, cuts=cuts, efficiencies=efficiencies)
+    benchmarks = tuple(setup.benchmark_names)
+    samples = [s if isinstance(s, Sample) else Sample(s) for s in inputs]
+    gen = np.random.default_rng(rng)
+    n_read = n_written = 0
+    xsec = np.zeros(len(benchmarks))
+    definitions = [o.definition if isinstance(o.definition, str) else "None" for o in observables]
+    file_attrs = {"lhcgold_stage": "reconstruct", "level": level, "inputs": [str(s.path) for s in samples],
+                  "detector": detector if isinstance(detector, str) else getattr(detector, "name", "custom"),
+                  **(attrs or {})}
+    with tempfile.TemporaryDirectory(dir=out.parent if out.parent.exists() else None, prefix=".lhcgold-reco-") as tmpdir:
+        target = Path(tmpdir) / "unshuffled.h5" if shuffle else out
+        ctx = _nullctx(target) if shuffle else atomic_path(out, overwrite=overwrite)
+        if store_components and setup.components is None:
+            raise ConfigError("store_components needs a setup with morphing components")
+        n_c = 0 if setup.components is None else int(setup.components.shape[0])
+        with ctx as path, EventWriter(path, setup, [o.name for o in observables], definitions=definitions,
+                                      overwrite=True, attrs=file_attrs, negative_weights="warn",
+                                      store_components=store_components) as writer:
+            for sample in samples:
+                cols: np.ndarray | None = None
+                comp_cols: np.ndarray | None = None
+                sampling = 0
+                for reco in iter_reco_events(sample, level=level, shower=shower, detector=detector,
+                                             shower_options=shower_options, chunk_size=chunk_size,
+                                             rng=gen, n_events=n_events, progress=progress):
+                    if cols is None:
+                        cols, sampling = _weight_columns(reco.weight_names, benchmarks, sample, reco)
+                        names = [f"lhcgold_component_{k}" for k in range(n_c)]
+                        if store_components and all(nm in reco.weight_names for nm in names):
+                            comp_cols = np.array([reco.weight_names.index(nm) for nm in names])
+                    n_read += len(reco)
+                    res = compute(reco, observables, compiled=compiled)
+                    w = res.weights[:, cols] * sample.k_factor
+                    m = None
+                    if store_components:
+                        m = (res.weights[:, comp_cols] * sample.k_factor if comp_cols is not None
+                             else setup.morpher.components_from_benchmarks(w[:, :setup.morphing_matrix.shape[1]]))
+                    writer.append(res.values, w, sampling_benchmarks=sampling, component_weights=m)
+                    n_written += len(w)
+                    xsec += w.sum(axis=0)
+                if cols is None:
+                    logger.warning("%s: no events", sample.path)
+        if shuffle:
+            from .io.combine import combine_and_shuffle
+
+            combine_and_shuffle([target], out, overwrite=overwrite, rng=gen, chunk_size=max(chunk_size, 10_000))
+    logger.info("reconstructed %d events, %d pass the cuts, into %s", n_read, n_written, out)
+    return ReconstructResult(path=out, n_read=n_read, n_written=n_written, xsec_pb=xsec, benchmark_names=benchmarks)
+
+
+class _nullctx:
+    def __init__(self, path: Path):
+        self.path = path
+
+    def __enter__(self) -> Path:
+        return self.path
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+def analysis_from_card(card: Any) -> dict[str, Any]:
+    """Options for :func:`reconstruct` from an analysis card (observables, cuts, efficiencies,
+    level, shower, detector, shower options), all validated."""
+    from .config import check_section
+    from .detector import detector_from_card
+    from .observables import from_card
+    from .shower import SHOWER_SCHEMA
+
+    observables, cuts, effs = from_card(card)
+    rec = check_section(card, "reconstruct", RECONSTRUCT_SCHEMA)
+    sh = check_section(card, "shower", SHOWER_SCHEMA)
+    shower_options = {k: v for k, v in sh.items() if k in ("mpi", "hadronisation", "isr", "fsr", "seed",
+                                                            "batch_size", "settings")}
+    if "settings" in shower_options:
+        shower_options["settings"] = tuple(shower_options["settings"])
+    return {"observables": observables, "cuts": cuts, "efficiencies": effs,
+            "level": rec.get("level", "detector"), "shower": rec.get("shower", True),
+            "detector": detector_from_card(card), "shower_options": shower_options,
+            "chunk_size": rec.get("chunk_size", 10_000), "rng": rec.get("seed"),
+            "shuffle": rec.get("shuffle", True), "attrs": {"card_hash": card.card_hash,
+                                                            "lhcgold_version": __version__}}

@@ -6,6 +6,6 @@ quadratic in θ; p(x|θ), the joint ratio and the joint score are closed form.
 
 from __future__ import annotations
 
-from .mixture import GaussianMixtureToy
+from .mixture import GaussianMixtureToy, toy_setup, write_toy_events
 
-__all__ = ["GaussianMixtureToy"]
+__all__ = ["GaussianMixtureToy", "toy_setup", "write_toy_events"]

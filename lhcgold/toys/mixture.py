@@ -77,8 +77,12 @@ class GaussianMixtureToy:
         k = self.a.shape[0]
         norms = np.ones(k) if self.norms is None else np.asarray(self.norms, dtype=np.float64)
         object.__setattr__(self, "norms", norms)
-        if self.b.shape != self.a.shape or norms.shape != (k,) or self.means.shape[0] != k \
-                or self.widths.shape != self.means.shape:
+        if (
+            self.b.shape != self.a.shape
+            or norms.shape != (k,)
+            or self.means.shape[0] != k
+            or self.widths.shape != self.means.shape
+        ):
             raise ConfigError("toy coefficient arrays have inconsistent shapes")
         if np.any(self.widths <= 0) or np.any(norms <= 0):
             raise ConfigError("toy widths and norms must be positive")
@@ -105,7 +109,9 @@ class GaussianMixtureToy:
     def _theta(self, theta: ArrayLike) -> NDArray[np.float64]:
         th = np.asarray(theta, dtype=np.float64)
         if th.shape[-1] != self.n_parameters:
-            raise ConfigError(f"theta must have {self.n_parameters} components, got shape {th.shape}")
+            raise ConfigError(
+                f"theta must have {self.n_parameters} components, got shape {th.shape}"
+            )
         return th
 
     def class_weights(self, theta: ArrayLike) -> NDArray[np.float64]:
@@ -153,12 +159,17 @@ class GaussianMixtureToy:
         return coef * self.norms[:, None]
 
     # ------------------------------------------------------------------ simulation
-    def simulate(self, theta: ArrayLike, n: int | None = None, *,
-                 rng: np.random.Generator | int | None = None) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
+    def simulate(
+        self,
+        theta: ArrayLike,
+        n: int | None = None,
+        *,
+        rng: np.random.Generator | int | None = None,
+    ) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
         """Draw (x, k) from p(x, z|θ).
 
         Args:
-            theta: one point (P,) with ``n`` events, or one point per event (N, P) (then ``n`` is None).
+            theta: one point (P,) with ``n`` events, or one point per event (N, P) (``n`` None).
             n: number of events for a single θ.
             rng: random generator or seed.
 
@@ -179,26 +190,37 @@ class GaussianMixtureToy:
         return x, k
 
     # ------------------------------------------------------------------ joint quantities
-    def joint_log_ratio(self, k: ArrayLike, theta0: ArrayLike, theta1: ArrayLike) -> NDArray[np.float64]:
+    def joint_log_ratio(
+        self, k: ArrayLike, theta0: ArrayLike, theta1: ArrayLike
+    ) -> NDArray[np.float64]:
         """log r(x,z|θ0,θ1) = log π_k(θ0) − log π_k(θ1); θ0, θ1 (P,) or (N, P) per event."""
         kk = np.asarray(k, dtype=np.int64)
-        lp0 = np.log(np.broadcast_to(self.class_probabilities(theta0), kk.shape + (self.n_classes,)))
-        lp1 = np.log(np.broadcast_to(self.class_probabilities(theta1), kk.shape + (self.n_classes,)))
+        lp0 = np.log(
+            np.broadcast_to(self.class_probabilities(theta0), kk.shape + (self.n_classes,))
+        )
+        lp1 = np.log(
+            np.broadcast_to(self.class_probabilities(theta1), kk.shape + (self.n_classes,))
+        )
         idx = np.arange(kk.size)
         return lp0[idx, kk] - lp1[idx, kk]
 
     def joint_score(self, k: ArrayLike, theta: ArrayLike) -> NDArray[np.float64]:
         """t(x,z|θ) = ∇ log π_k(θ); returns (N, P)."""
         kk = np.asarray(k, dtype=np.int64)
-        g = np.broadcast_to(self.class_log_prob_gradients(theta), kk.shape + (self.n_classes, self.n_parameters))
+        g = np.broadcast_to(
+            self.class_log_prob_gradients(theta), kk.shape + (self.n_classes, self.n_parameters)
+        )
         return g[np.arange(kk.size), kk]
 
     # ------------------------------------------------------------------ truth
     def _log_class_densities(self, x: ArrayLike) -> NDArray[np.float64]:
         xx = np.asarray(x, dtype=np.float64)
         z = (xx[:, None, :] - self.means[None]) / self.widths[None]
-        return -0.5 * np.sum(z**2, axis=-1) - np.sum(np.log(self.widths), axis=-1) \
-            - 0.5 * self.n_observables * np.log(2 * np.pi)  # (N, K)
+        return (
+            -0.5 * np.sum(z**2, axis=-1)
+            - np.sum(np.log(self.widths), axis=-1)
+            - 0.5 * self.n_observables * np.log(2 * np.pi)
+        )  # (N, K)
 
     def log_likelihood(self, x: ArrayLike, theta: ArrayLike) -> NDArray[np.float64]:
         """log p(x|θ): θ (P,) gives (N,), θ (T, P) gives (T, N)."""
@@ -214,7 +236,9 @@ class GaussianMixtureToy:
         """log r(x|θ0,θ1) = log p(x|θ0) − log p(x|θ1)."""
         return self.log_likelihood(x, theta0) - self.log_likelihood(x, theta1)
 
-    def log_ratio_pairs(self, x: ArrayLike, theta0: ArrayLike, theta1: ArrayLike) -> NDArray[np.float64]:
+    def log_ratio_pairs(
+        self, x: ArrayLike, theta0: ArrayLike, theta1: ArrayLike
+    ) -> NDArray[np.float64]:
         """log r(x_i|θ0_i, θ1_i) with one θ pair per event (N, P) (or broadcast (P,))."""
         xx = np.asarray(x, dtype=np.float64)
         ld = self._log_class_densities(xx)
@@ -226,7 +250,9 @@ class GaussianMixtureToy:
             mx = a.max(axis=-1, keepdims=True)
             return (mx + np.log(np.exp(a - mx).sum(axis=-1, keepdims=True)))[:, 0]
 
-        return lse(np.log(self.class_probabilities(th0))) - lse(np.log(self.class_probabilities(th1)))
+        return lse(np.log(self.class_probabilities(th0))) - lse(
+            np.log(self.class_probabilities(th1))
+        )
 
     def score(self, x: ArrayLike, theta: ArrayLike) -> NDArray[np.float64]:
         """True score ∇_θ log p(x|θ) at one θ (P,) or per event (N, P); returns (N, P)."""
@@ -240,9 +266,14 @@ class GaussianMixtureToy:
         return np.einsum("nk,nkp->np", post, self.class_log_prob_gradients(th))
 
     # ------------------------------------------------------------------ weighted events
-    def weighted_events(self, n: int, *, theta_ref: ArrayLike | None = None, xsec_pb: float = 1.0,
-                        rng: np.random.Generator | int | None = None
-                        ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.int64]]:
+    def weighted_events(
+        self,
+        n: int,
+        *,
+        theta_ref: ArrayLike | None = None,
+        xsec_pb: float = 1.0,
+        rng: np.random.Generator | int | None = None,
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.int64]]:
         """Unweighted events at ``theta_ref`` turned into θ-dependent weights (component space).
 
         Returns:
@@ -255,3 +286,60 @@ class GaussianMixtureToy:
         w_ref = self.class_weights(th_ref)  # (K,)
         m = xsec_pb / n * coef[k] / w_ref[k][:, None]
         return x, m, k
+
+
+def toy_setup(toy: GaussianMixtureToy, names: tuple[str, ...] | None = None) -> object:
+    """A :class:`~lhcgold.config.Setup` for the toy: parameters, 'sm' and a morphing basis."""
+    from ..config.card import Benchmark, Parameter
+    from ..config.setup import Setup
+    from ..physics.morphing import Morpher
+
+    p = toy.n_parameters
+    names = names or tuple(f"theta_{i}" for i in range(p))
+    lo, hi = toy.parameter_range
+    comps = toy.components
+    gen = np.random.default_rng(12345)
+    basis = np.vstack([np.zeros(p), gen.uniform(lo, hi, (len(comps) - 1, p))])
+    morpher = Morpher(comps, basis)
+    params = tuple(Parameter(name=n, max_power=2, range=(lo, hi)) for n in names)
+    bench = tuple(
+        Benchmark("sm" if i == 0 else f"b{i}", dict(zip(names, map(float, row), strict=True)))
+        for i, row in enumerate(basis)
+    )
+    return Setup(params, bench, comps, morpher.matrix)
+
+
+def write_toy_events(
+    path: str,
+    toy: GaussianMixtureToy,
+    n: int,
+    *,
+    rng: np.random.Generator | int | None = None,
+    store_components: bool = True,
+    overwrite: bool = False,
+    xsec_pb: float = 1.0,
+    chunk_size: int = 50_000,
+) -> NDArray[np.int64]:
+    """Write ``n`` toy events (sampled at θ = 0) to an lhcgold/MadMiner events file.
+
+    Returns the latent classes k of the events, in file order (for exact joint-quantity checks).
+    """
+    from ..io.events import EventWriter
+    from ..physics.morphing import component_factors
+
+    setup = toy_setup(toy)
+    x, m, k = toy.weighted_events(n, xsec_pb=xsec_pb, rng=rng)
+    fb = component_factors(setup.benchmark_values, toy.components)  # type: ignore[attr-defined]
+    obs = tuple(f"x{i}" for i in range(toy.n_observables))
+    with EventWriter(
+        path,
+        setup,
+        obs,
+        overwrite=overwrite,
+        store_components=store_components,  # type: ignore[arg-type]
+        attrs={"toy": "GaussianMixtureToy"},
+    ) as w:
+        for lo in range(0, n, chunk_size):
+            sl = slice(lo, lo + chunk_size)
+            w.append(x[sl], m[sl] @ fb.T, 0, component_weights=m[sl] if store_components else None)
+    return k

@@ -1,0 +1,946 @@
+r"""Draw training and test samples with gold from a weighted events file.
+
+Sample kinds (MadMiner's ``SampleAugmenter``):
+
+* :func:`sample_plain`: x and θ;
+* :func:`sample_local` / :func:`sample_density`: x, θ and the joint score t(x,z|θ);
+* :func:`sample_ratio`: half drawn at θ0 (y = 0), half at θ1 (y = 1), with the joint
+  log ratio log r(x,z|θ0,θ1) and the joint score t(x,z|θ0);
+* :func:`sample_more_ratios`: as ratio plus copies against additional θ, with the scores at
+  both θ0 and θ1 (for doubly parameterised estimators);
+* :func:`sample_test`: x and θ from the test partition.
+
+**Algorithm.** Everything is in component space: the weight of event i at θ is
+:math:`w_i(\theta) = \sum_c f_c(\theta)\, m_{ic}`. Drawing event i with probability
+:math:`p_i(\theta) = \max(w_i, 0) / \sum_j \max(w_j, 0)` uses exact rejection sampling from the
+envelope :math:`B_i(\theta) = \sum_c |f_c(\theta)|\,|m_{ic}| \ge w_i(\theta)`, which is a mixture
+over components with θ-independent per-component event distributions :math:`|m_{ic}|`. All
+parameter points and draws are processed together: a pass over the events file costs
+:math:`O(N C)` whatever the number of θ (MadMiner: two or three passes of :math:`O(N)` per θ).
+Proposals per draw adapt to the acceptance rate, so one or two passes usually suffice.
+
+**Partitions.** ``train``, ``validation`` and ``test`` are contiguous, disjoint ranges of the
+(shuffled) events file: train = [0, round(f_train N)), validation = [round(f_train N),
+round((1 − f_test) N)), test = [round((1 − f_test) N), N). Cross sections in a partition are
+rescaled by 1/fraction (MadMiner's convention, without its dropped boundary events).
+
+**Closest benchmark.** With ``sample_only_from_closest_benchmark=True`` (the default, as in
+MadMiner) the events drawn at θ, and the cross sections in its gold, come only from the run
+generated at the benchmark closest to θ plus background (sampling id < 0). Otherwise all
+events are used with MadMiner's run-share factors N_b/ΣN.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal, cast
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .._version import __version__
+from ..exceptions import ConfigError, EventFileError, MorphingError
+from ..io.samples import TrainingSet
+from ..physics.morphing import component_factor_gradients, component_factors
+from .thetas import ThetaSpec, resolve
+
+__all__ = [
+    "ArrayEvents",
+    "Partition",
+    "partition_bounds",
+    "sample_density",
+    "sample_local",
+    "sample_more_ratios",
+    "sample_plain",
+    "sample_ratio",
+    "sample_test",
+]
+
+logger = logging.getLogger(__name__)
+
+Partition = Literal["train", "validation", "test", "all"]
+_MAX_PASSES = 200
+_MAX_EXACT_NEFF = 500_000_000  # (distinct θ) × events up to which n_eff is computed exactly
+_BLOCK = 4_000_000  # elements per (θ block × events) product
+_CACHE_BYTES = 256 * 2**20  # partitions up to this size are read from the file only once
+
+
+# ---------------------------------------------------------------------------------------- sources
+@dataclass
+class _Chunk:
+    observations: NDArray[np.float64]
+    sampling_benchmarks: NDArray[np.int64]
+    _m: NDArray[np.float64]
+
+    def components(self) -> NDArray[np.float64]:
+        return self._m
+
+
+@dataclass
+class ArrayEvents:
+    """In-memory weighted events in component space (tests, toys, small studies).
+
+    Args:
+        observations: (N, O).
+        component_weights: per-event component weights m (N, C) [pb].
+        components: morphing exponents (C, P).
+        parameter_names: P names.
+        observables: O names.
+        ranges: (P, 2) parameter ranges, or None (no range check).
+        benchmark_names / benchmark_values: named points (B,) / (B, P).
+        sampling_benchmarks: (N,) run id per event (default 0 for all).
+    """
+
+    observations: NDArray[np.float64]
+    component_weights: NDArray[np.float64]
+    components: NDArray[np.int64]
+    parameter_names: Sequence[str]
+    observables: Sequence[str] = ()
+    ranges: NDArray[np.float64] | None = None
+    benchmark_names: Sequence[str] = ()
+    benchmark_values: NDArray[np.float64] | None = None
+    sampling_benchmarks: NDArray[np.int64] | None = None
+
+    def __post_init__(self) -> None:
+        self.observations = np.asarray(self.observations, dtype=np.float64)
+        self.component_weights = np.asarray(self.component_weights, dtype=np.float64)
+        self.components = np.asarray(self.components, dtype=np.int64)
+        n = len(self.observations)
+        if self.component_weights.shape != (n, len(self.components)):
+            raise EventFileError(
+                f"component weights have shape {self.component_weights.shape}, "
+                f"expected ({n}, {len(self.components)})"
+            )
+        if self.sampling_benchmarks is None:
+            self.sampling_benchmarks = np.zeros(n, dtype=np.int64)
+        if self.benchmark_values is None:
+            self.benchmark_values = np.zeros((0, len(self.parameter_names)))
+        if not self.observables:
+            self.observables = tuple(f"x{i}" for i in range(self.observations.shape[1]))
+
+    @property
+    def n_events(self) -> int:
+        return len(self.observations)
+
+    def iter_chunks(
+        self,
+        chunk_size: int = 100_000,
+        *,
+        start: int = 0,
+        stop: int | None = None,
+        progress: bool = False,
+    ) -> Any:
+        stop = self.n_events if stop is None else min(stop, self.n_events)
+        ids = self.sampling_benchmarks
+        ids = cast(NDArray[np.int64], ids)
+        for lo in range(start, stop, chunk_size):
+            hi = min(lo + chunk_size, stop)
+            yield _Chunk(self.observations[lo:hi], ids[lo:hi], self.component_weights[lo:hi])
+
+    def sampling_factors(self, ids: NDArray[np.int64]) -> NDArray[np.float64]:
+        all_ids = self.sampling_benchmarks
+        all_ids = cast(NDArray[np.int64], all_ids)
+        counts = np.bincount(all_ids[all_ids >= 0]) if np.any(all_ids >= 0) else np.zeros(1)
+        if counts.sum() == 0 or np.count_nonzero(counts) <= 1:
+            return np.ones(len(ids))
+        share = counts / counts.sum()
+        return np.where(ids >= 0, share[np.clip(ids, 0, len(share) - 1)], 1.0)
+
+    @property
+    def sampling_counts(self) -> NDArray[np.int64]:
+        ids = self.sampling_benchmarks
+        ids = cast(NDArray[np.int64], ids)
+        n_b = len(self.benchmark_names)
+        return (
+            np.bincount(ids[ids >= 0], minlength=n_b)[: max(n_b, 1)]
+            if n_b
+            else np.zeros(0, np.int64)
+        )
+
+
+@dataclass(frozen=True)
+class _Source:
+    events: Any
+    n_events: int
+    observables: tuple[str, ...]
+    parameter_names: tuple[str, ...]
+    components: NDArray[np.int64]
+    ranges: NDArray[np.float64] | None
+    benchmark_names: tuple[str, ...]
+    benchmark_values: NDArray[np.float64]
+    label: str
+
+
+def _open(events: Any) -> _Source:
+    if isinstance(events, ArrayEvents):
+        return _Source(
+            events,
+            events.n_events,
+            tuple(events.observables),
+            tuple(events.parameter_names),
+            events.components,
+            None if events.ranges is None else np.asarray(events.ranges, float),
+            tuple(events.benchmark_names),
+            np.asarray(events.benchmark_values, float),
+            "<arrays>",
+        )
+    if isinstance(events, (str, os.PathLike)):
+        from ..io.events import EventFile
+
+        events = EventFile(events)
+    setup = events.setup
+    if not setup.has_morphing:
+        raise MorphingError(
+            f"{events.path}: the setup has no morphing; gold at arbitrary theta needs it"
+        )
+    return _Source(
+        events,
+        int(events.n_events),
+        tuple(events.observables),
+        tuple(setup.parameter_names),
+        np.asarray(setup.components, dtype=np.int64),
+        np.asarray(setup.ranges, dtype=float),
+        tuple(setup.benchmark_names),
+        np.asarray(setup.benchmark_values, dtype=float),
+        str(events.path),
+    )
+
+
+def partition_bounds(
+    n_events: int, partition: Partition, *, test_split: float = 0.2, validation_split: float = 0.2
+) -> tuple[int, int, float]:
+    """Event range [start, stop) and weight correction factor of a partition.
+
+    Raises:
+        ConfigError: invalid splits, unknown partition, or an empty partition.
+    """
+    if not (
+        0.0 <= test_split < 1.0
+        and 0.0 <= validation_split < 1.0
+        and test_split + validation_split < 1.0
+    ):
+        raise ConfigError(
+            f"invalid splits: test_split={test_split}, validation_split={validation_split}"
+        )
+    train = 1.0 - test_split - validation_split
+    b1 = int(round(train * n_events))
+    b2 = int(round((1.0 - test_split) * n_events))
+    table = {
+        "train": (0, b1, train),
+        "validation": (b1, b2, validation_split),
+        "test": (b2, n_events, test_split),
+        "all": (0, n_events, 1.0),
+    }
+    if partition not in table:
+        raise ConfigError(f"unknown partition {partition!r}; known: train, validation, test, all")
+    start, stop, frac = table[partition]
+    if stop <= start or frac <= 0:
+        raise ConfigError(
+            f"partition {partition!r} of {n_events} events is empty "
+            f"(test_split={test_split}, validation_split={validation_split})"
+        )
+    return start, stop, 1.0 / frac
+
+
+# ---------------------------------------------------------------------------------------- engine
+@dataclass
+class _Draws:
+    x: NDArray[np.float64]  # (n, O)
+    m: NDArray[np.float64]  # (n, C)  component weights × run factor × partition factor
+    group: NDArray[np.int64]  # (n,) sigma group per draw
+    set_index: NDArray[np.int64]  # (n,)
+    sigma_c: NDArray[np.float64]  # (G, C)
+    n_eff: NDArray[np.float64]  # (n,)
+
+
+def _closest(
+    src: _Source, thetas: NDArray[np.float64], counts_per_bench: NDArray[np.int64]
+) -> NDArray[np.int64]:
+    bv = src.benchmark_values
+    if len(bv) == 0 or not np.any(counts_per_bench > 0):
+        return np.full(len(thetas), -1, dtype=np.int64)
+    d = np.linalg.norm(thetas[:, None, :] - bv[None, :, :], axis=-1)
+    nb = min(len(bv), len(counts_per_bench))
+    d = d[:, :nb] + 1e9 * (counts_per_bench[:nb] == 0)[None, :]
+    return np.argmin(d, axis=1).astype(np.int64)
+
+
+def _draw(
+    src: _Source,
+    sampling_thetas: NDArray[np.float64],
+    counts: NDArray[np.int64],
+    *,
+    partition: Partition,
+    test_split: float,
+    validation_split: float,
+    closest: bool,
+    rng: np.random.Generator,
+    chunk_size: int,
+    progress: bool,
+    exact_n_effective: bool = False,
+) -> _Draws:
+    """Draw counts[s] events at sampling_thetas[s] for every set s, all sets at once."""
+    ev = src.events
+    start, stop, corr = partition_bounds(
+        src.n_events, partition, test_split=test_split, validation_split=validation_split
+    )
+    comps = src.components
+    n_c = len(comps)
+    counts_per_bench = (
+        np.asarray(ev.sampling_counts, dtype=np.int64)
+        if hasattr(ev, "sampling_counts")
+        else np.zeros(0, np.int64)
+    )
+    if closest and len(counts_per_bench) and np.any(counts_per_bench > 0):
+        group_bench = _closest(src, sampling_thetas, counts_per_bench)
+    else:
+        closest = False
+        group_bench = np.full(len(sampling_thetas), -1, dtype=np.int64)
+    groups, set_group = np.unique(group_bench, return_inverse=True)
+    set_group = set_group.astype(np.int64)
+    n_g = len(groups)
+
+    def run_factor(ids: NDArray[np.int64]) -> NDArray[np.float64]:
+        return (
+            np.ones(len(ids)) if closest else np.asarray(ev.sampling_factors(ids), dtype=np.float64)
+        )
+
+    def group_mask(ids: NDArray[np.int64], g: int) -> NDArray[np.bool_]:
+        if not closest:
+            return np.ones(len(ids), dtype=bool)
+        return (ids == groups[g]) | (ids < 0)
+
+    # distinct (θ, group) sampling points: the largest event weight of each gives n_eff exactly,
+    # when affordable (points × events below _MAX_EXACT_NEFF), in the same pass
+    uniq, set_uniq = np.unique(
+        np.concatenate([sampling_thetas, set_group[:, None]], axis=1), axis=0, return_inverse=True
+    )
+    set_uniq = np.asarray(set_uniq).reshape(-1)
+    exact_neff = exact_n_effective and len(uniq) * (stop - start) <= _MAX_EXACT_NEFF
+    f_uniq = component_factors(uniq[:, :-1], comps)
+    uniq_group = uniq[:, -1].astype(np.int64)
+    max_w = np.zeros(len(uniq))
+
+    # small partitions are read once and kept (bounded memory); large ones are streamed each pass
+    cache_ok = (stop - start) * (len(src.observables) + n_c + 1) * 8 <= _CACHE_BYTES
+    cache: list[_Chunk] = []
+
+    def chunks(first: bool = False) -> Any:
+        if cache and not first:
+            yield from cache
+            return
+        for ch in ev.iter_chunks(chunk_size, start=start, stop=stop, progress=progress and first):
+            c = _Chunk(
+                ch.observations, np.asarray(ch.sampling_benchmarks, dtype=np.int64), ch.components()
+            )
+            if cache_ok:
+                cache.append(c)
+            yield c
+
+    # --- pass 1: per-run sums of m and |m| in the partition (and the largest weights)
+    id_sum: dict[int, NDArray[np.float64]] = {}
+    id_abs: dict[int, NDArray[np.float64]] = {}
+    for ch in chunks(first=True):
+        m = ch.components()
+        ids = np.asarray(ch.sampling_benchmarks, dtype=np.int64)
+        if not np.all(np.isfinite(m)):
+            raise EventFileError(f"{src.label}: non-finite weights among events {start}-{stop}")
+        for i in np.unique(ids):
+            sel = ids == i
+            key = int(i) if i >= 0 else -1
+            id_sum[key] = id_sum.get(key, 0.0) + m[sel].sum(axis=0)
+            id_abs[key] = id_abs.get(key, 0.0) + np.abs(m[sel]).sum(axis=0)
+        if exact_neff:
+            mf = m * run_factor(ids)[:, None]
+            for g in range(n_g):
+                rows = np.flatnonzero(uniq_group == g)
+                mg = mf[group_mask(ids, g)]
+                if len(rows) == 0 or len(mg) == 0:
+                    continue
+                step = max(1, _BLOCK // max(len(mg), 1))
+                for lo in range(0, len(rows), step):
+                    r = rows[lo : lo + step]
+                    max_w[r] = np.maximum(max_w[r], (f_uniq[r] @ mg.T).max(axis=1))
+    if not id_sum:
+        raise EventFileError(f"{src.label}: no events in partition {partition!r}")
+    run_ids = sorted(k for k in id_sum if k >= 0)
+
+    sigma_c = np.zeros((n_g, n_c))
+    env_c = np.zeros((n_g, n_c))
+    for g in range(n_g):
+        for k in id_sum:
+            if closest and not (k < 0 or k == groups[g]):
+                continue
+            fac = 1.0 if closest or k < 0 else float(run_factor(np.array([k]))[0])
+            sigma_c[g] += fac * id_sum[k]
+            env_c[g] += fac * id_abs[k]
+    sigma_c *= corr
+    env_c *= corr
+
+    f_set = component_factors(sampling_thetas, comps)  # (S, C)
+    sig_set = np.einsum("sc,sc->s", f_set, sigma_c[set_group])
+    if np.any(sig_set <= 0) or not np.all(np.isfinite(sig_set)):
+        bad = int(np.flatnonzero(~(sig_set > 0))[0])
+        raise EventFileError(
+            f"{src.label}: cross section at theta={sampling_thetas[bad].tolist()} is "
+            f"{sig_set[bad]:.4g} pb in partition {partition!r}: nothing to sample"
+        )
+    env_mix = np.abs(f_set) * env_c[set_group]  # (S, C) envelope mass per component
+    env_tot = env_mix.sum(axis=1)
+    accept_rate = np.clip(sig_set / env_tot, 1e-6, 1.0)
+    if np.any(accept_rate < 1e-3):
+        logger.warning(
+            "sampling efficiency below 1e-3 at some theta (large cancellations between "
+            "morphing components); sampling will be slow"
+        )
+    logger.debug(
+        "runs %s, groups %s, min acceptance %.3g", run_ids, groups.tolist(), accept_rate.min()
+    )
+
+    n_total = int(counts.sum())
+    draw_set = np.repeat(np.arange(len(counts)), counts)
+    done = np.zeros(n_total, dtype=bool)
+    out_x = np.empty((n_total, len(src.observables)))
+    out_m = np.empty((n_total, n_c))
+    cdf_mix = np.cumsum(env_mix / env_tot[:, None], axis=1)
+    max_p = np.zeros(
+        len(counts)
+    )  # tracked from accepted and proposed events: a lower bound on max p_i
+
+    for n_pass in range(_MAX_PASSES):
+        pending = np.flatnonzero(~done)
+        if len(pending) == 0:
+            break
+        # proposals: k per pending draw so that a draw fails a whole pass with probability ~2 %
+        acc_p = accept_rate[draw_set[pending]]
+        with np.errstate(divide="ignore"):
+            k = np.ceil(np.log(0.02) / np.log1p(-np.minimum(acc_p, 1.0 - 1e-12)))
+        k = np.clip(k, 1, 64).astype(np.int64) + (1 if n_pass else 0)
+        p_draw = np.repeat(pending, k)
+        p_set = draw_set[p_draw]
+        p_group = set_group[p_set]
+        uc = rng.random(len(p_draw))
+        p_comp = np.minimum((uc[:, None] > cdf_mix[p_set]).sum(axis=1), n_c - 1)
+        p_u = (
+            rng.random(len(p_draw)) * env_c[p_group, p_comp] / corr
+        )  # position in that component's |m| mass
+        p_v = rng.random(len(p_draw))
+        key = p_group * n_c + p_comp
+        order = np.lexsort((p_u, key))
+        key_s, u_s = key[order], p_u[order]
+        bounds = np.searchsorted(key_s, np.arange(n_g * n_c + 1))
+        p_event_x = np.empty((len(p_draw), len(src.observables)))
+        p_event_m = np.zeros((len(p_draw), n_c))
+        p_found = np.zeros(len(p_draw), dtype=bool)
+        offsets = np.zeros(n_g * n_c)
+        for ch in chunks():
+            m = ch.components()
+            ids = np.asarray(ch.sampling_benchmarks, dtype=np.int64)
+            fac = run_factor(ids)
+            am = np.abs(m) * fac[:, None]
+            for g in range(n_g):
+                mask = group_mask(ids, g)
+                for c in range(n_c):
+                    kk = g * n_c + c
+                    lo_i, hi_i = bounds[kk], bounds[kk + 1]
+                    if lo_i == hi_i:
+                        continue
+                    cum = np.cumsum(np.where(mask, am[:, c], 0.0)) + offsets[kk]
+                    if len(cum) == 0:
+                        continue
+                    a = lo_i + np.searchsorted(u_s[lo_i:hi_i], offsets[kk], side="left")
+                    b = lo_i + np.searchsorted(u_s[lo_i:hi_i], cum[-1], side="left")
+                    offsets[kk] = cum[-1]
+                    if b <= a:
+                        continue
+                    pos = np.minimum(np.searchsorted(cum, u_s[a:b], side="right"), len(cum) - 1)
+                    idx = order[a:b]
+                    p_event_x[idx] = ch.observations[pos]
+                    p_event_m[idx] = m[pos] * fac[pos, None]
+                    p_found[idx] = True
+        # acceptance: v * B_i < max(w_i, 0)
+        f_p = f_set[p_set]
+        w_p = np.einsum("nc,nc->n", f_p, p_event_m)
+        b_p = np.einsum("nc,nc->n", np.abs(f_p), np.abs(p_event_m))
+        acc = p_found & (p_v * b_p < np.maximum(w_p, 0.0))
+        if not exact_neff:  # estimate from the proposed events (an upper bound on n_eff)
+            # p_set is sorted (draws are grouped by set): a segmented max instead of ufunc.at
+            pp = np.where(p_found, np.maximum(w_p, 0.0), 0.0) * corr / sig_set[p_set]
+            seg_sets, seg_start = np.unique(p_set, return_index=True)
+            max_p[seg_sets] = np.maximum(max_p[seg_sets], np.maximum.reduceat(pp, seg_start))
+        # first accepted proposal per draw (proposals of a draw are contiguous)
+        acc_idx = np.flatnonzero(acc)
+        first_draw, first_pos = np.unique(p_draw[acc_idx], return_index=True)  # p_draw is sorted
+        chosen = acc_idx[first_pos]
+        out_x[first_draw] = p_event_x[chosen]
+        out_m[first_draw] = p_event_m[chosen]
+        done[first_draw] = True
+        # update acceptance estimates from this pass
+        n_prop = np.bincount(p_set, minlength=len(counts))
+        n_acc = np.bincount(p_set[acc], minlength=len(counts))
+        seen = n_prop > 20
+        accept_rate[seen] = np.clip(np.maximum(n_acc[seen], 1) / n_prop[seen], 1e-6, 1.0)
+    else:
+        raise EventFileError(
+            f"{src.label}: sampling did not converge after {_MAX_PASSES} passes "
+            f"({int((~done).sum())} draws left; weights mostly negative?)"
+        )
+    if exact_neff:
+        max_p = np.maximum(max_w[set_uniq], 0.0) * corr / sig_set
+    n_eff = 1.0 / np.maximum(max_p, 1e-300)
+    return _Draws(out_x, out_m * corr, set_group[draw_set], draw_set, sigma_c, n_eff[draw_set])
+
+
+# ---------------------------------------------------------------------------------------- gold
+def _gold(
+    d: _Draws,
+    comps: NDArray[np.int64],
+    theta: NDArray[np.float64],
+    *,
+    score: bool,
+    index: NDArray[np.int64] | None = None,
+) -> tuple[NDArray[np.float64], NDArray[np.float64] | None]:
+    """log p(x,z|θ) up to a θ-independent constant, and the joint score, per draw.
+
+    ``theta`` is one point per draw (n, P), or per set (S, P) with ``index`` (n,) mapping draws
+    to sets (the factors are then computed once per set).
+    """
+    f = component_factors(theta, comps)  # (n or S, C)
+    if index is not None:
+        f = f[index]
+    sig = d.sigma_c[d.group]  # (n, C)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        w = np.einsum("nc,nc->n", f, d.m)
+        s = np.einsum("nc,nc->n", f, sig)
+        logp = np.log(w) - np.log(s)
+        t = None
+        if score:
+            gf = component_factor_gradients(theta, comps)  # (n or S, P, C)
+            if index is not None:
+                gf = gf[index]
+            t = (
+                np.einsum("npc,nc->np", gf, d.m) / w[:, None]
+                - np.einsum("npc,nc->np", gf, sig) / s[:, None]
+            )
+    return logp, t
+
+
+# ---------------------------------------------------------------------------------------- public
+def _common_meta(
+    src: _Source, kind: str, partition: str, closest: bool, seed_info: Any
+) -> dict[str, Any]:
+    return {
+        "source": src.label,
+        "kind": kind,
+        "partition": partition,
+        "sample_only_from_closest_benchmark": closest,
+        "rng": seed_info,
+        "lhcgold_version": __version__,
+    }
+
+
+def _rng(rng: np.random.Generator | int | None) -> tuple[np.random.Generator, Any]:
+    return np.random.default_rng(rng), (rng if isinstance(rng, int) else None)
+
+
+def _resolve(
+    spec: ThetaSpec, src: _Source, n: int, rng: np.random.Generator
+) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
+    th, cnt, _ = resolve(
+        spec,
+        n_samples=n,
+        parameter_names=src.parameter_names,
+        benchmark_names=src.benchmark_names,
+        benchmark_values=src.benchmark_values,
+        ranges=src.ranges,
+        rng=rng,
+    )
+    return th, cnt
+
+
+def _check_n(n_samples: int) -> None:
+    if int(n_samples) < 1:
+        raise ConfigError(f"n_samples must be at least 1, got {n_samples} (empty sample)")
+
+
+def _single(
+    events: Any,
+    theta: ThetaSpec,
+    n_samples: int,
+    *,
+    kind: str,
+    score: bool,
+    partition: Partition,
+    test_split: float,
+    validation_split: float,
+    closest: bool,
+    rng: Any,
+    chunk_size: int,
+    progress: bool,
+    exact_n_effective: bool = False,
+) -> TrainingSet:
+    _check_n(n_samples)
+    src = _open(events)
+    gen, seed = _rng(rng)
+    thetas, counts = _resolve(theta, src, n_samples, gen)
+    d = _draw(
+        src,
+        thetas,
+        counts,
+        partition=partition,
+        test_split=test_split,
+        validation_split=validation_split,
+        closest=closest,
+        rng=gen,
+        chunk_size=chunk_size,
+        progress=progress,
+        exact_n_effective=exact_n_effective,
+    )
+    th = thetas[d.set_index]
+    t = _gold(d, src.components, thetas, score=True, index=d.set_index)[1] if score else None
+    perm = gen.permutation(len(th))
+    return TrainingSet(
+        kind=kind,
+        x=d.x[perm],
+        theta0=th[perm],
+        t_xz=None if t is None else t[perm],
+        n_effective=d.n_eff[perm],
+        observables=src.observables,
+        parameters=src.parameter_names,
+        metadata=_common_meta(src, kind, partition, closest, seed),
+    )
+
+
+def sample_plain(
+    events: Any,
+    *,
+    theta: ThetaSpec,
+    n_samples: int,
+    partition: Partition = "train",
+    test_split: float = 0.2,
+    validation_split: float = 0.2,
+    sample_only_from_closest_benchmark: bool = True,
+    rng: np.random.Generator | int | None = None,
+    chunk_size: int = 100_000,
+    progress: bool = False,
+    exact_n_effective: bool = False,
+) -> TrainingSet:
+    """Draw x at the points of ``theta`` (no gold).
+
+    Args:
+        events: an events file path, an :class:`~lhcgold.io.events.EventFile` or
+            :class:`ArrayEvents`.
+        theta: θ specification (:mod:`lhcgold.augment.thetas`).
+        n_samples: total number of samples.
+        partition: which partition of the events file to draw from.
+        test_split, validation_split: partition fractions.
+        sample_only_from_closest_benchmark: see the module docstring.
+        rng: random generator or seed.
+        chunk_size: events per chunk when streaming the file.
+        progress: show a progress bar for the first pass.
+        exact_n_effective: compute n_effective = 1/max_i p_i(θ) exactly (MadMiner's diagnostic;
+            one (distinct θ) × events product, skipped beyond 5·10⁸). By default it is estimated
+            from the proposed events, which makes it an upper bound.
+    """
+    return _single(
+        events,
+        theta,
+        n_samples,
+        kind="plain",
+        score=False,
+        partition=partition,
+        test_split=test_split,
+        validation_split=validation_split,
+        closest=sample_only_from_closest_benchmark,
+        rng=rng,
+        chunk_size=chunk_size,
+        progress=progress,
+        exact_n_effective=exact_n_effective,
+    )
+
+
+def sample_local(
+    events: Any,
+    *,
+    theta: ThetaSpec,
+    n_samples: int,
+    partition: Partition = "train",
+    test_split: float = 0.2,
+    validation_split: float = 0.2,
+    sample_only_from_closest_benchmark: bool = True,
+    rng: np.random.Generator | int | None = None,
+    chunk_size: int = 100_000,
+    progress: bool = False,
+    exact_n_effective: bool = False,
+) -> TrainingSet:
+    """Draw x at ``theta`` with the joint score t(x,z|θ) (SALLY, SALLINO).
+
+    Arguments as :func:`sample_plain`.
+    """
+    return _single(
+        events,
+        theta,
+        n_samples,
+        kind="local",
+        score=True,
+        partition=partition,
+        test_split=test_split,
+        validation_split=validation_split,
+        closest=sample_only_from_closest_benchmark,
+        rng=rng,
+        chunk_size=chunk_size,
+        progress=progress,
+        exact_n_effective=exact_n_effective,
+    )
+
+
+def sample_density(
+    events: Any,
+    *,
+    theta: ThetaSpec,
+    n_samples: int,
+    partition: Partition = "train",
+    test_split: float = 0.2,
+    validation_split: float = 0.2,
+    sample_only_from_closest_benchmark: bool = True,
+    rng: np.random.Generator | int | None = None,
+    chunk_size: int = 100_000,
+    progress: bool = False,
+    exact_n_effective: bool = False,
+) -> TrainingSet:
+    """Draw x at the points of ``theta`` with t(x,z|θ) (NDE, SCANDAL).
+
+    Arguments as :func:`sample_plain`.
+    """
+    return _single(
+        events,
+        theta,
+        n_samples,
+        kind="density",
+        score=True,
+        partition=partition,
+        test_split=test_split,
+        validation_split=validation_split,
+        closest=sample_only_from_closest_benchmark,
+        rng=rng,
+        chunk_size=chunk_size,
+        progress=progress,
+        exact_n_effective=exact_n_effective,
+    )
+
+
+def sample_test(
+    events: Any,
+    *,
+    theta: ThetaSpec,
+    n_samples: int,
+    partition: Partition = "test",
+    test_split: float = 0.2,
+    validation_split: float = 0.2,
+    sample_only_from_closest_benchmark: bool = True,
+    rng: np.random.Generator | int | None = None,
+    chunk_size: int = 100_000,
+    progress: bool = False,
+    exact_n_effective: bool = False,
+) -> TrainingSet:
+    """Draw x at ``theta`` from the test partition. Arguments as :func:`sample_plain`."""
+    return _single(
+        events,
+        theta,
+        n_samples,
+        kind="test",
+        score=False,
+        partition=partition,
+        test_split=test_split,
+        validation_split=validation_split,
+        closest=sample_only_from_closest_benchmark,
+        rng=rng,
+        chunk_size=chunk_size,
+        progress=progress,
+        exact_n_effective=exact_n_effective,
+    )
+
+
+def _pairs(
+    src: _Source, theta0: ThetaSpec, theta1: ThetaSpec, n_half: int, gen: np.random.Generator
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.int64]]:
+    """Sets (θ0, θ1) zipped cyclically, with the number of draws per set."""
+    th0, _ = _resolve(theta0, src, n_half, gen)
+    th1, _ = _resolve(theta1, src, n_half, gen)
+    n_sets = max(len(th0), len(th1))
+    i = np.arange(n_sets)
+    base, extra = divmod(n_half, n_sets)
+    counts = np.full(n_sets, base, dtype=np.int64)
+    counts[:extra] += 1
+    return th0[i % len(th0)], th1[i % len(th1)], counts
+
+
+def sample_ratio(
+    events: Any,
+    *,
+    theta0: ThetaSpec,
+    theta1: ThetaSpec,
+    n_samples: int,
+    partition: Partition = "train",
+    test_split: float = 0.2,
+    validation_split: float = 0.2,
+    sample_only_from_closest_benchmark: bool = True,
+    rng: np.random.Generator | int | None = None,
+    chunk_size: int = 100_000,
+    progress: bool = False,
+    exact_n_effective: bool = False,
+) -> TrainingSet:
+    """Ratio sample: half at θ0 (y = 0), half at θ1 (y = 1), with log r(x,z|θ0,θ1) and t(x,z|θ0).
+
+    The θ0 and θ1 points are zipped cyclically into sets (as MadMiner does); random points are
+    drawn afresh for the second half. Arguments as :func:`sample_plain`.
+    """
+    return _ratio_like(
+        events,
+        theta0=theta0,
+        theta1=theta1,
+        n_samples=n_samples,
+        additional=(),
+        partition=partition,
+        test_split=test_split,
+        validation_split=validation_split,
+        closest=sample_only_from_closest_benchmark,
+        rng=rng,
+        chunk_size=chunk_size,
+        progress=progress,
+        kind="ratio",
+        exact_n_effective=exact_n_effective,
+    )
+
+
+def sample_more_ratios(
+    events: Any,
+    *,
+    theta0: ThetaSpec,
+    theta1: ThetaSpec,
+    n_samples: int,
+    additional_thetas: Sequence[ThetaSpec] = (),
+    partition: Partition = "train",
+    test_split: float = 0.2,
+    validation_split: float = 0.2,
+    sample_only_from_closest_benchmark: bool = True,
+    rng: np.random.Generator | int | None = None,
+    chunk_size: int = 100_000,
+    progress: bool = False,
+    exact_n_effective: bool = False,
+) -> TrainingSet:
+    """Ratio sample for doubly parameterised estimators, with t(x,z|θ0) and t(x,z|θ1).
+
+    Each event drawn at θ0 is also paired with every additional θ as a new denominator, and
+    each event drawn at θ1 with every additional θ as a new numerator (MadMiner's
+    ``sample_train_more_ratios`` oversampling); the total is n_samples × (1 + len(additional)).
+    """
+    return _ratio_like(
+        events,
+        theta0=theta0,
+        theta1=theta1,
+        n_samples=n_samples,
+        additional=tuple(additional_thetas),
+        partition=partition,
+        test_split=test_split,
+        validation_split=validation_split,
+        closest=sample_only_from_closest_benchmark,
+        rng=rng,
+        chunk_size=chunk_size,
+        progress=progress,
+        kind="more_ratios",
+        exact_n_effective=exact_n_effective,
+    )
+
+
+def _ratio_like(
+    events: Any,
+    *,
+    theta0: ThetaSpec,
+    theta1: ThetaSpec,
+    n_samples: int,
+    additional: tuple[ThetaSpec, ...],
+    partition: Partition,
+    test_split: float,
+    validation_split: float,
+    closest: bool,
+    rng: Any,
+    chunk_size: int,
+    progress: bool,
+    kind: str,
+    exact_n_effective: bool = False,
+) -> TrainingSet:
+    _check_n(n_samples)
+    if n_samples < 2:
+        raise ConfigError("a ratio sample needs n_samples >= 2 (half at theta0, half at theta1)")
+    src = _open(events)
+    gen, seed = _rng(rng)
+    halves = []
+    for y, n_half in ((0, n_samples // 2), (1, n_samples - n_samples // 2)):
+        th0_s, th1_s, counts = _pairs(src, theta0, theta1, n_half, gen)
+        sampling = th0_s if y == 0 else th1_s
+        d = _draw(
+            src,
+            sampling,
+            counts,
+            partition=partition,
+            test_split=test_split,
+            validation_split=validation_split,
+            closest=closest,
+            rng=gen,
+            chunk_size=chunk_size,
+            progress=progress,
+            exact_n_effective=exact_n_effective,
+        )
+        # (points, index) pairs: set-level points with the draw -> set map, or per-draw points
+        rows0: list[tuple[NDArray[np.float64], NDArray[np.int64] | None]] = [(th0_s, d.set_index)]
+        rows1: list[tuple[NDArray[np.float64], NDArray[np.int64] | None]] = [(th1_s, d.set_index)]
+        for spec in additional:
+            pts, _ = _resolve(spec, src, len(d.x), gen)
+            extra = (pts, np.arange(len(d.x)) % len(pts))
+            if y == 0:
+                rows0.append(rows0[0])
+                rows1.append(extra)
+            else:
+                rows0.append(extra)
+                rows1.append(rows1[0])
+        for (p0, i0), (p1, i1) in zip(rows0, rows1, strict=True):
+            t0, t1 = p0[i0], p1[i1]
+            lp0, s0 = _gold(d, src.components, p0, score=True, index=i0)
+            lp1, s1 = _gold(d, src.components, p1, score=kind == "more_ratios", index=i1)
+            halves.append(
+                dict(
+                    x=d.x,
+                    theta0=t0,
+                    theta1=t1,
+                    y=np.full(len(d.x), float(y)),
+                    log_r_xz=lp0 - lp1,
+                    t_xz=s0,
+                    t_xz1=s1,
+                    n_effective=d.n_eff,
+                )
+            )
+    cat = {
+        k: (None if halves[0][k] is None else np.concatenate([h[k] for h in halves]))
+        for k in halves[0]
+    }
+    perm = gen.permutation(len(cat["x"]))
+    cat = {k: (None if v is None else v[perm]) for k, v in cat.items()}
+    bad = ~np.isfinite(cat["log_r_xz"])
+    if np.any(bad):
+        logger.warning(
+            "%d samples with non-finite joint ratio (zero or negative weight at theta0/theta1) "
+            "were dropped",
+            int(bad.sum()),
+        )
+        cat = {k: (None if v is None else v[~bad]) for k, v in cat.items()}
+    return TrainingSet(
+        kind=kind,
+        observables=src.observables,
+        parameters=src.parameter_names,
+        metadata=_common_meta(src, kind, partition, closest, seed),
+        **cat,
+    )

@@ -210,8 +210,8 @@ class GenerationResult:
             xsec_err_pb=err,
             xmax_pb=float(np.max(np.abs(xw))) if n else 0.0,
             n_events=n,
-            weight_ids=self.benchmark_names,
-            weight_descriptions=tuple(descs),
+            weight_ids=tuple(self.benchmark_names) + _component_ids(self.components),
+            weight_descriptions=tuple(descs) + _component_descriptions(self.components, self.parameter_names),
             pdf_lhaid=self.pdf_lhaid,
             extra_header=extra,
         )
@@ -230,7 +230,7 @@ class GenerationResult:
                     masses=p.masses[lo:hi],
                     scale=p.scale[lo:hi],
                     xwgt=xw[lo:hi],
-                    rwgt=bw[lo:hi],
+                    rwgt=np.concatenate([bw[lo:hi], self.component_weights[lo:hi] * n], axis=1),
                     alpha_qed=ew.alpha,
                     alpha_s=0.130,
                 )
@@ -610,11 +610,11 @@ def generate_to_files(
                             masses=r.masses,
                             scale=r.scale,
                             xwgt=xw,
-                            rwgt=bw,
+                            rwgt=np.concatenate([bw, m * n], axis=1),
                             alpha_qed=proc.ew.alpha,
                             alpha_s=0.130,
                         ),
-                        card.benchmark_names,
+                        tuple(card.benchmark_names) + _component_ids(proc.components),
                         1,
                     )
                 )
@@ -639,8 +639,8 @@ def generate_to_files(
                 xsec_err_pb=xerr,
                 xmax_pb=xw_max,
                 n_events=n,
-                weight_ids=card.benchmark_names,
-                weight_descriptions=descs,
+                weight_ids=tuple(card.benchmark_names) + _component_ids(proc.components),
+                weight_descriptions=descs + _component_descriptions(proc.components, card.parameter_names),
                 pdf_lhaid=popts.pdf_lhaid,
                 extra_header=extra,
             )
@@ -654,6 +654,16 @@ def generate_to_files(
         None if events_path is None else Path(events_path),
         run.timing,
     )
+
+
+def _component_ids(components: NDArray[np.int64]) -> tuple[str, ...]:
+    """LHE weight ids of the exact morphing components (read back by :mod:`lhcgold.reconstruct`)."""
+    return tuple(f"lhcgold_component_{k}" for k in range(len(components)))
+
+
+def _component_descriptions(components: NDArray[np.int64], names: Any) -> tuple[str, ...]:
+    return tuple("lhcgold morphing component " + " ".join(f"{p}^{int(e)}" for p, e in zip(names, row))
+                 for row in components)
 
 
 def _subset(b: Any, idx: NDArray[np.intp]) -> Any:

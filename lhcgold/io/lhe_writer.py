@@ -126,7 +126,7 @@ def _chunk_text(ch: LHEChunkData, weight_ids: Sequence[str], lprup: int) -> str:
     )
     wl = ""
     if weight_ids:
-        wl = "<rwgt>\n" + "".join(f"<wgt id='{escape(w)}'> %+.7e </wgt>\n" for w in weight_ids) + "</rwgt>\n"
+        wl = "<rwgt>\n" + "".join(f"<wgt id='{escape(w)}'> %+.10e </wgt>\n" for w in weight_ids) + "</rwgt>\n"
     template = "<event>\n" + head + part + wl + "</event>\n"
     cols = [ch.xwgt[:, None], ch.scale[:, None]]
     moth = np.broadcast_to(ch.mothers, (n, npart, 2))

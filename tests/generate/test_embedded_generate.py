@@ -103,8 +103,10 @@ def test_lhe_read_by_pylhe(dy_small, tmp_path: Path) -> None:  # noqa: ANN001
     bw = dy_small.benchmark_weights * n
     for i in (0, 17, n - 1):
         ev = events[i]
-        assert list(ev.weights) == list(dy_small.benchmark_names)
-        np.testing.assert_allclose([ev.weights[k] for k in dy_small.benchmark_names], bw[i], rtol=1e-6)
+        comp_ids = [f"lhcgold_component_{k}" for k in range(dy_small.component_weights.shape[1])]
+        assert list(ev.weights) == list(dy_small.benchmark_names) + comp_ids
+        np.testing.assert_allclose([ev.weights[k] for k in dy_small.benchmark_names], bw[i], rtol=1e-9)
+        np.testing.assert_allclose([ev.weights[k] for k in comp_ids], dy_small.component_weights[i] * n, rtol=1e-9)
         assert ev.eventinfo.weight == pytest.approx(bw[i, 0], rel=1e-6)
         assert [int(p.id) for p in ev.particles] == dy_small.particles.pdg[i].tolist()
         np.testing.assert_allclose([p.px for p in ev.particles], dy_small.particles.momenta[i, :, 1], atol=1e-6)
@@ -117,9 +119,12 @@ def test_lhe_read_by_lhcgold_reader(dy_small, tmp_path: Path) -> None:  # noqa: 
     lhe = pytest.importorskip("lhcgold.io.lhe")
     out = dy_small.write_lhe(tmp_path / "dy.lhe.gz")
     header = lhe.read_lhe_header(out)
-    assert tuple(header.weight_names) == dy_small.benchmark_names
+    n_b = len(dy_small.benchmark_names)
+    assert tuple(header.weight_names[:n_b]) == dy_small.benchmark_names
+    assert header.weight_names[n_b] == "lhcgold_component_0"
     chunk = lhe.read_lhe(out)
-    np.testing.assert_allclose(chunk.weights, dy_small.benchmark_weights, rtol=1e-6)
+    np.testing.assert_allclose(chunk.weights[:, :n_b], dy_small.benchmark_weights, rtol=1e-9)
+    np.testing.assert_allclose(chunk.weights[:, n_b:], dy_small.component_weights, rtol=1e-9, atol=1e-300)
 
 
 @pytest.mark.slow
@@ -274,6 +279,7 @@ def test_streaming_writer_equals_in_memory(dy_card, tmp_path: Path) -> None:  # 
     a, b = events.EventFile(tmp_path / "a.h5").read(), events.EventFile(tmp_path / "b.h5").read()
     np.testing.assert_array_equal(a.component_weights, b.component_weights)
     np.testing.assert_array_equal(a.weights, b.weights)
-    np.testing.assert_allclose(read_lhe(tmp_path / "b.lhe").weights, res.benchmark_weights, rtol=1e-6)
+    n_b = res.benchmark_weights.shape[1]
+    np.testing.assert_allclose(read_lhe(tmp_path / "b.lhe").weights[:, :n_b], res.benchmark_weights, rtol=1e-9)
     with pytest.raises(ConfigError, match="exists"):
         generate_to_files(dy_card, lhe_path=tmp_path / "b.lhe", n_events=10, rng=1)

@@ -393,6 +393,12 @@ class WHProcess(EmbeddedProcess):
         "met",
         "mt_w",
         "mt_wh",
+        "m_wh",
+        "y_wh",
+        "cos_Theta",
+        "cos_theta_star",
+        "sin_phi_star",
+        "cos_phi_star",
     )
     observed_names = ("charge", "l_px", "l_py", "l_pz", "h_px", "h_py", "h_pz")
 
@@ -578,6 +584,7 @@ class WHProcess(EmbeddedProcess):
         met = np.hypot(metx, mety)
         mt_w = np.sqrt(np.maximum(2 * (ptl * met - pl[:, 1] * metx - pl[:, 2] * mety), 0))
         mt_wh = ptl + met + np.sqrt(self.ew.mh**2 + pth**2)
+        angles = _reconstructed_wh_angles(pl, ph, metx, mety, self.ew.mw)
         obs = np.stack(
             [
                 charge.astype(float),
@@ -594,6 +601,7 @@ class WHProcess(EmbeddedProcess):
                 met,
                 mt_w,
                 mt_wh,
+                *angles,
             ],
             axis=1,
         )
@@ -679,3 +687,30 @@ class WHProcess(EmbeddedProcess):
         if key is not None:
             cache[key] = out
         return out[0].copy(), out[1].copy()
+
+
+def _reconstructed_wh_angles(pl: Array, ph: Array, metx: Array, mety: Array, mw: float) -> list[Array]:
+    """m_WH, y_WH and the W H angles from the *observed* momenta, as an analysis would compute them.
+
+    The neutrino p_z is the smaller-|p_z| solution of m(ℓν) = m_W and the quark direction is guessed
+    from the boost of the W H system (:func:`lhcgold.observables.library.wh_angles_reco`). These are
+    functions of the observed x only, so the truth likelihood is unchanged; they are the features a
+    physicist gives a network (the CP-odd a3 shows up in sin φ*).
+    """
+    from types import SimpleNamespace
+
+    from ..observables.library import neutrino_pz, wh_angles_reco
+
+    lep = SimpleNamespace(px=pl[:, 1], py=pl[:, 2], pz=pl[:, 3], E=pl[:, 0])
+    hig = SimpleNamespace(px=ph[:, 1], py=ph[:, 2], pz=ph[:, 3], E=ph[:, 0])
+    miss = SimpleNamespace(px=metx, py=mety)
+    ang = wh_angles_reco(lep, miss, hig, m_w=mw)
+    pzn = neutrino_pz(lep, miss, m_w=mw)
+    nu_e = np.sqrt(metx**2 + mety**2 + pzn**2)
+    e_tot = pl[:, 0] + ph[:, 0] + nu_e
+    pz_tot = pl[:, 3] + ph[:, 3] + pzn
+    with np.errstate(divide="ignore", invalid="ignore"):
+        y_wh = 0.5 * np.log((e_tot + pz_tot) / (e_tot - pz_tot))
+    phi = np.asarray(ang["phi_star"], dtype=float)
+    return [np.asarray(ang["m_wh"], dtype=float), y_wh, np.asarray(ang["cos_Theta"], dtype=float),
+            np.asarray(ang["cos_theta_star"], dtype=float), np.sin(phi), np.cos(phi)]

@@ -67,6 +67,7 @@ RUN_SCHEMA: dict[str, Any] = {
         "parton_grid": {"type": "object", "additionalProperties": {
             "type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 2}},
         "scan_resolution": {"type": "integer", "minimum": 5},
+        "score_bins": {"type": "integer", "minimum": 1},
     },
 }
 
@@ -92,6 +93,7 @@ class RunConfig:
             SALLY Fisher information at the SM, inside the parameter's range.
         parton_grid: the same at parton level (default ±4σ of the parton-level SALLY information).
         scan_resolution: points of the 1-D scans (each parameter, the others at the SM).
+        score_bins: bins per axis of SALLY's score histogram.
     """
 
     n_events: int = 60_000
@@ -108,6 +110,7 @@ class RunConfig:
     grid: tuple[tuple[str, tuple[float, float]], ...] = ()
     parton_grid: tuple[tuple[str, tuple[float, float]], ...] = ()
     scan_resolution: int = 81
+    score_bins: int = 25
 
     @classmethod
     def from_card(cls, card: AnalysisCard, **overrides: Any) -> RunConfig:
@@ -379,15 +382,17 @@ def _stage_limits(st: _Stages, card: AnalysisCard, cfg: RunConfig, hist_choice: 
     from .ml import load_model
 
     events, parton = st.out / "events.h5", st.out / "parton" / "events.h5"
+    score_bins = (cfg.score_bins,) * len(card.parameters)
     methods: dict[str, tuple[Callable[[], Any], Path, str]] = {
         "ml": (lambda: infer.NeuralRatio(load_model(st.out / "models" / "alices")), events, "detector"),
-        "sally": (lambda: infer.ScoreHistogram(load_model(st.out / "models" / "sally")), events, "detector"),
+        "sally": (lambda: infer.ScoreHistogram(load_model(st.out / "models" / "sally"), bins=score_bins), events,
+                  "detector"),
         "histogram": (lambda: infer.Histogram(hist_choice["observables"], bins=hist_choice["bins"]), events,
                       "detector"),
         "rate": (lambda: infer.RateOnly(), events, "detector"),
         "truth (parton)": (lambda: infer.Truth(_CachedTruth(TruthModel(build_process(card)))), parton, "parton"),
-        "sally (parton)": (lambda: infer.ScoreHistogram(load_model(st.out / "models" / "sally_parton")), parton,
-                           "parton"),
+        "sally (parton)": (lambda: infer.ScoreHistogram(load_model(st.out / "models" / "sally_parton"),
+                                                        bins=score_bins), parton, "parton"),
     }
     names = card.parameter_names
     out: dict[str, Any] = {}
@@ -405,7 +410,7 @@ def _stage_limits(st: _Stages, card: AnalysisCard, cfg: RunConfig, hist_choice: 
                     like = like or make()
                     res = infer.expected_limits(like, _test_sample(source), grid=grid,
                                                 luminosity_ifb=cfg.luminosity_ifb, asimov_theta="sm",
-                                                progress=st.progress)
+                                                progress=st.progress, chunk_size=20_000)
                     res.save(path, overwrite=True)
                 results[job] = LimitResult.load(path)
         summary = _contour_summary(results["2d"], card)

@@ -15,7 +15,7 @@ from lhcgold.run import RunConfig, run
 
 CARD = Path(__file__).parents[1] / "cards" / "wh.yaml"
 TINY = dict(n_events=800, n_parton=3000, n_train=1500, n_theta0=20, epochs=1, grid_resolution=5,
-            scan_resolution=9, hidden=(16,))
+            scan_resolution=9, hidden=(16,), score_bins=4)
 
 
 @pytest.mark.slow

@@ -38,7 +38,7 @@ class _LazyGroup(click.Group):
         if cmd_name not in _VERBS:
             return None
         module = importlib.import_module(_VERBS[cmd_name][0])
-        return getattr(module, "command")
+        return module.command
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         rows = [(name, help_) for name, (_, help_) in _VERBS.items()]

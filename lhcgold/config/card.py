@@ -30,7 +30,7 @@ import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -113,18 +113,11 @@ class MorphingOptions:
     optimize: bool = True
 
 
-@dataclass(frozen=True)
-class AnalysisCard:
-    """A validated analysis card. Build it with :func:`load_card`."""
+class ParameterSpace:
+    """Shared views of classes holding ``parameters`` and ``benchmarks`` (card and setup)."""
 
-    name: str
     parameters: tuple[Parameter, ...]
     benchmarks: tuple[Benchmark, ...]
-    morphing: MorphingOptions
-    raw: Mapping[str, Any]
-    source: Path | None = None
-    card_hash: str = ""
-    description: str = ""
 
     @property
     def parameter_names(self) -> tuple[str, ...]:
@@ -136,12 +129,36 @@ class AnalysisCard:
 
     @property
     def benchmark_values(self) -> NDArray[np.float64]:
+        """θ of every benchmark, (B, P) in parameter order."""
         names = self.parameter_names
         return np.array([b.vector(names) for b in self.benchmarks]).reshape(len(self.benchmarks), len(names))
 
     @property
     def ranges(self) -> NDArray[np.float64]:
+        """(P, 2) parameter ranges."""
         return np.array([p.range for p in self.parameters], dtype=np.float64)
+
+    @property
+    def n_parameters(self) -> int:
+        return len(self.parameters)
+
+    @property
+    def n_benchmarks(self) -> int:
+        return len(self.benchmarks)
+
+
+@dataclass(frozen=True)
+class AnalysisCard(ParameterSpace):
+    """A validated analysis card. Build it with :func:`load_card`."""
+
+    name: str
+    parameters: tuple[Parameter, ...]
+    benchmarks: tuple[Benchmark, ...]
+    morphing: MorphingOptions
+    raw: Mapping[str, Any]
+    source: Path | None = None
+    card_hash: str = ""
+    description: str = ""
 
     def parameter(self, name: str) -> Parameter:
         for p in self.parameters:
@@ -163,7 +180,7 @@ class AnalysisCard:
         return str(self.source) if self.source else None
 
 
-@lru_cache(maxsize=None)
+@cache
 def card_schema() -> dict[str, Any]:
     """The JSON Schema of the current card version."""
     text = resources.files("lhcgold.config").joinpath(f"schemas/card-{CARD_VERSION}.json").read_text()

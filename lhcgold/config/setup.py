@@ -10,11 +10,11 @@ from numpy.typing import NDArray
 
 from ..exceptions import MorphingError, unknown_name_error
 from ..physics.morphing import Morpher
-from .card import Benchmark, Parameter
+from .card import Benchmark, Parameter, ParameterSpace
 
 
 @dataclass(frozen=True, eq=False)
-class Setup:
+class Setup(ParameterSpace):
     """Parameters, benchmarks and morphing of an analysis (the ``setup.h5`` content).
 
     Attributes:
@@ -40,31 +40,6 @@ class Setup:
             if self.components.shape[1] != len(self.parameters):
                 raise MorphingError(f"components have {self.components.shape[1]} parameters, setup has "
                                     f"{len(self.parameters)}")
-
-    @property
-    def parameter_names(self) -> tuple[str, ...]:
-        return tuple(p.name for p in self.parameters)
-
-    @property
-    def benchmark_names(self) -> tuple[str, ...]:
-        return tuple(b.name for b in self.benchmarks)
-
-    @property
-    def benchmark_values(self) -> NDArray[np.float64]:
-        names = self.parameter_names
-        return np.array([b.vector(names) for b in self.benchmarks]).reshape(len(self.benchmarks), len(names))
-
-    @property
-    def n_parameters(self) -> int:
-        return len(self.parameters)
-
-    @property
-    def n_benchmarks(self) -> int:
-        return len(self.benchmarks)
-
-    @property
-    def ranges(self) -> NDArray[np.float64]:
-        return np.array([p.range for p in self.parameters], dtype=np.float64)
 
     @property
     def has_morphing(self) -> bool:

@@ -317,8 +317,8 @@ def simulate(events: Any, *, preset: str | Detector = "atlas", overrides: dict[s
     mx = -np.bincount(ev[visible], weights=px[visible], minlength=n) - shifts[0]
     my = -np.bincount(ev[visible], weights=py[visible], minlength=n) - shifts[1]
     met = make_met(np.hypot(mx, my), np.arctan2(my, mx))
-    weights = np.asarray(getattr(events, "weights"), dtype=np.float64)
-    names = tuple(getattr(events, "weight_names"))
+    weights = np.asarray(events.weights, dtype=np.float64)
+    names = tuple(events.weight_names)
     if weights.ndim == 2 and hasattr(events, "nominal") and "nominal" not in names:
         weights = np.concatenate([np.asarray(events.nominal)[:, None], weights], axis=1)
         names = ("nominal", *names)

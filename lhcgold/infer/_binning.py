@@ -17,7 +17,7 @@ from numpy.typing import ArrayLike, NDArray
 from ..exceptions import ConfigError
 
 #: ``bins`` as users give it: one int for every axis, one int or edge array per axis.
-BinsLike = Union[int, Sequence[Union[int, ArrayLike]]]
+BinsLike = Union[int, Sequence[int | ArrayLike]]
 
 
 def normalize_bins(bins: BinsLike | None, n_axes: int) -> list[int | NDArray[np.float64]]:

@@ -12,7 +12,7 @@ toy (``--toy``)::
 Training: θ0 from a flat prior over the card's ranges, θ1 = SM, from the train partition of one
 weighted event sample; test: 20 θ0 from the same prior, 500 events each drawn at that θ0 from the
 test partition; all methods share the network ((64, 64), tanh), optimiser and epochs at each N
-(100, 30, 10 epochs for 10³, 10⁴, 10⁵; early stopping on a 25 % validation split; gradient
+(100, 30, 25 epochs for 10³, 10⁴, 10⁵; early stopping on a 25 % validation split; gradient
 norm clipped at 1, which the squared-ratio losses of ROLR/RASCAL need and the others do not
 feel). SALLY is local: its log r̂ is the linear approximation t̂(x)·(θ0 − θ_SM), so it is scored
 on the same far-from-SM test points only for completeness (``--test-scale 0.1`` puts the test θ0
@@ -34,7 +34,7 @@ N_TEST_PER_THETA = 500
 
 
 def _epochs(n: int) -> int:
-    return 100 if n <= 1_000 else 30 if n <= 10_000 else 10
+    return 100 if n <= 1_000 else 30 if n <= 10_000 else 25
 
 
 def build_drell_yan(n_events: int, seed: int):

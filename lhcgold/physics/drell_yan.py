@@ -44,7 +44,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from .ew import PYTHIA_EW, TEV2_TO_GEV2, EWInputs
-from .linear import check_quadratic_components, quadratic_components
+from .linear import quadratic_components, resolve_quadratic_components
 
 __all__ = ["DY_PARAMETERS", "DrellYanME", "QUARK_TYPE"]
 
@@ -104,9 +104,7 @@ class DrellYanME:
             raise KeyError(unknown[0])
         self.parameters = tuple(parameters)
         self.ew = ew
-        if components is None:
-            components = _default_components(len(self.parameters))
-        self.components = check_quadratic_components(components) if self.parameters else np.zeros((1, 0), np.int64)
+        self.components = resolve_quadratic_components(components, len(self.parameters))
         # (P, 2, 4) coefficients in GeV^-2
         self._coef = np.array([_TABLE[p] for p in self.parameters]).reshape(len(self.parameters), 2, 4) * TEV2_TO_GEV2
         e2 = ew.e**2
@@ -170,8 +168,3 @@ def _quark_type(quark: int | str) -> int:
     return QUARK_TYPE[abs(int(quark))]
 
 
-def _default_components(n: int) -> NDArray[np.int64]:
-    import itertools
-
-    rows = [r for r in itertools.product(range(3), repeat=n) if sum(r) <= 2]
-    return np.array(rows, dtype=np.int64).reshape(len(rows), n)

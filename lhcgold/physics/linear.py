@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-__all__ = ["check_quadratic_components", "quadratic_components"]
+__all__ = ["check_quadratic_components", "quadratic_components", "resolve_quadratic_components"]
 
 
 def check_quadratic_components(components: ArrayLike) -> NDArray[np.int64]:
@@ -79,3 +79,15 @@ def quadratic_components(
             continue
         out[..., c] = np.sum(weights * val, axis=-1)
     return out
+
+
+def resolve_quadratic_components(components: ArrayLike | None, n_parameters: int) -> NDArray[np.int64]:
+    """The (C, P) components of a process with amplitudes linear in θ: the given ones (checked) or,
+    by default, every monomial of degree <= 2 in madminer's order."""
+    if n_parameters == 0:
+        return np.zeros((1, 0), np.int64)
+    if components is None:
+        from .morphing import find_components
+
+        components = find_components([2] * n_parameters, 2)
+    return check_quadratic_components(components)

@@ -31,7 +31,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from .ew import PYTHIA_EW, EWInputs
-from .linear import check_quadratic_components, quadratic_components
+from .linear import quadratic_components, resolve_quadratic_components
 
 __all__ = ["WH_PARAMETERS", "WHME", "wh_angles"]
 
@@ -56,11 +56,7 @@ class WHME:
             raise KeyError(unknown[0])
         self.parameters = tuple(parameters)
         self.ew = ew
-        if components is None:
-            from .drell_yan import _default_components
-
-            components = _default_components(len(self.parameters))
-        self.components = check_quadratic_components(components) if self.parameters else np.zeros((1, 0), np.int64)
+        self.components = resolve_quadratic_components(components, len(self.parameters))
 
     @property
     def n_components(self) -> int:

@@ -27,6 +27,11 @@ Standalone::
         --workdir /tmp/infer_bench --madminer-python /work/mm-venv/bin/python
 
 ``run_stages(...)`` returns the timings and results as a dict (used by compare_madminer.py).
+
+Speed of the library's ML-limits path (fast vs the estimator's plain ``log_ratio``) on the
+output directory of ``lhcgold run``::
+
+    python benchmarks/_stages_infer.py --time-ml-limits wh-demo --grid-resolution 25
 """
 
 from __future__ import annotations
@@ -115,95 +120,74 @@ class MadminerScoreModel:
             return h.numpy().astype(np.float64)
 
 
-class MadminerRatioModel:
-    """A madminer ``ParameterizedRatioEstimator`` (single parameterised) with ``log_ratio(x, thetas)``.
+def MadminerRatioModel(prefix: str | Path, observables: tuple[str, ...] | None = None) -> Any:  # noqa: N802
+    """A madminer ``ParameterizedRatioEstimator`` (single parameterised, tanh) as an lhcgold ``ALICES``.
 
-    The network takes cat(θ, x). Two exact rewrites make the (T × N) evaluation cheap:
-
-    * the first layer is split into its θ and x parts: the x part is computed once per event,
-      the θ part once per grid point, and they are broadcast-added (T, N, H);
-    * tanh(z) = 2 sigmoid(2z) − 1 is folded into the weights (W₁' = 2W₁, b₁' = 2b₁; hidden
-      W' = 4W, b' = 2(b − W·1); output W' = 2W, b' = b − W·1), so every activation is an in-place
-      sigmoid (several times faster than tanh in torch on CPU).
-
-    Rows are processed in blocks of about ``block_rows`` (cache-sized), in float32 as madminer does,
-    with ``num_threads`` torch threads (default 1: on 2 shared cores, OpenMP synchronisation
-    across small blocks costs more than it gains; None keeps torch's setting).
+    madminer's network is cat(θ, x) → Linear/tanh → … → Linear with standardised inputs, exactly
+    lhcgold's ``RatioNet``: the weights and the standardisation are copied over (float32, as madminer
+    evaluates them), so the limits run through the library's own fast path
+    (:class:`lhcgold.infer.fastratio.FastRatioNetwork`, used by ``NeuralRatio``) — the path users get.
     """
+    import torch
 
-    def __init__(self, prefix: str | Path, observables: tuple[str, ...] | None = None, *,
-                 block_rows: int = 8192, num_threads: int | None = 1):
-        import torch
+    from lhcgold.ml import ALICES
 
-        prefix = str(prefix)
-        settings = json.loads(Path(prefix + "_settings.json").read_text())
-        if settings.get("activation", "tanh") != "tanh" or settings.get("features") is not None:
-            raise ValueError("only tanh networks on all features are supported")
-        n_par = int(settings["n_parameters"])
-        sd = torch.load(prefix + "_state_dict.pt", map_location="cpu", weights_only=True)
-        n_layers = len(settings["n_hidden"]) + 1
-        layers = [(sd[f"layers.{i}.weight"].double(), sd[f"layers.{i}.bias"].double()) for i in range(n_layers)]
-        self.layers = [(w.float(), b.float()) for w, b in layers]          # plain form (reference)
-        w0, b0 = layers[0]
-        self.w0_theta = (2 * w0[:, :n_par]).float().contiguous()
-        self.w0_x = (2 * w0[:, n_par:]).float().contiguous()
-        self.b0 = (2 * b0).float()
-        self.hidden = [((4 * w).float(), (2 * (b - w.sum(1))).float()) for w, b in layers[1:-1]]
-        w_out, b_out = layers[-1]
-        self.out = ((2 * w_out).float(), (b_out - w_out.sum(1)).float())
-        self.x_mean = np.load(prefix + "_x_means.npy").astype(np.float64)
-        self.x_std = np.load(prefix + "_x_stds.npy").astype(np.float64)
-        self.t_mean = np.load(prefix + "_theta_means.npy").astype(np.float64)
-        self.t_std = np.load(prefix + "_theta_stds.npy").astype(np.float64)
-        self.observables = observables
-        self.block_rows = block_rows
-        self.num_threads = num_threads
-        self.torch = torch
+    prefix = str(prefix)
+    settings = json.loads(Path(prefix + "_settings.json").read_text())
+    if settings.get("activation", "tanh") != "tanh" or settings.get("features") is not None:
+        raise ValueError("only tanh networks on all features are supported")
+    n_par = int(settings["n_parameters"])
+    sd = torch.load(prefix + "_state_dict.pt", map_location="cpu", weights_only=True)
+    x_mean = np.load(prefix + "_x_means.npy").astype(np.float64)
+    n_obs = len(x_mean)
+    est = ALICES(n_hidden=tuple(settings["n_hidden"]), activation="tanh")
+    est.observables = tuple(observables) if observables is not None else tuple(f"x{i}" for i in range(n_obs))
+    est.parameters = tuple(f"theta{i}" for i in range(n_par))
+    est.n_observables, est.n_parameters = n_obs, n_par
+    est.theta_ref = np.zeros(n_par)
+    est.net = est._build()
+    linears = [m for m in est.net.mlp.layers if isinstance(m, torch.nn.Linear)]
+    with torch.no_grad():
+        for i, lin in enumerate(linears):
+            lin.weight.copy_(sd[f"layers.{i}.weight"])
+            lin.bias.copy_(sd[f"layers.{i}.bias"])
+        est.net.x_mean.copy_(torch.as_tensor(x_mean))
+        est.net.x_std.copy_(torch.as_tensor(np.load(prefix + "_x_stds.npy").astype(np.float64)))
+        est.net.theta_mean.copy_(torch.as_tensor(np.load(prefix + "_theta_means.npy").astype(np.float64)))
+        est.net.theta_std.copy_(torch.as_tensor(np.load(prefix + "_theta_stds.npy").astype(np.float64)))
+    est.net.eval()
+    return est
 
-    def log_ratio(self, x: np.ndarray, thetas: np.ndarray) -> np.ndarray:
-        torch = self.torch
-        lin = torch.nn.functional.linear
-        thetas = np.asarray(thetas, dtype=np.float64)
-        n_threads = torch.get_num_threads()
-        if self.num_threads:  # small blocks on shared cores: one thread avoids OpenMP contention
-            torch.set_num_threads(self.num_threads)
-        try:
-            return self._log_ratio(x, thetas)
-        finally:
-            torch.set_num_threads(n_threads)
 
-    def _log_ratio(self, x: np.ndarray, thetas: np.ndarray) -> np.ndarray:
-        torch = self.torch
-        lin = torch.nn.functional.linear
-        with torch.inference_mode():
-            xs = torch.as_tensor((x - self.x_mean) / self.x_std, dtype=torch.float32)
-            ts = torch.as_tensor((thetas - self.t_mean) / self.t_std, dtype=torch.float32)
-            hx = lin(xs, self.w0_x, self.b0)                                     # (N, H)
-            ht = lin(ts, self.w0_theta)                                          # (T, H)
-            out = torch.empty((len(thetas), len(x)), dtype=torch.float32)
-            n_t = max(1, self.block_rows // max(len(x), 1))
-            n_x = max(1, min(len(x), self.block_rows))
-            for t0 in range(0, len(thetas), n_t):
-                for x0 in range(0, len(x), n_x):
-                    h = (ht[t0:t0 + n_t, None, :] + hx[None, x0:x0 + n_x, :]).sigmoid_()
-                    for w, b in self.hidden:
-                        h = lin(h, w, b).sigmoid_()
-                    out[t0:t0 + n_t, x0:x0 + n_x] = lin(h, *self.out)[..., 0]
-            return out.numpy()
+def time_ml_limits(run_dir: str | Path, *, grid_resolution: int = 25, repeats: int = 1) -> dict[str, Any]:
+    """Wall time of the ML (ALICES) expected limits of an ``lhcgold run`` directory, through the library's fast
+    path (``NeuralRatio(fast=True)``, the default) and through the estimator's plain ``log_ratio``
+    (``fast=False``, the path before the fast one moved into the library); max |Δq| between them."""
+    from lhcgold import infer
+    from lhcgold.augment import partition_bounds
+    from lhcgold.io.events import EventFile
+    from lhcgold.ml import load_model
 
-    def log_ratio_reference(self, x: np.ndarray, thetas: np.ndarray) -> np.ndarray:
-        """The plain network (cat(θ, x) → tanh layers), for checks."""
-        torch = self.torch
-        with torch.inference_mode():
-            xs = torch.as_tensor((x - self.x_mean) / self.x_std, dtype=torch.float32)
-            ts = torch.as_tensor((np.asarray(thetas) - self.t_mean) / self.t_std, dtype=torch.float32)
-            u = torch.cat([ts[:, None, :].expand(-1, len(x), -1), xs[None].expand(len(ts), -1, -1)], dim=-1)
-            h = u
-            for i, (w, b) in enumerate(self.layers):
-                if i > 0:
-                    h = torch.tanh(h)
-                h = torch.nn.functional.linear(h, w, b)
-            return h[..., 0].numpy()
+    run_dir = Path(run_dir)
+    events = run_dir / "events.h5"
+    start, stop, factor = partition_bounds(EventFile(events).n_events, "test")
+    sample = infer.Sample(events, start, stop, weight_scale=factor)
+    grids = json.loads((run_dir / "summary.json").read_text())["grids"]["detector"]
+    grid = infer.Grid([tuple(r) for r in grids], grid_resolution)
+    model = load_model(run_dir / "models" / "alices")
+    out: dict[str, Any] = {"n_events": sample.n_events, "grid": f"{grid_resolution}^{len(grids)}"}
+    results = {}
+    for name, fast in (("plain", False), ("fast", True)):
+        best = np.inf
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            results[name] = infer.expected_limits(infer.NeuralRatio(model, fast=fast), sample, grid=grid,
+                                                  luminosity_ifb=300.0, asimov_theta="sm")
+            best = min(best, time.perf_counter() - t0)
+        out[f"{name}_s"] = best
+    out["speedup"] = out["plain_s"] / out["fast_s"]
+    out["max_abs_dq"] = float(np.max(np.abs(results["plain"].q - results["fast"].q)))
+    return out
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -266,7 +250,8 @@ def run_stages(events: str | Path, workdir: str | Path, *, grid_resolution: int 
         results["fisher_sally"] = fs.tolist()
     runs = []
     if "limits_ml" not in skip and ratio_model is not None:
-        runs.append(("limits_ml", infer.NeuralRatio(ratio_model, theta_batch=1000)))
+        # madminer does not calibrate the ratio (normalize=False); lhcgold's fast path evaluates the network
+        runs.append(("limits_ml", infer.NeuralRatio(ratio_model, theta_batch=1000, normalize=False)))
     if "limits_sally" not in skip and score_model is not None:
         runs.append(("limits_sally", infer.ScoreHistogram(score_model, bins=(8, 8), templates=train,
                                                           madminer_compat=True)))
@@ -299,7 +284,7 @@ def dump_madminer(events: str, models_dir: str, out_dir: str, modes: str, grid_r
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     stages: dict[str, Any] = {}
-    np.random.seed(1234)
+    np.random.seed(1234)  # noqa: NPY002 (madminer draws from the legacy global state)
     fi = FisherInformation(events)
     with _Stage(stages, "fisher_truth"):
         m, _ = fi.truth_information(theta=[0.0, 0.0], luminosity=LUMINOSITY_PB)
@@ -381,7 +366,9 @@ def _table(cmp: dict[str, Any]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--events", required=True, help="madminer-format events file of the peer benchmark")
+    p.add_argument("--events", default=None, help="madminer-format events file of the peer benchmark")
+    p.add_argument("--time-ml-limits", metavar="RUN_DIR", default=None,
+                   help="only time the ML limits of an `lhcgold run` directory: library fast path vs plain path")
     p.add_argument("--workdir", required=True, help="output directory")
     p.add_argument("--models", default=None, help="madminer models directory (default: <events>/../../models)")
     p.add_argument("--grid-resolution", type=int, default=25)
@@ -392,6 +379,12 @@ def main(argv: list[str] | None = None) -> int:
                    help="reuse madminer dumps written by an earlier --madminer-python run (no rerun)")
     p.add_argument("--dump-madminer", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
+    if args.time_ml_limits:
+        res = time_ml_limits(args.time_ml_limits, grid_resolution=args.grid_resolution)
+        print(json.dumps(res, indent=1))
+        return 0
+    if not args.events:
+        p.error("--events is required")
     models = args.models or str(Path(args.events).resolve().parent.parent / "models")
     if args.dump_madminer:
         dump_madminer(args.events, models, args.workdir, args.madminer_modes, args.grid_resolution)

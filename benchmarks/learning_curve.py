@@ -7,7 +7,12 @@ On the embedded Drell–Yan sample (cards/dy.yaml; θ = (C_LL, C_LR); the observ
 cos θ*) whose exact likelihood the generator's TruthModel gives), or on the exact Gaussian-mixture
 toy (``--toy``)::
 
-    python benchmarks/learning_curve.py [--toy] [--n-train 1000,10000,100000] [--n-events 300000]
+    python benchmarks/learning_curve.py [--toy] [--n-train 1000,10000,100000] [--n-events 300000] \
+        [--seeds 1,2,3] [--epochs 100,30,25] [--n-test-thetas 20] [--n-test-per-theta 500]
+
+Every seed regenerates the events, the training samples, the test points and the network
+initialisation, so the spread over seeds is the full run-to-run variation; the table gives
+mean ± standard deviation over the seeds, and how many seeds each method beats CARL in.
 
 Training: θ0 from a flat prior over the card's ranges, θ1 = SM, from the train partition of one
 weighted event sample; test: 20 θ0 from the same prior, 500 events each drawn at that θ0 from the
@@ -35,6 +40,18 @@ N_TEST_PER_THETA = 500
 
 def _epochs(n: int) -> int:
     return 100 if n <= 1_000 else 30 if n <= 10_000 else 25
+
+
+def _epoch_list(spec: str | None, n_list: list[int]) -> list[int]:
+    """Epochs per N: the default schedule, one int for every N, or one int per N."""
+    if not spec:
+        return [_epochs(n) for n in n_list]
+    vals = [int(v) for v in spec.split(",")]
+    if len(vals) == 1:
+        return vals * len(n_list)
+    if len(vals) != len(n_list):
+        raise SystemExit(f"--epochs needs 1 or {len(n_list)} values, got {len(vals)}")
+    return vals
 
 
 def build_drell_yan(n_events: int, seed: int):
@@ -93,7 +110,8 @@ def build_toy(n_events: int, seed: int):
 
 
 def run(
-    events, log_r_true, ranges, n_train_list, *, seed: int = 1, methods=METHODS, progress=True, test_scale: float = 1.0
+    events, log_r_true, ranges, n_train_list, *, seed: int = 1, methods=METHODS, progress=True, test_scale: float = 1.0,
+    epochs: list[int] | None = None, n_test_thetas: int = N_TEST_THETAS, n_test_per_theta: int = N_TEST_PER_THETA,
 ):
     from lhcgold.augment import (
         Benchmark,
@@ -108,11 +126,11 @@ def run(
 
     prior = Prior(*[Flat(lo, hi) for lo, hi in ranges])
     g = np.random.default_rng(seed + 100)
-    test_th = test_scale * np.stack([g.uniform(lo, hi, N_TEST_THETAS) for lo, hi in ranges], axis=1)
+    test_th = test_scale * np.stack([g.uniform(lo, hi, n_test_thetas) for lo, hi in ranges], axis=1)
     test = sample_plain(
         events,
         theta=Points(test_th),
-        n_samples=N_TEST_THETAS * N_TEST_PER_THETA,
+        n_samples=n_test_thetas * n_test_per_theta,
         partition="test",
         rng=seed + 1,
     )
@@ -120,10 +138,11 @@ def run(
     ref = np.zeros(len(ranges))
     truth = log_r_true(x_t, th_t, np.broadcast_to(ref, th_t.shape))
     table: dict[str, dict[int, float]] = {m: {} for m in methods}
-    for n in n_train_list:
+    epochs = epochs or [_epochs(n) for n in n_train_list]
+    for n, n_ep in zip(n_train_list, epochs):
         ts_r = sample_ratio(events, theta0=prior, theta1=Benchmark("sm"), n_samples=n, rng=seed + n)
         ts_l = sample_local(events, theta=Benchmark("sm"), n_samples=n, rng=seed + n + 1)
-        cfg = TrainConfig(n_epochs=_epochs(n), batch_size=128, seed=seed, clip_gradient=1.0)
+        cfg = TrainConfig(n_epochs=n_ep, batch_size=128, seed=seed, clip_gradient=1.0)
         for m in methods:
             t0 = time.perf_counter()
             est = estimator_class(m)(n_hidden=(64, 64), activation="tanh")
@@ -136,19 +155,38 @@ def run(
             table[m][n] = float(np.mean((pred - truth) ** 2))
             if progress:
                 print(
-                    f"  N={n:>7d} {m:7s} MSE {table[m][n]:.5f}  ({time.perf_counter() - t0:.1f} s)",
+                    f"  seed {seed} N={n:>7d} {m:7s} MSE {table[m][n]:.5f}  ({time.perf_counter() - t0:.1f} s)",
                     file=sys.stderr,
                     flush=True,
                 )
     return table, float(np.var(truth))
 
 
-def format_table(table, var_truth, n_train_list) -> str:
+def format_table(tables: list[dict[str, dict[int, float]]], var_truths: list[float], n_train_list: list[int],
+                 seeds: list[int]) -> str:
+    """Mean ± standard deviation over seeds of the MSE, and in how many seeds a method beats CARL."""
+    k = len(tables)
     head = "| method | " + " | ".join(f"N = {n:.0e}" for n in n_train_list) + " |"
-    lines = [head, "|---|" + "---:|" * len(n_train_list)]
-    for m, row in table.items():
-        lines.append(f"| {m.upper()} | " + " | ".join(f"{row[n]:.5f}" for n in n_train_list) + " |")
-    lines.append(f"\nVar(log r_true) over the test points = {var_truth:.5f} (MSE of predicting 0).")
+    lines = [f"MSE(log r̂ − log r_true), mean ± standard deviation over {k} seeds ({', '.join(map(str, seeds))}):",
+             "", head, "|---|" + "---:|" * len(n_train_list)]
+    methods = list(tables[0])
+    for m in methods:
+        cells = []
+        for n in n_train_list:
+            vals = np.array([t[m][n] for t in tables])
+            sd = float(np.std(vals, ddof=1)) if k > 1 else float("nan")
+            cells.append(f"{vals.mean():.5f} ± {sd:.5f}")
+        lines.append(f"| {m.upper()} | " + " | ".join(cells) + " |")
+    if "carl" in methods:
+        lines += ["", "Seeds in which a method has a lower MSE than CARL (same seed, same N):", "",
+                  head, "|---|" + "---:|" * len(n_train_list)]
+        for m in methods:
+            if m == "carl":
+                continue
+            wins = [sum(t[m][n] < t["carl"][n] for t in tables) for n in n_train_list]
+            lines.append(f"| {m.upper()} | " + " | ".join(f"{w}/{k}" for w in wins) + " |")
+    lines.append(f"\nVar(log r_true) over the test points = {np.mean(var_truths):.5f} (MSE of predicting 0; "
+                 "mean over seeds).")
     return "\n".join(lines)
 
 
@@ -156,28 +194,31 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--toy", action="store_true", help="use the Gaussian-mixture toy instead of Drell-Yan")
     ap.add_argument("--n-train", default="1000,10000,100000")
-    ap.add_argument("--n-events", type=int, default=300_000, help="weighted events generated")
+    ap.add_argument("--n-events", type=int, default=300_000, help="weighted events generated (per seed)")
     ap.add_argument("--methods", default=",".join(METHODS))
-    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--seeds", default="1,2,3", help="comma-separated seeds (>= 3 for a spread)")
+    ap.add_argument("--epochs", default=None, help="epochs: one int, or one per N (default 100,30,25 schedule)")
+    ap.add_argument("--n-test-thetas", type=int, default=N_TEST_THETAS)
+    ap.add_argument("--n-test-per-theta", type=int, default=N_TEST_PER_THETA)
     ap.add_argument("--test-scale", type=float, default=1.0, help="shrink the test θ0 towards the SM")
     args = ap.parse_args(argv)
     n_list = [int(float(v)) for v in args.n_train.split(",")]
-    t0 = time.perf_counter()
-    events, truth, ranges = (build_toy if args.toy else build_drell_yan)(args.n_events, args.seed)
-    print(
-        f"{'toy' if args.toy else 'Drell-Yan'}: {events.n_events} weighted events in {time.perf_counter() - t0:.1f} s",
-        file=sys.stderr,
-    )
-    table, var = run(
-        events,
-        truth,
-        ranges,
-        n_list,
-        seed=args.seed,
-        methods=tuple(args.methods.split(",")),
-        test_scale=args.test_scale,
-    )
-    print(format_table(table, var, n_list))
+    seeds = [int(v) for v in args.seeds.split(",")]
+    epochs = _epoch_list(args.epochs, n_list)
+    tables, variances = [], []
+    t_all = time.perf_counter()
+    for seed in seeds:
+        t0 = time.perf_counter()
+        events, truth, ranges = (build_toy if args.toy else build_drell_yan)(args.n_events, seed)
+        print(f"seed {seed}: {'toy' if args.toy else 'Drell-Yan'}: {events.n_events} weighted events in "
+              f"{time.perf_counter() - t0:.1f} s", file=sys.stderr)
+        table, var = run(events, truth, ranges, n_list, seed=seed, methods=tuple(args.methods.split(",")),
+                         test_scale=args.test_scale, epochs=epochs, n_test_thetas=args.n_test_thetas,
+                         n_test_per_theta=args.n_test_per_theta)
+        tables.append(table)
+        variances.append(var)
+    print(format_table(tables, variances, n_list, seeds))
+    print(f"\nepochs per N: {dict(zip(n_list, epochs))}; total wall time {time.perf_counter() - t_all:.0f} s")
     return 0
 
 

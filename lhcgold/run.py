@@ -9,17 +9,27 @@ generator, each stage writing its own files (atomically) into the output directo
     events.h5                     Pythia 8 + fast detector: detector-level observables and weights
     samples/*.h5                  training samples with joint ratio and score
     models/{sally,alices,sally_parton}/   trained estimators
-    limits/*.json                 Asimov expected limits per method
+    limits/*.json                 Asimov expected limits per method (with their closure check)
     fisher.json                   Fisher information at the SM per method
+    diagnostics.json              closure, ratio calibration, Monte-Carlo uncertainties
     plots/*.png, report.md        what a physicist looks at
+    run.json                      the card hash and settings of the run (checked by ``resume``)
 
 Limits are computed on the test partition of each events file (never on training events),
 for the detector-level methods ``ml`` (ALICES), ``sally`` (SALLY score histogram), the best
 CP-even 2-D ``histogram`` and ``rate`` only, and at parton level for the exact ``truth`` and
 for a SALLY trained on the full parton-level kinematics.
 
+Every limit result is checked for closure: on the Asimov data at the SM the best fit must sit
+at the SM (within a grid cell) and the SM must lie inside the 68% CL region; the ALICES ratio is
+calibrated (E_SM[r̂] = 1, see :class:`lhcgold.infer.NeuralRatio`) and its reliability curves are
+drawn; Fisher information and contour areas come with their Monte-Carlo uncertainty (spread over
+disjoint subsets of the test events). A failed check is a warning in the log and in the report.
+
 With ``resume=True`` the stages whose outputs exist are skipped, so an interrupted run
-continues where it stopped; without it an existing non-empty output directory is an error.
+continues where it stopped; the directory must hold a run of the same card (hash) and settings
+(``run.json``). Without it an existing non-empty output directory is an error. Every file is
+written atomically.
 """
 
 from __future__ import annotations
@@ -40,7 +50,7 @@ import numpy as np
 
 from ._version import __version__
 from .config import AnalysisCard, check_section, load_card
-from .exceptions import ConfigError
+from .exceptions import ConfigError, LhcgoldError
 
 log = logging.getLogger(__name__)
 
@@ -112,6 +122,14 @@ class RunConfig:
     scan_resolution: int = 81
     score_bins: int = 25
 
+    def __post_init__(self) -> None:
+        if not (np.isfinite(self.luminosity_ifb) and self.luminosity_ifb > 0):
+            raise ConfigError(f"luminosity_ifb must be a positive finite number, got {self.luminosity_ifb}")
+        for name in ("n_events", "n_parton", "n_train", "n_theta0", "epochs", "grid_resolution", "scan_resolution",
+                     "score_bins", "histogram_bins"):
+            if int(getattr(self, name)) < 1:
+                raise ConfigError(f"{name} must be >= 1, got {getattr(self, name)}")
+
     @classmethod
     def from_card(cls, card: AnalysisCard, **overrides: Any) -> RunConfig:
         section = check_section(card, "run", RUN_SCHEMA)
@@ -137,6 +155,7 @@ class RunResult:
     report: Path
     timings_s: dict[str, float]
     summary: dict[str, Any] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
 
 
 class _Stages:
@@ -178,11 +197,7 @@ def run(card_path: str | Path, output: str | Path, *, config: RunConfig | None =
     card = load_card(card_path)
     cfg = config or RunConfig.from_card(card)
     out = Path(output)
-    if out.exists() and any(out.iterdir()) and not resume:
-        raise ConfigError(f"output directory {str(out)!r} is not empty; pass --resume to continue a run there "
-                          "or choose another --output")
-    for sub in ("parton", "gen", "samples", "models", "limits", "plots"):
-        (out / sub).mkdir(parents=True, exist_ok=True)
+    _prepare_output(out, card, cfg, resume)
     st = _Stages(out, resume, progress)
     t_start = time.perf_counter()
     seeds = np.random.SeedSequence(cfg.seed).generate_state(8).tolist()
@@ -191,18 +206,97 @@ def run(card_path: str | Path, output: str | Path, *, config: RunConfig | None =
     setup = _stage_setup(st, card)
     _stage_generate(st, card, setup, cfg, seeds)
     _stage_reconstruct(st, card, setup, cfg, seeds)
-    _stage_train(st, cfg, seeds)
+    _stage_train_local(st, cfg, seeds)
     summary["histogram"] = _stage_best_histogram(st, cfg)
     truth = _CachedTruth.for_card(card)
     summary["fisher"] = _stage_fisher(st, card, cfg, summary["histogram"], truth)
     summary["grids"] = _grids(card, cfg, summary["fisher"])
+    # ALICES learns r(x|θ) where the limits need it: θ0 drawn over the detector-level limit grid
+    _train_one(st, "alices", "ratio", st.out / "events.h5", cfg, seeds[4], card=card,
+               theta_ranges=summary["grids"]["detector"])
     summary["limits"] = _stage_limits(st, card, cfg, summary["histogram"], summary["grids"], truth)
+    summary["diagnostics"] = _stage_diagnostics(st, card, cfg, summary, truth)
     _stage_plots(st, card, cfg, summary)
+    warnings = tuple(_closure_warnings(summary))
+    for line in warnings:
+        log.warning("%s", line)
     st.timings["total"] = time.perf_counter() - t_start
     summary["timings_s"] = st.timings
     summary["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     report = _write_report(out, card, cfg, summary)
-    return RunResult(output=out, report=report, timings_s=dict(st.timings), summary=summary)
+    return RunResult(output=out, report=report, timings_s=dict(st.timings), summary=summary, warnings=warnings)
+
+
+RUN_MARKER = "run.json"
+#: events per chunk of the truth densities (the cache of _CachedTruth is keyed by chunk)
+_TRUTH_CHUNK = 20_000
+#: disjoint subsets of the test events for the Monte-Carlo uncertainties
+_MC_BATCHES = 4
+
+
+def _prepare_output(out: Path, card: AnalysisCard, cfg: RunConfig, resume: bool) -> None:
+    """Create the output directory, or check that ``resume`` continues a run of the same card and settings."""
+    from .io.atomic import atomic_path
+
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"output {str(out)!r} exists and is not a directory; choose another --output")
+    marker = out / RUN_MARKER
+    settings = {"kind": "lhcgold-run", "version": 1, "card_hash": card.card_hash,
+                "config": json.loads(json.dumps(_jsonable(asdict(cfg))))}
+    if out.is_dir() and any(out.iterdir()):
+        if not resume:
+            raise ConfigError(f"output directory {str(out)!r} is not empty; pass --resume to continue a run there "
+                              "or choose another --output")
+        _check_resume(out, marker, settings)
+    elif resume and not out.exists():
+        log.info("--resume: %s does not exist yet; starting a new run there", out)
+    try:
+        for sub in ("parton", "gen", "samples", "models", "limits", "plots"):
+            (out / sub).mkdir(parents=True, exist_ok=True)
+        if not marker.exists():
+            with atomic_path(marker) as tmp:
+                tmp.write_text(json.dumps(settings, indent=1))
+    except OSError as exc:
+        raise ConfigError(f"cannot write to the output directory {str(out)!r}: {exc.strerror or exc}") from exc
+
+
+def _check_resume(out: Path, marker: Path, settings: dict[str, Any]) -> None:
+    """--resume into ``out``: it must be an lhcgold run of the same card and settings."""
+    try:
+        stored = json.loads(marker.read_text())
+    except FileNotFoundError:
+        raise ConfigError(f"cannot resume in {str(out)!r}: it is not an lhcgold run directory (no {RUN_MARKER}); "
+                          "choose an empty --output") from None
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"cannot resume in {str(out)!r}: {RUN_MARKER} is unreadable ({exc})") from None
+    if not isinstance(stored, dict) or stored.get("kind") != "lhcgold-run":
+        raise ConfigError(f"cannot resume in {str(out)!r}: {RUN_MARKER} does not describe an lhcgold run")
+    if stored.get("card_hash") != settings["card_hash"]:
+        raise ConfigError(f"cannot resume in {str(out)!r}: it was run with a different card (sha256 "
+                          f"{str(stored.get('card_hash'))[:12]}, this card {settings['card_hash'][:12]}); "
+                          "use the same card or another --output")
+    old, new = stored.get("config") or {}, settings["config"]
+    changed = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
+    if changed:
+        diff = ", ".join(f"{k}: {old.get(k)!r} -> {new.get(k)!r}" for k in changed)
+        raise ConfigError(f"cannot resume in {str(out)!r}: the settings differ from the run there ({diff}); "
+                          "use the same settings or another --output")
+
+
+def _savefig(fig: Any, path: Path) -> None:
+    """Save a figure atomically (PNG)."""
+    from .io.atomic import atomic_path
+
+    with atomic_path(path, overwrite=True) as tmp:
+        fig.savefig(tmp, dpi=110, format="png")
+
+
+def _write_json(path: Path, obj: Any) -> None:
+    """Write JSON atomically (replacing an earlier version of the run's own file)."""
+    from .io.atomic import atomic_path
+
+    with atomic_path(path, overwrite=True) as tmp:
+        tmp.write_text(json.dumps(_jsonable(obj), indent=1, default=float))
 
 
 # ------------------------------------------------------------------------------------------------ stages
@@ -248,7 +342,8 @@ def _stage_reconstruct(st: _Stages, card: AnalysisCard, setup: Any, cfg: RunConf
 
 
 def _train_one(st: _Stages, name: str, kind: str, events: Path, cfg: RunConfig, seed: int,
-               features: list[int] | None = None, card: AnalysisCard | None = None) -> None:
+               features: list[int] | None = None, card: AnalysisCard | None = None,
+               theta_ranges: list[list[float]] | None = None) -> None:
     from . import augment
     from .augment import Benchmark, Flat, Prior, RandomMorphing
     from .io.events import EventFile
@@ -264,8 +359,9 @@ def _train_one(st: _Stages, name: str, kind: str, events: Path, cfg: RunConfig, 
             ts = augment.sample_local(ef, theta=Benchmark("sm"), n_samples=cfg.n_train, partition="train",
                                       rng=seed, progress=st.progress)
         else:
-            zoom = dict(cfg.grid)  # train θ0 where the limits are computed
-            prior = Prior(*[Flat(*zoom.get(p.name, p.range)) for p in ef.setup.parameters])
+            # train θ0 where the limits are computed (the limit grid), not over the parameters' whole range
+            ranges = theta_ranges or [dict(cfg.grid).get(p.name, p.range) for p in ef.setup.parameters]
+            prior = Prior(*[Flat(float(lo), float(hi)) for lo, hi in ranges])
             ts = augment.sample_ratio(ef, theta0=RandomMorphing(cfg.n_theta0, prior), theta1=Benchmark("sm"),
                                       n_samples=cfg.n_train, partition="train", rng=seed, progress=st.progress)
         augment.write_training_set(sample_path, ts, overwrite=True)
@@ -277,11 +373,10 @@ def _train_one(st: _Stages, name: str, kind: str, events: Path, cfg: RunConfig, 
         est.save(model_dir, overwrite=True)
 
 
-def _stage_train(st: _Stages, cfg: RunConfig, seeds: list[int]) -> None:
+def _stage_train_local(st: _Stages, cfg: RunConfig, seeds: list[int]) -> None:
     events = st.out / "events.h5"
     parton = st.out / "parton" / "events.h5"
     _train_one(st, "sally", "local", events, cfg, seeds[3])
-    _train_one(st, "alices", "ratio", events, cfg, seeds[4])
     # at parton level SALLY sees the observed kinematics the truth is defined on (and functions of them)
     _train_one(st, "sally_parton", "local", parton, cfg, seeds[5])
 
@@ -329,7 +424,7 @@ def _stage_best_histogram(st: _Stages, cfg: RunConfig) -> dict[str, Any]:
         scores.sort(key=lambda s: (s[0], s[1]), reverse=True)
         choice = {"observables": list(scores[0][2]), "bins": cfg.histogram_bins,
                   "candidates": [{"observables": list(p), "det": d, "trace": t} for d, t, p in scores]}
-        path.write_text(json.dumps(choice, indent=1))
+        _write_json(path, choice)
         return choice
 
 
@@ -381,10 +476,10 @@ class _CachedTruth:
         return self.model.sigma_c
 
 
-def _stage_limits(st: _Stages, card: AnalysisCard, cfg: RunConfig, hist_choice: dict[str, Any],
-                  grids: dict[str, list[list[float]]], truth: _CachedTruth) -> dict[str, Any]:
+def _limit_methods(st: _Stages, card: AnalysisCard, cfg: RunConfig, hist_choice: dict[str, Any],
+                   truth: _CachedTruth) -> dict[str, tuple[Callable[[], Any], Path, str]]:
+    """label -> (likelihood factory, events file, level) of every method of the main job."""
     from . import infer
-    from .infer import Grid, LimitResult
     from .ml import load_model
 
     events, parton = st.out / "events.h5", st.out / "parton" / "events.h5"
@@ -400,6 +495,15 @@ def _stage_limits(st: _Stages, card: AnalysisCard, cfg: RunConfig, hist_choice: 
         "sally (parton)": (lambda: infer.ScoreHistogram(load_model(st.out / "models" / "sally_parton"),
                                                         bins=score_bins), parton, "parton"),
     }
+    return methods
+
+
+def _stage_limits(st: _Stages, card: AnalysisCard, cfg: RunConfig, hist_choice: dict[str, Any],
+                  grids: dict[str, list[list[float]]], truth: _CachedTruth) -> dict[str, Any]:
+    from . import infer
+    from .infer import Grid, LimitResult
+
+    methods = _limit_methods(st, card, cfg, hist_choice, truth)
     names = card.parameter_names
     out: dict[str, Any] = {}
     for label, (make, source, level) in methods.items():
@@ -416,7 +520,7 @@ def _stage_limits(st: _Stages, card: AnalysisCard, cfg: RunConfig, hist_choice: 
                     like = like or make()
                     res = infer.expected_limits(like, _test_sample(source), grid=grid,
                                                 luminosity_ifb=cfg.luminosity_ifb, asimov_theta="sm",
-                                                progress=st.progress, chunk_size=20_000)
+                                                progress=st.progress, chunk_size=_TRUTH_CHUNK)
                     res.save(path, overwrite=True)
                 results[job] = LimitResult.load(path)
         summary = _contour_summary(results["2d"], card)
@@ -447,25 +551,22 @@ def _interval(res: Any, k: int) -> dict[str, Any]:
     return out
 
 
-def _true_information(path: Path, truth: _CachedTruth, lumi_ifb: float) -> Any:
-    """Fisher information of the exact parton-level likelihood at the SM, L Σ_i w_i t(x_i) t(x_i)ᵀ on the
-    test partition, with t(x|θ) from the truth's component densities (the same cached densities the
-    truth limits use)."""
-    from .augment import partition_bounds
-    from .io.events import EventFile
+def _true_information(sample: Any, truth: _CachedTruth, lumi_ifb: float) -> Any:
+    """Fisher information of the exact parton-level likelihood at the SM, L Σ_i w_i t(x_i) t(x_i)ᵀ on
+    ``sample`` (the test partition, or a subset of it), with t(x|θ) from the truth's component densities
+    (the same cached densities, in the same 20k-event chunks, as the truth limits use)."""
+    from .infer._data import factors
     from .physics import gold
 
-    ef = EventFile(path)
-    comps = ef.setup.components
-    start, stop, factor = partition_bounds(ef.n_events, "test")
-    cols = [ef.observables.index(n) for n in truth.observed_names]
-    sm = np.zeros(ef.setup.n_parameters)
+    comps = sample.setup.components
+    cols = [sample.observables.index(n) for n in truth.observed_names]
+    sm = np.zeros(sample.setup.n_parameters)
+    f_sm = factors(sm, comps)
     info = np.zeros((len(sm), len(sm)))
-    for chunk in ef.iter_chunks(20_000, start=start, stop=stop):
-        x = np.ascontiguousarray(chunk.observations[:, cols])
-        t = gold.joint_score(truth.truth_components(x), comps, sm, sigma_c=truth.xsec_components())
-        w = gold.event_weights(chunk.components(), comps, sm) * factor
-        info += np.einsum("n,ni,nj->ij", w, t, t)
+    for x, m in sample.iter_chunks(chunk_size=_TRUTH_CHUNK):
+        xx = np.ascontiguousarray(x[:, cols])
+        t = gold.joint_score(truth.truth_components(xx), comps, sm, sigma_c=truth.xsec_components())
+        info += np.einsum("n,ni,nj->ij", m @ f_sm, t, t)
     return info * lumi_ifb * 1e3
 
 
@@ -481,7 +582,7 @@ def _stage_fisher(st: _Stages, card: AnalysisCard, cfg: RunConfig, hist_choice: 
         events, parton = _test_sample(st.out / "events.h5"), _test_sample(st.out / "parton" / "events.h5")
         lumi = cfg.luminosity_ifb
         infos = {
-            "truth (parton)": _true_information(st.out / "parton" / "events.h5", truth, lumi),
+            "truth (parton)": _true_information(parton, truth, lumi),
             "truth (parton, joint)": infer.truth_information(parton, theta="sm", luminosity_ifb=lumi),
             "sally (parton)": infer.sally_information(parton, load_model(st.out / "models" / "sally_parton"),
                                                       theta="sm", luminosity_ifb=lumi),
@@ -492,9 +593,132 @@ def _stage_fisher(st: _Stages, card: AnalysisCard, cfg: RunConfig, hist_choice: 
             "rate": infer.rate_information(events, theta="sm", luminosity_ifb=lumi),
         }
         result = {k: np.asarray(getattr(v, "matrix", v)).tolist() for k, v in infos.items()}
-        path.write_text(json.dumps({"parameters": list(card.parameter_names), "theta": "sm",
-                                    "luminosity_ifb": lumi, "information": result}, indent=1))
+        _write_json(path, {"parameters": list(card.parameter_names), "theta": "sm", "luminosity_ifb": lumi,
+                           "information": result})
         return json.loads(path.read_text())  # type: ignore[no-any-return]
+
+
+def _stage_diagnostics(st: _Stages, card: AnalysisCard, cfg: RunConfig, summary: dict[str, Any],
+                       truth: _CachedTruth) -> dict[str, Any]:
+    """Closure of every limit result, calibration of the ALICES ratio, Monte-Carlo uncertainties."""
+    from .infer import LimitResult
+
+    path = st.out / "diagnostics.json"
+    with st.stage("diagnostics"):
+        if not st.needed(path):
+            return json.loads(path.read_text())  # type: ignore[no-any-return]
+        names = card.parameter_names
+        closure: dict[str, Any] = {}
+        for label in summary["limits"]:
+            closure[label] = {job: LimitResult.load(st.out / "limits" / f"{_slug(label)}_{job}.json"
+                                                    ).details.get("closure") for job in ("2d", *names)}
+        diag = {"closure": closure, "ratio": _ratio_diagnostics(st, card, summary),
+                "fisher_mc": _fisher_mc(st, cfg, summary, truth),
+                "area_mc": _area_mc(st, card, cfg, summary, truth)}
+        _write_json(path, diag)
+        return json.loads(path.read_text())  # type: ignore[no-any-return]
+
+
+def _ratio_diagnostics(st: _Stages, card: AnalysisCard, summary: dict[str, Any]) -> dict[str, Any]:
+    """E_SM[r̂] over the limit grid and reliability curves of ALICES at the grid's edges."""
+    from .infer import LimitResult, ratio_calibration
+    from .ml import load_model
+
+    model = load_model(st.out / "models" / "alices")
+    events = _test_sample(st.out / "events.h5")
+    ranges = summary["grids"]["detector"]
+    points = []
+    for k in range(len(ranges)):
+        for end in (1, 0):
+            th = np.zeros(len(ranges))
+            th[k] = ranges[k][end]
+            points.append(th)
+    cals = [ratio_calibration(model, events, th).to_dict() for th in points]
+    res = LimitResult.load(st.out / "limits" / "ml_2d.json")
+    norm = res.details.get("ratio_normalization")
+    return {"calibration": cals, "normalized": bool(res.details.get("ratio_normalized")),
+            "grid_max_abs_expectation_deviation": None if norm is None else norm["max_abs_deviation"],
+            "parameters": list(card.parameter_names)}
+
+
+def _fisher_mc(st: _Stages, cfg: RunConfig, summary: dict[str, Any], truth: _CachedTruth) -> dict[str, Any]:
+    """Standard error of each Fisher matrix from its spread over disjoint subsets of the test events."""
+    from . import infer
+    from .ml import load_model
+
+    lumi = cfg.luminosity_ifb
+    hist = summary["histogram"]
+    sally, sally_p = load_model(st.out / "models" / "sally"), load_model(st.out / "models" / "sally_parton")
+    parton, events = st.out / "parton" / "events.h5", st.out / "events.h5"
+    jobs: dict[str, tuple[Callable[[Any], Any], Path]] = {
+        "truth (parton)": (lambda s: _true_information(s, truth, lumi), parton),
+        "truth (parton, joint)": (lambda s: infer.truth_information(s, theta="sm", luminosity_ifb=lumi).matrix,
+                                  parton),
+        "sally (parton)": (lambda s: infer.sally_information(s, sally_p, theta="sm", luminosity_ifb=lumi).matrix,
+                           parton),
+        "sally": (lambda s: infer.sally_information(s, sally, theta="sm", luminosity_ifb=lumi).matrix, events),
+        "histogram": (lambda s: infer.histogram_information(s, hist["observables"], bins=hist["bins"], theta="sm",
+                                                            luminosity_ifb=lumi).matrix, events),
+        "rate": (lambda s: infer.rate_information(s, theta="sm", luminosity_ifb=lumi).matrix, events),
+    }
+    out = {}
+    for label, (fn, source) in jobs.items():
+        try:
+            spread = infer.batch_spread(fn, _test_sample(source), n_batches=_MC_BATCHES, align=_TRUTH_CHUNK)
+        except LhcgoldError as exc:  # e.g. too few events in a subset for the histogram
+            log.warning("Monte-Carlo uncertainty of the %s information not available: %s", label, exc)
+            continue
+        out[label] = {"std_error": spread.std_error.tolist(), "n_batches": spread.n_batches}
+    return out
+
+
+def _area_mc(st: _Stages, card: AnalysisCard, cfg: RunConfig, summary: dict[str, Any],
+             truth: _CachedTruth) -> dict[str, Any]:
+    """Standard error of the 68%/95% CL contour areas from disjoint subsets of the test events."""
+    from . import infer
+
+    methods = _limit_methods(st, card, cfg, summary["histogram"], truth)
+    out = {}
+    for label, (make, source, level) in methods.items():
+        like = make()
+        grid = infer.Grid([tuple(r) for r in summary["grids"][level]], cfg.grid_resolution)
+
+        def areas(s: Any, like: Any = like, grid: Any = grid) -> list[float]:
+            res = infer.expected_limits(like, s, grid=grid, luminosity_ifb=cfg.luminosity_ifb, asimov_theta="sm",
+                                        chunk_size=_TRUTH_CHUNK)
+            return [infer.contour_area(res, 0.68), infer.contour_area(res, 0.95)]
+
+        try:
+            spread = infer.batch_spread(areas, _test_sample(source), n_batches=_MC_BATCHES, align=_TRUTH_CHUNK)
+        except LhcgoldError as exc:
+            log.warning("Monte-Carlo uncertainty of the %s contour areas not available: %s", label, exc)
+            continue
+        out[label] = {"std_error_68": float(spread.std_error[0]), "std_error_95": float(spread.std_error[1]),
+                      "batch_areas_68": spread.batch_values[:, 0].tolist(), "n_batches": spread.n_batches}
+    return out
+
+
+def _closure_warnings(summary: dict[str, Any]) -> list[str]:
+    """One line per failed check (closure of a limit result, a badly normalised ratio estimator)."""
+    from .infer import ClosureCheck
+
+    diag = summary.get("diagnostics") or {}
+    lines = []
+    for label, jobs in diag.get("closure", {}).items():
+        for job, c in jobs.items():
+            if c is None or c.get("passed", True):
+                continue
+            fields = {k: tuple(v) if isinstance(v, list) else v for k, v in c.items() if k != "passed"}
+            check = ClosureCheck(**{**fields, "method": label})
+            where = "2-D grid" if job == "2d" else f"1-D scan of {job}"
+            lines.append(f"{check.message()} ({where})")
+    for cal in (diag.get("ratio") or {}).get("calibration", []):
+        dev = abs(cal["expectation"] - 1.0)
+        if dev > 0.01 and dev > 3 * cal["expectation_error"]:
+            lines.append(f"the ALICES ratio estimator is not normalised at θ = {cal['theta']}: E_SM[r̂] = "
+                         f"{cal['expectation']:.4f} ± {cal['expectation_error']:.4f} (should be 1; the limits use "
+                         "the calibrated ratio)")
+    return lines
 
 
 def _stage_plots(st: _Stages, card: AnalysisCard, cfg: RunConfig, summary: dict[str, Any]) -> None:
@@ -517,7 +741,7 @@ def _stage_plots(st: _Stages, card: AnalysisCard, cfg: RunConfig, summary: dict[
             ax.set_xlabel(names[0])
             ax.set_ylabel(names[1])
         fig.tight_layout()
-        fig.savefig(st.out / "plots" / "contours.png", dpi=110)
+        _savefig(fig, st.out / "plots" / "contours.png")
         plt.close(fig)
 
         fig, axs = plt.subplots(1, len(names), figsize=(6 * len(names), 4.5))
@@ -538,7 +762,7 @@ def _stage_plots(st: _Stages, card: AnalysisCard, cfg: RunConfig, summary: dict[
             ax.set_ylabel(r"$q = -2\Delta\log L$ (others at the SM)")
             ax.legend(fontsize=8)
         fig.tight_layout()
-        fig.savefig(st.out / "plots" / "scans.png", dpi=110)
+        _savefig(fig, st.out / "plots" / "scans.png")
         plt.close(fig)
 
         fig, axs = plt.subplots(1, 2, figsize=(12, 5))
@@ -547,7 +771,7 @@ def _stage_plots(st: _Stages, card: AnalysisCard, cfg: RunConfig, summary: dict[
         plot.plot_pvalue_map(limits["truth (parton)"], ax=axs[1])
         axs[1].set_title("p-value, truth (parton level)")
         fig.tight_layout()
-        fig.savefig(st.out / "plots" / "pvalue_maps.png", dpi=110)
+        _savefig(fig, st.out / "plots" / "pvalue_maps.png")
         plt.close(fig)
 
         events = st.out / "events.h5"
@@ -559,7 +783,7 @@ def _stage_plots(st: _Stages, card: AnalysisCard, cfg: RunConfig, summary: dict[
                 plot.plot_distributions(events, obs, ax=ax, density=True, bins=30)
                 ax.set_xlabel(obs)
             fig.tight_layout()
-            fig.savefig(st.out / "plots" / "distributions.png", dpi=110)
+            _savefig(fig, st.out / "plots" / "distributions.png")
             plt.close(fig)
 
         infos = {k: FisherInformation(matrix=np.asarray(v), parameter_names=tuple(names),
@@ -571,8 +795,18 @@ def _stage_plots(st: _Stages, card: AnalysisCard, cfg: RunConfig, summary: dict[
         ax.set_ylabel(names[1])
         ax.set_title("Fisher information at the SM (68% CL)")
         fig.tight_layout()
-        fig.savefig(st.out / "plots" / "fisher.png", dpi=110)
+        _savefig(fig, st.out / "plots" / "fisher.png")
         plt.close(fig)
+
+        cals = (summary.get("diagnostics") or {}).get("ratio", {}).get("calibration", [])
+        if cals:
+            fig, ax = plt.subplots(figsize=(6, 5))
+            labels = ["θ = (" + ", ".join(f"{n} {v:.3g}" for n, v in zip(names, c["theta"])) + ")" for c in cals]
+            plot.plot_calibration(dict(zip(labels, cals)), ax=ax)
+            ax.set_title("ALICES reliability curves (SM vs θ)")
+            fig.tight_layout()
+            _savefig(fig, st.out / "plots" / "calibration.png")
+            plt.close(fig)
 
         fig, axs = plt.subplots(1, 3, figsize=(13, 4))
         for ax, name in zip(axs, ("sally", "alices", "sally_parton")):
@@ -580,7 +814,7 @@ def _stage_plots(st: _Stages, card: AnalysisCard, cfg: RunConfig, summary: dict[
             plot.plot_training_history(manifest["history"], ax=ax)
             ax.set_title(f"training: {name}")
         fig.tight_layout()
-        fig.savefig(st.out / "plots" / "training.png", dpi=110)
+        _savefig(fig, st.out / "plots" / "training.png")
         plt.close(fig)
 
 
@@ -626,6 +860,63 @@ def _jsonable(obj: Any) -> Any:
     return obj
 
 
+def _limits_row(label: str, s: dict[str, Any], names: tuple[str, ...], diag: dict[str, Any]) -> str:
+    """One row of the limits table: areas (± Monte-Carlo error), 1-D intervals, closure."""
+    cells = []
+    for n in names:
+        iv = s["intervals"][n]["0.68"]
+        cells.append("–" if iv is None else "[{:.3g}, {:.3g}]{}".format(*iv["interval"],
+                                                                      " (open)" if iv["open"] else ""))
+    mc = (diag.get("area_mc") or {}).get(label, {})
+    opened = " (open)" if s["open"] else ""
+    a68 = f"{s['area_68']:.3g}" + (f" ± {mc['std_error_68']:.2g}" if "std_error_68" in mc else "") + opened
+    a95 = f"{s['area_95']:.3g}" + (f" ± {mc['std_error_95']:.2g}" if "std_error_95" in mc else "") + opened
+    checks = (diag.get("closure") or {}).get(label, {})
+    failed = [("2-D" if job == "2d" else job) for job, c in checks.items() if c and not c.get("passed", True)]
+    c2 = checks.get("2d")
+    if not checks or all(c is None for c in checks.values()):
+        closure = "–"
+    elif failed:
+        closure = "⚠ fails (" + ", ".join(failed) + ")"
+    else:
+        closure = "ok" + (f" (p = {c2['p_true']:.2f})" if c2 else "")
+    return f"| {label} | {s['level']} | {a68} | {a95} | " + " | ".join(cells) + f" | {closure} |"
+
+
+def _checks_section(summary: dict[str, Any]) -> list[str]:
+    """Report section: closure of every method, calibration of the ratio estimator."""
+    diag = summary.get("diagnostics") or {}
+    lines = ["## Self-checks", "",
+             "Closure: on the Asimov data at the SM every method's best fit should be the SM (within one grid cell) "
+             "and the SM should lie inside its 68% CL region.", "",
+             "| method | grid | best fit | offset [cells] | p(SM) | closure |",
+             "| --- | --- | --- | ---: | ---: | --- |"]
+    for label, jobs in diag.get("closure", {}).items():
+        for job, c in jobs.items():
+            if c is None:
+                continue
+            best = ", ".join(f"{v:.3g}" for v in c["best_fit"])
+            off = max(c["offset_cells"]) if c["offset_cells"] else float("nan")
+            lines.append(f"| {label} | {'2-D' if job == '2d' else job} | ({best}) | {off:.1f} | {c['p_true']:.3f} | "
+                         + ("ok" if c["passed"] else "⚠ **fails**") + " |")
+    ratio = diag.get("ratio") or {}
+    if ratio.get("calibration"):
+        dev = ratio.get("grid_max_abs_expectation_deviation")
+        lines += ["", "Ratio estimator (ALICES, reference θ_ref = SM): a true ratio has E_SM[r(x|θ)] = 1 at every θ. "
+                  "The limits calibrate the network's ratio to that (r̂(x|θ)/r̂(x|SM), divided by E_SM of it, "
+                  "estimated on the test events)"
+                  + (f"; before the calibration, max |E_SM[r̂] − 1| over the 2-D grid was {dev:.3g}." if dev is not None
+                     else "."), "",
+                  "| θ | E_SM[r̂(x|θ)] | max calibration deviation |", "| --- | ---: | ---: |"]
+        for cal in ratio["calibration"]:
+            th = ", ".join(f"{v:.3g}" for v in cal["theta"])
+            lines.append(f"| ({th}) | {cal['expectation']:.4f} ± {cal['expectation_error']:.4f} | "
+                         f"{cal['max_deviation']:.3f} |")
+        lines += ["", "Reliability curves: events binned in the classifier output ŝ = 1/(1 + r̂(x|θ)) (SM vs θ, equal "
+                  "priors); a calibrated estimator lies on the diagonal.", "", "![calibration](plots/calibration.png)"]
+    return lines + [""]
+
+
 def _write_report(out: Path, card: AnalysisCard, cfg: RunConfig, summary: dict[str, Any]) -> Path:
     from .io.atomic import atomic_path
     from .io.events import EventFile
@@ -646,20 +937,18 @@ def _write_report(out: Path, card: AnalysisCard, cfg: RunConfig, summary: dict[s
              f"{cfg.grid_resolution} grid. The histogram is the CP-even 2-D "
              f"histogram with the largest Fisher information: `{summary['histogram']['observables'][0]}` × "
              f"`{summary['histogram']['observables'][1]}`, {summary['histogram']['bins']} bins each.", "",
-             "## Expected limits", "",
-             "![contours](plots/contours.png)", "",
-             "| method | level | 68% CL area | 95% CL area | "
-             + " | ".join(f"68% CL {n} (1-D)" for n in names) + " |",
-             "| --- | --- | ---: | ---: |" + " --- |" * len(names)]
+             "## Expected limits", ""]
+    warnings = _closure_warnings(summary)
+    if warnings:
+        lines += ["**Warning: some results fail their self-checks; do not trust them as they stand.**", ""]
+        lines += [f"- ⚠ {w}" for w in warnings] + [""]
+    lines += ["![contours](plots/contours.png)", "",
+              "| method | level | 68% CL area | 95% CL area | "
+              + " | ".join(f"68% CL {n} (1-D)" for n in names) + " | closure at the SM |",
+              "| --- | --- | ---: | ---: |" + " --- |" * len(names) + " --- |"]
+    diag = summary.get("diagnostics") or {}
     for label, s in summary["limits"].items():
-        cells = []
-        for n in names:
-            iv = s["intervals"][n]["0.68"]
-            cells.append("–" if iv is None else "[{:.3g}, {:.3g}]{}".format(*iv["interval"],
-                                                                          " (open)" if iv["open"] else ""))
-        area = lambda a: f"{a:.3g}" + (" (open)" if s["open"] else "")  # noqa: E731
-        lines.append(f"| {label} | {s['level']} | {area(s['area_68'])} | {area(s['area_95'])} | "
-                     + " | ".join(cells) + " |")
+        lines.append(_limits_row(label, s, names, diag))
     truth, sally_p = summary["limits"].get("truth (parton)"), summary["limits"].get("sally (parton)")
     if truth and sally_p and truth["area_68"] > 0:
         lines += ["", f"At parton level SALLY's 68% CL area is {sally_p['area_68'] / truth['area_68']:.2f}× "
@@ -674,9 +963,15 @@ def _write_report(out: Path, card: AnalysisCard, cfg: RunConfig, summary: dict[s
     lines += ["", "![p-values](plots/pvalue_maps.png)", "", "## Fisher information at the SM", "",
               f"| method | I({names[0]},{names[0]}) | I({names[1]},{names[1]}) | I({names[0]},{names[1]}) |",
               "| --- | ---: | ---: | ---: |"]
+    fisher_mc = (summary.get("diagnostics") or {}).get("fisher_mc", {})
     for label, mat in summary["fisher"]["information"].items():
         m = np.asarray(mat)
-        lines.append(f"| {label} | {m[0, 0]:.4g} | {m[1, 1]:.4g} | {m[0, 1]:.4g} |")
+        err = np.asarray(fisher_mc[label]["std_error"]) if label in fisher_mc else None
+        cells = [f"{m[i, j]:.4g}" + ("" if err is None else f" ± {err[i, j]:.2g}") for i, j in ((0, 0), (1, 1), (0, 1))]
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    if fisher_mc:
+        lines += ["", f"± is the Monte-Carlo standard error, from the spread over {_MC_BATCHES} disjoint subsets of "
+                  "the test events (as for the contour areas above)."]
     fisher = {k: np.asarray(v) for k, v in summary["fisher"]["information"].items()}
     if "truth (parton)" in fisher and "sally (parton)" in fisher:
         ratio = np.sqrt(np.linalg.det(fisher["truth (parton)"]) / np.linalg.det(fisher["sally (parton)"]))
@@ -684,7 +979,9 @@ def _write_report(out: Path, card: AnalysisCard, cfg: RunConfig, summary: dict[s
                   "p(x,z|θ), which also knows the latent neutrino p_z and parton flavours. The 68% CL Fisher "
                   f"ellipse of the parton-level SALLY score is {ratio:.2f}× the area of the exact likelihood's "
                   "(the limits above use a binned histogram of the score, which loses some more)."]
-    lines += ["", "![Fisher ellipses](plots/fisher.png)", "", "## Distributions and training", "",
+    lines += ["", "![Fisher ellipses](plots/fisher.png)", ""]
+    lines += _checks_section(summary)
+    lines += ["## Distributions and training", "",
               "![distributions](plots/distributions.png)", "", "![training](plots/training.png)", "",
               "## Timing", "", "| stage | wall [s] |", "| --- | ---: |"]
     for stage, t in summary["timings_s"].items():
@@ -693,7 +990,7 @@ def _write_report(out: Path, card: AnalysisCard, cfg: RunConfig, summary: dict[s
     path = out / "report.md"
     with atomic_path(path, overwrite=True) as tmp:
         tmp.write_text("\n".join(lines))
-    (out / "summary.json").write_text(json.dumps(_jsonable(summary), indent=1, default=float))
+    _write_json(out / "summary.json", summary)
     return path
 
 

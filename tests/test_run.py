@@ -40,6 +40,31 @@ def test_main_job_at_toy_size(tmp_path):
     summary = json.loads((out / "summary.json").read_text())
     assert set(summary["timings_s"]) >= {"generate", "shower+detector", "train sally", "limits ml", "total"}
 
+    # self-checks: every limit result carries its closure check, the report shows them and the calibration
+    for label in ("ml", "sally", "histogram", "rate", "truth_parton", "sally_parton"):
+        for job in ("2d", "gc", "a3"):
+            closure = LimitResult.load(out / "limits" / f"{label}_{job}.json").details["closure"]
+            assert closure["theta_true"] == [0.0, 0.0][:len(closure["theta_true"])]
+    diag = json.loads((out / "diagnostics.json").read_text())
+    assert set(diag["closure"]) == set(summary["limits"])
+    assert diag["closure"]["rate"]["2d"]["passed"]       # rate-only Asimov data: the SM exactly
+    assert len(diag["ratio"]["calibration"]) == 4 and diag["ratio"]["normalized"]
+    for label in ("truth (parton)", "sally", "rate"):
+        err = np.asarray(diag["fisher_mc"][label]["std_error"])
+        assert err.shape == (2, 2) and np.all(err >= 0) and err[0, 0] > 0
+    assert set(diag["area_mc"]) == set(summary["limits"])
+    assert "## Self-checks" in report and "closure at the SM" in report and "plots/calibration.png" in report
+    assert (out / "plots" / "calibration.png").is_file()
+    for line in result.warnings:      # every failed check is written in the report
+        assert line in report
+    # ALICES learns θ0 where the limits are computed (the detector-level grid), not over the whole range
+    from lhcgold.io.samples import read_training_set
+
+    theta0 = read_training_set(out / "samples" / "alices.h5").theta0
+    for k, (lo, hi) in enumerate(summary["grids"]["detector"]):
+        assert lo <= theta0[:, k].min() and theta0[:, k].max() <= hi
+    assert json.loads((out / "run.json").read_text())["card_hash"] == summary["card_hash"]
+
     # an existing output is never reused silently; --resume skips the finished stages
     with pytest.raises(ConfigError, match="not empty"):
         run(CARD, out, config=cfg)
@@ -54,3 +79,32 @@ def test_run_cli_rejects_bad_run_section(tmp_path, capsys):
     card.write_text(CARD.read_text().replace("scan_resolution: 81", "scan_resolutoin: 81"))
     assert main(["run", str(card), "-o", str(tmp_path / "out")]) == 1
     assert "did you mean 'scan_resolution'" in capsys.readouterr().err
+
+
+def test_resume_checks_card_and_settings_before_any_stage(tmp_path):
+    from lhcgold.config import load_card
+    from lhcgold.run import _prepare_output
+
+    card = load_card(CARD)
+    cfg = RunConfig.from_card(card, **TINY)
+    out = tmp_path / "wh"
+    _prepare_output(out, card, cfg, resume=False)
+    (out / "events.h5").write_bytes(b"x")
+    other = tmp_path / "other.yaml"
+    other.write_text(CARD.read_text().replace("luminosity_ifb: 300", "luminosity_ifb: 100"))
+    with pytest.raises(ConfigError, match="different card"):
+        run(other, out, config=cfg, resume=True)
+    with pytest.raises(ConfigError, match=r"settings differ .*epochs: 1 -> 2"):
+        run(CARD, out, config=RunConfig.from_card(card, **{**TINY, "epochs": 2}), resume=True)
+    (out / "run.json").unlink()
+    with pytest.raises(ConfigError, match="not an lhcgold run directory"):
+        run(CARD, out, config=cfg, resume=True)
+    assert sorted(p.name for p in out.iterdir()) == sorted(["events.h5", "gen", "limits", "models", "parton",
+                                                            "plots", "samples"])
+
+
+def test_run_config_rejects_nonsense():
+    from lhcgold.config import load_card
+
+    with pytest.raises(ConfigError, match="luminosity_ifb"):
+        RunConfig.from_card(load_card(CARD), luminosity_ifb=float("nan"))

@@ -101,6 +101,9 @@ def command(ctx: click.Context, events: Path, output: Path, method: str, observa
     click.echo(f"{output}: {res.method}, {len(res.thetas)} points, best fit "
                f"{dict(zip(res.parameter_names, np.round(res.best_fit, 6).tolist()))}, "
                f"{int(np.sum(res.p_values > 0.05))} points with p > 0.05")
+    closure = res.details.get("closure")
+    if closure is not None and not closure["passed"]:
+        click.echo(f"Warning: {infer.closure_check(res).message()}", err=True)
     if plot_path is not None:
         _plot(res, plot_path, overwrite)
 

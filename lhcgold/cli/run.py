@@ -23,7 +23,8 @@ from ._common import show_progress
 @click.option("--n-train", type=click.IntRange(min=100), default=None, help="Training samples per estimator.")
 @click.option("--epochs", type=click.IntRange(min=1), default=None, help="Training epochs.")
 @click.option("--grid-resolution", type=click.IntRange(min=3), default=None, help="Grid points per parameter.")
-@click.option("-L", "--luminosity-ifb", type=float, default=None, help="Integrated luminosity [fb^-1].")
+@click.option("-L", "--luminosity-ifb", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Integrated luminosity [fb^-1]; > 0.")
 @click.option("--seed", type=click.IntRange(min=0), default=None, help="Master seed.")
 @click.pass_context
 def command(ctx: click.Context, card: Path, output: Path | None, resume: bool, n_events: int | None,
@@ -36,5 +37,7 @@ def command(ctx: click.Context, card: Path, output: Path | None, resume: bool, n
                               grid_resolution=grid_resolution, luminosity_ifb=luminosity_ifb, seed=seed)
     out = output or Path(f"{analysis.name}-run")
     result = run(card, out, config=cfg, resume=resume, progress=show_progress(ctx))
+    for line in result.warnings:
+        click.echo(f"Warning: {line}", err=True)
     click.echo(f"report: {result.report}")
     click.echo(f"total time: {result.timings_s['total']:.0f} s")

@@ -10,12 +10,22 @@ Main entry points::
 
 Likelihood models: :class:`RateOnly`, :class:`Histogram`, :class:`ScoreHistogram` (SALLY),
 :class:`NeuralRatio` (parameterised ratio estimators), :class:`Truth` (exact likelihood of an
-embedded process). Nothing here imports torch or matplotlib.
+embedded process). Diagnostics: :func:`closure_check` (attached to every Asimov result),
+:func:`ratio_calibration`, :func:`batch_spread`. Nothing here imports torch or matplotlib.
 """
 
 from __future__ import annotations
 
 from ._data import Sample
+from .diagnostics import (
+    ClosureCheck,
+    MCSpread,
+    RatioCalibration,
+    batch_spread,
+    closure_check,
+    contour_area,
+    ratio_calibration,
+)
 from .fisher import (
     FisherInformation,
     fisher_ellipse,
@@ -39,6 +49,13 @@ from .limits import (
 from .results import LimitResult
 
 __all__ = [
+    "ClosureCheck",
+    "MCSpread",
+    "RatioCalibration",
+    "batch_spread",
+    "closure_check",
+    "contour_area",
+    "ratio_calibration",
     "FisherInformation",
     "Grid",
     "Histogram",

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Union
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ..exceptions import ConfigError
 
-RangeLike = Union[float, tuple[float, float], Sequence[float]]
+RangeLike = float | tuple[float, float] | Sequence[float]
 
 
 @dataclass(frozen=True, eq=False)

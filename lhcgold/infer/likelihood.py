@@ -357,7 +357,21 @@ class ScoreHistogram(_HistogramBase):
 # --------------------------------------------------------------------------------------------------
 @dataclass(frozen=True, eq=False)
 class NeuralRatio:
-    """A parameterised likelihood-ratio estimator: log p̂(x|θ) = log r̂(x|θ) + const.
+    r"""A parameterised likelihood-ratio estimator: log p̂(x|θ) = log r̂(x|θ) + const.
+
+    A ratio estimator r̂(x|θ) ≈ p(x|θ)/p(x|θ_ref) defines the density p̂(x|θ) = r̂(x|θ) p(x|θ_ref),
+    which integrates to N(θ) = E_ref[r̂(x|θ)], not to one, unless the network is perfect. With
+    n_obs events a θ-dependent offset log N(θ) of only 10⁻⁴ moves the log-likelihood by
+    n_obs·10⁻⁴, i.e. by a full standard deviation at n_obs ~ 10⁴: the best fit and the intervals
+    of an unnormalised estimator drift away from θ_true. With ``normalize`` (default) the
+    estimator is calibrated with the two identities every true ratio obeys,
+
+    .. math:: \log \tilde r(x|\theta) = \log \hat r(x|\theta) - \log \hat r(x|\theta_{ref})
+              - \log E_{ref}[\hat r(x|\theta) / \hat r(x|\theta_{ref})],
+
+    i.e. r̃(x|θ_ref) = 1 and E_ref[r̃(x|θ)] = 1, with E_ref estimated on the weighted simulation
+    (the events passed to the limits) reweighted to θ_ref. E_ref[r̂] − 1 before the calibration is
+    kept (:meth:`normalization`) and recorded in the limit result as a diagnostic.
 
     Args:
         ratio_model: object with ``log_ratio(x, thetas (T, P)) -> (T, N)`` (log r̂ against a fixed
@@ -366,6 +380,12 @@ class NeuralRatio:
         theta_batch: grid points per model call.
         max_elements: bound on (grid points × events) per model call (memory: the model's output
             and its activations scale with it); events are sub-chunked accordingly.
+        normalize: calibrate as above (needs the reference: ``reference`` or the model's
+            ``theta_ref``; without one the ratio is used as it is, with a warning). False
+            reproduces MadMiner.
+        reference: θ_ref of the ratio (default: ``ratio_model.theta_ref``).
+        fast: evaluate lhcgold ratio networks with :class:`~lhcgold.infer.fastratio.FastRatioNetwork`
+            (the same numbers, several times faster); other models use their own ``log_ratio``.
 
     Events whose estimated log ratio is not finite at some grid point are dropped from the sum
     at every grid point (MadMiner's convention); their number is logged.
@@ -375,46 +395,128 @@ class NeuralRatio:
     include_rate: bool = True
     theta_batch: int = 1000
     max_elements: int = 4_000_000
+    normalize: bool = True
+    reference: Any = None
+    fast: bool = True
 
     def __post_init__(self) -> None:
         if not (callable(getattr(self.ratio_model, "log_ratio", None))
                 or callable(getattr(self.ratio_model, "log_likelihood", None))):
             raise ConfigError("NeuralRatio needs a model with a log_ratio(x, thetas) or log_likelihood(x, thetas) "
                               "method")
+        object.__setattr__(self, "_normalization", None)
+
+    @property
+    def is_density(self) -> bool:
+        return callable(getattr(self.ratio_model, "log_likelihood", None))
+
+    def _evaluator(self) -> Any:
+        if self.is_density:
+            return self.ratio_model.log_likelihood
+        if self.fast:
+            from .fastratio import fast_ratio_network
+
+            net = fast_ratio_network(self.ratio_model)
+            if net is not None:
+                return net.log_ratio
+        return self.ratio_model.log_ratio
 
     def _evaluate(self, x: NDArray[np.float64], thetas: NDArray[np.float64]) -> NDArray[np.float64]:
-        fn = getattr(self.ratio_model, "log_likelihood", None)
-        if not callable(fn):
-            fn = self.ratio_model.log_ratio
+        fn = getattr(self, "_fn", None) or self._evaluator()
         return np.asarray(fn(x, thetas))
+
+    def reference_point(self, n_parameters: int) -> NDArray[np.float64] | None:
+        """θ_ref used for the calibration (None: none known, or a density estimator)."""
+        if self.is_density:
+            return None
+        ref = self.reference if self.reference is not None else getattr(self.ratio_model, "theta_ref", None)
+        if ref is None:
+            return None
+        ref = np.asarray(ref, dtype=np.float64).reshape(-1)
+        if ref.shape != (n_parameters,):
+            raise ConfigError(f"the ratio reference has {ref.size} components, the setup has {n_parameters} "
+                              "parameters")
+        return ref
+
+    def normalization(self) -> dict[str, Any] | None:
+        """E_ref[r̂(x|θ)] per grid point of the last evaluation (before calibration), or None."""
+        return self._normalization  # type: ignore[attr-defined,no-any-return]
 
     @property
     def label(self) -> str:
         return "ml"
 
+    def _log_ratios(self, x: NDArray[np.float64], ctx: Context, ref: NDArray[np.float64] | None,
+                    tb: int) -> NDArray[np.float64]:
+        n_t = len(ctx.thetas)
+        lr = np.concatenate([self._evaluate(x, ctx.thetas[s:s + tb]) for s in range(0, n_t, tb)])
+        if lr.shape != (n_t, len(x)):
+            raise ConfigError(f"log_ratio returned shape {lr.shape}, expected {(n_t, len(x))}")
+        lr = lr.astype(np.float64)
+        if ref is not None:
+            lr = lr - self._evaluate(x, ref[None]).astype(np.float64).reshape(1, len(x))
+        return lr
+
     def kinematic_log_likelihood(self, ctx: Context) -> NDArray[np.float64]:
         cols = model_columns(self.ratio_model, ctx.data.observables)
+        object.__setattr__(self, "_fn", self._evaluator())
+        ref = self.reference_point(ctx.components.shape[1]) if self.normalize else None
+        if self.normalize and ref is None and not self.is_density:
+            logger.warning("NeuralRatio: the reference of the ratio is unknown (no theta_ref): the estimated ratio is "
+                           "used unnormalised; pass reference= to calibrate it")
+        f_ref = None if ref is None else factors(ref, ctx.components)
+        # Asimov data at θ_ref on the simulation itself: the normalisation comes from the same pass
+        same = (ref is not None and isinstance(ctx.data, AsimovData) and ctx.data.sample is ctx.simulation
+                and np.allclose(ctx.data.f_true, f_ref, rtol=1e-12, atol=0))
         out = np.zeros(len(ctx.thetas))
-        n_bad = 0
-        n_t = len(ctx.thetas)
-        tb = max(1, min(self.theta_batch, n_t))
+        norm = np.zeros(len(ctx.thetas))
+        n_bad, w_sum, ref_sum = 0, 0.0, 0.0
+        tb = max(1, min(self.theta_batch, len(ctx.thetas)))
         step = max(1, self.max_elements // tb)
         for x_chunk, w_chunk in ctx.data.chunks():
             for s0 in range(0, len(x_chunk), step):
                 x, w = x_chunk[s0:s0 + step], w_chunk[s0:s0 + step]
-                xx = x if cols is None else x[:, cols]
-                lr = np.concatenate([self._evaluate(xx, ctx.thetas[s:s + tb]) for s in range(0, n_t, tb)])
-                if lr.shape != (n_t, len(x)):
-                    raise ConfigError(f"log_ratio returned shape {lr.shape}, expected {(n_t, len(x))}")
+                lr = self._log_ratios(x if cols is None else x[:, cols], ctx, ref, tb)
                 ok = np.all(np.isfinite(lr), axis=0)
                 if not np.all(ok):
                     n_bad += int(np.count_nonzero(~ok))
-                    lr = lr[:, ok]
-                    w = w[ok]
-                out += lr.astype(np.float64) @ w
+                    lr, w = lr[:, ok], w[ok]
+                out += lr @ w
+                w_sum += float(np.sum(w))
+                if same:
+                    norm += np.exp(lr) @ w
+                    ref_sum += float(np.sum(w))
         if n_bad:
             logger.warning("NeuralRatio: %d events with non-finite log r dropped", n_bad)
-        return out
+        if ref is None:
+            object.__setattr__(self, "_normalization", None)
+            return out
+        if not same:
+            norm, ref_sum = self._reference_expectation(ctx, ref, f_ref, cols, tb)  # type: ignore[arg-type]
+        expect = norm / ref_sum
+        if np.any(expect <= 0) or not np.all(np.isfinite(expect)):
+            raise LhcgoldError("the ratio estimator's normalisation E_ref[r] is not positive and finite at some "
+                               "grid point")
+        object.__setattr__(self, "_normalization", {"reference": ref.tolist(), "expectation": expect})
+        return out - w_sum * np.log(expect)  # type: ignore[no-any-return]
+
+    def _reference_expectation(self, ctx: Context, ref: NDArray[np.float64], f_ref: NDArray[np.float64],
+                               cols: Any, tb: int) -> tuple[NDArray[np.float64], float]:
+        """Σ_i w_i(θ_ref) r̂(x_i|θ) over the simulation, and Σ_i w_i(θ_ref)."""
+        norm = np.zeros(len(ctx.thetas))
+        total = 0.0
+        step = max(1, self.max_elements // tb)
+        for x_chunk, m_chunk in ctx.simulation.iter_chunks(chunk_size=ctx.chunk_size):
+            for s0 in range(0, len(x_chunk), step):
+                x = x_chunk[s0:s0 + step]
+                w = m_chunk[s0:s0 + step] @ f_ref
+                lr = self._log_ratios(x if cols is None else x[:, cols], ctx, ref, tb)
+                ok = np.all(np.isfinite(lr), axis=0)
+                norm += np.exp(lr[:, ok]) @ w[ok]
+                total += float(np.sum(w[ok]))
+        if total <= 0:
+            raise LhcgoldError("the simulation has no positive cross section at the ratio's reference point")
+        return norm, total
 
 
 # --------------------------------------------------------------------------------------------------

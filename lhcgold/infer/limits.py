@@ -255,13 +255,45 @@ def _scan(likelihood: LikelihoodModel, data: Any, sample: Any, setup: Any, comps
     n_dof = len(keep) if dof is None else int(dof)
     ratio = ll - np.max(ll)
     p = asymptotic_p_values(-2.0 * ratio, n_dof) if np.isfinite(np.max(ll)) else np.zeros_like(ll)
-    return LimitResult(
+    details: dict[str, Any] = {"n_points_evaluated": len(points), "rounded_n_observed": bool(round_n),
+                               "all_parameter_names": list(names)}
+    details.update(_ratio_details(likelihood))
+    res = LimitResult(
         method=likelihood.label, parameter_names=tuple(names[i] for i in keep), thetas=pts_keep,
         log_likelihood=ll, log_likelihood_kinematic=ll_kin, log_likelihood_rate=ll_rate, p_values=p,
         dof=n_dof, n_observed=n_obs, luminosity_ifb=float(luminosity_ifb), asimov_theta=asimov_theta,
         grid_axes=axes, profiled=tuple(names[i] for i in prof_idx), profiled_values=prof_values, fixed=fixed,
-        details={"n_points_evaluated": len(points), "rounded_n_observed": bool(round_n)},
+        details=details,
     )
+    return _with_closure(res)
+
+
+def _ratio_details(likelihood: Any) -> dict[str, Any]:
+    """The calibration of a ratio estimator (E_ref[r̂] over the evaluated points) for the result's details."""
+    norm = likelihood.normalization() if callable(getattr(likelihood, "normalization", None)) else None
+    if not hasattr(likelihood, "normalize"):
+        return {}
+    out: dict[str, Any] = {"ratio_normalized": norm is not None}
+    if norm is not None:
+        e = np.asarray(norm["expectation"], dtype=np.float64)
+        out["ratio_normalization"] = {"reference": norm["reference"], "expectation": e.tolist(),
+                                      "max_abs_deviation": float(np.max(np.abs(e - 1.0)))}
+    return out
+
+
+def _with_closure(res: LimitResult) -> LimitResult:
+    """Attach the closure check on Asimov data (``details["closure"]``) and warn when it fails."""
+    from .diagnostics import closure_check
+
+    if res.asimov_theta is None or not np.isfinite(np.max(res.log_likelihood)):
+        return res
+    check = closure_check(res)
+    if check is None:
+        return res
+    res.details["closure"] = check.to_dict()
+    if not check.passed:
+        logger.warning("%s", check.message())
+    return res
 
 
 def toy_p_values(likelihood: _HistogramBase | Any, events: EventsLike, *, grid: Grid | ArrayLike,

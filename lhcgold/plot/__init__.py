@@ -6,17 +6,20 @@ dict; nothing calls ``plt.show()``. matplotlib is imported only when a function 
 * :func:`plot_distributions` — weighted distributions of an observable per benchmark / θ;
 * :func:`plot_pvalue_map`, :func:`plot_contours`, :func:`plot_q_1d` — limit scans;
 * :func:`plot_fisher_ellipses` — Fisher-information ellipses of several methods;
-* :func:`plot_training_history`, :func:`plot_learning_curve` — estimator training.
+* :func:`plot_training_history`, :func:`plot_learning_curve` — estimator training;
+* :func:`plot_calibration` — reliability curves of ratio estimators.
 """
 
 from __future__ import annotations
 
+from .diagnostics import plot_calibration
 from .distributions import distribution_hists, plot_distributions
 from .fisher import plot_fisher_ellipses
 from .limits import plot_contours, plot_pvalue_map, plot_q_1d
 from .training import plot_learning_curve, plot_training_history
 
 __all__ = [
+    "plot_calibration",
     "distribution_hists",
     "plot_contours",
     "plot_distributions",

@@ -1,0 +1,54 @@
+"""Reliability (calibration) curves of ratio estimators."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from ._mpl import axes, color_cycle
+
+__all__ = ["plot_calibration"]
+
+
+def plot_calibration(calibrations: Any, *, ax: Any = None, min_weight: float = 1e-3,
+                     legend: bool = True) -> dict[str, Any]:
+    """Observed fraction of reference events vs the classifier output ŝ = 1/(1 + r̂), per θ.
+
+    A perfectly calibrated ratio estimator lies on the diagonal.
+
+    Args:
+        calibrations: a :class:`lhcgold.infer.RatioCalibration` (or its ``to_dict()``), a sequence
+            of them, or a mapping label -> calibration.
+        ax: axes (default: the current axes).
+        min_weight: bins with less than this fraction of the weight are not drawn.
+        legend: draw a legend.
+
+    Returns:
+        {"lines": {label: Line2D}, "diagonal": Line2D}.
+    """
+    from ..infer.diagnostics import RatioCalibration
+
+    if isinstance(calibrations, RatioCalibration) or (isinstance(calibrations, Mapping)
+                                                      and "observed" in calibrations):
+        calibrations = {None: calibrations}
+    elif not isinstance(calibrations, Mapping):
+        calibrations = {None if len(calibrations) == 1 else i: c for i, c in enumerate(calibrations)}
+    ax = axes(ax)
+    out: dict[str, Any] = {"lines": {}}
+    (out["diagonal"],) = ax.plot([0, 1], [0, 1], color="grey", lw=0.8, ls=":", label="perfect calibration")
+    for (label, cal), color in zip(calibrations.items(), color_cycle(len(calibrations))):
+        c = cal if isinstance(cal, RatioCalibration) else RatioCalibration.from_dict(cal)
+        pred, obs, w = (np.asarray(v, dtype=float) for v in (c.predicted, c.observed, c.weight))
+        keep = np.isfinite(pred) & np.isfinite(obs) & (w >= min_weight)
+        name = label if isinstance(label, str) else "θ = " + ", ".join(f"{v:.3g}" for v in c.theta)
+        name = f"{name} (E[r̂] = {c.expectation:.4f})"
+        (out["lines"][label],) = ax.plot(pred[keep], obs[keep], "o-", color=color, ms=3, label=name)
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.set_xlabel(r"classifier output $\hat s = 1/(1+\hat r)$")
+    ax.set_ylabel("observed fraction from the reference")
+    if legend:
+        ax.legend(fontsize=7)
+    return out

@@ -1,3 +1,4 @@
+# ruff: noqa: I001, UP032  (kept as a madminer user writes it)
 # A madminer 0.9.6 script in the style of madminer's particle-physics tutorial (notebooks 1, 2a, 3a,
 # 3b, 4a, 4b), trimmed to toy size and written for the real MG5_aMC W gamma (EWdim6) runs in
 # tests/data/mg5. Only the import lines differ from the madminer version: each `madminer` became

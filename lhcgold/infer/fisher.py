@@ -50,6 +50,7 @@ from ._data import (
     factors,
     model_columns,
     parameter_indices,
+    require_finite,
     resolve_theta,
 )
 
@@ -331,8 +332,12 @@ def exact_information(events: EventsLike, truth: Any, *, theta: ArrayLike | str 
     fn = getattr(tr.process, "truth_components", None)
     fn = fn if callable(fn) else tr.process.components
     info = np.zeros((len(th), len(th)))
+    pos = sample.start
     for x, m in sample.iter_chunks(chunk_size=chunk_size, progress=progress):
-        mbar = np.asarray(fn(x if cols is None else x[:, cols]), dtype=np.float64)
+        xx = x if cols is None else x[:, cols]
+        require_finite(xx, sample, pos, "observable")
+        pos += len(x)
+        mbar = np.asarray(fn(xx), dtype=np.float64)
         if mbar.shape != m.shape:
             raise ConfigError(f"truth_components returned shape {mbar.shape}, expected {m.shape}")
         dens = mbar @ f
@@ -400,7 +405,10 @@ def histogram_edges(sample: Any, cols: Sequence[int], bins: list[Any], f_binning
     if all(not isinstance(b, int) for b in bins):
         return list(bins)
     xs, ws = [], []
+    pos = sample.start
     for x, m in sample.iter_chunks(chunk_size=chunk_size):
+        require_finite(x[:, cols], sample, pos, "observable")
+        pos += len(x)
         xs.append(x[:, cols])
         ws.append(m @ f_binning)
     if not xs:
@@ -415,7 +423,10 @@ def bin_component_sums(sample: Any, cols: Sequence[int], edges: Sequence[NDArray
     """Per-bin sums of the component weights, S_kc (K, C), in one streamed pass."""
     n_bins = _binning.n_bins_total(edges)
     out: NDArray[np.float64] | None = None
+    pos = sample.start
     for x, m in sample.iter_chunks(chunk_size=chunk_size, progress=progress):
+        require_finite(x[:, cols], sample, pos, "observable")
+        pos += len(x)
         idx = _binning.bin_indices(x[:, cols], edges)
         part = np.stack([np.bincount(idx, weights=m[:, c], minlength=n_bins) for c in range(m.shape[1])], axis=1)
         out = part if out is None else out + part
@@ -456,8 +467,13 @@ def sally_information(events: EventsLike, score_model: Any, *, theta: ArrayLike 
     f = factors(th, comps)
     n_par = len(th)
     info = np.zeros((n_par, n_par))
+    pos = sample.start
     for x, m in sample.iter_chunks(chunk_size=chunk_size, progress=progress):
-        t = _model_score(score_model, x if cols is None else x[:, cols], n_par, score_components)
+        xx = x if cols is None else x[:, cols]
+        require_finite(xx, sample, pos, "observable")
+        t = _model_score(score_model, xx, n_par, score_components)
+        require_finite(t, sample, pos, "estimated score")
+        pos += len(x)
         w = m @ f
         info += (t * w[:, None]).T @ t
     info *= lumi
@@ -506,13 +522,17 @@ def ml_information(events: EventsLike, ratio_model: Any, *, theta: ArrayLike | s
     cols = model_columns(ratio_model, sample.observables)
     f = factors(th, comps)
     info = np.zeros((n_par, n_par))
+    pos = sample.start
     for x, m in sample.iter_chunks(chunk_size=chunk_size, progress=progress):
         xx = x if cols is None else x[:, cols]
+        require_finite(xx, sample, pos, "observable")
         if use_score:
             t = np.asarray(ratio_model.score(xx, th), dtype=np.float64)
         else:
             lr = np.asarray(ratio_model.log_ratio(xx, shifted), dtype=np.float64)
             t = ((lr[:n_par] - lr[n_par:]) / (2.0 * h[:, None])).T  # (n, P)
+        require_finite(t, sample, pos, "estimated score")
+        pos += len(x)
         w = m @ f
         info += (t * w[:, None]).T @ t
     info *= lumi

@@ -65,7 +65,8 @@ PROCESS_SCHEMA: dict[str, Any] = {
             "properties": {
                 "scheme": {"enum": ["pythia", "mg5_sm"]},
                 **{
-                    k: {"type": "number", "exclusiveMinimum": 0} for k in ("alpha", "sw2", "mz", "gz", "mw", "gw", "mh", "alpha_s")
+                    k: {"type": "number", "exclusiveMinimum": 0}
+                    for k in ("alpha", "sw2", "mz", "gz", "mw", "gw", "mh", "alpha_s")
                 },
             },
         },

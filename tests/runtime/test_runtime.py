@@ -81,7 +81,8 @@ def test_timeout_kills_the_process_group(tmp_path: Path) -> None:
 
 def test_resumable_step_skips_done_work(tmp_path: Path) -> None:
     counter = tmp_path / "count.txt"
-    code = f"p = {str(counter)!r}; import os; n = int(open(p).read()) if os.path.exists(p) else 0; open(p, 'w').write(str(n + 1))"
+    code = (f"p = {str(counter)!r}; import os; n = int(open(p).read()) if os.path.exists(p) else 0; "
+            "open(p, 'w').write(str(n + 1))")
     first = run_program([PY, "-c", code], workdir=tmp_path / "r", step="gen")
     again = run_program([PY, "-c", code], workdir=tmp_path / "r", step="gen")
     assert not first.skipped and again.skipped
@@ -112,7 +113,8 @@ def test_container_argv_shapes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
         (fake / name).chmod(0o755)
     monkeypatch.setenv("PATH", f"{fake}{os.pathsep}{os.environ['PATH']}")
     wd = tmp_path / "work"
-    cmd = Runtime(engine="podman", image="lhcgold-sim:1", user="1000:1000").wrap(["mg5_aMC", "proc card.dat"], workdir=wd)
+    rt = Runtime(engine="podman", image="lhcgold-sim:1", user="1000:1000")
+    cmd = rt.wrap(["mg5_aMC", "proc card.dat"], workdir=wd)
     assert cmd == [str(fake / "podman"), "run", "--rm", "-i", "--volume", f"{wd}:{wd}", "--workdir", str(wd),
                    "--user", "1000:1000", "lhcgold-sim:1", "mg5_aMC", "proc card.dat"]
     cmd = Runtime(engine="apptainer", image="sim.sif", mounts=(str(tmp_path),)).wrap(["DelphesHepMC3"], workdir=wd)

@@ -88,6 +88,7 @@ GENERATOR_MG5_SCHEMA: dict[str, Any] = {
                 "mounts": _str_list,
                 "extra_args": _str_list,
                 "user": {"type": "string"},
+                "engine_args": _str_list,
             },
         },
         "model": {"type": "string", "minLength": 1},

@@ -58,7 +58,9 @@ class Runtime:
             for apptainer); required for every engine but ``local``.
         engine_path: the engine's executable (default: found on ``PATH``).
         mounts: more host paths made visible in the container at the same place.
-        extra_args: more engine arguments placed before the image (e.g. ``["--network=none"]``).
+        extra_args: more ``run``/``exec`` arguments placed before the image (e.g. ``["--network=host"]``).
+        engine_args: global engine options placed before ``run``/``exec`` (e.g. podman's
+            ``["--runtime", "runc", "--cgroup-manager", "cgroupfs"]``).
         user: docker/podman ``--user`` value (default: the caller's ``UID:GID``); ``""`` for none.
     """
 
@@ -68,6 +70,7 @@ class Runtime:
     mounts: tuple[str, ...] = ()
     extra_args: tuple[str, ...] = ()
     user: str | None = None
+    engine_args: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.engine not in ENGINES:
@@ -88,6 +91,7 @@ class Runtime:
             mounts=tuple(str(m) for m in spec.get("mounts", ()) or ()),  # type: ignore[attr-defined]
             extra_args=tuple(str(a) for a in spec.get("extra_args", ()) or ()),  # type: ignore[attr-defined]
             user=spec.get("user"),  # type: ignore[arg-type]
+            engine_args=tuple(str(a) for a in spec.get("engine_args", ()) or ()),  # type: ignore[attr-defined]
         )
 
     def engine_executable(self) -> str:
@@ -112,14 +116,14 @@ class Runtime:
         binds = [str(workdir)] + [str(Path(m).resolve()) for m in self.mounts]
         if self.engine in ("docker", "podman"):
             user = self.user if self.user is not None else f"{os.getuid()}:{os.getgid()}"
-            cmd = [exe, "run", "--rm", "-i"]
+            cmd = [exe, *self.engine_args, "run", "--rm", "-i"]
             for b in binds:
                 cmd += ["--volume", f"{b}:{b}"]
             cmd += ["--workdir", str(workdir)]
             if user:
                 cmd += ["--user", user]
             return [*cmd, *self.extra_args, str(self.image), *argv]
-        cmd = [exe, "exec"]
+        cmd = [exe, *self.engine_args, "exec"]
         for b in binds:
             cmd += ["--bind", b]
         return [*cmd, "--pwd", str(workdir), *self.extra_args, str(self.image), *argv]
@@ -130,7 +134,7 @@ class Runtime:
             return
         exe = self.engine_executable()
         if self.engine in ("docker", "podman"):
-            cmd = [exe, "image", "inspect", str(self.image)]
+            cmd = [exe, *self.engine_args, "image", "inspect", str(self.image)]
             try:
                 proc = subprocess.run(cmd, capture_output=True, text=True, timeout=60, check=False)
             except (OSError, subprocess.TimeoutExpired) as exc:

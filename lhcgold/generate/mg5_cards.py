@@ -21,6 +21,7 @@ from importlib import resources
 from pathlib import Path
 
 from ..exceptions import ConfigError
+from ..io.slha import parse_param_card, patch_param_card
 
 __all__ = [
     "format_value",
@@ -35,9 +36,6 @@ __all__ = [
 ]
 
 _RUN_LINE = re.compile(r"^(\s*)(\S+)(\s*=\s*)([A-Za-z_][\w]*)(.*)$")
-_BLOCK_LINE = re.compile(r"^\s*block\s+(\S+)", re.I)
-_DECAY_LINE = re.compile(r"^(\s*decay\s+)([+-]?\d+)(\s+)(\S+)(.*)$", re.I)
-_ENTRY_LINE = re.compile(r"^(\s+)([+-]?\d+)(\s+)(\S+)(.*)$")
 
 
 def template_text(name: str, *, directory: str | Path | None = None) -> str:
@@ -130,79 +128,6 @@ def patch_run_card(text: str, settings: Mapping[str, object]) -> str:
         lines.append("# Set by lhcgold (not in the template)                               *\n")
         lines.append("#*********************************************************************\n")
         lines += [f"  {want[k]}\t= {k} ! set by lhcgold\n" for k in extra]
-    return "".join(lines)
-
-
-def parse_param_card(text: str) -> dict[tuple[str, int], float]:
-    """``{(block, id): value}`` of the one-index entries of an SLHA param_card (blocks lower case).
-
-    ``DECAY pdg width`` lines appear as ``("decay", pdg)``.
-    """
-    out: dict[tuple[str, int], float] = {}
-    block: str | None = None
-    for line in text.splitlines():
-        body = line.split("#", 1)[0]
-        if not body.strip():
-            continue
-        m = _BLOCK_LINE.match(body)
-        if m:
-            block = m.group(1).lower()
-            continue
-        d = _DECAY_LINE.match(body)
-        if d:
-            out[("decay", int(d.group(2)))] = float(d.group(4))
-            block = None
-            continue
-        parts = body.split()
-        if block is not None and len(parts) == 2 and line[:1].isspace():
-            try:
-                out[(block, int(parts[0]))] = float(parts[1])
-            except ValueError:
-                continue
-    return out
-
-
-def patch_param_card(text: str, values: Mapping[tuple[str, int], float]) -> str:
-    """Set one-index param_card entries ``(block, id) -> value`` (MG5's ``%e`` format).
-
-    Raises:
-        ConfigError: an entry is not in the card (lists the blocks the card has).
-    """
-    want = {(b.lower(), int(i)): float(v) for (b, i), v in values.items()}
-    done: set[tuple[str, int]] = set()
-    blocks: list[str] = []
-    block: str | None = None
-    lines = text.splitlines(keepends=True)
-    for n, line in enumerate(lines):
-        core = line.rstrip("\r\n")
-        end = line[len(core):]
-        m = _BLOCK_LINE.match(core)
-        if m:
-            block = m.group(1).lower()
-            blocks.append(block)
-            continue
-        d = _DECAY_LINE.match(core)
-        if d:
-            block = None
-            key = ("decay", int(d.group(2)))
-            if key in want:
-                lines[n] = f"{d.group(1)}{d.group(2)}{d.group(3)}{want[key]:e}{d.group(5)}{end}"
-                done.add(key)
-            continue
-        e = _ENTRY_LINE.match(core)
-        if e and block is not None and not core.lstrip().startswith("#"):
-            rest = e.group(5)
-            if rest.strip() and not rest.lstrip().startswith("#"):
-                continue  # a multi-index entry
-            key = (block, int(e.group(2)))
-            if key in want:
-                lines[n] = f"{e.group(1)}{e.group(2)}{e.group(3)}{want[key]:e}{rest}{end}"
-                done.add(key)
-    missing = [k for k in want if k not in done]
-    if missing:
-        b, i = missing[0]
-        raise ConfigError(f"the param_card has no entry {i} in block {b.upper()} "
-                          f"(blocks: {', '.join(x.upper() for x in blocks) or 'none'})", path="parameters")
     return "".join(lines)
 
 

@@ -23,6 +23,7 @@ columns for a chunk of events, rescaled to a reference weight as MadMiner's read
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -33,8 +34,9 @@ from numpy.typing import NDArray
 
 from ..exceptions import EventFileError
 
-__all__ = ["NuisanceLayout", "SystematicsWeights", "WeightInfo", "nuisance_factors", "nuisance_layout",
-           "nuisance_weights", "parse_weights", "systematics_weights", "write_nuisance_groups"]
+__all__ = ["BenchmarkPoints", "NuisanceLayout", "SystematicsWeights", "WeightInfo", "benchmark_points",
+           "nuisance_factors", "nuisance_layout", "nuisance_weights", "parse_weights", "systematics_weights",
+           "write_nuisance_groups"]
 
 
 @dataclass(frozen=True)
@@ -247,3 +249,79 @@ def write_nuisance_groups(f: Any, layout: NuisanceLayout) -> None:
         f[f"systematics/{key}"] = encode_strings([row[k] for row in layout.systematics])
     for k, key in enumerate(("names", "systematics", "benchmark_positive", "benchmark_negative")):
         f[f"nuisance_parameters/{key}"] = encode_strings([row[k] for row in layout.nuisance_parameters])
+
+
+_SET_LINE = re.compile(r"^\s*set\s+(?:param_card\s+)?([A-Za-z_][\w]*)\s+([+-]?\d+)\s+(\S+)", re.I | re.M)
+
+
+@dataclass(frozen=True)
+class BenchmarkPoints:
+    """Benchmark values recovered from an LHE header (MG5 reweighting style).
+
+    Attributes:
+        base: the ``<slha>`` param_card of the generation point, ``{(block, id): value}`` (blocks lower case).
+        points: weight id -> the full param_card entries of that benchmark (``base`` updated by the
+            weight's ``set param_card BLOCK ID VALUE`` lines; MG5 writes only the changed entries, and
+            no line at all for the generation point).
+    """
+
+    base: dict[tuple[str, int], float]
+    points: dict[str, dict[tuple[str, int], float]]
+
+    def values(self, parameters: Sequence[Any]) -> dict[str, dict[str, float]]:
+        """``{weight id: {parameter name: θ}}`` for parameters with ``name``, ``lha_block``, ``lha_id``
+        and optionally ``card_scale``/``card_offset`` (parameters without a block use the ``LHCGOLD``
+        block, ids 1, 2, ... as the embedded generator writes them).
+
+        Raises:
+            EventFileError: a parameter's entry is neither set by the weight nor in the ``<slha>`` card.
+        """
+        from .lhe_writer import param_entries
+
+        entries = param_entries(parameters)
+        out: dict[str, dict[str, float]] = {}
+        for wid, point in self.points.items():
+            row = {}
+            for p, e in zip(parameters, entries, strict=True):
+                key = (e.block.lower(), e.lha_id)
+                if key not in point:
+                    raise EventFileError(f"weight {wid!r}: no value for {e.block} {e.lha_id} ({e.name}) in the header")
+                scale = float(getattr(p, "card_scale", 1.0))
+                row[e.name] = (point[key] - float(getattr(p, "card_offset", 0.0))) / scale
+            out[wid] = row
+        return out
+
+
+def benchmark_points(header_text: str, *, group: str | None = "mg_reweighting") -> BenchmarkPoints:
+    """The benchmark of each reweighting weight, from ``<slha>`` and the ``set param_card`` lines.
+
+    Works for MG5's files and for the embedded generator's (which states every parameter).
+
+    Args:
+        header_text: the LHE header (``LHEHeader.header_text``).
+        group: only weights of this weight group (None: every weight that has ``set`` lines).
+    """
+    from .slha import parse_param_card
+
+    base: dict[tuple[str, int], float] = {}
+    i0 = header_text.find("<slha>")
+    if i0 >= 0:
+        i1 = header_text.find("</slha>", i0)
+        base = parse_param_card(header_text[i0 + len("<slha>"):i1 if i1 >= 0 else None])
+    points: dict[str, dict[tuple[str, int], float]] = {}
+    for w in parse_weights(header_text):
+        sets = _SET_LINE.findall(w.text)
+        if group is not None and w.group != group:
+            continue
+        if group is None and not sets:
+            continue
+        if w.text and not sets:
+            continue  # not a param_card statement (e.g. morphing component weights)
+        point = dict(base)
+        for block, lha_id, value in sets:
+            try:
+                point[(block.lower(), int(lha_id))] = float(value)
+            except ValueError:
+                raise EventFileError(f"weight {w.id!r}: bad value {value!r} in 'set param_card'") from None
+        points[w.id] = point
+    return BenchmarkPoints(base=base, points=points)

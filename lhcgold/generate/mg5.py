@@ -27,8 +27,9 @@ Per run ``R`` the backend writes ``OUT/mg5/R/proc_card_mg5.dat``, runs ``mg5_aMC
 ``reweight_card.dat`` and (with decays) ``madspin_card.dat`` into ``process/Cards``, runs
 ``process/bin/generate_events run_01 -f``, and copies the LHE to ``OUT/R.lhe.gz``. Every step
 leaves a completion marker, so a rerun after a failure resumes where it stopped.
-``OUT/runs.json`` lists the runs (file, sampled_from, background, σ), ready for
-``lhcgold reconstruct``.
+A Delphes ROOT file that MG5 wrote itself (``delphes=ON`` in MG5's own setup) is collected as
+``OUT/R.delphes.root``. ``OUT/runs.json`` lists the runs (file, sampled_from, background, σ),
+ready for ``lhcgold reconstruct``.
 """
 
 from __future__ import annotations
@@ -296,6 +297,7 @@ class MG5RunResult:
     xsec_err_pb: float | None
     n_events: int | None
     weight_names: tuple[str, ...] = ()
+    delphes: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -368,8 +370,14 @@ def _collect(card: AnalysisCard, run: MG5Run, rundir: Path, out: Path, *, overwr
     target = out / f"{run.name}.lhe.gz"
     with atomic_path(target, overwrite=overwrite) as tmp:
         shutil.copyfile(src, tmp)
+    delphes = None
+    roots = sorted(events.glob("*delphes_events.root"))  # MG5 ran Delphes itself (delphes=ON)
+    if roots:
+        delphes = out / f"{run.name}.delphes.root"
+        with atomic_path(delphes, overwrite=overwrite) as tmp:
+            shutil.copyfile(roots[-1], tmp)
     return MG5RunResult(run.name, rundir, target, run.benchmark, run.background, header.total_xsec_pb,
-                        float(sum(header.xsec_err_pb)), count_lhe_events(target), header.weight_names)
+                        float(sum(header.xsec_err_pb)), count_lhe_events(target), header.weight_names, delphes)
 
 
 def generate_mg5(card: AnalysisCard, output: str | os.PathLike[str], *, n_events: int | None = None,
@@ -402,7 +410,8 @@ def generate_mg5(card: AnalysisCard, output: str | os.PathLike[str], *, n_events
         manifest = out / "runs.json"
         data = [{"name": r.name, "file": r.lhe.name if r.lhe else None, "sampled_from": r.sampled_from,
                  "background": r.background, "xsec_pb": r.xsec_pb, "xsec_err_pb": r.xsec_err_pb,
-                 "n_events": r.n_events, "weights": list(r.weight_names)} for r in results]
+                 "n_events": r.n_events, "weights": list(r.weight_names),
+                 "delphes": r.delphes.name if r.delphes else None} for r in results]
         with atomic_path(manifest, overwrite=True) as tmp:
             tmp.write_text(json.dumps({"generator": "mg5", "runs": data}, indent=1) + "\n")
     return MG5Summary(runs=tuple(results), manifest=manifest, cards_only=cards_only)

@@ -153,6 +153,7 @@ assert "1.000000e+01 # cwwwl2" in (cards / "param_card.dat").read_text()
 ev = root / "Events" / "run_01"
 ev.mkdir(parents=True)
 shutil.copy({lhe!r}, ev / "unweighted_events.lhe.gz")
+shutil.copy({delphes!r}, ev / "tag_1_delphes_events.root")
 print("INFO: generation done")
 """)
 gen.chmod(0o755)
@@ -166,6 +167,7 @@ def test_run_through_the_runtime_with_a_stand_in_mg5(tmp_path: Path, monkeypatch
     exe = home / "bin" / "mg5_aMC"
     exe.write_text(FAKE_MG5.format(python=sys.executable, run_card=str(REF_WA / "run_card_run01_sm.dat"),
                                    param_card=str(REF_WA / "param_card_run01_sm.dat"),
+                                   delphes=str(DATA / "delphes" / "wa_sm_200_delphes_CMS_skim.root"),
                                    lhe=str(DATA / "mg5" / "wgamma_ewdim6"
                                            / "run_02_cwww_p10_unweighted_events.lhe.gz")))
     exe.chmod(0o755)
@@ -180,6 +182,12 @@ def test_run_through_the_runtime_with_a_stand_in_mg5(tmp_path: Path, monkeypatch
     assert set(card.benchmark_names) <= set(head.weight_names)
     manifest = json.loads((out / "runs.json").read_text())
     assert manifest["runs"][0]["sampled_from"] == "cwww_p10" and manifest["runs"][0]["file"] == "cwww_p10.lhe.gz"
+    # Delphes run by MG5 is collected and read by the Delphes reader, weights named from the LHE
+    from lhcgold.io.delphes import read_delphes
+
+    assert manifest["runs"][0]["delphes"] == "cwww_p10.delphes.root"
+    ev = read_delphes(out / "cwww_p10.delphes.root", lhe=r.lhe)
+    assert ev.weight_names[:2] == ("nominal", "sm") and ev.weights.shape == (200, 10)
     # the MG5 param_card template came from the process directory, with the benchmark set
     assert "1.000000e+01 # cwwwl2" in (out / "mg5" / "cwww_p10" / "process" / "Cards" / "param_card.dat").read_text()
     # resumable: a rerun skips both MG5 steps (the stand-in would fail on an existing directory)

@@ -187,6 +187,14 @@ def parse_mg5(card: AnalysisCard, *, n_events: int | None = None, seed: int | No
             decays=tuple(r.get("decays", sec.get("decays", ()))),
             run_card=dict(r.get("run_card", {})),
         ))
+    param_card = _resolve(base, sec.get("param_card"))
+    if param_card is not None and not param_card.is_file():
+        raise ConfigError(f"cannot read the param_card {str(param_card)!r}: no such file", path="generator.param_card",
+                          source=src)
+    templates = _resolve(base, sec.get("templates"))
+    if templates is not None and not templates.is_dir():
+        raise ConfigError(f"templates directory {str(templates)!r} does not exist", path="generator.templates",
+                          source=src)
     try:
         runtime = Runtime.from_mapping(sec.get("runtime"))
     except ConfigError as exc:
@@ -200,8 +208,8 @@ def parse_mg5(card: AnalysisCard, *, n_events: int | None = None, seed: int | No
         sqrt_s_gev=float(sec.get("sqrt_s_gev", 13000.0)),
         use_syst=bool(sec.get("use_syst", False)),
         run_card=dict(sec.get("run_card", {})),
-        param_card=_resolve(base, sec.get("param_card")),
-        templates=_resolve(base, sec.get("templates")),
+        param_card=param_card,
+        templates=templates,
         reweight=bool(sec.get("reweight", True)),
         timeout_s=sec.get("timeout_s"),
         runs=tuple(runs),
@@ -401,6 +409,7 @@ def generate_mg5(card: AnalysisCard, output: str | os.PathLike[str], *, n_events
     out = Path(output)
     todo = opts.runs if runs is None else tuple(r for r in opts.runs if r.name in set(runs))
     if not cards_only:
+        _mg5_program(opts)  # fail before writing anything
         for r in todo:
             if (out / f"{r.name}.lhe.gz").exists() and not overwrite:
                 raise ConfigError(f"output {str(out / (r.name + '.lhe.gz'))!r} exists; pass --overwrite to replace it")

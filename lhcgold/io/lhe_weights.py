@@ -157,7 +157,8 @@ def nuisance_layout(header_text: str, *, scale: Literal["mu", "mur", "muf"] | No
         scale: ``mu`` (μR = μF varied together), ``mur`` (μF = 1), ``muf`` (μR = 1), or None for no
             scale systematic.
         pdf: add the PDF members of the first PDF set as one-sided nuisance parameters.
-        scale_name, pdf_name: the systematics' names.
+        scale_name: the scale systematic's name.
+        pdf_name: the PDF systematic's name.
 
     Raises:
         EventFileError: the requested variations are not in the file (e.g. ``use_syst = False``).
@@ -199,8 +200,10 @@ def nuisance_weights(weights: NDArray[np.float64], weight_names: Sequence[str], 
     """Nuisance benchmark columns (``layout.benchmark_names`` order) for a chunk of events.
 
     Args:
-        weights: (n, W) named weights of the chunk (``LHEChunk.weights``); weight_names: their ids.
+        weights: (n, W) named weights of the chunk (``LHEChunk.weights``).
+        weight_names: their ids.
         nominal: (n,) the sampling weight (XWGTUP).
+        layout: from :func:`nuisance_layout`.
         reference: (n,) the reference benchmark's weight (default: ``nominal``); each column is
             rescaled as w_nuis · w_ref / w_sampling.
 

@@ -130,33 +130,30 @@ def test_missing_mg5(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 FAKE_MG5 = r'''#!{python}
-"""Stand-in for bin/mg5_aMC: reads the proc_card, makes the process directory the way MG5 does
-(Cards/ with MG5's own run and param cards, bin/generate_events); generate_events copies a real
-MG5 LHE file into Events/run_01 after checking the cards it was given."""
-import os, shutil, sys, pathlib
+"""Stand-in for bin/mg5_aMC. With a proc_card it makes the process directory the way MG5 does
+(Cards/ with MG5's own run and param cards); with the launch commands it checks the switches and the
+cards lhcgold wrote, then puts a real MG5 LHE file (and a real Delphes file) into Events/run_01."""
+import shutil, sys, pathlib
 card = pathlib.Path(sys.argv[1]).read_text()
-out = [l.split()[1] for l in card.splitlines() if l.startswith("output ")][0]
+lines = card.splitlines()
+if lines[0].startswith("launch "):
+    root = pathlib.Path(lines[0].split()[1])
+    assert lines[1:] == ["shower=OFF", "detector=OFF", "analysis=OFF", "madspin=OFF", "reweight=ON", "done"], lines
+    cards = root / "Cards"
+    assert (cards / "reweight_card.dat").is_file()
+    assert "8765 = iseed" in (cards / "run_card.dat").read_text()
+    assert "1.000000e+01 # cwwwl2" in (cards / "param_card.dat").read_text()
+    ev = root / "Events" / "run_01"
+    ev.mkdir(parents=True)
+    shutil.copy({lhe!r}, ev / "unweighted_events.lhe.gz")
+    shutil.copy({delphes!r}, ev / "tag_1_delphes_events.root")
+    print("INFO: generation done")
+    sys.exit(0)
+out = [l.split()[1] for l in lines if l.startswith("output ")][0]
 proc = pathlib.Path(out)
 (proc / "Cards").mkdir(parents=True)
-(proc / "bin").mkdir()
 shutil.copy({run_card!r}, proc / "Cards" / "run_card.dat")
 shutil.copy({param_card!r}, proc / "Cards" / "param_card.dat")
-gen = proc / "bin" / "generate_events"
-gen.write_text("""#!{python}
-import pathlib, shutil, sys
-root = pathlib.Path(__file__).resolve().parents[1]
-assert sys.argv[1:] == ["run_01", "-f"], sys.argv
-cards = root / "Cards"
-assert (cards / "reweight_card.dat").is_file()
-assert "8765 = iseed" in (cards / "run_card.dat").read_text()
-assert "1.000000e+01 # cwwwl2" in (cards / "param_card.dat").read_text()
-ev = root / "Events" / "run_01"
-ev.mkdir(parents=True)
-shutil.copy({lhe!r}, ev / "unweighted_events.lhe.gz")
-shutil.copy({delphes!r}, ev / "tag_1_delphes_events.root")
-print("INFO: generation done")
-""")
-gen.chmod(0o755)
 print("INFO: output done")
 '''
 

@@ -53,7 +53,7 @@ from . import mg5_cards as cards
 logger = logging.getLogger(__name__)
 
 __all__ = ["GENERATOR_MG5_SCHEMA", "MG5Options", "MG5Run", "MG5RunResult", "MG5Summary", "generate_mg5",
-           "parse_mg5", "write_run_cards"]
+           "parse_mg5", "samples_from_manifest", "write_run_cards"]
 
 _str_list = {"type": "array", "items": {"type": "string", "minLength": 1}}
 _RUN_SCHEMA: dict[str, Any] = {
@@ -427,3 +427,38 @@ def generate_mg5(card: AnalysisCard, output: str | os.PathLike[str], *, n_events
         with atomic_path(manifest, overwrite=True) as tmp:
             tmp.write_text(json.dumps({"generator": "mg5", "runs": data}, indent=1) + "\n")
     return MG5Summary(runs=tuple(results), manifest=manifest, cards_only=cards_only)
+
+
+def samples_from_manifest(manifest: str | os.PathLike[str], *, delphes: bool = False) -> list[Any]:
+    """:class:`lhcgold.reconstruct.Sample` objects for every run of a ``runs.json`` (generation
+    benchmark or background from the manifest), ready for :func:`lhcgold.reconstruct.reconstruct`.
+
+    Args:
+        manifest: the ``runs.json`` that :func:`generate_mg5` wrote.
+        delphes: use the Delphes files MG5 wrote (``R.delphes.root``, with the LHE for weight names)
+            instead of the LHE files.
+
+    Raises:
+        EventFileError: the manifest is missing or malformed, or a run has no Delphes file.
+    """
+    from ..reconstruct import Sample
+
+    path = Path(manifest)
+    try:
+        data = json.loads(path.read_text())
+        runs = data["runs"]
+    except FileNotFoundError:
+        raise EventFileError(f"{str(path)!r}: no such file") from None
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise EventFileError(f"{str(path)!r}: not an MG5 runs manifest: {exc}") from None
+    out = []
+    for r in runs:
+        lhe = path.parent / r["file"]
+        src: Path = lhe
+        if delphes:
+            if not r.get("delphes"):
+                raise EventFileError(f"{str(path)!r}: run {r['name']!r} has no Delphes file")
+            src = path.parent / r["delphes"]
+        out.append(Sample(src, sampled_from=None if r.get("background") else r.get("sampled_from"),
+                          is_background=bool(r.get("background")), lhe=lhe if delphes else None))
+    return out

@@ -18,6 +18,7 @@ from __future__ import annotations
 from ._data import Sample
 from .fisher import (
     FisherInformation,
+    exact_information,
     fisher_ellipse,
     histogram_information,
     ml_information,
@@ -50,6 +51,7 @@ __all__ = [
     "Truth",
     "asymptotic_p_values",
     "expected_limits",
+    "exact_information",
     "expected_limits_by_method",
     "fisher_ellipse",
     "histogram_information",

@@ -18,6 +18,7 @@ from __future__ import annotations
 from ._data import Sample
 from .fisher import (
     FisherInformation,
+    exact_information,
     fisher_ellipse,
     histogram_information,
     ml_information,
@@ -54,6 +55,7 @@ __all__ = [
     "asymptotic_p_values",
     "coverage",
     "expected_limits",
+    "exact_information",
     "expected_limits_by_method",
     "fisher_ellipse",
     "histogram_information",

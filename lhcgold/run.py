@@ -552,22 +552,13 @@ def _interval(res: Any, k: int) -> dict[str, Any]:
 
 
 def _true_information(sample: Any, truth: _CachedTruth, lumi_ifb: float) -> Any:
-    """Fisher information of the exact parton-level likelihood at the SM, L Σ_i w_i t(x_i) t(x_i)ᵀ on
-    ``sample`` (the test partition, or a subset of it), with t(x|θ) from the truth's component densities
-    (the same cached densities, in the same 20k-event chunks, as the truth limits use)."""
-    from .infer._data import factors
-    from .physics import gold
+    """Fisher information of the exact parton-level (extended) likelihood at the SM on ``sample`` (the test
+    partition, or a subset of it), rate term included as in every other method (the same cached densities,
+    in the same 20k-event chunks, as the truth limits use)."""
+    from . import infer
 
-    comps = sample.setup.components
-    cols = [sample.observables.index(n) for n in truth.observed_names]
-    sm = np.zeros(sample.setup.n_parameters)
-    f_sm = factors(sm, comps)
-    info = np.zeros((len(sm), len(sm)))
-    for x, m in sample.iter_chunks(chunk_size=_TRUTH_CHUNK):
-        xx = np.ascontiguousarray(x[:, cols])
-        t = gold.joint_score(truth.truth_components(xx), comps, sm, sigma_c=truth.xsec_components())
-        info += np.einsum("n,ni,nj->ij", m @ f_sm, t, t)
-    return info * lumi_ifb * 1e3
+    return infer.exact_information(sample, infer.Truth(truth), theta="sm", luminosity_ifb=lumi_ifb,
+                                   chunk_size=_TRUTH_CHUNK)
 
 
 def _stage_fisher(st: _Stages, card: AnalysisCard, cfg: RunConfig, hist_choice: dict[str, Any],
@@ -651,7 +642,7 @@ def _fisher_mc(st: _Stages, cfg: RunConfig, summary: dict[str, Any], truth: _Cac
     sally, sally_p = load_model(st.out / "models" / "sally"), load_model(st.out / "models" / "sally_parton")
     parton, events = st.out / "parton" / "events.h5", st.out / "events.h5"
     jobs: dict[str, tuple[Callable[[Any], Any], Path]] = {
-        "truth (parton)": (lambda s: _true_information(s, truth, lumi), parton),
+        "truth (parton)": (lambda s: _true_information(s, truth, lumi).matrix, parton),
         "truth (parton, joint)": (lambda s: infer.truth_information(s, theta="sm", luminosity_ifb=lumi).matrix,
                                   parton),
         "sally (parton)": (lambda s: infer.sally_information(s, sally_p, theta="sm", luminosity_ifb=lumi).matrix,

@@ -28,6 +28,7 @@ from .diagnostics import (
 )
 from .fisher import (
     FisherInformation,
+    exact_information,
     fisher_ellipse,
     histogram_information,
     ml_information,
@@ -46,6 +47,7 @@ from .limits import (
     observed_limits,
     toy_p_values,
 )
+from .neyman import CoverageResult, NeymanBelt, coverage, neyman_belt
 from .results import LimitResult
 
 __all__ = [
@@ -56,21 +58,26 @@ __all__ = [
     "closure_check",
     "contour_area",
     "ratio_calibration",
+    "CoverageResult",
     "FisherInformation",
     "Grid",
     "Histogram",
     "LimitResult",
     "NeuralRatio",
+    "NeymanBelt",
     "RateOnly",
     "Sample",
     "ScoreHistogram",
     "Truth",
     "asymptotic_p_values",
+    "coverage",
     "expected_limits",
+    "exact_information",
     "expected_limits_by_method",
     "fisher_ellipse",
     "histogram_information",
     "ml_information",
+    "neyman_belt",
     "observed_limits",
     "profile_information",
     "project_information",

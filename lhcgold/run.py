@@ -860,8 +860,13 @@ def _limits_row(label: str, s: dict[str, Any], names: tuple[str, ...], diag: dic
                                                                       " (open)" if iv["open"] else ""))
     mc = (diag.get("area_mc") or {}).get(label, {})
     opened = " (open)" if s["open"] else ""
-    a68 = f"{s['area_68']:.3g}" + (f" ± {mc['std_error_68']:.2g}" if "std_error_68" in mc else "") + opened
-    a95 = f"{s['area_95']:.3g}" + (f" ± {mc['std_error_95']:.2g}" if "std_error_95" in mc else "") + opened
+    def pm(key: str) -> str:
+        if key not in mc:
+            return ""
+        return f" ± {mc[key]:.2g}" if mc[key] > 0 else " ± <1 cell"
+
+    a68 = f"{s['area_68']:.3g}" + pm("std_error_68") + opened
+    a95 = f"{s['area_95']:.3g}" + pm("std_error_95") + opened
     checks = (diag.get("closure") or {}).get(label, {})
     failed = [("2-D" if job == "2d" else job) for job, c in checks.items() if c and not c.get("passed", True)]
     c2 = checks.get("2d")
@@ -948,7 +953,9 @@ def _write_report(out: Path, card: AnalysisCard, cfg: RunConfig, summary: dict[s
               + ", ".join(f"{n} ∈ [{lo:.3g}, {hi:.3g}]" for n, (lo, hi) in zip(names, summary["grids"]["detector"]))
               + "; parton level: "
               + ", ".join(f"{n} ∈ [{lo:.3g}, {hi:.3g}]" for n, (lo, hi) in zip(names, summary["grids"]["parton"]))
-              + "); the 1-D intervals come from scans of one parameter with the others at the SM "
+              + "); ± is their Monte-Carlo standard error (spread over disjoint subsets of the test events; "
+              "\"<1 cell\": every subset gave the same count of grid cells); the 1-D intervals come from scans of "
+              "one parameter with the others at the SM "
               "(χ² with one degree of freedom). \"(open)\" marks a region that reaches the edge of its grid.",
               "", "![1-D scans](plots/scans.png)"]
     lines += ["", "![p-values](plots/pvalue_maps.png)", "", "## Fisher information at the SM", "",

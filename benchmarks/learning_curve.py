@@ -13,6 +13,9 @@ toy (``--toy``)::
 Every seed regenerates the events, the training samples, the test points and the network
 initialisation, so the spread over seeds is the full run-to-run variation; the table gives
 mean ± standard deviation over the seeds, and how many seeds each method beats CARL in.
+The recorded run (``benchmarks/results/learning_curve.txt``, N = 1e3, 1e4, 5e4, seeds 1-3) shows
+ALICE, ALICES and RASCAL below CARL in every seed at every N, ROLR and CASCAL only at some N
+(ROLR not at 5e4, CASCAL only at 5e4): not every gold method beats CARL.
 
 Training: θ0 from a flat prior over the card's ranges, θ1 = SM, from the train partition of one
 weighted event sample; test: 20 θ0 from the same prior, 500 events each drawn at that θ0 from the

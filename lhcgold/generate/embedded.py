@@ -198,10 +198,18 @@ class GenerationResult:
         from ..io.lhe_writer import LHEChunkData, LHEInit, write_lhe
 
         n = self.n_events
-        bw = self.benchmark_weights * n  # event_norm = average: mean of XWGTUP = σ
-        xw = bw[:, self.generation_benchmark] if self.benchmark_names else self.component_weights[:, 0] * n
-        sig = float(xw.mean()) if n else 0.0
-        err = float(xw.std() / np.sqrt(max(n, 1))) if n else 0.0
+        # unweighted: event_norm = average (mean of XWGTUP = σ); weighted: event_norm = sum (the file
+        # holds only the trials with a weight, so a mean over its events would be biased)
+        per = n if self.unweighted else 1
+        bw = self.benchmark_weights * per
+        xw = bw[:, self.generation_benchmark] if self.benchmark_names else self.component_weights[:, 0] * per
+        if self.unweighted:
+            sig = float(xw.mean()) if n else 0.0
+            err = float(xw.std() / np.sqrt(max(n, 1))) if n else 0.0
+        else:  # per-trial weights are n_trials * xw, zero for the trials not written
+            t = max(self.n_trials, 1)
+            sig = float(xw.sum())
+            err = float(np.sqrt(max(float((xw * xw).sum()) * t - sig**2, 0.0) / t))
         descs = []
         for b in self.card.benchmarks:
             vals = " ".join(f"{k}={float(v)!r}" for k, v in b.values.items())
@@ -221,6 +229,7 @@ class GenerationResult:
             weight_descriptions=tuple(descs) + _component_descriptions(self.components, self.parameter_names),
             pdf_lhaid=self.pdf_lhaid,
             extra_header=extra,
+            event_norm="average" if self.unweighted else "sum",
         )
         p = self.particles
         ew: EWInputs = self.process.ew
@@ -237,7 +246,7 @@ class GenerationResult:
                     masses=p.masses[lo:hi],
                     scale=p.scale[lo:hi],
                     xwgt=xw[lo:hi],
-                    rwgt=np.concatenate([bw[lo:hi], self.component_weights[lo:hi] * n], axis=1),
+                    rwgt=np.concatenate([bw[lo:hi], self.component_weights[lo:hi] * per], axis=1),
                     alpha_qed=ew.alpha,
                     alpha_s=0.130,
                 )

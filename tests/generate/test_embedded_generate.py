@@ -100,19 +100,19 @@ def test_lhe_read_by_pylhe(dy_small, tmp_path: Path) -> None:  # noqa: ANN001
     events = list(lhe.events)
     assert len(events) == dy_small.n_events
     n = dy_small.n_events
-    bw = dy_small.benchmark_weights * n
+    bw = dy_small.benchmark_weights  # weighted: event_norm = sum
     for i in (0, 17, n - 1):
         ev = events[i]
         comp_ids = [f"lhcgold_component_{k}" for k in range(dy_small.component_weights.shape[1])]
         assert list(ev.weights) == list(dy_small.benchmark_names) + comp_ids
         np.testing.assert_allclose([ev.weights[k] for k in dy_small.benchmark_names], bw[i], rtol=1e-9)
-        np.testing.assert_allclose([ev.weights[k] for k in comp_ids], dy_small.component_weights[i] * n, rtol=1e-9)
+        np.testing.assert_allclose([ev.weights[k] for k in comp_ids], dy_small.component_weights[i], rtol=1e-9)
         assert ev.eventinfo.weight == pytest.approx(bw[i, 0], rel=1e-6)
         assert [int(p.id) for p in ev.particles] == dy_small.particles.pdg[i].tolist()
         np.testing.assert_allclose([p.px for p in ev.particles], dy_small.particles.momenta[i, :, 1], atol=1e-6)
     text = out.read_text()
     assert "<weightgroup name='mg_reweighting'" in text
-    assert "average\t= event_norm" in text
+    assert "sum\t= event_norm" in text
 
 
 def test_lhe_read_by_lhcgold_reader(dy_small, tmp_path: Path) -> None:  # noqa: ANN001
@@ -155,7 +155,7 @@ def test_lhe_showered_by_pythia_with_weights(dy_small, tmp_path: Path) -> None: 
         vals = {info.weightNameByIndex(k): info.weightValueByIndex(k) for k in range(info.numberOfWeights())}
         for j, b in enumerate(dy_small.benchmark_names):
             key = next(k for k in vals if k.endswith(b))
-            assert vals[key] == pytest.approx(dy_small.benchmark_weights[i, j] * dy_small.n_events, rel=1e-5)
+            assert vals[key] == pytest.approx(dy_small.benchmark_weights[i, j], rel=1e-5)  # event_norm = sum
         # the event was showered and hadronised: many final-state particles
         assert sum(1 for k in range(py.event.size()) if py.event[k].isFinal()) > 4
     assert n_ok == 50

@@ -114,6 +114,10 @@ def detect_kind(path: str | os.PathLike[str]) -> Literal["lhe", "delphes", "show
         raise EventFileError(f"{str(p)!r}: no such file") from None
     if magic.startswith(b"root"):
         return "delphes"
+    if p.suffix.lower() == ".root":
+        raise EventFileError(f"{str(p)!r}: not a ROOT file (a .root name, but no ROOT header)")
+    if not magic:
+        raise EventFileError(f"{str(p)!r}: empty file")
     if magic.startswith(b"\x89HDF"):
         from .shower import is_showered_file
 
@@ -240,7 +244,8 @@ def _weight_columns(names: tuple[str, ...], benchmarks: tuple[str, ...], sample:
         w = first.weights
         for b, name in enumerate(benchmarks):
             col = idx.get(sample.weight_map.get(name, name))
-            if col is not None and col != nominal and len(w) and np.allclose(w[:, col], w[:, nominal], rtol=1e-6, atol=0):
+            if (col is not None and col != nominal and len(w)
+                    and np.allclose(w[:, col], w[:, nominal], rtol=1e-6, atol=0)):
                 sampling = b
                 break
         if sampling == -2:

@@ -106,8 +106,8 @@ def _main(argv: list[str] | None) -> int:
     except click.ClickException as exc:
         exc.show()
         return exc.exit_code
-    except click.exceptions.Abort:
-        click.echo("Aborted.", err=True)
+    except click.exceptions.Abort:  # click turns Ctrl-C (SIGINT) into Abort
+        click.echo("Error: aborted (interrupted); temporary files removed, no output written.", err=True)
         return 130
     except LhcgoldError as exc:
         click.echo(f"Error: {exc}", err=True)

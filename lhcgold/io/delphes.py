@@ -61,7 +61,8 @@ def _open_tree(path: Path, tree: str):  # type: ignore[no-untyped-def]
         keys = [k.split(";")[0] for k in f.keys()]
         if tree not in keys:
             f.close()
-            raise EventFileError(f"{str(path)!r}: no {tree!r} tree (not a Delphes file?); keys: {', '.join(keys) or 'none'}")
+            raise EventFileError(f"{str(path)!r}: no {tree!r} tree (not a Delphes file?); "
+                                 f"keys: {', '.join(keys) or 'none'}")
         t = f[tree]
     except EventFileError:
         raise

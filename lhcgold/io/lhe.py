@@ -258,7 +258,8 @@ def _header_from_text(text: str, p: Path) -> LHEHeader:
     i1 = text.find("</init>", i0)
     if i0 < 0 or i1 < 0:
         raise EventFileError(f"{str(p)!r}: truncated or malformed header: no complete <init> block")
-    lines = [ln for ln in text[i0 + len("<init>"):i1].splitlines() if ln.strip() and not ln.lstrip().startswith(("<", "#"))]
+    lines = [ln for ln in text[i0 + len("<init>"):i1].splitlines()
+             if ln.strip() and not ln.lstrip().startswith(("<", "#"))]
     try:
         first = lines[0].split()
         beam_pdg = (int(first[0]), int(first[1]))
@@ -417,7 +418,8 @@ class _Reader:
             if self.mode is None:
                 self.mode = "none"
             elif self.weight_names:
-                raise self.error(number, f"missing declared weights ({len(self.weight_names)} expected, no <rwgt> block)")
+                raise self.error(number, f"missing declared weights ({len(self.weight_names)} expected, "
+                                         "no <rwgt> block)")
             row = []
         b.head.append(" ".join(head[:6]))
         b.particle_text.append(ptext)
@@ -452,7 +454,8 @@ class _Reader:
                     if vals is not None:
                         rows.append(vals)
                         continue
-                raise self.error(first + k + 1, f"expected {nup} particle lines of 13 numbers, found {vals.size} numbers")
+                raise self.error(first + k + 1,
+                                 f"expected {nup} particle lines of 13 numbers, found {vals.size} numbers")
             rows.append(vals)
         return np.concatenate(rows) if rows else np.zeros(0)
 

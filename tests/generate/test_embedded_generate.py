@@ -283,3 +283,30 @@ def test_streaming_writer_equals_in_memory(dy_card, tmp_path: Path) -> None:  # 
     np.testing.assert_allclose(read_lhe(tmp_path / "b.lhe").weights[:, :n_b], res.benchmark_weights, rtol=1e-9)
     with pytest.raises(ConfigError, match="exists"):
         generate_to_files(dy_card, lhe_path=tmp_path / "b.lhe", n_events=10, rng=1)
+
+
+def test_weighted_generation_writes_no_zero_weights(tmp_path: Path) -> None:
+    """Trials whose weights all vanish (1 in ~5000 for WH) are not written: Pythia turned their zero
+    XWGTUP into NaN weights. Sigma is unchanged: the files still sum to the same cross section."""
+    from lhcgold.generate.embedded import generate_to_files
+    from lhcgold.io.events import EventFile
+    from lhcgold.io.lhe import read_lhe, read_lhe_header
+
+    card = load_card(ROOT / "cards" / "wh.yaml")
+    res = generate(card, n_events=5000, rng=1, unweighted=False)
+    assert res.n_trials == 5000 and res.n_events < 5000  # this seed draws zero-weight points
+    assert np.all(np.any(res.component_weights != 0, axis=1))
+    summ = generate_to_files(card, lhe_path=tmp_path / "wh.lhe.gz", events_path=tmp_path / "wh.h5",
+                             n_events=5000, rng=1, unweighted=False)
+    assert summ.n_events == res.n_events and summ.n_trials == 5000
+    lhe = read_lhe(tmp_path / "wh.lhe.gz")
+    assert len(lhe) == res.n_events and np.all(lhe.nominal != 0) and np.all(np.isfinite(lhe.weights))
+    # the same sigma three ways: the <init> cross section, the LHE weights, the event store
+    gb = card.benchmark_names.index("sm") if "sm" in card.benchmark_names else 0
+    sigma = res.benchmark_weights[:, gb].sum()
+    assert read_lhe_header(tmp_path / "wh.lhe.gz").total_xsec_pb == pytest.approx(sigma, rel=1e-6)
+    assert lhe.nominal.sum() == pytest.approx(sigma, rel=1e-9)
+    ef = EventFile(tmp_path / "wh.h5")
+    assert ef.xsec_per_benchmark()[ef.setup.benchmark_names.index(card.benchmark_names[gb])] == pytest.approx(
+        sigma, rel=1e-9)
+    assert ef.attrs["sample_id"].startswith("lhcgold-gen:") and ef.attrs["n_generated"] == 5000

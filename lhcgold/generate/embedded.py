@@ -195,7 +195,7 @@ class GenerationResult:
 
     def write_lhe(self, path: str | Path, *, overwrite: bool = False, chunk_size: int = 20_000) -> Path:
         """Write an MG5-style LHE file (LHEF 3, ``<rwgt>`` per benchmark; gzip for ``.gz``)."""
-        from ..io.lhe_writer import LHEChunkData, LHEInit, write_lhe
+        from ..io.lhe_writer import LHEChunkData, LHEInit, benchmark_descriptions, param_entries, slha_block, write_lhe
 
         n = self.n_events
         # unweighted: event_norm = average (mean of XWGTUP = σ); weighted: event_norm = sum (the file
@@ -210,10 +210,9 @@ class GenerationResult:
             t = max(self.n_trials, 1)
             sig = float(xw.sum())
             err = float(np.sqrt(max(float((xw * xw).sum()) * t - sig**2, 0.0) / t))
-        descs = []
-        for b in self.card.benchmarks:
-            vals = " ".join(f"{k}={float(v)!r}" for k, v in b.values.items())
-            descs.append(f"lhcgold benchmark {vals}".strip())
+        entries = param_entries(self.card.parameters)
+        descs = benchmark_descriptions(entries, [b.values for b in self.card.benchmarks])
+        gen_values = self.card.benchmarks[self.generation_benchmark].values if self.benchmark_names else {}
         extra = (
             f"<lhcgold>\nprocess = {self.process.name}\ncard_hash = {self.card.card_hash}\nseed = {self.seed}\n"
             f"n_trials = {self.n_trials}\nunweighted = {self.unweighted}\n"
@@ -230,6 +229,7 @@ class GenerationResult:
             pdf_lhaid=self.pdf_lhaid,
             extra_header=extra,
             event_norm="average" if self.unweighted else "sum",
+            slha=slha_block(entries, gen_values),
         )
         p = self.particles
         ew: EWInputs = self.process.ew
@@ -560,7 +560,15 @@ def generate_to_files(
     import tempfile
 
     from ..io.events import EventWriter
-    from ..io.lhe_writer import LHEChunkData, LHEInit, _chunk_text, write_lhe_from_body
+    from ..io.lhe_writer import (
+        LHEChunkData,
+        LHEInit,
+        _chunk_text,
+        benchmark_descriptions,
+        param_entries,
+        slha_block,
+        write_lhe_from_body,
+    )
 
     run = _Run(card, n_events=n_events, rng=rng, unweighted=False, process=None)
     proc = run.proc
@@ -654,10 +662,8 @@ def generate_to_files(
             # per-trial weights are n * xw (the zero-weight trials add 0): sigma = sum, its error
             mean = xw_sum
             xerr = float(np.sqrt(max(xw_sq * n - xw_sum**2, 0.0) / max(n, 1)))
-            descs = tuple(
-                "lhcgold benchmark " + " ".join(f"{k}={float(v)!r}" for k, v in b.values.items())
-                for b in card.benchmarks
-            )
+            entries = param_entries(card.parameters)
+            descs = benchmark_descriptions(entries, [b.values for b in card.benchmarks])
             extra = (
                 f"<lhcgold>\nprocess = {proc.name}\ncard_hash = {card.card_hash}\nseed = {run.seed}\n"
                 f"n_trials = {n}\nunweighted = False\nparameters = {' '.join(card.parameter_names)}\n"
@@ -674,6 +680,7 @@ def generate_to_files(
                 weight_descriptions=descs + _component_descriptions(proc.components, card.parameter_names),
                 pdf_lhaid=popts.pdf_lhaid,
                 extra_header=extra,
+                slha=slha_block(entries, card.benchmarks[run.gb].values if card.benchmarks else {}),
             )
             write_lhe_from_body(Path(str(lhe_path)), init, Path(body.name), overwrite=overwrite)
     return GenerationSummary(

@@ -25,7 +25,8 @@ parameter with its ``lha_block`` and ``lha_id``, as in MadMiner)::
 Per run ``R`` the backend writes ``OUT/mg5/R/proc_card_mg5.dat``, runs ``mg5_aMC`` on it
 (``output process``), writes ``run_card.dat``, ``param_card.dat`` (generation benchmark),
 ``reweight_card.dat`` and (with decays) ``madspin_card.dat`` into ``process/Cards``, runs
-``process/bin/generate_events run_01 -f``, and copies the LHE to ``OUT/R.lhe.gz``. Every step
+``mg5_aMC launch_commands.mg5`` (``launch process`` with explicit switches: reweight, MadSpin,
+no shower, no detector, as MadMiner does), and copies the LHE to ``OUT/R.lhe.gz``. Every step
 leaves a completion marker, so a rerun after a failure resumes where it stopped.
 A Delphes ROOT file that MG5 wrote itself (``delphes=ON`` in MG5's own setup) is collected as
 ``OUT/R.delphes.root``. ``OUT/runs.json`` lists the runs (file, sampled_from, background, σ),
@@ -46,13 +47,13 @@ from typing import Any
 from ..config import AnalysisCard, check_section
 from ..exceptions import ConfigError, EventFileError, ExternalToolError, unknown_name_error
 from ..io.atomic import atomic_path
-from ..runtime import ENGINES, Runtime, run_program
+from ..runtime import ENGINES, Runtime, read_tail, run_program
 from . import mg5_cards as cards
 
 logger = logging.getLogger(__name__)
 
 __all__ = ["GENERATOR_MG5_SCHEMA", "MG5Options", "MG5Run", "MG5RunResult", "MG5Summary", "generate_mg5",
-           "parse_mg5", "write_run_cards"]
+           "parse_mg5", "samples_from_manifest", "write_run_cards"]
 
 _str_list = {"type": "array", "items": {"type": "string", "minLength": 1}}
 _RUN_SCHEMA: dict[str, Any] = {
@@ -337,6 +338,9 @@ def _one_run(card: AnalysisCard, opts: MG5Options, run: MG5Run, out: Path, *, ov
     _write(rundir / "proc_card_mg5.dat", cards.proc_card(model=opts.model, processes=run.process, output="process",
                                                          defines=opts.define, restrict=opts.restrict,
                                                          template=proc_tpl))
+    reweight = opts.reweight and not run.background and bool(card.benchmarks and card.parameters)
+    _write(rundir / "launch_commands.mg5", cards.launch_commands("process", reweight=reweight,
+                                                                  madspin=bool(run.decays)))
     if cards_only:
         write_run_cards(card, opts, run, rundir / "Cards")
         return MG5RunResult(run.name, rundir, None, run.benchmark, run.background, None, None, None)
@@ -353,9 +357,8 @@ def _one_run(card: AnalysisCard, opts: MG5Options, run: MG5Run, out: Path, *, ov
                     run_card_template=own_run.read_text() if own_run.is_file() and opts.templates is None else None,
                     param_card_template=(own_param.read_text() if opts.param_card is None and own_param.is_file()
                                          else None))
-    run_program([str(rundir / "process" / "bin" / "generate_events"), "run_01", "-f"], workdir=rundir,
-                runtime=opts.runtime, step="generate_events", log_name="mg5_generate_events.log",
-                timeout_s=opts.timeout_s)
+    run_program([str(exe), "launch_commands.mg5"], workdir=rundir, runtime=opts.runtime, step="launch",
+                log_name="mg5_launch.log", timeout_s=opts.timeout_s)
     return _collect(card, run, rundir, out, overwrite=overwrite, reweighted=opts.reweight)
 
 
@@ -363,13 +366,13 @@ def _collect(card: AnalysisCard, run: MG5Run, rundir: Path, out: Path, *, overwr
              reweighted: bool) -> MG5RunResult:
     from ..io.lhe import count_lhe_events, read_lhe_header
 
-    events = rundir / "process" / "Events" / "run_01"
-    found = sorted(events.glob("*unweighted_events.lhe.gz")) or sorted(events.glob("*events.lhe.gz"))
+    # the newest run folder with events (MadSpin writes run_01_decayed_1 after run_01)
+    found = sorted((rundir / "process" / "Events").glob("*/unweighted_events.lhe.gz"), key=lambda p: p.stat().st_mtime)
     if not found:
-        raise ExternalToolError(f"MG5 finished but wrote no LHE file in {str(events)!r}",
-                                log_tail=(rundir / "mg5_generate_events.log").read_text(errors="replace")[-2000:]
-                                if (rundir / "mg5_generate_events.log").is_file() else "")
-    src = found[-1]  # MadSpin's decayed file sorts after the undecayed one
+        raise ExternalToolError(f"MG5 finished but wrote no LHE file in {str(rundir / 'process' / 'Events')!r}",
+                                log_tail=read_tail(rundir / "mg5_launch.log"))
+    src = found[-1]
+    events = src.parent
     header = read_lhe_header(src)
     if reweighted and not run.background and card.benchmarks:
         missing = [b for b in card.benchmark_names if b not in header.weight_names]
@@ -424,3 +427,38 @@ def generate_mg5(card: AnalysisCard, output: str | os.PathLike[str], *, n_events
         with atomic_path(manifest, overwrite=True) as tmp:
             tmp.write_text(json.dumps({"generator": "mg5", "runs": data}, indent=1) + "\n")
     return MG5Summary(runs=tuple(results), manifest=manifest, cards_only=cards_only)
+
+
+def samples_from_manifest(manifest: str | os.PathLike[str], *, delphes: bool = False) -> list[Any]:
+    """:class:`lhcgold.reconstruct.Sample` objects for every run of a ``runs.json`` (generation
+    benchmark or background from the manifest), ready for :func:`lhcgold.reconstruct.reconstruct`.
+
+    Args:
+        manifest: the ``runs.json`` that :func:`generate_mg5` wrote.
+        delphes: use the Delphes files MG5 wrote (``R.delphes.root``, with the LHE for weight names)
+            instead of the LHE files.
+
+    Raises:
+        EventFileError: the manifest is missing or malformed, or a run has no Delphes file.
+    """
+    from ..reconstruct import Sample
+
+    path = Path(manifest)
+    try:
+        data = json.loads(path.read_text())
+        runs = data["runs"]
+    except FileNotFoundError:
+        raise EventFileError(f"{str(path)!r}: no such file") from None
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise EventFileError(f"{str(path)!r}: not an MG5 runs manifest: {exc}") from None
+    out = []
+    for r in runs:
+        lhe = path.parent / r["file"]
+        src: Path = lhe
+        if delphes:
+            if not r.get("delphes"):
+                raise EventFileError(f"{str(path)!r}: run {r['name']!r} has no Delphes file")
+            src = path.parent / r["delphes"]
+        out.append(Sample(src, sampled_from=None if r.get("background") else r.get("sampled_from"),
+                          is_background=bool(r.get("background")), lhe=lhe if delphes else None))
+    return out

@@ -25,6 +25,7 @@ from ..io.slha import parse_param_card, patch_param_card
 
 __all__ = [
     "format_value",
+    "launch_commands",
     "madspin_card",
     "parse_param_card",
     "parse_run_card",
@@ -155,3 +156,14 @@ def madspin_card(*, decays: Sequence[str], seed: int, defines: Mapping[str, str]
     text = tpl.substitute(seed=int(seed), defines="\n".join(f"define {k} = {v}" for k, v in (defines or {}).items()),
                           decays="\n".join(f"decay {d}" for d in decays))
     return re.sub(r"\n{2,}", "\n", text)
+
+
+def launch_commands(process_dir: str, *, reweight: bool, madspin: bool, shower: str = "OFF") -> str:
+    """The MG5 command file that launches a run with explicit switches (as MadMiner does): ``launch DIR``,
+    ``shower=``, ``detector=OFF``, ``analysis=OFF``, ``madspin=``, ``reweight=``, ``done``; the cards in
+    ``DIR/Cards`` are used as they are."""
+    if "\n" in process_dir or "\n" in shower:
+        raise ConfigError(f"bad process directory {process_dir!r}")
+    onoff = {True: "ON", False: "OFF"}
+    return (f"launch {process_dir}\nshower={shower}\ndetector=OFF\nanalysis=OFF\nmadspin={onoff[madspin]}\n"
+            f"reweight={onoff[reweight]}\ndone\n")

@@ -60,3 +60,13 @@ def test_failing_mg5_leaves_only_its_work_directory(run_cli, tmp_path: Path, mon
     # the work directory keeps the cards and the log for the user; no LHE, no manifest
     assert (tmp_path / "out" / "mg5" / "sm" / "mg5_output.log").is_file()
     assert not list((tmp_path / "out").glob("*.lhe.gz")) and not (tmp_path / "out" / "runs.json").exists()
+
+
+def test_hepmc_without_pyhepmc(run_cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("pythia8mc")
+    monkeypatch.setitem(sys.modules, "pyhepmc", None)  # `import pyhepmc` now raises ImportError
+    lhe = DATA / "mg5" / "wgamma_ewdim6" / "run_01_sm_unweighted_events.lhe.gz"
+    before = snapshot(tmp_path)
+    result = run_cli("shower", lhe, "-o", tmp_path / "wa.hepmc", "--format", "hepmc3", "--n-events", "2")
+    assert_clean_error(result, r"pyhepmc.*lhcgold\[hepmc\]", code=1)
+    assert_no_leftovers(tmp_path, before)

@@ -130,33 +130,30 @@ def test_missing_mg5(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 FAKE_MG5 = r'''#!{python}
-"""Stand-in for bin/mg5_aMC: reads the proc_card, makes the process directory the way MG5 does
-(Cards/ with MG5's own run and param cards, bin/generate_events); generate_events copies a real
-MG5 LHE file into Events/run_01 after checking the cards it was given."""
-import os, shutil, sys, pathlib
+"""Stand-in for bin/mg5_aMC. With a proc_card it makes the process directory the way MG5 does
+(Cards/ with MG5's own run and param cards); with the launch commands it checks the switches and the
+cards lhcgold wrote, then puts a real MG5 LHE file (and a real Delphes file) into Events/run_01."""
+import shutil, sys, pathlib
 card = pathlib.Path(sys.argv[1]).read_text()
-out = [l.split()[1] for l in card.splitlines() if l.startswith("output ")][0]
+lines = card.splitlines()
+if lines[0].startswith("launch "):
+    root = pathlib.Path(lines[0].split()[1])
+    assert lines[1:] == ["shower=OFF", "detector=OFF", "analysis=OFF", "madspin=OFF", "reweight=ON", "done"], lines
+    cards = root / "Cards"
+    assert (cards / "reweight_card.dat").is_file()
+    assert "8765 = iseed" in (cards / "run_card.dat").read_text()
+    assert "1.000000e+01 # cwwwl2" in (cards / "param_card.dat").read_text()
+    ev = root / "Events" / "run_01"
+    ev.mkdir(parents=True)
+    shutil.copy({lhe!r}, ev / "unweighted_events.lhe.gz")
+    shutil.copy({delphes!r}, ev / "tag_1_delphes_events.root")
+    print("INFO: generation done")
+    sys.exit(0)
+out = [l.split()[1] for l in lines if l.startswith("output ")][0]
 proc = pathlib.Path(out)
 (proc / "Cards").mkdir(parents=True)
-(proc / "bin").mkdir()
 shutil.copy({run_card!r}, proc / "Cards" / "run_card.dat")
 shutil.copy({param_card!r}, proc / "Cards" / "param_card.dat")
-gen = proc / "bin" / "generate_events"
-gen.write_text("""#!{python}
-import pathlib, shutil, sys
-root = pathlib.Path(__file__).resolve().parents[1]
-assert sys.argv[1:] == ["run_01", "-f"], sys.argv
-cards = root / "Cards"
-assert (cards / "reweight_card.dat").is_file()
-assert "8765 = iseed" in (cards / "run_card.dat").read_text()
-assert "1.000000e+01 # cwwwl2" in (cards / "param_card.dat").read_text()
-ev = root / "Events" / "run_01"
-ev.mkdir(parents=True)
-shutil.copy({lhe!r}, ev / "unweighted_events.lhe.gz")
-shutil.copy({delphes!r}, ev / "tag_1_delphes_events.root")
-print("INFO: generation done")
-""")
-gen.chmod(0o755)
 print("INFO: output done")
 '''
 
@@ -195,6 +192,67 @@ def test_run_through_the_runtime_with_a_stand_in_mg5(tmp_path: Path, monkeypatch
     assert again.runs[0].n_events == 3000
     with pytest.raises(ConfigError, match="exists; pass --overwrite"):
         generate_mg5(card, out, runs=["cwww_p10"])
+
+
+@pytest.mark.slow
+def test_two_runs_combine_with_the_right_cross_sections(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Runs at two benchmarks -> runs.json -> one events file whose cross sections are MG5's."""
+    from lhcgold.generate.mg5 import samples_from_manifest
+    from lhcgold.io.events import EventFile
+    from lhcgold.observables import Observable
+    from lhcgold.reconstruct import reconstruct
+    from lhcgold.setup import build_setup
+
+    home = tmp_path / "MG5"
+    (home / "bin").mkdir(parents=True)
+    exe = home / "bin" / "mg5_aMC"
+    exe.write_text(FAKE_TWO_RUNS.format(python=sys.executable, run_card=str(REF_WA / "run_card_run01_sm.dat"),
+                                        param_card=str(REF_WA / "param_card_run01_sm.dat"),
+                                        data=str(DATA / "mg5" / "wgamma_ewdim6")))
+    exe.chmod(0o755)
+    monkeypatch.setenv("MG5_HOME", str(home))
+    card = load_card(CARDS / "wgamma.yaml")
+    out = tmp_path / "out"
+    summary = generate_mg5(card, out)
+    assert [r.name for r in summary.runs] == ["sm", "cwww_p10"]
+    assert summary.runs[0].xsec_pb == pytest.approx(0.04066757) and summary.runs[1].xsec_pb == pytest.approx(0.0787799)
+    samples = samples_from_manifest(out / "runs.json")
+    assert [(s.sampled_from, s.is_background) for s in samples] == [("sm", False), ("cwww_p10", False)]
+    obs = [Observable("pt_a", "a[0].pt")]
+    res = reconstruct(samples, tmp_path / "events.h5", setup=build_setup(card), observables=obs, level="parton",
+                      rng=1)
+    assert res.n_written == 6000
+    sigma = EventFile(tmp_path / "events.h5").xsec_per_benchmark()
+    names = list(card.benchmark_names)
+    # MadMiner's convention: each run's weights sum to that run's sigma estimate, and a file that joins runs
+    # weights each by its share of the events, so sigma(b) is the mean of the two runs' estimates
+    from lhcgold.io.lhe import read_lhe
+
+    per_run = [read_lhe(r.lhe) for r in summary.runs]
+    for b in names:
+        want = 0.5 * sum(float(ch.weight(b).sum()) for ch in per_run)
+        assert sigma[names.index(b)] == pytest.approx(want, rel=1e-9), b
+    # the generation points reproduce MG5's own cross sections
+    assert float(per_run[0].weight("sm").sum()) == pytest.approx(0.04066757, rel=1e-6)
+    assert float(per_run[1].weight("cwww_p10").sum()) == pytest.approx(0.0787799, rel=1e-6)
+
+
+FAKE_TWO_RUNS = r'''#!{python}
+import pathlib, shutil, sys
+lines = pathlib.Path(sys.argv[1]).read_text().splitlines()
+if lines[0].startswith("launch "):
+    root = pathlib.Path(lines[0].split()[1])
+    seed = [l for l in (root / "Cards" / "run_card.dat").read_text().splitlines() if "= iseed" in l][0].split()[0]
+    src = {{"4321": "run_01_sm", "8765": "run_02_cwww_p10"}}[seed]
+    (root / "Events" / "run_01").mkdir(parents=True)
+    shutil.copy(pathlib.Path({data!r}) / (src + "_unweighted_events.lhe.gz"),
+                root / "Events" / "run_01" / "unweighted_events.lhe.gz")
+    sys.exit(0)
+proc = pathlib.Path([l.split()[1] for l in lines if l.startswith("output ")][0])
+(proc / "Cards").mkdir(parents=True)
+shutil.copy({run_card!r}, proc / "Cards" / "run_card.dat")
+shutil.copy({param_card!r}, proc / "Cards" / "param_card.dat")
+'''
 
 
 def test_failing_mg5_reports_log_tail(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -54,3 +54,14 @@ def test_refuses_to_overwrite(tmp_path: Path) -> None:
         shower_to_hepmc(LHE, out, seed=1, n_events=2, mpi=False)
     assert out.read_text() == "keep me"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["x.hepmc"]
+
+
+def test_cli_writes_hepmc(tmp_path: Path) -> None:
+    from lhcgold.cli import main
+
+    out = tmp_path / "wa.hepmc"
+    assert main(["-q", "shower", str(LHE), "-o", str(out), "--format", "hepmc3", "--n-events", "5", "--no-mpi",
+                 "--seed", "2"]) == 0
+    with hep.open(str(out)) as f:
+        events = list(f)
+    assert len(events) == 5 and len(events[0].weights) == 10

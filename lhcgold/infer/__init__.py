@@ -48,6 +48,14 @@ from .limits import (
     toy_p_values,
 )
 from .neyman import CoverageResult, NeymanBelt, coverage, neyman_belt
+from .nuisance import (
+    Normalisation,
+    NuisanceInformation,
+    ProfileLimitResult,
+    WeightVariation,
+    profile_limits,
+    profiled_information,
+)
 from .results import LimitResult
 
 __all__ = [
@@ -65,9 +73,13 @@ __all__ = [
     "LimitResult",
     "NeuralRatio",
     "NeymanBelt",
+    "Normalisation",
+    "NuisanceInformation",
+    "ProfileLimitResult",
     "RateOnly",
     "Sample",
     "ScoreHistogram",
+    "WeightVariation",
     "Truth",
     "asymptotic_p_values",
     "coverage",
@@ -80,6 +92,8 @@ __all__ = [
     "neyman_belt",
     "observed_limits",
     "profile_information",
+    "profile_limits",
+    "profiled_information",
     "project_information",
     "rate_information",
     "sally_information",

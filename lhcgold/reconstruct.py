@@ -253,8 +253,13 @@ def reconstruct(inputs: Sequence[Sample | str | os.PathLike[str]], output: str |
         inputs: files or :class:`Sample` objects.
         output: the events file.
         setup: a :class:`~lhcgold.config.Setup` (benchmarks and morphing).
-        observables, cuts, efficiencies: see :mod:`lhcgold.observables`.
-        level, shower, detector, shower_options: see the module docstring.
+        observables: see :mod:`lhcgold.observables`.
+        cuts: see :mod:`lhcgold.observables`.
+        efficiencies: see :mod:`lhcgold.observables`.
+        level: see the module docstring.
+        shower: see the module docstring.
+        detector: see the module docstring.
+        shower_options: see the module docstring.
         chunk_size: events per chunk.
         rng: seeds detector smearing and (derived) Pythia seeds.
         n_events: at most this many events per input.

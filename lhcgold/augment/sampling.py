@@ -90,7 +90,8 @@ class ArrayEvents:
         parameter_names: P names.
         observables: O names.
         ranges: (P, 2) parameter ranges, or None (no range check).
-        benchmark_names / benchmark_values: named points (B,) / (B, P).
+        benchmark_names: names of the named points (B,).
+        benchmark_values: parameter values of the named points (B, P).
         sampling_benchmarks: (N,) run id per event (default 0 for all).
     """
 
@@ -636,7 +637,8 @@ def sample_plain(
         theta: θ specification (:mod:`lhcgold.augment.thetas`).
         n_samples: total number of samples.
         partition: which partition of the events file to draw from.
-        test_split, validation_split: partition fractions.
+        test_split: fraction of the events in the test partition.
+        validation_split: fraction of the events in the validation partition.
         sample_only_from_closest_benchmark: see the module docstring.
         rng: random generator or seed.
         chunk_size: events per chunk when streaming the file.

@@ -188,17 +188,16 @@ class GenerationResult:
 
     def write_lhe(self, path: str | Path, *, overwrite: bool = False, chunk_size: int = 20_000) -> Path:
         """Write an MG5-style LHE file (LHEF 3, ``<rwgt>`` per benchmark; gzip for ``.gz``)."""
-        from ..io.lhe_writer import LHEChunkData, LHEInit, write_lhe
+        from ..io.lhe_writer import LHEChunkData, LHEInit, benchmark_descriptions, param_entries, slha_block, write_lhe
 
         n = self.n_events
         bw = self.benchmark_weights * n  # event_norm = average: mean of XWGTUP = σ
         xw = bw[:, self.generation_benchmark] if self.benchmark_names else self.component_weights[:, 0] * n
         sig = float(xw.mean()) if n else 0.0
         err = float(xw.std() / np.sqrt(max(n, 1))) if n else 0.0
-        descs = []
-        for b in self.card.benchmarks:
-            vals = " ".join(f"{k}={float(v)!r}" for k, v in b.values.items())
-            descs.append(f"lhcgold benchmark {vals}".strip())
+        entries = param_entries(self.card.parameters)
+        descs = benchmark_descriptions(entries, [b.values for b in self.card.benchmarks])
+        gen_values = self.card.benchmarks[self.generation_benchmark].values if self.benchmark_names else {}
         extra = (
             f"<lhcgold>\nprocess = {self.process.name}\ncard_hash = {self.card.card_hash}\nseed = {self.seed}\n"
             f"n_trials = {self.n_trials}\nunweighted = {self.unweighted}\n"
@@ -214,6 +213,7 @@ class GenerationResult:
             weight_descriptions=tuple(descs) + _component_descriptions(self.components, self.parameter_names),
             pdf_lhaid=self.pdf_lhaid,
             extra_header=extra,
+            slha=slha_block(entries, gen_values),
         )
         p = self.particles
         ew: EWInputs = self.process.ew
@@ -540,7 +540,15 @@ def generate_to_files(
     import tempfile
 
     from ..io.events import EventWriter
-    from ..io.lhe_writer import LHEChunkData, LHEInit, _chunk_text, write_lhe_from_body
+    from ..io.lhe_writer import (
+        LHEChunkData,
+        LHEInit,
+        _chunk_text,
+        benchmark_descriptions,
+        param_entries,
+        slha_block,
+        write_lhe_from_body,
+    )
 
     run = _Run(card, n_events=n_events, rng=rng, unweighted=False, process=None)
     proc = run.proc
@@ -625,10 +633,8 @@ def generate_to_files(
             body.flush()
             mean = xw_sum / max(n, 1)
             xerr = float(np.sqrt(max(xw_sq / max(n, 1) - mean**2, 0.0) / max(n, 1)))
-            descs = tuple(
-                "lhcgold benchmark " + " ".join(f"{k}={float(v)!r}" for k, v in b.values.items())
-                for b in card.benchmarks
-            )
+            entries = param_entries(card.parameters)
+            descs = benchmark_descriptions(entries, [b.values for b in card.benchmarks])
             extra = (
                 f"<lhcgold>\nprocess = {proc.name}\ncard_hash = {card.card_hash}\nseed = {run.seed}\n"
                 f"n_trials = {n}\nunweighted = False\nparameters = {' '.join(card.parameter_names)}\n</lhcgold>"
@@ -643,6 +649,7 @@ def generate_to_files(
                 weight_descriptions=descs + _component_descriptions(proc.components, card.parameter_names),
                 pdf_lhaid=popts.pdf_lhaid,
                 extra_header=extra,
+                slha=slha_block(entries, card.benchmarks[run.gb].values if card.benchmarks else {}),
             )
             write_lhe_from_body(Path(str(lhe_path)), init, Path(body.name), overwrite=overwrite)
     return GenerationSummary(

@@ -157,8 +157,10 @@ def iter_shower(path: str | Path, *, batch_size: int = 1000, n_events: int | Non
         path: LHE file (plain or gzipped).
         batch_size: events per ``nextBatch`` call (and per chunk).
         n_events: stop after this many events (default: the whole file).
-        mpi, hadronisation, isr, fsr: Pythia switches (``PartonLevel:MPI``, ``HadronLevel:all``,
-            ``PartonLevel:ISR``, ``PartonLevel:FSR``).
+        mpi: multiparton interactions (Pythia's ``PartonLevel:MPI``).
+        hadronisation: hadronisation (``HadronLevel:all``).
+        isr: initial-state radiation (``PartonLevel:ISR``).
+        fsr: final-state radiation (``PartonLevel:FSR``).
         seed: Pythia's random seed (1..900000000; None: Pythia's time-based seed).
         settings: more Pythia settings (``"Key = value"`` strings), applied last.
         normalise: divide by the number of LHE events when the run card says ``event_norm = average``.

@@ -16,7 +16,8 @@ from ._common import check_output, output_option, overwrite_option, show_progres
 @overwrite_option
 @click.option("--card", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
               help="Analysis card whose shower: section sets the defaults.")
-@click.option("--n-events", type=int, default=None, help="At most this many events per input.")
+@click.option("--n-events", type=click.IntRange(min=1), default=None,
+              help="At most this many events per input (reweighted by N/n: sigma is kept).")
 @click.option("--seed", type=int, default=None, help="Pythia seed (file k gets a seed derived from it).")
 @click.option("--mpi/--no-mpi", default=None, help="Multiple parton interactions (default on).")
 @click.option("--hadronisation/--no-hadronisation", default=None, help="Hadronisation (default on).")

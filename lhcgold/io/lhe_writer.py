@@ -99,6 +99,7 @@ class LHEInit:
         n_events: number of events (run-card ``nevents``).
         extra_header: more XML/text put into ``<header>`` (escaped by the caller).
         run_card: extra ``key: value`` lines for the ``<MGRunCard>`` excerpt.
+        event_norm: MG5's ``event_norm``: ``average`` (the mean weight is sigma) or ``sum``.
         slha: an ``<slha>`` section (the generation point's param_card, :func:`slha_block`).
     """
 
@@ -113,6 +114,7 @@ class LHEInit:
     lprup: int = 1
     extra_header: str = ""
     run_card: Mapping[str, object] = field(default_factory=dict)
+    event_norm: str = "average"
     slha: str = ""
 
 
@@ -149,7 +151,7 @@ def _header(init: LHEInit) -> str:
         f"  {init.n_events}\t= nevents ! Number of events",
         f"  {init.beam_energy_gev:.1f}\t= ebeam1 ! beam 1 total energy in GeV",
         f"  {init.beam_energy_gev:.1f}\t= ebeam2 ! beam 2 total energy in GeV",
-        "  average\t= event_norm ! average/sum. Normalization of the weight in the LHEF",
+        f"  {init.event_norm}\t= event_norm ! average/sum. Normalization of the weight in the LHEF",
         f"  {init.pdf_lhaid}\t= lhaid ! PDF set",
     ]
     for k, v in init.run_card.items():

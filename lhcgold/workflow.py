@@ -9,9 +9,10 @@ sizes, seeds and defaults); only generation and reconstruction are re-cut into s
 * shard ``i`` of ``n`` gets ``N // n`` events (the first ``N % n`` shards one more) and the seed
   :func:`shard_seed` (shard 0 of 1 uses exactly the seed of ``lhcgold run``, so an unsharded
   workflow writes the same files as the main job);
-* shards of one sample are combined with :func:`combine_shards`: weights scaled by ``n_i / N``,
-  so the combined cross section is the event-weighted *average* of the shard estimates (shards
-  are the same sample, not distinct processes to be added), then shuffled.
+* shards of one sample are combined with :func:`combine_shards` (``lhcgold combine``'s
+  ``mode="shards"``): weights scaled by ``n_i / N``, so the combined cross section is the
+  event-weighted *average* of the shard estimates (shards are the same sample, not distinct
+  processes to be added), then shuffled.
 
 Command line (what the Snakefile calls)::
 
@@ -195,26 +196,24 @@ def stage_reconstruct(wf: WorkflowConfig, shard: int) -> Path:
     return path
 
 
-def combine_shards(shards: list[Path], sizes: list[int], output: Path, *, seed: int) -> None:
-    """Combine shards of ONE sample: each shard's weights times ``n_i / N`` (its share of the events
-    generated), so the cross section is the average of the shard estimates; then shuffle. A single
-    shard is copied in order (weights unchanged), as ``lhcgold run`` writes it."""
+def combine_shards(shards: list[Path], output: Path, *, seed: int) -> None:
+    """Combine shards of ONE sample (``mode="shards"`` of :func:`lhcgold.io.combine.combine_and_shuffle`):
+    shard i's weights times ``n_i / N`` (``n_generated``, its share of the events generated), so the cross
+    section is the average of the shard estimates; then shuffle. A single shard is copied in order
+    (weights unchanged), as ``lhcgold run`` writes it."""
     from .io.combine import combine_and_shuffle
 
-    total = sum(sizes)
-    combine_and_shuffle(shards, output, k_factors=[n / total for n in sizes], shuffle=len(shards) > 1, rng=seed,
-                        overwrite=True)
+    combine_and_shuffle(shards, output, shuffle=len(shards) > 1, rng=seed, overwrite=True, mode="shards")
 
 
 def stage_combine(wf: WorkflowConfig, level: str) -> Path:
-    size, seed_index, pattern = LEVELS[level]
-    sizes = shard_sizes(getattr(wf.run_config(), size), wf.shards)
+    _, seed_index, pattern = LEVELS[level]
     if level == "parton":
         shards, output = [wf.out / pattern.format(i) for i in range(wf.shards)], wf.out / "parton/events.h5"
     else:
         shards, output = [wf.out / f"shards/events{i}.h5" for i in range(wf.shards)], wf.out / "events.h5"
     output.parent.mkdir(parents=True, exist_ok=True)
-    combine_shards(shards, sizes, output, seed=shard_seed(wf.seeds()[7], seed_index + 1))
+    combine_shards(shards, output, seed=shard_seed(wf.seeds()[7], seed_index + 1))
     return output
 
 

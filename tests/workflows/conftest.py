@@ -17,7 +17,7 @@ CARD = REPO / "cards" / "wh.yaml"
 
 
 def snakemake(cwd: Path, profile: str, *targets: str, configfiles: tuple[Path, ...] = (),
-              timeout: float = 1200) -> subprocess.CompletedProcess[str]:
+              flags: tuple[str, ...] = (), timeout: float = 1200) -> subprocess.CompletedProcess[str]:
     """Run the workflow at toy size (workflows/toy.yaml, then ``configfiles``) in ``cwd``, outputs in
     cwd/wf, through ``profile``."""
     pytest.importorskip("snakemake")
@@ -26,6 +26,7 @@ def snakemake(cwd: Path, profile: str, *targets: str, configfiles: tuple[Path, .
     # jobs run `python -m lhcgold.workflow`: the interpreter of this test first on PATH
     env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
     argv = [sys.executable, "-m", "snakemake", "--profile", str(PROFILES / profile), "--snakefile", str(SNAKEFILE),
+            *flags,
             "--configfile", str(TOY), *map(str, configfiles), "--config", f"card={CARD}", f"output={cwd / 'wf'}",
             "--", *targets]
     return subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)

@@ -9,6 +9,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 IMAGE = os.environ.get("LHCGOLD_IMAGE", "localhost/lhcgold:latest")
@@ -46,3 +47,36 @@ def test_lhcgold_run_at_toy_size_in_the_image_writes_to_a_bind_mount(tmp_path):
     assert (out / "events.h5").stat().st_uid == int(user.split(":")[0])  # the caller's files, not root's
     summary = json.loads((out / "summary.json").read_text())
     assert summary["config"]["n_events"] == 800 and set(summary["limits"]) >= {"ml", "truth (parton)"}
+
+
+@pytest.mark.container
+@pytest.mark.slow
+def test_container_profile_runs_every_job_in_the_image_with_the_local_limits(local_toy, tmp_path):
+    """workflows/profiles/container: each job in the image under podman/docker; same limits as the local run."""
+    from .conftest import snakemake
+
+    engine = _engine()
+    extra = tmp_path / "engine.yaml"
+    extra.write_text(f"engine: {engine}\nimage: {IMAGE}\n")
+    proc = snakemake(tmp_path, "container", configfiles=(extra,), timeout=2400)
+    log = proc.stdout + proc.stderr
+    assert proc.returncode == 0, log[-4000:]
+    assert log.count(f"{engine} run --rm") >= 15, log[-3000:]
+    # same library versions inside and outside (pinned wheels), so equal up to floating-point noise at most
+    for path in sorted((local_toy / "limits").glob("*.json")) + [local_toy / "fisher.json"]:
+        rel = path.relative_to(local_toy)
+        _assert_same_numbers(json.loads((tmp_path / "wf" / rel).read_text()), json.loads(path.read_text()), str(rel))
+
+
+def _assert_same_numbers(a, b, where):
+    if isinstance(a, dict):
+        assert sorted(a) == sorted(b), where
+        for k in a:
+            _assert_same_numbers(a[k], b[k], f"{where}.{k}")
+    elif isinstance(a, list) and a and not isinstance(a[0], (dict, str)):
+        np.testing.assert_allclose(np.asarray(a, dtype=float), np.asarray(b, dtype=float), rtol=1e-9, atol=1e-12,
+                                   err_msg=where)
+    elif isinstance(a, (int, float)) and not isinstance(a, bool):
+        np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12, err_msg=where)
+    else:
+        assert a == b, where

@@ -26,8 +26,11 @@ def _reana_client(tmp_path_factory: pytest.TempPathFactory) -> str:
     env_dir = tmp_path_factory.mktemp("reana-venv")
     venv.create(env_dir, with_pip=True)
     py = env_dir / "bin" / "python"
-    proc = subprocess.run([str(py), "-m", "pip", "install", "-q", f"reana-client=={REANA_VERSION}"],
-                          capture_output=True, text=True, timeout=900)
+    try:
+        proc = subprocess.run([str(py), "-m", "pip", "install", "-q", f"reana-client=={REANA_VERSION}"],
+                              capture_output=True, text=True, timeout=900)
+    except subprocess.TimeoutExpired:
+        pytest.skip(f"installing reana-client {REANA_VERSION} took more than 15 minutes")
     if proc.returncode != 0:
         pytest.skip(f"reana-client {REANA_VERSION} could not be installed: {proc.stderr.strip()[-300:]}")
     return str(env_dir / "bin" / "reana-client")
@@ -41,7 +44,8 @@ def test_reana_client_validates_the_specification(tmp_path_factory):
                           capture_output=True, text=True, timeout=300)
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out
-    assert "is a valid REANA specification file" in out, out
+    assert "SUCCESS: Valid REANA specification file" in out, out
+    assert "Workflow operations appear valid" in out and "ERROR" not in out, out
 
 
 def test_reana_specification_names_files_that_exist():

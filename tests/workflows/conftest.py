@@ -38,9 +38,9 @@ def outputs(root: Path) -> dict[str, int]:
             if p.is_file() and "logs" not in p.parts}
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def local_toy(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The toy workflow run once through the local profile (shared by the tests of a module)."""
+    """The toy workflow run once through the local profile (shared by the tests of a session)."""
     cwd = tmp_path_factory.mktemp("local")
     proc = snakemake(cwd, "local")
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]

@@ -1,8 +1,11 @@
-"""``lhcgold generate CARD -o DIR``: run the embedded LO generator.
+"""``lhcgold generate CARD -o DIR``: run the embedded LO generator or MG5_aMC.
 
-Writes ``DIR/events.lhe.gz`` (MG5-style LHEF 3 with one ``<rwgt>`` weight per benchmark) and
-``DIR/events.h5`` (event store with per-event morphing component weights and parton-level
-observables), as the card's ``generate:`` section asks (``lhe``, ``events``).
+Embedded (default): writes ``DIR/events.lhe.gz`` (MG5-style LHEF 3 with one ``<rwgt>`` weight per
+benchmark) and ``DIR/events.h5`` (event store with per-event morphing component weights and
+parton-level observables), as the card's ``generate:`` section asks (``lhe``, ``events``).
+
+MG5 (``generator: {backend: mg5, ...}`` or ``--backend mg5``): see :mod:`lhcgold.generate.mg5`;
+``--cards-only`` writes the MG5 cards and stops.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from ._common import overwrite_option, show_progress
     "output",
     type=click.Path(file_okay=False, path_type=Path),
     required=True,
-    help="Output directory (events.lhe.gz, events.h5).",
+    help="Output directory (embedded: events.lhe.gz, events.h5; mg5: RUN.lhe.gz per run, runs.json, mg5/RUN/).",
 )
 @click.option("-n", "--n-events", type=click.IntRange(min=1), default=None, help="Number of events (default: card).")
 @click.option("--seed", type=click.IntRange(min=0), default=None, help="Random seed (default: card).")
@@ -45,7 +48,7 @@ def command(
     overwrite: bool,
 ) -> None:
     """Generate parton-level events from an analysis CARD: the embedded generator (exact EFT component
-    weights) or MG5_aMC (``generator: {backend: mg5, ...}``: cards, runs, reweighting, LHE per run)."""
+    weights) or MG5_aMC (card section generator with backend: mg5; cards, runs, reweighting, LHE per run)."""
     from ..config import load_card
     from ..exceptions import ConfigError
     from ..generate.backends import backend_of

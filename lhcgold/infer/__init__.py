@@ -38,6 +38,15 @@ from .limits import (
     toy_p_values,
 )
 from .neyman import CoverageResult, NeymanBelt, coverage, neyman_belt
+from .nuisance import (
+    Normalisation,
+    NuisanceInformation,
+    ProfileLimitResult,
+    WeightVariation,
+    nuisances_from_file,
+    profile_limits,
+    profiled_information,
+)
 from .results import LimitResult
 
 __all__ = [
@@ -48,9 +57,13 @@ __all__ = [
     "LimitResult",
     "NeuralRatio",
     "NeymanBelt",
+    "Normalisation",
+    "NuisanceInformation",
+    "ProfileLimitResult",
     "RateOnly",
     "Sample",
     "ScoreHistogram",
+    "WeightVariation",
     "Truth",
     "asymptotic_p_values",
     "coverage",
@@ -60,9 +73,12 @@ __all__ = [
     "fisher_ellipse",
     "histogram_information",
     "ml_information",
+    "nuisances_from_file",
     "neyman_belt",
     "observed_limits",
     "profile_information",
+    "profile_limits",
+    "profiled_information",
     "project_information",
     "rate_information",
     "sally_information",

@@ -26,7 +26,7 @@ grid point and simulated event.
 
 Example:
     >>> from lhcgold import infer                                                 # doctest: +SKIP
-    >>> cov = infer.coverage(infer.Histogram(["m_ll"], bins=10), "dy.h5", theta_true="sm",
+    >>> cov = infer.coverage(infer.Histogram(["m_ll"], bins=10), "dy.h5", theta_true="sm",  # doctest: +SKIP
     ...                      grid=infer.Grid([(-0.1, 0.1), 0.0], 101), luminosity_ifb=10, n_toys=500)
     >>> cov.wilks, cov.wilks_error                                               # doctest: +SKIP
 """

@@ -100,6 +100,6 @@ def test_tutorial_script_runs_on_lhcgold(tmp_path: Path) -> None:
     for key in ("p_histo", "p_sally"):
         assert np.all(r[key][corners] < 1e-3), (key, r[key][corners])
     for key in ("p_histo", "p_alices", "p_sally", "p_observed"):
-        assert r[key].shape == (81,) and np.all((r[key] >= 0) & (r[key] <= 1))
-    assert r["log_r_hat"].shape == (25, 500) and r["t_hat"].shape == (500, 2)
+        assert r[key].shape == (49,) and np.all((r[key] >= 0) & (r[key] <= 1))
+    assert r["log_r_hat"].shape == (25, 300) and r["t_hat"].shape == (300, 2)
     np.testing.assert_allclose(r["observed_weights"].sum(), 1.0)

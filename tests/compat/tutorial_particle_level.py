@@ -61,9 +61,9 @@ combine_and_shuffle(["data/lhe_data.h5"], "data/lhe_data_shuffled.h5")
 sampler = SampleAugmenter("data/lhe_data_shuffled.h5")
 x, theta0, theta1, y, r_xz, t_xz, n_effective = sampler.sample_train_ratio(
     theta0=sampling.random_morphing_points(50, [("gaussian", 0.0, 5.0), ("gaussian", 0.0, 5.0)]),
-    theta1=sampling.benchmark("sm"), n_samples=4000, folder="./data/samples", filename="train_ratio",
+    theta1=sampling.benchmark("sm"), n_samples=2500, folder="./data/samples", filename="train_ratio",
     sample_only_from_closest_benchmark=True, return_individual_n_effective=True)
-_ = sampler.sample_test(theta=sampling.benchmark("sm"), n_samples=500, folder="./data/samples", filename="test")
+_ = sampler.sample_test(theta=sampling.benchmark("sm"), n_samples=300, folder="./data/samples", filename="test")
 thetas_benchmarks, xsecs_benchmarks, xsec_errors_benchmarks = sampler.cross_sections(
     theta=sampling.benchmarks(list(sampler.benchmarks.keys())))
 estimator = ParameterizedRatioEstimator(n_hidden=(20, 20), activation="tanh")
@@ -80,7 +80,7 @@ log_r_hat, _ = estimator.evaluate_log_likelihood_ratio(theta="data/samples/theta
                                                        x="data/samples/x_test.npy", evaluate_score=False)
 
 # 3b: score (SALLY)
-x, theta, t_xz, _ = sampler.sample_train_local(theta=sampling.benchmark("sm"), n_samples=4000,
+x, theta, t_xz, _ = sampler.sample_train_local(theta=sampling.benchmark("sm"), n_samples=2500,
                                                folder="./data/samples", filename="train_score")
 sally = ScoreEstimator(n_hidden=(20, 20))
 sally.train(method="sally", x="data/samples/x_train_score.npy", t_xz="data/samples/t_xz_train_score.npy",
@@ -92,7 +92,7 @@ t_hat = sally.evaluate_score(x="data/samples/x_test.npy")
 # 4a: limits
 limits = AsymptoticLimits("data/lhe_data_shuffled.h5")
 grid_ranges = [(-10.0, 10.0), (-10.0, 10.0)]
-grid_resolutions = [9, 9]
+grid_resolutions = [7, 7]
 lumi = 300.0 * 1000.0
 p_values, mle = {}, {}
 theta_grid, p_values["Histogram"], mle["Histogram"], _, _, (histos, observed, observed_weights) = \

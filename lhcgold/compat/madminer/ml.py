@@ -2,7 +2,8 @@
 
 The network settings go to the constructor and the method to ``train``, as in MadMiner; training
 data are arrays or ``.npy`` file names. Models are saved as lhcgold model directories (a
-``manifest.json`` and the weights); models trained and saved by madminer itself cannot be read yet.
+``manifest.json`` and the weights); models trained and saved by madminer itself are read for local
+score estimators (SALLY, SALLINO).
 """
 
 from __future__ import annotations
@@ -55,16 +56,19 @@ def _config(n_epochs: int, batch_size: int, initial_lr: float, final_lr: float, 
 def load_estimator(filename: str | os.PathLike[str]) -> Any:
     """The lhcgold estimator (or ensemble) saved at ``filename`` by the compat classes or by lhcgold.
 
+    Models saved by madminer itself (``<filename>_settings.json`` ...) are read too: local score models
+    (SALLY, SALLINO); other madminer models are a clear error.
+
     Raises:
-        ConfigError: ``filename`` holds a model saved by madminer itself (not readable yet).
+        ConfigError: ``filename`` holds a madminer model of a kind that cannot be read yet.
         EventFileError: no model there.
     """
     from ...ml import load_model
+    from ._madminer_models import is_madminer_model, load_madminer_model
 
     path = Path(filename)
-    if not path.is_dir() and Path(f"{filename}_settings.json").is_file():
-        raise ConfigError(f"{str(filename)!r} is a model saved by madminer ({filename}_settings.json); reading "
-                          "madminer-trained models is not supported yet: retrain it with lhcgold.compat.madminer.ml")
+    if is_madminer_model(filename):
+        return load_madminer_model(filename)
     if not path.is_dir():
         raise EventFileError(f"{str(filename)!r}: no model directory there")
     return load_model(path)

@@ -36,9 +36,10 @@ def parse_bins(bins: tuple[int, ...]) -> Any:
 
 
 def load_model(path: Path) -> Any:
-    from ..ml import load_model as _load
+    """One estimator from a model directory (an ensemble is refused with a hint)."""
+    from ..ml import load_estimator
 
-    return _load(path)
+    return load_estimator(path)
 
 
 @click.command("fisher")

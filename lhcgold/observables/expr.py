@@ -271,6 +271,7 @@ class _Compiler:
                 raise self.fail(f"operator {type(node.op).__name__} is not allowed", node)
             if isinstance(node.op, ast.Pow):
                 self.check_power(node)
+            self.fold(node)  # a constant sub-expression that overflows is refused now
             left, right = self.compile(node.left), self.compile(node.right)
 
             def binop(ns: Namespace) -> Any:

@@ -710,3 +710,30 @@ def test_finite_constants_are_floats():
     f = compile_expression("x * 3 // 2", names={"x"})
     out = f({"x": np.array([3.0])})
     assert math.isclose(float(out[0]), 4.0)
+
+
+# ----------------------------------------------------------------------------- malformed shower files
+def _shower_file(path: Path, case: str) -> None:
+    from lhcgold.shower import FORMAT
+
+    with h5py.File(path, "w") as f:
+        f.attrs["lhcgold_format"] = FORMAT
+        f.attrs["weight_names"] = "not json" if case == "bad_weight_names" else json.dumps(["sm", "plus", "minus"])
+        if case == "chunk_without_particles":
+            f["chunks/000000/weights"] = np.ones((3, 3))
+
+
+@pytest.mark.parametrize("case, match", [
+    ("no_chunks", r"malformed showered-events file .*chunks"),
+    ("bad_weight_names", r"malformed showered-events file"),
+    ("chunk_without_particles", r"damaged showered-events chunk '000000' \(events from 0\)"),
+])
+def test_malformed_shower_file(case, match, tmp_path, run_cli):
+    shower = tmp_path / "run.shower.h5"
+    _shower_file(shower, case)
+    card = tmp_path / "card.yaml"
+    card.write_text(CARD + "observables:\n  x: l[0].pt\n")
+    before = snapshot(tmp_path)
+    res = run_cli("-q", "reconstruct", shower, "--card", card, "-o", tmp_path / "events.h5")
+    assert_clean_error(res, match, code=1)
+    assert_no_leftovers(tmp_path, before)

@@ -28,13 +28,16 @@ core by default (:func:`lhcgold.io.combine.combine_and_shuffle`).
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import os
+import re
 import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import awkward as ak
 import numpy as np
@@ -43,6 +46,9 @@ from ._version import __version__
 from .exceptions import ConfigError, EventFileError
 from .observables import Cut, Efficiency, Observable, compile_analysis, compute
 from .observables.objects import RecoEvents, make_met, sort_by_pt
+
+if TYPE_CHECKING:
+    from .io.combine import CombineMode
 
 logger = logging.getLogger(__name__)
 
@@ -108,6 +114,10 @@ def detect_kind(path: str | os.PathLike[str]) -> Literal["lhe", "delphes", "show
         raise EventFileError(f"{str(p)!r}: no such file") from None
     if magic.startswith(b"root"):
         return "delphes"
+    if p.suffix.lower() == ".root":
+        raise EventFileError(f"{str(p)!r}: not a ROOT file (a .root name, but no ROOT header)")
+    if not magic:
+        raise EventFileError(f"{str(p)!r}: empty file")
     if magic.startswith(b"\x89HDF"):
         from .shower import is_showered_file
 
@@ -160,16 +170,11 @@ def iter_reco_events(sample: Sample | str | os.PathLike[str], *, level: Level = 
         return
     if kind == "showered":
         from .detector import simulate
-        from .shower import iter_showered
 
         if level == "parton":
             raise ConfigError(f"{str(s.path)!r} holds showered events: parton level is not available")
-        seen = 0
-        for ch in iter_showered(s.path):
-            if n_events is not None and seen >= n_events:
-                break
+        for ch in _showered_subset(s.path, n_events):
             yield simulate(ch, preset=detector, rng=gen)
-            seen += len(ch)
         return
     if level == "parton":
         from .io.lhe import iter_lhe
@@ -194,6 +199,29 @@ def iter_reco_events(sample: Sample | str | os.PathLike[str], *, level: Level = 
             yield simulate(ch, preset=detector, rng=gen)
 
 
+def _showered_subset(path: str | os.PathLike[str], n_events: int | None) -> Iterator[Any]:
+    """Chunks of a showered file; the first ``n_events`` of N events reweighted by N / n_events."""
+    from dataclasses import replace
+
+    from .shower import iter_showered, showered_n_events
+
+    n_file = showered_n_events(path)
+    if n_events is None or n_events >= n_file:
+        yield from iter_showered(path)
+        return
+    factor = n_file / n_events
+    seen = 0
+    for ch in iter_showered(path):
+        if seen >= n_events:
+            break
+        take = min(len(ch), n_events - seen)
+        if take < len(ch):
+            ch = replace(ch, particles=ch.particles[:take], bhadrons=ch.bhadrons[:take],
+                         chadrons=ch.chadrons[:take], weights=ch.weights[:take])
+        seen += take
+        yield replace(ch, weights=ch.weights * factor)
+
+
 def _weight_columns(names: tuple[str, ...], benchmarks: tuple[str, ...], sample: Sample,
                     first: RecoEvents) -> tuple[np.ndarray, int]:
     """Source column per benchmark, and the sampling benchmark index."""
@@ -216,7 +244,8 @@ def _weight_columns(names: tuple[str, ...], benchmarks: tuple[str, ...], sample:
         w = first.weights
         for b, name in enumerate(benchmarks):
             col = idx.get(sample.weight_map.get(name, name))
-            if col is not None and col != nominal and len(w) and np.allclose(w[:, col], w[:, nominal], rtol=1e-6, atol=0):
+            if (col is not None and col != nominal and len(w)
+                    and np.allclose(w[:, col], w[:, nominal], rtol=1e-6, atol=0)):
                 sampling = b
                 break
         if sampling == -2:
@@ -246,96 +275,187 @@ def reconstruct(inputs: Sequence[Sample | str | os.PathLike[str]], output: str |
                 shower_options: dict[str, Any] | None = None, chunk_size: int = 10_000,
                 rng: np.random.Generator | int | None = None, n_events: int | None = None, shuffle: bool = True,
                 store_components: bool = False, overwrite: bool = False, attrs: dict[str, Any] | None = None,
-                progress: bool = False) -> ReconstructResult:
+                combine: CombineMode = "auto", progress: bool = False) -> ReconstructResult:
     """Read inputs, compute observables and cuts, write the events file (MadMiner layout).
+
+    Each input is reconstructed into its own temporary file that records its sample identity
+    (``sample_id``) and the events it was made from (``n_generated``); the files are then combined
+    (:func:`lhcgold.io.combine.combine_and_shuffle`): shards of one sample are averaged, distinct
+    samples kept, so sigma is never multiplied by the number of shards.
 
     Args:
         inputs: files or :class:`Sample` objects.
         output: the events file.
         setup: a :class:`~lhcgold.config.Setup` (benchmarks and morphing).
-        observables, cuts, efficiencies: see :mod:`lhcgold.observables`.
-        level, shower, detector, shower_options: see the module docstring.
+        observables: see :mod:`lhcgold.observables`.
+        cuts: see :mod:`lhcgold.observables`.
+        efficiencies: see :mod:`lhcgold.observables`.
+        level: see the module docstring.
+        shower: see the module docstring.
+        detector: see the module docstring.
+        shower_options: see the module docstring.
         chunk_size: events per chunk.
         rng: seeds detector smearing and (derived) Pythia seeds.
-        n_events: at most this many events per input.
+        n_events: at most this many events per input (reweighted by N / n_events: sigma is kept).
         shuffle: shuffle the output (out of core).
         store_components: also store per-event morphing component weights: the source's own
             (weights named ``lhcgold_component_<k>``, k = 0..C-1) when it has them, else morphed from
             the basis benchmark weights (needs a setup with morphing).
         overwrite: replace an existing output.
         attrs: extra attributes for the file (card hash, ...).
+        combine: how several inputs combine when their identity cannot be told (``"shards"`` or
+            ``"samples"``); ``"auto"`` refuses then.
         progress: progress bars.
 
     Raises:
-        ConfigError, EventFileError: bad observables, missing weights, unreadable inputs. Nothing is
-            left at ``output`` on failure.
+        ConfigError, EventFileError: bad observables, missing weights, unreadable inputs, no event
+            passing the cuts. Nothing is left at ``output`` on failure.
     """
-    from .io.atomic import atomic_path
-    from .io.events import EventWriter
+    from .io.combine import combine_and_shuffle
+    from .io.events import EventFile
 
     out = Path(output)
     if out.exists() and not overwrite:
         raise EventFileError(f"{str(out)!r} exists; refusing to overwrite it (pass overwrite=True)")
+    if n_events is not None and (isinstance(n_events, bool) or n_events < 1):
+        raise ConfigError(f"n_events must be a positive number of events, got {n_events!r}")
+    if store_components and setup.components is None:
+        raise ConfigError("store_components needs a setup with morphing components")
     compiled = compile_analysis(observables, cuts=cuts, efficiencies=efficiencies)
-    benchmarks = tuple(setup.benchmark_names)
     samples = [s if isinstance(s, Sample) else Sample(s) for s in inputs]
     gen = np.random.default_rng(rng)
-    n_read = n_written = 0
-    xsec = np.zeros(len(benchmarks))
-    definitions = [o.definition if isinstance(o.definition, str) else "None" for o in observables]
+    det_name = detector if isinstance(detector, str) else getattr(detector, "name", "custom")
     file_attrs = {"lhcgold_stage": "reconstruct", "level": level, "inputs": [str(s.path) for s in samples],
-                  "detector": detector if isinstance(detector, str) else getattr(detector, "name", "custom"),
-                  **(attrs or {})}
-    with tempfile.TemporaryDirectory(dir=out.parent if out.parent.exists() else None, prefix=".lhcgold-reco-") as tmpdir:
-        target = Path(tmpdir) / "unshuffled.h5" if shuffle else out
-        ctx = _nullctx(target) if shuffle else atomic_path(out, overwrite=overwrite)
-        if store_components and setup.components is None:
-            raise ConfigError("store_components needs a setup with morphing components")
-        n_c = 0 if setup.components is None else int(setup.components.shape[0])
-        with ctx as path, EventWriter(path, setup, [o.name for o in observables], definitions=definitions,
-                                      overwrite=True, attrs=file_attrs, negative_weights="warn",
-                                      store_components=store_components) as writer:
-            for sample in samples:
-                cols: np.ndarray | None = None
-                comp_cols: np.ndarray | None = None
-                sampling = 0
-                for reco in iter_reco_events(sample, level=level, shower=shower, detector=detector,
-                                             shower_options=shower_options, chunk_size=chunk_size,
-                                             rng=gen, n_events=n_events, progress=progress):
-                    if cols is None:
-                        cols, sampling = _weight_columns(reco.weight_names, benchmarks, sample, reco)
-                        names = [f"lhcgold_component_{k}" for k in range(n_c)]
-                        if store_components and all(nm in reco.weight_names for nm in names):
-                            comp_cols = np.array([reco.weight_names.index(nm) for nm in names])
-                    n_read += len(reco)
-                    res = compute(reco, observables, compiled=compiled)
-                    w = res.weights[:, cols] * sample.k_factor
-                    m = None
-                    if store_components:
-                        m = (res.weights[:, comp_cols] * sample.k_factor if comp_cols is not None
-                             else setup.morpher.components_from_benchmarks(w[:, :setup.morphing_matrix.shape[1]]))
-                    writer.append(res.values, w, sampling_benchmarks=sampling, component_weights=m)
-                    n_written += len(w)
-                    xsec += w.sum(axis=0)
-                if cols is None:
-                    logger.warning("%s: no events", sample.path)
-        if shuffle:
-            from .io.combine import combine_and_shuffle
-
-            combine_and_shuffle([target], out, overwrite=overwrite, rng=gen, chunk_size=max(chunk_size, 10_000))
+                  "detector": det_name, **(attrs or {})}
+    job = _Job(setup=setup, observables=tuple(observables), compiled=compiled, level=level, shower=shower,
+               detector=detector, shower_options=shower_options, chunk_size=chunk_size, n_events=n_events,
+               store_components=store_components, attrs=file_attrs, progress=progress)
+    n_read = n_written = 0
+    tmp_parent = out.parent if out.parent.exists() else None
+    with tempfile.TemporaryDirectory(dir=tmp_parent, prefix=".lhcgold-reco-") as tmpdir:
+        parts = []
+        for k, sample in enumerate(samples):
+            part = Path(tmpdir) / f"sample_{k:04d}.h5"
+            done = _reconstruct_sample(sample, part, job, rng=gen)
+            n_read += done.n_read
+            n_written += done.n_written
+            if done.n_read:
+                parts.append(part)
+        if n_written == 0:
+            what = "no events were read" if n_read == 0 else f"none of the {n_read} events read passes the cuts"
+            raise EventFileError(f"{what}: nothing to write to {str(out)!r} (check the cuts, the level and the inputs)")
+        combine_and_shuffle(parts, out, overwrite=overwrite, rng=gen, shuffle=shuffle, mode=combine,
+                            chunk_size=max(chunk_size, 10_000), attrs=file_attrs)
+    xsec = EventFile(out).xsec_per_benchmark()
     logger.info("reconstructed %d events, %d pass the cuts, into %s", n_read, n_written, out)
-    return ReconstructResult(path=out, n_read=n_read, n_written=n_written, xsec_pb=xsec, benchmark_names=benchmarks)
+    return ReconstructResult(path=out, n_read=n_read, n_written=n_written, xsec_pb=xsec,
+                             benchmark_names=tuple(setup.benchmark_names))
 
 
-class _nullctx:
-    def __init__(self, path: Path):
-        self.path = path
+@dataclass(frozen=True)
+class _Job:
+    """What every input of one :func:`reconstruct` call shares."""
 
-    def __enter__(self) -> Path:
-        return self.path
+    setup: Any
+    observables: tuple[Observable, ...]
+    compiled: Any
+    level: Level
+    shower: bool
+    detector: Any
+    shower_options: dict[str, Any] | None
+    chunk_size: int
+    n_events: int | None
+    store_components: bool
+    attrs: dict[str, Any]
+    progress: bool
 
-    def __exit__(self, *exc: object) -> None:
+
+@dataclass(frozen=True)
+class _SampleDone:
+    n_read: int
+    n_written: int
+
+
+def _reconstruct_sample(sample: Sample, part: Path, job: _Job, *, rng: np.random.Generator) -> _SampleDone:
+    """Reconstruct one input into its own events file ``part`` (with ``sample_id`` and ``n_generated``)."""
+    from .io.events import EventWriter
+
+    setup = job.setup
+    benchmarks = tuple(setup.benchmark_names)
+    n_c = 0 if setup.components is None else int(setup.components.shape[0])
+    definitions = [o.definition if isinstance(o.definition, str) else "None" for o in job.observables]
+    n_read = n_written = 0
+    cols: np.ndarray | None = None
+    comp_cols: np.ndarray | None = None
+    sampling = 0
+    with EventWriter(part, setup, [o.name for o in job.observables], definitions=definitions, overwrite=True,
+                     attrs=job.attrs, negative_weights="warn", store_components=job.store_components) as writer:
+        for reco in iter_reco_events(sample, level=job.level, shower=job.shower, detector=job.detector,
+                                     shower_options=job.shower_options, chunk_size=job.chunk_size, rng=rng,
+                                     n_events=job.n_events, progress=job.progress):
+            if cols is None:
+                cols, sampling = _weight_columns(reco.weight_names, benchmarks, sample, reco)
+                names = [f"lhcgold_component_{k}" for k in range(n_c)]
+                if job.store_components and all(nm in reco.weight_names for nm in names):
+                    comp_cols = np.array([reco.weight_names.index(nm) for nm in names])
+            n_read += len(reco)
+            res = compute(reco, job.observables, compiled=job.compiled)
+            w = res.weights[:, cols] * sample.k_factor
+            m = None
+            if job.store_components:
+                m = (res.weights[:, comp_cols] * sample.k_factor if comp_cols is not None
+                     else setup.morpher.components_from_benchmarks(w[:, :setup.morphing_matrix.shape[1]]))
+            writer.append(res.values, w, sampling_benchmarks=sampling, component_weights=m)
+            n_written += len(w)
+        if cols is None:
+            logger.warning("%s: no events", sample.path)
+        elif n_written == 0:
+            logger.warning("%s: none of its %d events passes the cuts", sample.path, n_read)
+        sid = sample_identity(sample, sampling=None if cols is None or sampling < 0 else benchmarks[sampling],
+                              job=job)
+        writer.set_attrs({"sample_id": sid, "n_generated": n_read})
+    return _SampleDone(n_read=n_read, n_written=n_written)
+
+
+_VOLATILE_LINE = re.compile(r"seed|nevents|number of events|integrated weight|run_tag|n_trials", re.I)
+
+
+def source_identity(path: str | os.PathLike[str], *, lhe: str | os.PathLike[str] | None = None) -> str | None:
+    """Identity of the sample an input file belongs to, or None when the file does not tell.
+
+    LHE files written by lhcgold carry ``sample_id`` in their ``<lhcgold>`` header block; other LHE
+    files (MG5) are named by a hash of their header (banner, cards) without the lines that differ
+    between shards (seed, number of events, integrated weight, run tag). Showered files keep their
+    LHE's identity; Delphes files take it from ``lhe``.
+    """
+    kind = detect_kind(path)
+    if kind == "delphes":
+        return None if lhe is None else "delphes:" + str(source_identity(lhe))
+    if kind == "showered":
+        from .shower import showered_source_identity
+
+        return showered_source_identity(path)
+    from .io.lhe import read_lhe_header
+
+    head = read_lhe_header(path).header_text
+    m = re.search(r"<lhcgold>.*?^\s*sample_id\s*=\s*(\S+)", head, re.S | re.M)
+    if m:
+        return m.group(1)
+    kept = "\n".join(ln.strip() for ln in head.splitlines() if ln.strip() and not _VOLATILE_LINE.search(ln))
+    return "lhe:" + hashlib.sha256(kept.encode()).hexdigest()[:32]
+
+
+def sample_identity(sample: Sample, *, sampling: str | None, job: _Job) -> str | None:
+    """Identity of a reconstructed sample: its source's, the sampling benchmark, background flag,
+    k-factor, level, detector and analysis card; None when the source's identity is unknown."""
+    src = source_identity(sample.path, lhe=sample.lhe)
+    if src is None:
         return None
+    blob = json.dumps({"source": src, "sampling": sampling, "background": sample.is_background,
+                       "k_factor": sample.k_factor, "level": job.level, "shower": job.shower,
+                       "detector": str(job.attrs.get("detector")), "card_hash": str(job.attrs.get("card_hash")),
+                       "observables": [o.name for o in job.observables]}, sort_keys=True)
+    return "lhcgold-reco:" + hashlib.sha256(blob.encode()).hexdigest()[:32]
 
 
 def analysis_from_card(card: Any) -> dict[str, Any]:

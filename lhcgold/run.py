@@ -448,25 +448,11 @@ def _interval(res: Any, k: int) -> dict[str, Any]:
 
 
 def _true_information(path: Path, truth: _CachedTruth, lumi_ifb: float) -> Any:
-    """Fisher information of the exact parton-level likelihood at the SM, L Σ_i w_i t(x_i) t(x_i)ᵀ on the
-    test partition, with t(x|θ) from the truth's component densities (the same cached densities the
-    truth limits use)."""
-    from .augment import partition_bounds
-    from .io.events import EventFile
-    from .physics import gold
+    """Fisher information of the exact parton-level (extended) likelihood at the SM on the test partition,
+    rate term included as in every other method (the same cached densities the truth limits use)."""
+    from . import infer
 
-    ef = EventFile(path)
-    comps = ef.setup.components
-    start, stop, factor = partition_bounds(ef.n_events, "test")
-    cols = [ef.observables.index(n) for n in truth.observed_names]
-    sm = np.zeros(ef.setup.n_parameters)
-    info = np.zeros((len(sm), len(sm)))
-    for chunk in ef.iter_chunks(20_000, start=start, stop=stop):
-        x = np.ascontiguousarray(chunk.observations[:, cols])
-        t = gold.joint_score(truth.truth_components(x), comps, sm, sigma_c=truth.xsec_components())
-        w = gold.event_weights(chunk.components(), comps, sm) * factor
-        info += np.einsum("n,ni,nj->ij", w, t, t)
-    return info * lumi_ifb * 1e3
+    return infer.exact_information(_test_sample(path), infer.Truth(truth), theta="sm", luminosity_ifb=lumi_ifb)
 
 
 def _stage_fisher(st: _Stages, card: AnalysisCard, cfg: RunConfig, hist_choice: dict[str, Any],

@@ -47,8 +47,12 @@ from ..io.samples import TrainingSet
 from ..physics.morphing import component_factor_gradients, component_factors
 from .thetas import ThetaSpec, resolve
 
+#: what to do with events whose weight is negative at a sampling θ (they cannot be drawn)
+NegativeWeights = Literal["error", "drop"]
+
 __all__ = [
     "ArrayEvents",
+    "NegativeWeights",
     "Partition",
     "partition_bounds",
     "sample_density",
@@ -90,7 +94,8 @@ class ArrayEvents:
         parameter_names: P names.
         observables: O names.
         ranges: (P, 2) parameter ranges, or None (no range check).
-        benchmark_names / benchmark_values: named points (B,) / (B, P).
+        benchmark_names: names of the named points (B,).
+        benchmark_values: parameter values of the named points (B, P).
         sampling_benchmarks: (N,) run id per event (default 0 for all).
     """
 
@@ -281,6 +286,7 @@ def _draw(
     chunk_size: int,
     progress: bool,
     exact_n_effective: bool = False,
+    negative_weights: NegativeWeights = "error",
 ) -> _Draws:
     """Draw counts[s] events at sampling_thetas[s] for every set s, all sets at once."""
     ev = src.events
@@ -409,6 +415,7 @@ def _draw(
     max_p = np.zeros(
         len(counts)
     )  # tracked from accepted and proposed events: a lower bound on max p_i
+    n_negative = n_proposed = 0
 
     for n_pass in range(_MAX_PASSES):
         pending = np.flatnonzero(~done)
@@ -466,6 +473,8 @@ def _draw(
         w_p = np.einsum("nc,nc->n", f_p, p_event_m)
         b_p = np.einsum("nc,nc->n", np.abs(f_p), np.abs(p_event_m))
         acc = p_found & (p_v * b_p < np.maximum(w_p, 0.0))
+        n_negative += _check_negative(src, p_found & (w_p < 0), f_p, negative_weights)
+        n_proposed += int(p_found.sum())
         if not exact_neff:  # estimate from the proposed events (an upper bound on n_eff)
             # p_set is sorted (draws are grouped by set): a segmented max instead of ufunc.at
             pp = np.where(p_found, np.maximum(w_p, 0.0), 0.0) * corr / sig_set[p_set]
@@ -488,10 +497,32 @@ def _draw(
             f"{src.label}: sampling did not converge after {_MAX_PASSES} passes "
             f"({int((~done).sum())} draws left; weights mostly negative?)"
         )
+    if n_negative:
+        logger.warning("%s: %d of %d proposed events have a negative weight at their sampling theta; "
+                       "they were dropped (drawn from max(w, 0)), which biases the sample", src.label,
+                       n_negative, n_proposed)
     if exact_neff:
         max_p = np.maximum(max_w[set_uniq], 0.0) * corr / sig_set
     n_eff = 1.0 / np.maximum(max_p, 1e-300)
     return _Draws(out_x, out_m * corr, set_group[draw_set], draw_set, sigma_c, n_eff[draw_set])
+
+
+def _check_negative(src: Any, neg: NDArray[np.bool_], f_p: NDArray[np.float64], mode: str) -> int:
+    """Count proposed events with w(θ) < 0; refuse them unless ``mode == "drop"``."""
+    n = int(neg.sum())
+    if n and mode != "drop":
+        theta_note = ""
+        try:
+            theta_note = f" (first at component factors {np.round(f_p[np.argmax(neg)], 6).tolist()})"
+        except (IndexError, ValueError):
+            pass
+        raise EventFileError(
+            f"{src.label}: events with a negative weight at the sampling theta{theta_note}: they cannot be "
+            "drawn (a probability is never negative), and leaving them out biases the sample and its "
+            "cross section. Refusing; pass negative_weights='drop' (CLI: --drop-negative-weights) to "
+            "drop them as MadMiner does, with a warning"
+        )
+    return n
 
 
 # ---------------------------------------------------------------------------------------- gold
@@ -581,6 +612,7 @@ def _single(
     chunk_size: int,
     progress: bool,
     exact_n_effective: bool = False,
+    negative_weights: NegativeWeights = "error",
 ) -> TrainingSet:
     _check_n(n_samples)
     src = _open(events)
@@ -598,6 +630,7 @@ def _single(
         chunk_size=chunk_size,
         progress=progress,
         exact_n_effective=exact_n_effective,
+        negative_weights=negative_weights,
     )
     th = thetas[d.set_index]
     t = _gold(d, src.components, thetas, score=True, index=d.set_index)[1] if score else None
@@ -627,6 +660,7 @@ def sample_plain(
     chunk_size: int = 100_000,
     progress: bool = False,
     exact_n_effective: bool = False,
+    negative_weights: NegativeWeights = "error",
 ) -> TrainingSet:
     """Draw x at the points of ``theta`` (no gold).
 
@@ -636,7 +670,8 @@ def sample_plain(
         theta: θ specification (:mod:`lhcgold.augment.thetas`).
         n_samples: total number of samples.
         partition: which partition of the events file to draw from.
-        test_split, validation_split: partition fractions.
+        test_split: fraction of the events in the test partition.
+        validation_split: fraction of the events in the validation partition.
         sample_only_from_closest_benchmark: see the module docstring.
         rng: random generator or seed.
         chunk_size: events per chunk when streaming the file.
@@ -644,6 +679,10 @@ def sample_plain(
         exact_n_effective: compute n_effective = 1/max_i p_i(θ) exactly (MadMiner's diagnostic;
             one (distinct θ) × events product, skipped beyond 5·10⁸). By default it is estimated
             from the proposed events, which makes it an upper bound.
+        negative_weights: events with a negative weight at a sampling θ cannot be drawn (a
+            probability is never negative), so a sample without them is biased: ``"error"``
+            (default) refuses with a clear message; ``"drop"`` draws from max(w, 0) with a warning
+            (MadMiner's behaviour). The same option exists on every ``sample_*`` function.
     """
     return _single(
         events,
@@ -659,6 +698,7 @@ def sample_plain(
         chunk_size=chunk_size,
         progress=progress,
         exact_n_effective=exact_n_effective,
+        negative_weights=negative_weights,
     )
 
 
@@ -675,6 +715,7 @@ def sample_local(
     chunk_size: int = 100_000,
     progress: bool = False,
     exact_n_effective: bool = False,
+    negative_weights: NegativeWeights = "error",
 ) -> TrainingSet:
     """Draw x at ``theta`` with the joint score t(x,z|θ) (SALLY, SALLINO).
 
@@ -694,6 +735,7 @@ def sample_local(
         chunk_size=chunk_size,
         progress=progress,
         exact_n_effective=exact_n_effective,
+        negative_weights=negative_weights,
     )
 
 
@@ -710,6 +752,7 @@ def sample_density(
     chunk_size: int = 100_000,
     progress: bool = False,
     exact_n_effective: bool = False,
+    negative_weights: NegativeWeights = "error",
 ) -> TrainingSet:
     """Draw x at the points of ``theta`` with t(x,z|θ) (NDE, SCANDAL).
 
@@ -729,6 +772,7 @@ def sample_density(
         chunk_size=chunk_size,
         progress=progress,
         exact_n_effective=exact_n_effective,
+        negative_weights=negative_weights,
     )
 
 
@@ -745,6 +789,7 @@ def sample_test(
     chunk_size: int = 100_000,
     progress: bool = False,
     exact_n_effective: bool = False,
+    negative_weights: NegativeWeights = "error",
 ) -> TrainingSet:
     """Draw x at ``theta`` from the test partition. Arguments as :func:`sample_plain`."""
     return _single(
@@ -761,6 +806,7 @@ def sample_test(
         chunk_size=chunk_size,
         progress=progress,
         exact_n_effective=exact_n_effective,
+        negative_weights=negative_weights,
     )
 
 
@@ -792,6 +838,7 @@ def sample_ratio(
     chunk_size: int = 100_000,
     progress: bool = False,
     exact_n_effective: bool = False,
+    negative_weights: NegativeWeights = "error",
 ) -> TrainingSet:
     """Ratio sample: half at θ0 (y = 0), half at θ1 (y = 1), with log r(x,z|θ0,θ1) and t(x,z|θ0).
 
@@ -813,6 +860,7 @@ def sample_ratio(
         progress=progress,
         kind="ratio",
         exact_n_effective=exact_n_effective,
+        negative_weights=negative_weights,
     )
 
 
@@ -831,6 +879,7 @@ def sample_more_ratios(
     chunk_size: int = 100_000,
     progress: bool = False,
     exact_n_effective: bool = False,
+    negative_weights: NegativeWeights = "error",
 ) -> TrainingSet:
     """Ratio sample for doubly parameterised estimators, with t(x,z|θ0) and t(x,z|θ1).
 
@@ -853,6 +902,7 @@ def sample_more_ratios(
         progress=progress,
         kind="more_ratios",
         exact_n_effective=exact_n_effective,
+        negative_weights=negative_weights,
     )
 
 
@@ -872,6 +922,7 @@ def _ratio_like(
     progress: bool,
     kind: str,
     exact_n_effective: bool = False,
+    negative_weights: NegativeWeights = "error",
 ) -> TrainingSet:
     _check_n(n_samples)
     if n_samples < 2:
@@ -894,6 +945,7 @@ def _ratio_like(
             chunk_size=chunk_size,
             progress=progress,
             exact_n_effective=exact_n_effective,
+            negative_weights=negative_weights,
         )
         # (points, index) pairs: set-level points with the draw -> set map, or per-draw points
         rows0: list[tuple[NDArray[np.float64], NDArray[np.int64] | None]] = [(th0_s, d.set_index)]

@@ -70,8 +70,41 @@ def cli(ctx: click.Context, verbose: int, quiet: int) -> None:
     _configure_logging(verbose - quiet)
 
 
+class Terminated(BaseException):
+    """SIGTERM, raised in the main thread so that every ``with`` block (atomic writes, temporary
+    directories) unwinds and removes its temporaries, as on Ctrl-C."""
+
+
+def _raise_terminated(signum: int, frame: object) -> None:
+    raise Terminated(signum)
+
+
+def _install_sigterm() -> object:
+    """Turn SIGTERM into :class:`Terminated` (main thread only); returns the previous handler."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.signal(signal.SIGTERM, _raise_terminated)
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Entry point; returns the exit code (0 ok, 1 lhcgold error, 2 usage error)."""
+    """Entry point; returns the exit code (0 ok, 1 lhcgold error, 2 usage error, 130 SIGINT, 143 SIGTERM)."""
+    import signal
+
+    previous = _install_sigterm()
+    try:
+        return _main(argv)
+    except Terminated:
+        click.echo("Error: terminated (SIGTERM); temporary files removed, no output written.", err=True)
+        return 143
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)  # type: ignore[arg-type]
+
+
+def _main(argv: list[str] | None) -> int:
     try:
         cli.main(args=argv, prog_name="lhcgold", standalone_mode=False)
     except click.exceptions.Exit as exc:
@@ -79,14 +112,14 @@ def main(argv: list[str] | None = None) -> int:
     except click.ClickException as exc:
         exc.show()
         return exc.exit_code
-    except click.exceptions.Abort:
-        click.echo("Aborted.", err=True)
+    except click.exceptions.Abort:  # click turns Ctrl-C (SIGINT) into Abort
+        click.echo("Error: aborted (interrupted); temporary files removed, no output written.", err=True)
         return 130
     except LhcgoldError as exc:
         click.echo(f"Error: {exc}", err=True)
         return 1
     except KeyboardInterrupt:
-        click.echo("Interrupted.", err=True)
+        click.echo("Error: interrupted; temporary files removed, no output written.", err=True)
         return 130
     except OSError as exc:
         click.echo(f"Error: {describe_os_error(exc)}", err=True)

@@ -75,3 +75,21 @@ def check_writable_dir(folder: Path) -> None:
 def show_progress(ctx: click.Context) -> bool:
     """Progress bars unless ``-q`` was given."""
     return not (ctx.find_root().obj or {}).get("quiet", False)
+
+
+def combine_mode_option(what: str):  # type: ignore[no-untyped-def]
+    """``--shards`` / ``--samples``: how inputs combine when their files do not say (see ``combine --help``)."""
+    shards = click.option(
+        "--shards", "combine_mode", flag_value="shards", default=None,
+        help=f"The {what} are shards of ONE sample (same process, benchmark, cards; other seeds): average them "
+             "(each weighted by its number of events), so sigma is kept.")
+    samples = click.option(
+        "--samples", "combine_mode", flag_value="samples",
+        help=f"The {what} are DISTINCT samples (signal and background, other processes): keep each sample's "
+             "weights, so their sigmas add (runs at different sampling benchmarks are averaged when read, "
+             "as in MadMiner).")
+
+    def wrap(f):  # type: ignore[no-untyped-def]
+        return shards(samples(f))
+
+    return wrap

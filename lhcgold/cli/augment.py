@@ -52,6 +52,13 @@ _KINDS = ("plain", "local", "density", "ratio", "more-ratios", "test")
     help="Sample from all runs, not only the one generated closest to θ.",
 )
 @click.option("--seed", type=int, default=None, help="Random seed.")
+@click.option(
+    "--drop-negative-weights",
+    is_flag=True,
+    default=False,
+    help="Drop events with a negative weight at the sampling θ (MadMiner's behaviour; biases the "
+    "sample, with a warning). Default: refuse.",
+)
 @click.pass_context
 def command(
     ctx: click.Context,
@@ -69,6 +76,7 @@ def command(
     validation_split: float,
     all_benchmarks: bool,
     seed: int | None,
+    drop_negative_weights: bool,
 ) -> None:
     """Draw a sample with joint likelihood ratio and joint score from EVENTS."""
     from .. import augment as A
@@ -81,6 +89,7 @@ def command(
         sample_only_from_closest_benchmark=not all_benchmarks,
         rng=seed,
         progress=show_progress(ctx),
+        negative_weights="drop" if drop_negative_weights else "error",
     )
     if partition is not None:
         common["partition"] = partition

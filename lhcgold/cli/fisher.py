@@ -25,21 +25,77 @@ def parse_theta(value: str | None, setup: Any) -> Any:
     except ValueError:
         raise ConfigError(f"theta {value!r} is neither a benchmark name {setup.benchmark_names} nor numbers") from None
     if th.shape != (setup.n_parameters,):
-        raise ConfigError(f"theta needs {setup.n_parameters} values ({', '.join(setup.parameter_names)}), got {value!r}")
+        raise ConfigError(f"theta needs {setup.n_parameters} values ({', '.join(setup.parameter_names)}), "
+                          f"got {value!r}")
     return th
 
 
 def parse_bins(bins: tuple[int, ...]) -> Any:
+    bad = [b for b in bins if b < 1]
+    if bad:
+        raise ConfigError(f"--bins must be positive, got {bad[0]}")
     if not bins:
         return None
     return bins[0] if len(bins) == 1 else list(bins)
 
 
-def load_model(path: Path) -> Any:
-    """One estimator from a model directory (an ensemble is refused with a hint)."""
+#: Estimator families each method accepts (``family`` of :mod:`lhcgold.ml` estimators).
+MODEL_FAMILIES = {"sally": ("score",), "ml": ("ratio",)}
+
+
+def load_model(path: Path, method: str | None = None, *, families: tuple[str, ...] | None = None) -> Any:
+    """Load one estimator (an ensemble is refused with a hint); with ``method``, refuse a model of the
+    wrong kind (a clear ConfigError)."""
     from ..ml import load_estimator
 
-    return load_estimator(path)
+    model = load_estimator(path)
+    allowed = families if families is not None else MODEL_FAMILIES.get(method or "")
+    if allowed:
+        family = getattr(model, "family", None)
+        if family not in allowed:
+            kind = f"a {family} estimator ({type(model).__name__})" if family else f"a {type(model).__name__}"
+            raise ConfigError(f"--model {path} is {kind}; --method {method} needs a "
+                              f"{' or '.join(allowed)} estimator")
+    return model
+
+
+partition_options = [
+    click.option("--test-split", type=click.FloatRange(0.0, 1.0, max_open=True), default=0.2, show_default=True,
+                 help="Fraction of EVENTS at its end held out from training (as `augment --test-split`): "
+                      "the events used here."),
+    click.option("--all-events", is_flag=True, default=False,
+                 help="Use every event of EVENTS instead of its test partition, including events an estimator "
+                      "may have been trained on (biased; warns when --model is given)."),
+]
+
+
+def add_options(options: list[Any]) -> Any:
+    def deco(fn: Any) -> Any:
+        for opt in reversed(options):
+            fn = opt(fn)
+        return fn
+
+    return deco
+
+
+def inference_events(events: Path, *, all_events: bool, test_split: float, uses_model: bool) -> Any:
+    """The events inference uses: the test partition of EVENTS (as ``lhcgold run`` and MadMiner), or
+    with ``--all-events`` the whole file (a loud warning when an estimator is involved)."""
+    from ..infer import Sample
+    from ..infer._data import partition_sample
+    from ..io.events import EventFile
+
+    ef = EventFile(events)
+    if all_events:
+        if uses_model:
+            click.echo(f"Warning: --all-events uses all {ef.n_events} events of {events}, including the training "
+                       "partition the estimator learnt from: its information and limits are biased "
+                       "(optimistic). Drop --all-events to use the test partition.", err=True)
+        return Sample(ef)
+    if test_split <= 0:
+        raise ConfigError(f"--test-split {test_split:g} leaves {events} no test partition; inference must not use "
+                          "training events (pass --all-events to use every event anyway)")
+    return partition_sample(ef, "test", test_split=test_split, validation_split=0.0)
 
 
 @click.command("fisher")
@@ -54,25 +110,33 @@ def load_model(path: Path) -> Any:
 @click.option("--model", type=click.Path(exists=True, path_type=Path), default=None,
               help="Model directory (sally: a score estimator; ml: a ratio estimator).")
 @click.option("--profile", "keep", multiple=True, help="Profile onto these parameters (others profiled out).")
-@click.option("--chunk-size", type=int, default=100_000, show_default=True)
+@click.option("--chunk-size", type=click.IntRange(min=1), default=100_000, show_default=True)
+@add_options(partition_options)
 @overwrite_option
 @click.pass_context
 def command(ctx: click.Context, events: Path, output: Path, method: str, theta: str | None, luminosity_ifb: float,
             observables: tuple[str, ...], bins: tuple[int, ...], model: Path | None, keep: tuple[str, ...],
-            chunk_size: int, overwrite: bool) -> None:
-    """Fisher information of EVENTS at THETA (truth, rate, histogram, sally or ml)."""
+            chunk_size: int, test_split: float, all_events: bool, overwrite: bool) -> None:
+    """Fisher information of EVENTS at THETA (truth, rate, histogram, sally or ml).
+
+    Uses the test partition of EVENTS (its last --test-split, as augment and `lhcgold run`), never
+    the events an estimator was trained on, unless --all-events is given.
+    """
     from .. import infer
-    from ..io.events import EventFile
 
     check_output(output, overwrite)
-    ef = EventFile(events)
-    th = parse_theta(theta, ef.setup)
-    progress = show_progress(ctx)
-    kw: dict[str, Any] = dict(theta=th, luminosity_ifb=luminosity_ifb)
+    if not (np.isfinite(luminosity_ifb) and luminosity_ifb > 0):
+        raise ConfigError(f"--luminosity-ifb must be positive, got {luminosity_ifb:g}")
     if method in ("sally", "ml") and model is None:
         raise ConfigError(f"--method {method} needs --model")
     if method == "histogram" and not observables:
         raise ConfigError("--method histogram needs at least one --observable")
+    if model is not None and method not in ("sally", "ml"):
+        raise ConfigError(f"--model is used by --method sally or ml, not {method}")
+    ef = inference_events(events, all_events=all_events, test_split=test_split, uses_model=model is not None)
+    th = parse_theta(theta, ef.setup)
+    progress = show_progress(ctx)
+    kw: dict[str, Any] = dict(theta=th, luminosity_ifb=luminosity_ifb)
     if method == "truth":
         info = infer.truth_information(ef, chunk_size=chunk_size, progress=progress, **kw)
     elif method == "rate":
@@ -81,15 +145,16 @@ def command(ctx: click.Context, events: Path, output: Path, method: str, theta: 
         info = infer.histogram_information(ef, list(observables), bins=parse_bins(bins), chunk_size=chunk_size,
                                            progress=progress, **kw)
     elif method == "sally":
-        info = infer.sally_information(ef, load_model(model), chunk_size=chunk_size, progress=progress, **kw)
+        info = infer.sally_information(ef, load_model(model, method), chunk_size=chunk_size, progress=progress, **kw)
     else:
-        info = infer.ml_information(ef, load_model(model), progress=progress, **kw)
+        info = infer.ml_information(ef, load_model(model, method), progress=progress, **kw)
     if keep:
         info = info.profile(list(keep))
     info.save(output, overwrite=overwrite)
     names = info.parameter_names
+    part = "all events" if all_events else f"test partition, {ef.n_events} events"
     click.echo(f"{output}: {info.method} Fisher information at theta={info.theta.tolist()}, "
-               f"L={luminosity_ifb:g}/fb")
+               f"L={luminosity_ifb:g}/fb ({part})")
     width = max(len(n) for n in names)
     for n, row in zip(names, info.matrix):
         click.echo(f"  {n:>{width}s}  " + "  ".join(f"{v:12.5g}" for v in row))

@@ -1,8 +1,11 @@
-"""``lhcgold generate CARD -o DIR``: run the embedded LO generator.
+"""``lhcgold generate CARD -o DIR``: run the embedded LO generator or MG5_aMC.
 
-Writes ``DIR/events.lhe.gz`` (MG5-style LHEF 3 with one ``<rwgt>`` weight per benchmark) and
-``DIR/events.h5`` (event store with per-event morphing component weights and parton-level
-observables), as the card's ``generate:`` section asks (``lhe``, ``events``).
+Embedded (default): writes ``DIR/events.lhe.gz`` (MG5-style LHEF 3 with one ``<rwgt>`` weight per
+benchmark) and ``DIR/events.h5`` (event store with per-event morphing component weights and
+parton-level observables), as the card's ``generate:`` section asks (``lhe``, ``events``).
+
+MG5 (``generator: {backend: mg5, ...}`` or ``--backend mg5``): see :mod:`lhcgold.generate.mg5`;
+``--cards-only`` writes the MG5 cards and stops.
 """
 
 from __future__ import annotations
@@ -22,11 +25,15 @@ from ._common import overwrite_option, show_progress
     "output",
     type=click.Path(file_okay=False, path_type=Path),
     required=True,
-    help="Output directory (events.lhe.gz, events.h5).",
+    help="Output directory (embedded: events.lhe.gz, events.h5; mg5: RUN.lhe.gz per run, runs.json, mg5/RUN/).",
 )
 @click.option("-n", "--n-events", type=click.IntRange(min=1), default=None, help="Number of events (default: card).")
 @click.option("--seed", type=click.IntRange(min=0), default=None, help="Random seed (default: card).")
 @click.option("--unweighted/--weighted", default=None, help="Unweight at the generation benchmark (default: card).")
+@click.option("--backend", type=click.Choice(["embedded", "mg5"]), default=None,
+              help="Generator backend (default: the card's generator.backend, else embedded).")
+@click.option("--cards-only", is_flag=True, default=False,
+              help="mg5: write the MG5 cards of every run under OUTPUT/mg5/ and stop (no MG5 needed).")
 @overwrite_option
 @click.pass_context
 def command(
@@ -36,15 +43,24 @@ def command(
     n_events: int | None,
     seed: int | None,
     unweighted: bool | None,
+    backend: str | None,
+    cards_only: bool,
     overwrite: bool,
 ) -> None:
-    """Generate parton-level events with exact EFT component weights from an analysis CARD."""
+    """Generate parton-level events from an analysis CARD: the embedded generator (exact EFT component
+    weights) or MG5_aMC (card section generator with backend: mg5; cards, runs, reweighting, LHE per run)."""
     from ..config import load_card
     from ..exceptions import ConfigError
+    from ..generate.backends import backend_of
     from ..generate.card import parse_card
     from ..generate.embedded import generate_to_files
 
     c = load_card(card)
+    if (backend or backend_of(c)) == "mg5":
+        _generate_mg5(c, output, n_events=n_events, seed=seed, overwrite=overwrite, cards_only=cards_only)
+        return
+    if cards_only:
+        raise click.UsageError("--cards-only needs the mg5 backend")
     _, gopts = parse_card(c)
     targets = []
     if gopts.lhe:
@@ -71,3 +87,19 @@ def command(
         f"{float(summary.xsec_components[0]):.6g} pb -> {', '.join(str(t) for t in targets)}",
         err=True,
     )
+
+
+def _generate_mg5(card: object, output: Path, *, n_events: int | None, seed: int | None, overwrite: bool,
+                  cards_only: bool) -> None:
+    from ..generate.mg5 import generate_mg5
+
+    summary = generate_mg5(card, output, n_events=n_events, seed=seed, overwrite=overwrite,  # type: ignore[arg-type]
+                           cards_only=cards_only)
+    for r in summary.runs:
+        if summary.cards_only:
+            click.echo(f"{r.name}: cards in {r.directory}", err=True)
+        else:
+            click.echo(f"{r.name}: {r.n_events} events, sigma = {r.xsec_pb:.6g} +- {r.xsec_err_pb:.2g} pb -> {r.lhe}",
+                       err=True)
+    if summary.manifest is not None:
+        click.echo(f"runs listed in {summary.manifest}", err=True)

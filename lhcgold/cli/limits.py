@@ -10,7 +10,7 @@ import numpy as np
 
 from ..exceptions import ConfigError
 from ._common import check_output, overwrite_option, show_progress
-from .fisher import load_model, parse_bins, parse_theta
+from .fisher import add_options, inference_events, load_model, parse_bins, parse_theta, partition_options
 
 METHODS = ("rate", "histogram", "sally", "ml")
 
@@ -33,10 +33,20 @@ def parse_grid(specs: tuple[str, ...], setup: Any, resolution: int) -> Any:
             nums = [float(p) for p in parts]
         except ValueError:
             raise ConfigError(f"--grid {spec!r}: not numbers") from None
+        if not all(np.isfinite(nums)):
+            raise ConfigError(f"--grid {spec!r}: values must be finite numbers")
+        if name in entries:
+            raise ConfigError(f"--grid {spec!r}: parameter {name!r} given twice")
         if len(nums) == 1:
             entries[name] = (nums[0], 1)
         elif len(nums) in (2, 3):
-            entries[name] = ((nums[0], nums[1]), int(nums[2]) if len(nums) == 3 else resolution)
+            n = nums[2] if len(nums) == 3 else resolution
+            if n != int(n) or n < 2:
+                raise ConfigError(f"--grid {spec!r}: a scanned parameter needs an integer number of points >= 2, "
+                                  f"got {n:g}")
+            if not nums[1] > nums[0]:
+                raise ConfigError(f"--grid {spec!r}: empty range, the upper end must exceed the lower end")
+            entries[name] = ((nums[0], nums[1]), int(n))
         else:
             raise ConfigError(f"--grid {spec!r}: expected NAME=LO:HI[:N] or NAME=VALUE")
     ranges, res = [], []
@@ -58,31 +68,40 @@ def parse_grid(specs: tuple[str, ...], setup: Any, resolution: int) -> Any:
               help="Model directory (sally: a score estimator; ml: a ratio or density estimator).")
 @click.option("--grid", "grid_specs", multiple=True,
               help="NAME=LO:HI[:N] or NAME=VALUE (fixed); default: every parameter over its range.")
-@click.option("--resolution", type=int, default=25, show_default=True, help="Points per scanned parameter.")
+@click.option("--resolution", type=click.IntRange(min=2), default=25, show_default=True,
+              help="Points per scanned parameter.")
 @click.option("--asimov", default=None, help="Asimov θ: benchmark name or comma-separated values (default: origin).")
 @click.option("-L", "--luminosity-ifb", type=float, default=300.0, show_default=True, help="Luminosity [fb^-1].")
 @click.option("--profile", multiple=True, help="Parameters to profile on the grid.")
 @click.option("--allow-outside", is_flag=True, help="Accept grid points outside the parameter ranges.")
 @click.option("--plot", "plot_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Also draw the p-value map with 68/95% CL contours (needs lhcgold[plot]).")
-@click.option("--chunk-size", type=int, default=100_000, show_default=True)
+@click.option("--chunk-size", type=click.IntRange(min=1), default=100_000, show_default=True)
+@add_options(partition_options)
 @overwrite_option
 @click.pass_context
 def command(ctx: click.Context, events: Path, output: Path, method: str, observables: tuple[str, ...],
             bins: tuple[int, ...], model: Path | None, grid_specs: tuple[str, ...], resolution: int,
             asimov: str | None, luminosity_ifb: float, profile: tuple[str, ...], allow_outside: bool,
-            plot_path: Path | None, chunk_size: int, overwrite: bool) -> None:
-    """Expected limits from Asimov data of EVENTS (rate, histogram, sally or ml likelihood)."""
+            plot_path: Path | None, chunk_size: int, test_split: float, all_events: bool, overwrite: bool) -> None:
+    """Expected limits from Asimov data of EVENTS (rate, histogram, sally or ml likelihood).
+
+    Uses the test partition of EVENTS (its last --test-split, as augment and `lhcgold run`), never
+    the events an estimator was trained on, unless --all-events is given.
+    """
     from .. import infer
-    from ..io.events import EventFile
 
     check_output(output, overwrite)
     if plot_path is not None:
         check_output(plot_path, overwrite)
-    ef = EventFile(events)
-    setup = ef.setup
+    if not (np.isfinite(luminosity_ifb) and luminosity_ifb > 0):
+        raise ConfigError(f"--luminosity-ifb must be positive, got {luminosity_ifb:g}")
     if method in ("sally", "ml") and model is None:
         raise ConfigError(f"--method {method} needs --model")
+    if model is not None and method not in ("sally", "ml"):
+        raise ConfigError(f"--model is used by --method sally or ml, not {method}")
+    ef = inference_events(events, all_events=all_events, test_split=test_split, uses_model=model is not None)
+    setup = ef.setup
     if method == "rate":
         like: Any = infer.RateOnly()
     elif method == "histogram":
@@ -90,10 +109,11 @@ def command(ctx: click.Context, events: Path, output: Path, method: str, observa
             raise ConfigError("--method histogram needs at least one --observable")
         like = infer.Histogram(list(observables), bins=parse_bins(bins))
     elif method == "sally":
-        like = infer.ScoreHistogram(load_model(model), bins=parse_bins(bins))
+        like = infer.ScoreHistogram(load_model(model, method), bins=parse_bins(bins))
     else:
-        like = infer.NeuralRatio(load_model(model))
+        like = infer.NeuralRatio(load_model(model, method, families=("ratio", "likelihood")))
     grid = parse_grid(grid_specs, setup, resolution)
+    _check_inputs(ef, like, observables, chunk_size)
     res = infer.expected_limits(like, ef, grid=grid, luminosity_ifb=luminosity_ifb,
                                 asimov_theta=parse_theta(asimov, setup), profile=list(profile),
                                 allow_outside=allow_outside, chunk_size=chunk_size, progress=show_progress(ctx))
@@ -103,6 +123,20 @@ def command(ctx: click.Context, events: Path, output: Path, method: str, observa
                f"{int(np.sum(res.p_values > 0.05))} points with p > 0.05")
     if plot_path is not None:
         _plot(res, plot_path, overwrite)
+
+
+def _check_inputs(sample: Any, like: Any, observables: tuple[str, ...], chunk_size: int) -> None:
+    """NaN/inf weights or used observables are an error naming file and event (never a NaN result)."""
+    from ..infer._data import check_finite, column_indices, model_columns
+
+    model = getattr(like, "score_model", None) or getattr(like, "ratio_model", None)
+    if model is not None:
+        cols = model_columns(model, sample.observables)
+    elif observables:
+        cols = column_indices(observables, sample.observables)
+    else:
+        cols = []
+    check_finite(sample, cols, chunk_size=chunk_size)
 
 
 def _plot(res: Any, path: Path, overwrite: bool) -> None:

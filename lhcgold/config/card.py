@@ -42,7 +42,7 @@ from numpy.typing import NDArray
 from ..exceptions import ConfigError, unknown_name_error
 
 CARD_VERSION = 1
-SECTIONS = ("process", "generate", "shower", "detector", "reconstruct", "observables", "cuts",
+SECTIONS = ("process", "generator", "generate", "shower", "detector", "reconstruct", "observables", "cuts",
             "augment", "train", "infer", "run")
 
 

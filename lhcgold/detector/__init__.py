@@ -14,6 +14,9 @@ and missing E_T:
 * missing E_T: minus the vector sum of the visible particles within the calorimeter acceptance,
   corrected for the smearing of the reconstructed objects.
 
+fastjet (GPL-2.0-or-later) is the optional extra ``detector`` (``pip install 'lhcgold[detector]'``);
+without it :func:`simulate` raises :class:`~lhcgold.exceptions.MissingDependencyError`.
+
 Presets are YAML data files shipped with the package (``lhcgold/detector/presets/{atlas,cms}.yaml``).
 Their formulas are lhcgold expressions of ``pt, eta, phi, energy``. The analysis card's
 ``detector:`` section selects a preset and overrides any entry::
@@ -43,7 +46,7 @@ import numpy as np
 import vector
 import yaml
 
-from ..exceptions import ConfigError, unknown_name_error
+from ..exceptions import ConfigError, MissingDependencyError, unknown_name_error
 from ..observables.expr import compile_expression
 from ..observables.objects import RecoEvents, make_met, make_objects
 
@@ -328,7 +331,10 @@ def simulate(events: Any, *, preset: str | Detector = "atlas", overrides: dict[s
 
 def _jets(det: Detector, rng: np.random.Generator, n: int, ev: np.ndarray, px: np.ndarray, py: np.ndarray,
           pz: np.ndarray, e: np.ndarray, events: Any, *, parton_level: bool) -> tuple[ak.Array, np.ndarray]:
-    import fastjet
+    try:
+        import fastjet
+    except ImportError as exc:  # GPL code kept out of the default install: the ``detector`` extra
+        raise MissingDependencyError("fastjet (jet clustering in the fast detector)", "detector") from exc
 
     cfg = det.config["jet"]
     algo = {"antikt": fastjet.antikt_algorithm, "kt": fastjet.kt_algorithm,

@@ -10,7 +10,8 @@ Schema (JSON Schema, validated with :func:`lhcgold.config.check_section`)::
       scale_gev: 91.188                     # fixed mu_F, or "dynamic" (sqrt(shat)); never theta-dependent
       n_flavours: 5                         # 4 or 5 quark flavours in the proton
       lepton: mu                            # e | mu
-      ew: {scheme: pythia, alpha: .., sw2: .., mz: .., gz: .., mw: .., gw: .., mh: ..}
+      ew: {scheme: pythia, alpha: .., sw2: .., mz: .., mw: .., mh: ..}  # gz/gw: fixed widths (default:
+                                            # derived at LO from these inputs, as Pythia does)
       mll_gev: [500, 3000]                  # drell_yan: dilepton mass window
       charges: [1, -1]                      # wh: W+ and/or W-
       w_mode: offshell | nwa                # wh: W off shell (Breit-Wigner) or narrow width
@@ -64,7 +65,8 @@ PROCESS_SCHEMA: dict[str, Any] = {
             "properties": {
                 "scheme": {"enum": ["pythia", "mg5_sm"]},
                 **{
-                    k: {"type": "number", "exclusiveMinimum": 0} for k in ("alpha", "sw2", "mz", "gz", "mw", "gw", "mh")
+                    k: {"type": "number", "exclusiveMinimum": 0}
+                    for k in ("alpha", "sw2", "mz", "gz", "mw", "gw", "mh", "alpha_s")
                 },
             },
         },
@@ -145,7 +147,7 @@ def _ew(sec: dict[str, Any]) -> EWInputs:
     over = {k: float(v) for k, v in sec.items() if k != "scheme"}
     if "sw2" in over and not 0 < over["sw2"] < 1:
         raise ConfigError(f"sw2 must lie in (0, 1), got {over['sw2']}", path="process.ew.sw2")
-    return EWInputs(**{**base.__dict__, **over})
+    return base.with_inputs(**over)  # widths not given are derived from the new inputs
 
 
 def parse_card(card: AnalysisCard) -> tuple[ProcessOptions, GenerateOptions]:

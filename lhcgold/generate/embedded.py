@@ -186,23 +186,37 @@ class GenerationResult:
         out = f @ self.xsec_components
         return float(out) if np.ndim(out) == 0 else out
 
+    @property
+    def sample_id(self) -> str:
+        """Identity of the sample (same for shards that differ only in seed and size)."""
+        names = self.benchmark_names
+        return generation_sample_id(self.card, process=self.process.name, unweighted=self.unweighted,
+                                    generation_benchmark=names[self.generation_benchmark] if names else None)
+
     def write_lhe(self, path: str | Path, *, overwrite: bool = False, chunk_size: int = 20_000) -> Path:
         """Write an MG5-style LHE file (LHEF 3, ``<rwgt>`` per benchmark; gzip for ``.gz``)."""
-        from ..io.lhe_writer import LHEChunkData, LHEInit, write_lhe
+        from ..io.lhe_writer import LHEChunkData, LHEInit, benchmark_descriptions, param_entries, slha_block, write_lhe
 
         n = self.n_events
-        bw = self.benchmark_weights * n  # event_norm = average: mean of XWGTUP = σ
-        xw = bw[:, self.generation_benchmark] if self.benchmark_names else self.component_weights[:, 0] * n
-        sig = float(xw.mean()) if n else 0.0
-        err = float(xw.std() / np.sqrt(max(n, 1))) if n else 0.0
-        descs = []
-        for b in self.card.benchmarks:
-            vals = " ".join(f"{k}={float(v)!r}" for k, v in b.values.items())
-            descs.append(f"lhcgold benchmark {vals}".strip())
+        # unweighted: event_norm = average (mean of XWGTUP = σ); weighted: event_norm = sum (the file
+        # holds only the trials with a weight, so a mean over its events would be biased)
+        per = n if self.unweighted else 1
+        bw = self.benchmark_weights * per
+        xw = bw[:, self.generation_benchmark] if self.benchmark_names else self.component_weights[:, 0] * per
+        if self.unweighted:
+            sig = float(xw.mean()) if n else 0.0
+            err = float(xw.std() / np.sqrt(max(n, 1))) if n else 0.0
+        else:  # per-trial weights are n_trials * xw, zero for the trials not written
+            t = max(self.n_trials, 1)
+            sig = float(xw.sum())
+            err = float(np.sqrt(max(float((xw * xw).sum()) * t - sig**2, 0.0) / t))
+        entries = param_entries(self.card.parameters)
+        descs = benchmark_descriptions(entries, [b.values for b in self.card.benchmarks])
+        gen_values = self.card.benchmarks[self.generation_benchmark].values if self.benchmark_names else {}
         extra = (
             f"<lhcgold>\nprocess = {self.process.name}\ncard_hash = {self.card.card_hash}\nseed = {self.seed}\n"
             f"n_trials = {self.n_trials}\nunweighted = {self.unweighted}\n"
-            f"parameters = {' '.join(self.parameter_names)}\n</lhcgold>"
+            f"parameters = {' '.join(self.parameter_names)}\nsample_id = {self.sample_id}\n</lhcgold>"
         )
         init = LHEInit(
             beam_energy_gev=self.process.sqrt_s / 2,
@@ -214,6 +228,8 @@ class GenerationResult:
             weight_descriptions=tuple(descs) + _component_descriptions(self.components, self.parameter_names),
             pdf_lhaid=self.pdf_lhaid,
             extra_header=extra,
+            event_norm="average" if self.unweighted else "sum",
+            slha=slha_block(entries, gen_values),
         )
         p = self.particles
         ew: EWInputs = self.process.ew
@@ -230,7 +246,7 @@ class GenerationResult:
                     masses=p.masses[lo:hi],
                     scale=p.scale[lo:hi],
                     xwgt=xw[lo:hi],
-                    rwgt=np.concatenate([bw[lo:hi], self.component_weights[lo:hi] * n], axis=1),
+                    rwgt=np.concatenate([bw[lo:hi], self.component_weights[lo:hi] * per], axis=1),
                     alpha_qed=ew.alpha,
                     alpha_s=0.130,
                 )
@@ -267,6 +283,8 @@ class GenerationResult:
             "generator": f"lhcgold {__version__} embedded",
             "n_trials": int(self.n_trials),
             "unweighted": bool(self.unweighted),
+            "sample_id": self.sample_id,
+            "n_generated": int(self.n_trials),
         }
         with EventWriter(
             path,
@@ -350,7 +368,9 @@ class _Run:
         self.sum_m2 = np.zeros(self.proc.n_components)
 
     def chunks(self, *, progress: bool = False) -> Iterator[_Chunk]:
-        """Events in chunks. Weighted: every trial is an event (n_trials = n_events); unweighted:
+        """Events in chunks. Weighted: n_events trials, each with a non-zero weight an event (points
+        whose weights all vanish add nothing to any sum, so dropping them keeps sigma exact with the
+        1/n_trials normalisation; Pythia would turn their zero weights into NaN); unweighted:
         hit-or-miss at the generation benchmark until n_events are accepted."""
         n_have = 0
         bar = None
@@ -361,8 +381,8 @@ class _Run:
         t2 = time.perf_counter()
         gen = self.gen
         try:
-            while n_have < self.n_req:
-                k = self.gopts.batch_size if self.unw else min(self.gopts.batch_size, self.n_req - n_have)
+            while (n_have if self.unw else self.n_trials) < self.n_req:
+                k = self.gopts.batch_size if self.unw else min(self.gopts.batch_size, self.n_req - self.n_trials)
                 b, ch, m = self.sampler.draw(k, gen)
                 used = k
                 if self.unw:
@@ -379,7 +399,7 @@ class _Run:
                     idx = np.flatnonzero(keep)
                 else:
                     m_used = m
-                    idx = np.arange(k)
+                    idx = _nonzero_points(m)
                 self.n_trials += used
                 self.sum_m += m_used.sum(axis=0)
                 self.sum_m2 += (m_used * m_used).sum(axis=0)
@@ -540,11 +560,21 @@ def generate_to_files(
     import tempfile
 
     from ..io.events import EventWriter
-    from ..io.lhe_writer import LHEChunkData, LHEInit, _chunk_text, write_lhe_from_body
+    from ..io.lhe_writer import (
+        LHEChunkData,
+        LHEInit,
+        _chunk_text,
+        benchmark_descriptions,
+        param_entries,
+        slha_block,
+        write_lhe_from_body,
+    )
 
     run = _Run(card, n_events=n_events, rng=rng, unweighted=False, process=None)
     proc = run.proc
     n = run.n_req
+    sample_id = generation_sample_id(card, process=proc.name, unweighted=False,
+                                     generation_benchmark=card.benchmark_names[run.gb] if card.benchmarks else None)
     fb = component_factors(card.benchmark_values, proc.components) if card.benchmarks else None
     with contextlib.ExitStack() as stack:
         writer = None
@@ -565,6 +595,8 @@ def generate_to_files(
                 "generator": f"lhcgold {__version__} embedded",
                 "n_trials": n,
                 "unweighted": False,
+                "sample_id": sample_id,
+                "n_generated": n,
             }
             writer = stack.enter_context(
                 EventWriter(
@@ -588,12 +620,16 @@ def generate_to_files(
         xw_sum = 0.0
         xw_sq = 0.0
         xw_max = 0.0
+        n_written = 0
         for c in run.chunks(progress=progress):
+            n_written += len(c.m)
             m = c.m / n
             if writer is not None:
                 writer.append(c.obs, m @ f_set.T, sb, component_weights=m)
             if body is not None:
-                bw = (m @ fb.T) * n if fb is not None else m[:, :1] * n
+                # event_norm = sum: the weights of the file sum to sigma (points without weight are not
+                # written, so the file holds fewer events than trials and a mean would be biased)
+                bw = (m @ fb.T) if fb is not None else m[:, :1]
                 xw = bw[:, run.gb] if fb is not None else bw[:, 0]
                 xw_sum += float(xw.sum())
                 xw_sq += float((xw * xw).sum())
@@ -610,7 +646,7 @@ def generate_to_files(
                             masses=r.masses,
                             scale=r.scale,
                             xwgt=xw,
-                            rwgt=np.concatenate([bw, m * n], axis=1),
+                            rwgt=np.concatenate([bw, m], axis=1),
                             alpha_qed=proc.ew.alpha,
                             alpha_s=0.130,
                         ),
@@ -623,30 +659,32 @@ def generate_to_files(
             writer.set_xsec_components(sig, err)
         if body is not None:
             body.flush()
-            mean = xw_sum / max(n, 1)
-            xerr = float(np.sqrt(max(xw_sq / max(n, 1) - mean**2, 0.0) / max(n, 1)))
-            descs = tuple(
-                "lhcgold benchmark " + " ".join(f"{k}={float(v)!r}" for k, v in b.values.items())
-                for b in card.benchmarks
-            )
+            # per-trial weights are n * xw (the zero-weight trials add 0): sigma = sum, its error
+            mean = xw_sum
+            xerr = float(np.sqrt(max(xw_sq * n - xw_sum**2, 0.0) / max(n, 1)))
+            entries = param_entries(card.parameters)
+            descs = benchmark_descriptions(entries, [b.values for b in card.benchmarks])
             extra = (
                 f"<lhcgold>\nprocess = {proc.name}\ncard_hash = {card.card_hash}\nseed = {run.seed}\n"
-                f"n_trials = {n}\nunweighted = False\nparameters = {' '.join(card.parameter_names)}\n</lhcgold>"
+                f"n_trials = {n}\nunweighted = False\nparameters = {' '.join(card.parameter_names)}\n"
+                f"sample_id = {sample_id}\n</lhcgold>"
             )
             init = LHEInit(
                 beam_energy_gev=proc.sqrt_s / 2,
                 xsec_pb=mean,
                 xsec_err_pb=xerr,
                 xmax_pb=xw_max,
-                n_events=n,
+                n_events=n_written,
+                event_norm="sum",
                 weight_ids=tuple(card.benchmark_names) + _component_ids(proc.components),
                 weight_descriptions=descs + _component_descriptions(proc.components, card.parameter_names),
                 pdf_lhaid=popts.pdf_lhaid,
                 extra_header=extra,
+                slha=slha_block(entries, card.benchmarks[run.gb].values if card.benchmarks else {}),
             )
             write_lhe_from_body(Path(str(lhe_path)), init, Path(body.name), overwrite=overwrite)
     return GenerationSummary(
-        n,
+        n_written,
         n,
         sig,
         err,
@@ -654,6 +692,27 @@ def generate_to_files(
         None if events_path is None else Path(events_path),
         run.timing,
     )
+
+
+def generation_sample_id(card: AnalysisCard, *, process: str, unweighted: bool,
+                         generation_benchmark: str | None) -> str:
+    """A hash naming the sample a generation run belongs to: the card without ``generate.seed`` and
+    ``generate.n_events``, the process, the weighting and the generation benchmark. Shards (same
+    card, other seeds or sizes) share it; :func:`lhcgold.io.combine.combine_and_shuffle` averages them."""
+    import hashlib
+    import json
+
+    raw = {k: v for k, v in dict(card.raw).items() if k not in ("name", "description")}
+    gen = {k: v for k, v in dict(raw.get("generate") or {}).items() if k not in ("seed", "n_events")}
+    raw["generate"] = gen
+    blob = json.dumps({"card": raw, "process": process, "unweighted": bool(unweighted),
+                       "generation_benchmark": generation_benchmark}, sort_keys=True, default=str)
+    return "lhcgold-gen:" + hashlib.sha256(blob.encode()).hexdigest()[:32]
+
+
+def _nonzero_points(m: Array) -> NDArray[np.intp]:
+    """Indices of the trials with a non-zero weight at some component (so at some benchmark)."""
+    return np.flatnonzero(np.any(m != 0.0, axis=1))
 
 
 def _component_ids(components: NDArray[np.int64]) -> tuple[str, ...]:

@@ -614,7 +614,8 @@ class WHProcess(EmbeddedProcess):
 
         Args:
             charge: lepton charge (+1/−1).
-            pl, ph: lab three-momenta (..., 3) of the charged lepton and the Higgs.
+            pl: lab three-momentum (..., 3) of the charged lepton.
+            ph: lab three-momentum (..., 3) of the Higgs.
             pzn: neutrino p_z (...).
             orientation: only the quark from beam 1 (0) or beam 2 (1); default: both.
         """

@@ -18,6 +18,7 @@ from __future__ import annotations
 from ._data import Sample
 from .fisher import (
     FisherInformation,
+    exact_information,
     fisher_ellipse,
     histogram_information,
     ml_information,
@@ -36,26 +37,46 @@ from .limits import (
     observed_limits,
     toy_p_values,
 )
+from .neyman import CoverageResult, NeymanBelt, coverage, neyman_belt
+from .nuisance import (
+    Normalisation,
+    NuisanceInformation,
+    ProfileLimitResult,
+    WeightVariation,
+    profile_limits,
+    profiled_information,
+)
 from .results import LimitResult
 
 __all__ = [
+    "CoverageResult",
     "FisherInformation",
     "Grid",
     "Histogram",
     "LimitResult",
     "NeuralRatio",
+    "NeymanBelt",
+    "Normalisation",
+    "NuisanceInformation",
+    "ProfileLimitResult",
     "RateOnly",
     "Sample",
     "ScoreHistogram",
+    "WeightVariation",
     "Truth",
     "asymptotic_p_values",
+    "coverage",
     "expected_limits",
+    "exact_information",
     "expected_limits_by_method",
     "fisher_ellipse",
     "histogram_information",
     "ml_information",
+    "neyman_belt",
     "observed_limits",
     "profile_information",
+    "profile_limits",
+    "profiled_information",
     "project_information",
     "rate_information",
     "sally_information",

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Union
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ..exceptions import ConfigError, unknown_name_error
+from ..exceptions import ConfigError, EventFileError, unknown_name_error
 from ..physics.morphing import component_factor_gradients, component_factors
 
 if TYPE_CHECKING:
@@ -79,10 +79,16 @@ class Sample:
 
         ``m`` includes the file's per-run sampling factors (files that combine runs at several
         benchmarks) and ``weight_scale``.
+
+        Raises:
+            EventFileError: a non-finite (NaN/inf) weight, naming the file and the event.
         """
         ef = self.file
+        pos = self.start
         for chunk in ef.iter_chunks(chunk_size=chunk_size, start=self.start, stop=self.stop, progress=progress):
             m = np.asarray(chunk.components(), dtype=np.float64)
+            require_finite(m, self, pos, "weight")
+            pos += len(m)
             scale = self.weight_scale
             sf = getattr(ef, "sampling_factors", None)
             if sf is not None:
@@ -117,6 +123,53 @@ class Sample:
         if self.start == 0 and (self.stop is None or self.stop >= ef.n_events) and hasattr(ef, "component_xsec"):
             return np.asarray(ef.component_xsec(), dtype=np.float64) * self.weight_scale
         return self.event_component_xsec(chunk_size=chunk_size)
+
+
+def require_finite(values: NDArray[np.float64], sample: Sample, first_event: int, what: str) -> None:
+    """Raise EventFileError naming the file and the first event with a NaN/inf in ``values`` (n, k)."""
+    bad = ~np.isfinite(values)
+    if bad.any():
+        row = int(np.argwhere(bad)[0, 0])
+        raise EventFileError(f"{_label(sample.events)}: event {first_event + row} has a non-finite {what} "
+                             f"({np.asarray(values[row]).tolist()}); inference would give NaN results")
+
+
+def check_finite(events: EventsLike, columns: Sequence[int] | None = None, *,
+                 chunk_size: int = DEFAULT_CHUNK_SIZE) -> None:
+    """Stream a sample once and raise EventFileError at the first NaN/inf weight or observable
+    (only ``columns`` of the observables, all when None), naming the file and the event."""
+    sample = as_sample(events)
+    pos = sample.start
+    for x, _ in sample.iter_chunks(chunk_size=chunk_size):   # checks the weights
+        require_finite(x if columns is None else x[:, list(columns)], sample, pos, "observable")
+        pos += len(x)
+
+
+def _label(events: Any) -> str:
+    path = getattr(events, "path", None)
+    return str(path if path is not None else events)
+
+
+def partition_sample(events: EventsLike, partition: str = "test", *, test_split: float = 0.2,
+                     validation_split: float = 0.2) -> Sample:
+    """The ``partition`` of an events file as a :class:`Sample`, weighted to the full cross section.
+
+    The partitions are those of :mod:`lhcgold.augment` (and MadMiner): train, validation and test are
+    consecutive slices of the file, the test partition its last ``test_split``. Estimators are trained
+    on the train partition; limits and Fisher information belong on the test partition.
+
+    Raises:
+        ConfigError: invalid splits, or an empty partition (e.g. ``test_split=0``).
+    """
+    from ..augment import partition_bounds
+
+    ef = as_sample(events).file
+    try:
+        start, stop, factor = partition_bounds(ef.n_events, partition,  # type: ignore[arg-type]
+                                               test_split=test_split, validation_split=validation_split)
+    except ConfigError as exc:
+        raise ConfigError(f"{_label(ef)} has no usable {partition} partition: {exc}") from None
+    return Sample(ef, start=start, stop=stop, weight_scale=factor)
 
 
 _OPEN_CACHE: dict[str, Any] = {}

@@ -6,11 +6,21 @@ with per-event component weights :math:`m_{ic}` the weight at θ is
 :math:`\partial_p w_i = \sum_c \partial_p f_c(\theta) m_{ic}`. With the luminosity
 :math:`L` (``luminosity_ifb`` × 1000 pb⁻¹):
 
-* truth:      :math:`I = L \sum_i \nabla w_i \nabla w_i^T / w_i` (MadMiner's ``truth_information``);
+* truth:      :math:`I = L \sum_i \nabla w_i \nabla w_i^T / w_i` (MadMiner's ``truth_information``: the
+  joint likelihood p(x, z|θ) of every event's full parton-level configuration);
+* exact:      :math:`I = L \sum_i w_i\, t(x_i) t(x_i)^T + L\, \nabla\sigma \nabla\sigma^T / \sigma` with the
+  score t(x|θ) = ∇ log p(x|θ) of the exact observed-level likelihood of an embedded process;
 * rate:       :math:`I = L\, \nabla\sigma \nabla\sigma^T / \sigma`;
 * histogram:  :math:`I = L \sum_k \nabla\sigma_k \nabla\sigma_k^T / \sigma_k` over the bins k;
 * SALLY:      :math:`I = L \sum_i w_i\, \hat t_i \hat t_i^T` (= L σ E[t̂ t̂ᵀ]) plus the rate term;
 * ratio (ML): as SALLY with :math:`\hat t = \nabla_\theta \log \hat r(x|\theta)` by central differences.
+
+Every one of them is the information of the same *extended* likelihood, Poisson(n | L σ(θ)) × Π p(x_i|θ):
+the rate term L ∇σ∇σᵀ/σ is part of each (implicitly in "truth" and "histogram", whose per-event or
+per-bin sums of ∇w∇wᵀ/w contain it; added explicitly, from the same σ_c, in "exact", "sally" and
+"ml"; "rate" is that term alone). They can therefore be compared: the exact information bounds every
+estimator's from above (up to Monte-Carlo error). ``include_rate=False`` gives the kinematic
+(shape-only) part, and the result's ``method`` then says so ("… (shape only)").
 
 Example:
     >>> from lhcgold import infer                                    # doctest: +SKIP
@@ -40,6 +50,7 @@ from ._data import (
     factors,
     model_columns,
     parameter_indices,
+    require_finite,
     resolve_theta,
 )
 
@@ -50,6 +61,7 @@ __all__ = [
     "fisher_ellipse",
     "histogram_information",
     "ml_information",
+    "exact_information",
     "profile_information",
     "project_information",
     "rate_information",
@@ -259,7 +271,7 @@ def truth_information(events: EventsLike, *, theta: ArrayLike | str | None = Non
         info += (g[ok] / w[ok, None]).T @ g[ok]
     if n_skipped:
         logger.info("truth information: %d events with non-positive weight at theta=%s skipped", n_skipped, th)
-    return _result(lumi * info, sample, th, luminosity_ifb, "truth")
+    return _result(lumi * info, sample, th, luminosity_ifb, "truth", include_rate=True)
 
 
 def rate_information(events: EventsLike, *, theta: ArrayLike | str | None = None,
@@ -280,6 +292,68 @@ def _rate_matrix(sigma_c: NDArray[np.float64], comps: NDArray[np.int64], th: NDA
         raise ConfigError(f"the cross section at theta={th} is not positive ({sigma} pb)")
     grad = factor_gradients(th, comps) @ sigma_c
     return np.outer(grad, grad) / sigma
+
+
+def exact_information(events: EventsLike, truth: Any, *, theta: ArrayLike | str | None = None,
+                      luminosity_ifb: float = 300.0, include_rate: bool = True,
+                      chunk_size: int = 20_000, progress: bool = False) -> FisherInformation:
+    """Information of the exact observed-level likelihood of an embedded process, rate included.
+
+    I = L Σ_i w_i t(x_i) t(x_i)ᵀ + L ∇σ∇σᵀ/σ, with the exact score t(x|θ) = ∇ log p(x|θ) from the
+    truth's component densities and the rate term computed exactly as in :func:`sally_information`
+    (the events' σ_c), so that exact minus SALLY is L Σ_i w_i (t tᵀ − t̂ t̂ᵀ) on the same events.
+
+    Args:
+        events: events file path, ``EventFile`` or Sample (use the test partition).
+        truth: an :class:`~lhcgold.infer.Truth`, or anything it accepts (an embedded process with
+            ``truth_components(x)``, a ``TruthModel``).
+        theta: where the information is evaluated.
+        luminosity_ifb: integrated luminosity [fb⁻¹].
+        include_rate: add the Poisson rate term (False: the shape-only part, method "exact (shape only)").
+        chunk_size: events per chunk (each chunk integrates the latent variables once per event).
+        progress: show a progress bar.
+    """
+    from .likelihood import Truth
+
+    tr = truth if isinstance(truth, Truth) else Truth(truth)
+    sample = as_sample(events)
+    lumi = _check_lumi(luminosity_ifb)
+    comps = components_of(sample.setup)
+    th = resolve_theta(theta, sample.setup)
+    f, df = factors(th, comps), factor_gradients(th, comps)
+    sigma_c = tr.sigma_components()
+    if sigma_c.shape != (comps.shape[0],):
+        raise ConfigError(f"the truth's sigma_c has shape {sigma_c.shape}, the setup has {comps.shape[0]} components")
+    sigma = float(f @ sigma_c)
+    if sigma <= 0:
+        raise ConfigError(f"the truth's cross section at theta={th} is not positive ({sigma} pb)")
+    dlog_sigma = (df @ sigma_c) / sigma
+    cols = None if not tr.observables else column_indices(tr.observables, sample.observables)
+    fn = getattr(tr.process, "truth_components", None)
+    fn = fn if callable(fn) else tr.process.components
+    info = np.zeros((len(th), len(th)))
+    pos = sample.start
+    for x, m in sample.iter_chunks(chunk_size=chunk_size, progress=progress):
+        xx = x if cols is None else x[:, cols]
+        require_finite(xx, sample, pos, "observable")
+        pos += len(x)
+        mbar = np.asarray(fn(xx), dtype=np.float64)
+        if mbar.shape != m.shape:
+            raise ConfigError(f"truth_components returned shape {mbar.shape}, expected {m.shape}")
+        dens = mbar @ f
+        ok = dens > 0
+        t = mbar[ok] @ df.T / dens[ok, None] - dlog_sigma
+        w = m[ok] @ f
+        info += (t * w[:, None]).T @ t
+    info *= lumi
+    if include_rate:
+        info += lumi * _rate_matrix(sample.component_xsec(chunk_size=chunk_size), comps, th)
+    return _result(info, sample, th, luminosity_ifb, _named("exact", include_rate), include_rate=include_rate)
+
+
+def _named(method: str, include_rate: bool) -> str:
+    """The method label: every information includes the rate term unless it says "(shape only)"."""
+    return method if include_rate else f"{method} (shape only)"
 
 
 def histogram_information(events: EventsLike, observables: str | Sequence[str], *,
@@ -331,7 +405,10 @@ def histogram_edges(sample: Any, cols: Sequence[int], bins: list[Any], f_binning
     if all(not isinstance(b, int) for b in bins):
         return list(bins)
     xs, ws = [], []
+    pos = sample.start
     for x, m in sample.iter_chunks(chunk_size=chunk_size):
+        require_finite(x[:, cols], sample, pos, "observable")
+        pos += len(x)
         xs.append(x[:, cols])
         ws.append(m @ f_binning)
     if not xs:
@@ -346,7 +423,10 @@ def bin_component_sums(sample: Any, cols: Sequence[int], edges: Sequence[NDArray
     """Per-bin sums of the component weights, S_kc (K, C), in one streamed pass."""
     n_bins = _binning.n_bins_total(edges)
     out: NDArray[np.float64] | None = None
+    pos = sample.start
     for x, m in sample.iter_chunks(chunk_size=chunk_size, progress=progress):
+        require_finite(x[:, cols], sample, pos, "observable")
+        pos += len(x)
         idx = _binning.bin_indices(x[:, cols], edges)
         part = np.stack([np.bincount(idx, weights=m[:, c], minlength=n_bins) for c in range(m.shape[1])], axis=1)
         out = part if out is None else out + part
@@ -387,14 +467,19 @@ def sally_information(events: EventsLike, score_model: Any, *, theta: ArrayLike 
     f = factors(th, comps)
     n_par = len(th)
     info = np.zeros((n_par, n_par))
+    pos = sample.start
     for x, m in sample.iter_chunks(chunk_size=chunk_size, progress=progress):
-        t = _model_score(score_model, x if cols is None else x[:, cols], n_par, score_components)
+        xx = x if cols is None else x[:, cols]
+        require_finite(xx, sample, pos, "observable")
+        t = _model_score(score_model, xx, n_par, score_components)
+        require_finite(t, sample, pos, "estimated score")
+        pos += len(x)
         w = m @ f
         info += (t * w[:, None]).T @ t
     info *= lumi
     if include_rate:  # the rate term as in rate_information (the file's precise σ_c when stored)
         info += lumi * _rate_matrix(sample.component_xsec(chunk_size=chunk_size), comps, th)
-    return _result(info, sample, th, luminosity_ifb, "sally", include_rate=include_rate)
+    return _result(info, sample, th, luminosity_ifb, _named("sally", include_rate), include_rate=include_rate)
 
 
 def _model_score(model: Any, x: NDArray[np.float64], n_par: int,
@@ -437,17 +522,21 @@ def ml_information(events: EventsLike, ratio_model: Any, *, theta: ArrayLike | s
     cols = model_columns(ratio_model, sample.observables)
     f = factors(th, comps)
     info = np.zeros((n_par, n_par))
+    pos = sample.start
     for x, m in sample.iter_chunks(chunk_size=chunk_size, progress=progress):
         xx = x if cols is None else x[:, cols]
+        require_finite(xx, sample, pos, "observable")
         if use_score:
             t = np.asarray(ratio_model.score(xx, th), dtype=np.float64)
         else:
             lr = np.asarray(ratio_model.log_ratio(xx, shifted), dtype=np.float64)
             t = ((lr[:n_par] - lr[n_par:]) / (2.0 * h[:, None])).T  # (n, P)
+        require_finite(t, sample, pos, "estimated score")
+        pos += len(x)
         w = m @ f
         info += (t * w[:, None]).T @ t
     info *= lumi
     if include_rate:  # the rate term as in rate_information (the file's precise σ_c when stored)
         info += lumi * _rate_matrix(sample.component_xsec(chunk_size=chunk_size), comps, th)
-    return _result(info, sample, th, luminosity_ifb, "ml", include_rate=include_rate,
+    return _result(info, sample, th, luminosity_ifb, _named("ml", include_rate), include_rate=include_rate,
                    gradient="autograd" if use_score else "fd", step=None if use_score else h.tolist())

@@ -307,7 +307,13 @@ class ScoreHistogram(_HistogramBase):
     Args:
         score_model: object with ``score(x) -> (N, P)`` (and optionally ``observables``).
         components: which score components to histogram (default: all).
-        bins, binning, templates, include_rate, empty_bins, epsilon, madminer_compat: as :class:`Histogram`.
+        bins: as in :class:`Histogram`.
+        binning: as in :class:`Histogram`.
+        templates: as in :class:`Histogram`.
+        include_rate: as in :class:`Histogram`.
+        empty_bins: as in :class:`Histogram`.
+        epsilon: as in :class:`Histogram`.
+        madminer_compat: as in :class:`Histogram`.
     """
 
     score_model: Any

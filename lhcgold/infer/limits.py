@@ -147,7 +147,11 @@ def observed_limits(likelihood: LikelihoodModel, x_observed: ArrayLike | EventsL
         n_observed: number of observed events (default: the number of rows, or Σ weights).
         weights: optional per-event weights of the observed events.
         observables: column names of ``x_observed``.
-        profile, dof, allow_outside, chunk_size, progress: as in :func:`expected_limits`.
+        profile: as in :func:`expected_limits`.
+        dof: as in :func:`expected_limits`.
+        allow_outside: as in :func:`expected_limits`.
+        chunk_size: as in :func:`expected_limits`.
+        progress: as in :func:`expected_limits`.
     """
     sample = as_sample(events)
     setup = sample.setup

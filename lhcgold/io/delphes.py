@@ -10,7 +10,8 @@ came from (``lhe=``), ``("nominal", *<initrwgt> ids)``; else ``weight_0, weight_
 
 Normalisation: ``normalise=None`` follows the LHE file's ``event_norm`` when ``lhe`` is given
 (``average``: divide by its number of events, so weights sum to sigma), else leaves the weights
-raw; ``True`` divides by the number of entries in the tree; an int divides by that number.
+raw; ``True`` divides by the number of entries in the tree; an int divides by that number. Reading
+only the first K of N entries (``n_events``) reweights them by N/K, so a subset keeps sigma.
 
 Example:
     >>> from lhcgold.io.delphes import iter_delphes
@@ -60,7 +61,8 @@ def _open_tree(path: Path, tree: str):  # type: ignore[no-untyped-def]
         keys = [k.split(";")[0] for k in f.keys()]
         if tree not in keys:
             f.close()
-            raise EventFileError(f"{str(path)!r}: no {tree!r} tree (not a Delphes file?); keys: {', '.join(keys) or 'none'}")
+            raise EventFileError(f"{str(path)!r}: no {tree!r} tree (not a Delphes file?); "
+                                 f"keys: {', '.join(keys) or 'none'}")
         t = f[tree]
     except EventFileError:
         raise
@@ -68,6 +70,17 @@ def _open_tree(path: Path, tree: str):  # type: ignore[no-untyped-def]
         f.close()
         raise EventFileError(f"{str(path)!r}: cannot read the {tree!r} tree: {exc}") from exc
     return f, t
+
+
+def _subset_factor(n_entries: int, n_events: int | None) -> float:
+    """N / K for the first K of N entries, so that a subset keeps the cross section."""
+    if n_events is None:
+        return 1.0
+    if n_events < 1:
+        from ..exceptions import ConfigError
+
+        raise ConfigError(f"n_events must be >= 1, got {n_events}")
+    return n_entries / min(n_events, n_entries) if n_entries else 1.0
 
 
 def delphes_n_events(path: str | Path, *, tree: str = "Delphes") -> int:
@@ -128,6 +141,7 @@ def iter_delphes(path: str | Path, *, chunk_size: int = 50_000, weight_names: Se
             scale = 1.0 / max(int(t.num_entries), 1)
         elif normalise not in (None, False, True) and isinstance(normalise, int):
             scale = 1.0 / max(normalise, 1)
+        scale *= _subset_factor(int(t.num_entries), n_events)
         keys = set(t.keys(recursive=True, full_paths=False))
         leaves = [f"{c}.{leaf}" for c, ls in DELPHES_BRANCHES.items() for leaf in ls]
         missing = [b for b in leaves if b not in keys]

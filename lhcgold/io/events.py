@@ -181,6 +181,11 @@ class EventWriter:
     def n_events(self) -> int:
         return self._n
 
+    def set_attrs(self, attrs: Mapping[str, Any]) -> None:
+        """Add or replace root attributes (e.g. provenance known only at the end)."""
+        for key, value in attrs.items():
+            self._file.attrs[key] = "None" if value is None else value
+
     def set_xsec_components(self, sigma_c: ArrayLike, errors: ArrayLike | None = None) -> None:
         """Store precise component cross sections [pb] (e.g. from a large separate MC run)."""
         sig = np.asarray(sigma_c, dtype=np.float64)

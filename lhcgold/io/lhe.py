@@ -13,11 +13,13 @@ Weights:
   order; an older ``<weights>`` block (whitespace separated values) is read into columns
   ``weights_0, weights_1, ...`` when no ``<rwgt>`` is present.
 
-Normalisation: with ``normalise=True`` (default) and ``event_norm = average`` in the MG5 run
-card stored in the header, all weights are divided by the number of events in the file, so
-that they sum to the cross section in pb (MadMiner divides by the run card's ``nevents``;
-for untrimmed files the two agree). Other ``event_norm`` values are taken as already
-normalised.
+Normalisation (``normalise=True``, default; :func:`lhe_weight_scale`): the weights of the events
+read sum to the cross section in pb, following MG5's ``event_norm`` in the run card stored in the
+header (``average``/``bias``: divide by the number of events read; ``sum``: as they are for the
+whole file). Reading only the first K of N events reweights them by N/K, so a subset keeps sigma
+(MadMiner divides by the run card's ``nevents``; for untrimmed files the two agree). Without a
+run card the ``<init>`` cross section tells ``average`` from ``sum``; ``event_norm = unity``, or a
+file where nothing tells, is refused.
 
 Errors are :class:`~lhcgold.exceptions.EventFileError` and name the file and the event
 number (1-based): truncated files, malformed XML, an event that lacks a declared weight,
@@ -61,6 +63,7 @@ __all__ = [
     "LHEHeader",
     "count_lhe_events",
     "iter_lhe",
+    "lhe_weight_scale",
     "open_text",
     "pid_charge",
     "read_lhe",
@@ -255,7 +258,8 @@ def _header_from_text(text: str, p: Path) -> LHEHeader:
     i1 = text.find("</init>", i0)
     if i0 < 0 or i1 < 0:
         raise EventFileError(f"{str(p)!r}: truncated or malformed header: no complete <init> block")
-    lines = [ln for ln in text[i0 + len("<init>"):i1].splitlines() if ln.strip() and not ln.lstrip().startswith(("<", "#"))]
+    lines = [ln for ln in text[i0 + len("<init>"):i1].splitlines()
+             if ln.strip() and not ln.lstrip().startswith(("<", "#"))]
     try:
         first = lines[0].split()
         beam_pdg = (int(first[0]), int(first[1]))
@@ -360,8 +364,11 @@ class _Reader:
             nup = int(head[0])
         except ValueError:
             raise self.error(number, f"malformed event header line {lines[0].strip()!r}") from None
-        if len(lines) < nup + 1:
-            raise self.error(number, f"expected {nup} particle lines, found {len(lines) - 1}")
+        if len(lines) != nup + 1:
+            extra = [ln for ln in lines[nup + 1:] if ln.strip()]
+            if len(lines) < nup + 1 or extra:
+                found = len(lines) - 1 - (len(lines[nup + 1:]) - len(extra) if len(lines) > nup + 1 else 0)
+                raise self.error(number, f"NUP = {nup} declares {nup} particle lines, found {found}")
         ptext = "\n".join(lines[1:1 + nup])
         # weights
         row: list[float]
@@ -411,7 +418,8 @@ class _Reader:
             if self.mode is None:
                 self.mode = "none"
             elif self.weight_names:
-                raise self.error(number, f"missing declared weights ({len(self.weight_names)} expected, no <rwgt> block)")
+                raise self.error(number, f"missing declared weights ({len(self.weight_names)} expected, "
+                                         "no <rwgt> block)")
             row = []
         b.head.append(" ".join(head[:6]))
         b.particle_text.append(ptext)
@@ -446,7 +454,8 @@ class _Reader:
                     if vals is not None:
                         rows.append(vals)
                         continue
-                raise self.error(first + k + 1, f"expected {nup} particle lines of 13 numbers, found {vals.size} numbers")
+                raise self.error(first + k + 1,
+                                 f"expected {nup} particle lines of 13 numbers, found {vals.size} numbers")
             rows.append(vals)
         return np.concatenate(rows) if rows else np.zeros(0)
 
@@ -513,18 +522,90 @@ def _is_numeric(text: str) -> bool:
     return True
 
 
-def _norm_factor(header: LHEHeader, normalise: bool | int) -> float:
+#: ``event_norm`` values whose weights average to the cross section (MG5: ``bias`` weights have the
+#: bias divided out, so their mean is still the cross section)
+_AVERAGE_NORMS = ("average", "bias")
+
+
+def lhe_weight_scale(header: LHEHeader, *, normalise: bool | int = True, n_events: int | None = None,
+                     first_weights: np.ndarray | None = None) -> float:
+    """The factor that turns an LHE file's weights into pb, such that the events read sum to sigma.
+
+    Follows MG5's ``event_norm`` (run card in the header): ``average``/``bias``: the mean weight is
+    sigma; ``sum``: the weights of the whole file sum to sigma. Reading only the first ``n_events``
+    of N events reweights them by N / n_events, so a subset keeps sigma. Without a run card the
+    ``<init>`` cross section decides: the mean of ``first_weights`` is compared with it (average) and
+    with it / N (sum); if neither fits, the file is refused; IDWTUP = +-3 (unweighted, equal |XWGTUP|)
+    gives every event sigma / N. ``event_norm = unity`` (weights carry no
+    cross section) and unknown values are refused.
+
+    Args:
+        header: the file's header.
+        normalise: True (the rules above), False (raw weights), or an int (divide by it).
+        n_events: only the first ``n_events`` events are used.
+        first_weights: XWGTUP of the first events (needed only without a run card).
+
+    Raises:
+        EventFileError: the normalisation cannot be told or is not supported.
+    """
     if normalise is False:
         return 1.0
-    if header.event_norm != "average":
-        if header.event_norm not in (None, "sum"):
-            logger.warning("%s: event_norm = %s is taken as already normalised", header.path, header.event_norm)
+    if normalise is not True and isinstance(normalise, int):
+        if normalise < 1:
+            raise EventFileError(f"normalise must be >= 1, got {normalise}")
+        return 1.0 / normalise
+    norm = header.event_norm
+    n_file = count_lhe_events(header.path)
+    n_used = n_file if n_events is None else min(n_events, n_file)
+    if n_used < 1:
         return 1.0
-    n = normalise if (normalise is not True and isinstance(normalise, int)) else count_lhe_events(header.path)
-    if header.nevents_card is not None and header.nevents_card != n:
-        logger.info("%s: %d events in the file, the run card says nevents = %d; dividing by %d",
-                    header.path, n, header.nevents_card, n)
-    return 1.0 / max(n, 1)
+    if norm is None:
+        if abs(header.idwtup) == 3:
+            return _unweighted_init_scale(header, first_weights) / n_used
+        norm = _guess_norm_from_init(header, n_file, first_weights)
+    if norm in _AVERAGE_NORMS:
+        if header.nevents_card is not None and header.nevents_card != n_file:
+            logger.info("%s: %d events in the file, the run card says nevents = %d; dividing by the events read",
+                        header.path, n_file, header.nevents_card)
+        return 1.0 / n_used
+    if norm == "sum":
+        return n_file / n_used
+    raise EventFileError(f"{str(header.path)!r}: event_norm = {norm} is not supported (weights that do not "
+                         "carry the cross section); regenerate with event_norm = average or sum")
+
+
+def _unweighted_init_scale(header: LHEHeader, first: np.ndarray | None) -> float:
+    """IDWTUP = +-3 without a run card (Les Houches accord): unweighted events, all with the same |XWGTUP|;
+    sigma is the ``<init>`` cross section. Returns sigma / |XWGTUP| (to be divided by the events read)."""
+    xsec = header.total_xsec_pb
+    where = f"{str(header.path)!r}: no MG5 run card with event_norm; IDWTUP = {header.idwtup} (unweighted)"
+    if first is None or not len(first) or not math.isfinite(xsec) or xsec <= 0:
+        raise EventFileError(f"{where} but no positive <init> cross section: cannot normalise the weights")
+    unit = float(np.abs(first[0]))
+    if unit == 0 or not np.allclose(np.abs(first), unit, rtol=1e-6, atol=0):
+        raise EventFileError(f"{where} but the event weights differ: cannot tell how they are normalised")
+    return xsec / unit
+
+
+def _guess_norm_from_init(header: LHEHeader, n_file: int, first: np.ndarray | None) -> str:
+    """``average`` or ``sum`` for a file without a run card, from its ``<init>`` cross section."""
+    xsec = header.total_xsec_pb
+    where = f"{str(header.path)!r}: no MG5 run card with event_norm in the header"
+    if first is None or not len(first) or not math.isfinite(xsec) or xsec <= 0:
+        raise EventFileError(f"{where} and no positive <init> cross section: cannot tell how the weights are "
+                             "normalised")
+    mean = float(np.mean(first))
+    if mean <= 0:
+        raise EventFileError(f"{where}; the mean weight is {mean:g}: cannot tell how the weights are normalised")
+    dist_avg = abs(math.log(mean / xsec))
+    dist_sum = abs(math.log(mean * n_file / xsec))
+    best, dist = ("average", dist_avg) if dist_avg <= dist_sum else ("sum", dist_sum)
+    if dist > math.log(3.0):
+        raise EventFileError(f"{where}; the mean weight {mean:g} pb fits neither the <init> cross section "
+                             f"{xsec:g} pb (average) nor it / {n_file} events (sum): cannot tell how the weights "
+                             "are normalised")
+    logger.info("%s: no run card; weights taken as event_norm = %s from the <init> cross section", header.path, best)
+    return best
 
 
 def iter_lhe(path: str | Path, *, chunk_size: int = 10_000, final_state_only: bool = True,
@@ -536,9 +617,9 @@ def iter_lhe(path: str | Path, *, chunk_size: int = 10_000, final_state_only: bo
         path: LHE file, plain or gzipped.
         chunk_size: events per chunk.
         final_state_only: keep only status-1 particles (else all, with mother indices).
-        normalise: divide by the number of events when the run card says
-            ``event_norm = average`` (True); False: raw weights; an int: divide by that number.
-        n_events: stop after this many events.
+        normalise: True: weights in pb that sum to sigma over the events read (see
+            :func:`lhe_weight_scale`); False: raw weights; an int: divide by that number.
+        n_events: stop after this many events (reweighted by N / n_events, so they keep sigma).
         progress: show a tqdm progress bar on stderr.
 
     Yields:
@@ -551,6 +632,10 @@ def iter_lhe(path: str | Path, *, chunk_size: int = 10_000, final_state_only: bo
     p = Path(path)
     if chunk_size < 1:
         raise ValueError("chunk_size must be >= 1")
+    if n_events is not None and n_events < 1:
+        from ..exceptions import ConfigError
+
+        raise ConfigError(f"n_events must be >= 1, got {n_events}")
     fh = open_text(p)
     bar = None
     try:
@@ -561,7 +646,7 @@ def iter_lhe(path: str | Path, *, chunk_size: int = 10_000, final_state_only: bo
                 break
             text += block
         header = _header_from_text(text, p)
-        scale = _norm_factor(header, normalise)
+        scale: float | None = None
         reader = _Reader(p, header, final_state_only=final_state_only)
         pos = text.find("</init>") + len("</init>")
         buf = text[pos:]
@@ -588,6 +673,8 @@ def iter_lhe(path: str | Path, *, chunk_size: int = 10_000, final_state_only: bo
                 pos = end + len("</event>")
                 start = buf.find("<event", pos)
                 if len(builder) >= chunk_size or (n_events is not None and number >= n_events):
+                    if scale is None:
+                        scale = _first_scale(header, builder, normalise, n_events)
                     chunk = reader.build(builder, first, scale)
                     if bar is not None:
                         bar.update(len(chunk))
@@ -609,6 +696,8 @@ def iter_lhe(path: str | Path, *, chunk_size: int = 10_000, final_state_only: bo
                 raise reader.error(number + 1, "file truncated inside the event")
             raise EventFileError(f"{str(p)!r}: file truncated after event {number} (no </LesHouchesEvents>)")
         if len(builder):
+            if scale is None:
+                scale = _first_scale(header, builder, normalise, n_events)
             chunk = reader.build(builder, first, scale)
             if bar is not None:
                 bar.update(len(chunk))
@@ -617,6 +706,16 @@ def iter_lhe(path: str | Path, *, chunk_size: int = 10_000, final_state_only: bo
         fh.close()
         if bar is not None:
             bar.close()
+
+
+def _first_scale(header: LHEHeader, builder: _ChunkBuilder, normalise: bool | int, n_events: int | None) -> float:
+    first = None
+    if header.event_norm is None and normalise is True:
+        try:
+            first = np.array([float(h.split()[2]) for h in builder.head])
+        except (IndexError, ValueError):
+            first = None
+    return lhe_weight_scale(header, normalise=normalise, n_events=n_events, first_weights=first)
 
 
 def read_lhe(path: str | Path, **options: object) -> LHEChunk:

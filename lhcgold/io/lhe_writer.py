@@ -27,7 +27,63 @@ from numpy.typing import NDArray
 from .._version import __version__
 from .atomic import atomic_path
 
-__all__ = ["LHEChunkData", "LHEInit", "write_lhe", "write_lhe_from_body"]
+__all__ = ["PARAM_BLOCK", "LHEChunkData", "LHEInit", "ParamEntry", "benchmark_descriptions", "param_entries",
+           "slha_block", "write_lhe", "write_lhe_from_body"]
+
+#: param_card block of the embedded model's parameters (those without an ``lha_block`` of their own)
+PARAM_BLOCK = "LHCGOLD"
+
+
+@dataclass(frozen=True)
+class ParamEntry:
+    """Where a parameter lives in a param_card: ``BLOCK ID`` (SLHA)."""
+
+    name: str
+    block: str
+    lha_id: int
+
+
+def param_entries(parameters: Sequence[object]) -> tuple[ParamEntry, ...]:
+    """Param_card entries of parameters (objects with ``name``, ``lha_block``, ``lha_id``).
+
+    Parameters with an ``lha_block`` keep it; the others go to block ``LHCGOLD`` with ids 1, 2, ...
+    in card order.
+    """
+    out = []
+    k = 0
+    for p in parameters:
+        block = str(getattr(p, "lha_block", "") or "")
+        lha_id = int(getattr(p, "lha_id", 0) or 0)
+        if not block or lha_id <= 0:
+            k += 1
+            block, lha_id = PARAM_BLOCK, k
+        out.append(ParamEntry(str(getattr(p, "name")), block.upper(), lha_id))  # noqa: B009
+    return tuple(out)
+
+
+def benchmark_descriptions(entries: Sequence[ParamEntry], benchmarks: Sequence[Mapping[str, float]]) -> tuple[str, ...]:
+    """``<weight>`` texts in MG5's reweighting style: one ``set param_card BLOCK ID VALUE`` line per
+    parameter (all of them, so each weight states its whole benchmark)."""
+    return tuple(
+        "".join(f"set param_card {e.block} {e.lha_id} {float(b.get(e.name, 0.0))!r} # {e.name}\n" for e in entries)
+        for b in benchmarks
+    )
+
+
+def slha_block(entries: Sequence[ParamEntry], values: Mapping[str, float]) -> str:
+    """An ``<slha>`` header section: the param_card of the generation point (MG5's banner layout)."""
+    lines = ["<slha>", "######################################################################",
+             "## PARAM_CARD written by lhcgold: the model parameters of the      ##",
+             "## generation benchmark (the point of XWGTUP)                      ##",
+             "######################################################################"]
+    blocks: dict[str, list[ParamEntry]] = {}
+    for e in entries:
+        blocks.setdefault(e.block, []).append(e)
+    for block, es in blocks.items():
+        lines.append(f"BLOCK {block} # ")
+        lines += [f"  {e.lha_id:5d} {float(values.get(e.name, 0.0)):e} # {e.name}" for e in es]
+    lines.append("</slha>")
+    return "\n".join(lines)
 
 
 @dataclass(frozen=True)
@@ -43,6 +99,8 @@ class LHEInit:
         n_events: number of events (run-card ``nevents``).
         extra_header: more XML/text put into ``<header>`` (escaped by the caller).
         run_card: extra ``key: value`` lines for the ``<MGRunCard>`` excerpt.
+        event_norm: MG5's ``event_norm``: ``average`` (the mean weight is sigma) or ``sum``.
+        slha: an ``<slha>`` section (the generation point's param_card, :func:`slha_block`).
     """
 
     beam_energy_gev: float
@@ -56,6 +114,8 @@ class LHEInit:
     lprup: int = 1
     extra_header: str = ""
     run_card: Mapping[str, object] = field(default_factory=dict)
+    event_norm: str = "average"
+    slha: str = ""
 
 
 @dataclass
@@ -91,12 +151,14 @@ def _header(init: LHEInit) -> str:
         f"  {init.n_events}\t= nevents ! Number of events",
         f"  {init.beam_energy_gev:.1f}\t= ebeam1 ! beam 1 total energy in GeV",
         f"  {init.beam_energy_gev:.1f}\t= ebeam2 ! beam 2 total energy in GeV",
-        "  average\t= event_norm ! average/sum. Normalization of the weight in the LHEF",
+        f"  {init.event_norm}\t= event_norm ! average/sum. Normalization of the weight in the LHEF",
         f"  {init.pdf_lhaid}\t= lhaid ! PDF set",
     ]
     for k, v in init.run_card.items():
         lines.append(f"  {v}\t= {k}")
     lines.append("</MGRunCard>")
+    if init.slha:
+        lines.append(init.slha)
     if init.extra_header:
         lines.append(init.extra_header)
     if init.weight_ids:

@@ -79,7 +79,8 @@ class WHME:
             shat: ŝ in GeV².
             cos_Theta: cos of the W polar angle from the incoming quark (partonic CM).
             mstar2: m_ℓν² in GeV².
-            cos_theta_star, phi_star: charged-lepton angles in the W rest frame (see module doc).
+            cos_theta_star: cosine of the charged-lepton polar angle in the W rest frame (see module doc).
+            phi_star: charged-lepton azimuthal angle in the W rest frame (see module doc).
             charge: +1 (u d̄ → ℓ⁺ν H) or −1 (d ū → ℓ⁻ν̄ H).
             vckm2: |V_qq′|².
         """

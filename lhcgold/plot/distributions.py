@@ -83,7 +83,12 @@ def plot_distributions(events: Any, observable: str, *, thetas: Any = None, bins
     """Weighted distributions of one observable per benchmark / θ (mplhep step histograms).
 
     Args:
-        events, observable, thetas, bins, range, luminosity_ifb: see :func:`distribution_hists`.
+        events: as in :func:`distribution_hists`.
+        observable: as in :func:`distribution_hists`.
+        thetas: as in :func:`distribution_hists`.
+        bins: as in :func:`distribution_hists`.
+        range: as in :func:`distribution_hists`.
+        luminosity_ifb: as in :func:`distribution_hists`.
         density: normalise every histogram to unit area (shapes only).
         ax: matplotlib axes (default: current).
         log: logarithmic y axis.

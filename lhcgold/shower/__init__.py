@@ -5,9 +5,10 @@ is driven in batches with ``Pythia.nextBatch(n)``, which returns awkward arrays 
 looping over ``pythia.event``). Every named weight is carried through: the batch's
 ``info.weights`` holds, per event, Pythia's nominal weight followed by the LHE ``<rwgt>`` weights,
 named by ``infoPython().weightNameByIndex(i)`` (Pythia's ``"Weight"`` is renamed ``"nominal"``).
-With ``normalise=True`` and ``event_norm = average`` in the LHE run card, the weights are divided
-by the number of events in the LHE file so they sum to the cross section in pb (events Pythia
-fails to shower are skipped and their share is lost, as in a real analysis).
+With ``normalise=True`` the weights follow the LHE run card's ``event_norm``
+(:func:`lhcgold.io.lhe.lhe_weight_scale`) so the events read sum to the cross section in pb; a
+subset (``n_events``) keeps sigma (events Pythia fails to shower are skipped and their share is
+lost, as in a real analysis).
 
 Python API::
 
@@ -56,6 +57,8 @@ __all__ = [
     "iter_showered",
     "shower_files",
     "shower_lhe",
+    "showered_n_events",
+    "showered_source_identity",
 ]
 
 #: JSON Schema of the analysis card's ``shower:`` section
@@ -142,6 +145,17 @@ def _batch_to_chunk(batch: ak.Array, names: tuple[str, ...], scale: float, first
                        weights=weights * scale, weight_names=names, first_event=first)
 
 
+def _lhe_scale(header: Any, normalise: bool, n_events: int | None) -> float:
+    """Weight factor for the showered events: :func:`lhcgold.io.lhe.lhe_weight_scale` (MG5's
+    ``event_norm``; a subset of K of N events is reweighted by N / K so it keeps sigma)."""
+    from ..io.lhe import iter_lhe, lhe_weight_scale
+
+    first = None
+    if normalise and header.event_norm is None:
+        first = next(iter_lhe(header.path, chunk_size=1000, n_events=1000, normalise=False)).nominal
+    return lhe_weight_scale(header, normalise=bool(normalise), n_events=n_events, first_weights=first)
+
+
 def _derive_seed(seed: int | None, index: int) -> int:
     ss = np.random.SeedSequence(seed).spawn(index + 1)[index]
     return int(ss.generate_state(1)[0] % _MAX_SEED) + 1
@@ -157,11 +171,14 @@ def iter_shower(path: str | Path, *, batch_size: int = 1000, n_events: int | Non
         path: LHE file (plain or gzipped).
         batch_size: events per ``nextBatch`` call (and per chunk).
         n_events: stop after this many events (default: the whole file).
-        mpi, hadronisation, isr, fsr: Pythia switches (``PartonLevel:MPI``, ``HadronLevel:all``,
-            ``PartonLevel:ISR``, ``PartonLevel:FSR``).
+        mpi: multiparton interactions (Pythia's ``PartonLevel:MPI``).
+        hadronisation: hadronisation (``HadronLevel:all``).
+        isr: initial-state radiation (``PartonLevel:ISR``).
+        fsr: final-state radiation (``PartonLevel:FSR``).
         seed: Pythia's random seed (1..900000000; None: Pythia's time-based seed).
         settings: more Pythia settings (``"Key = value"`` strings), applied last.
-        normalise: divide by the number of LHE events when the run card says ``event_norm = average``.
+        normalise: weights in pb summing to sigma over the events read (MG5's ``event_norm``; a subset
+            keeps sigma, see :func:`lhcgold.io.lhe.lhe_weight_scale`).
         progress: tqdm progress bar on stderr.
 
     Raises:
@@ -171,9 +188,13 @@ def iter_shower(path: str | Path, *, batch_size: int = 1000, n_events: int | Non
     from ..io.lhe import count_lhe_events, read_lhe_header
 
     p = Path(path)
+    if n_events is not None and n_events < 1:
+        from ..exceptions import ConfigError
+
+        raise ConfigError(f"n_events must be >= 1, got {n_events}")
     header = read_lhe_header(p)
     n_file = count_lhe_events(p)
-    scale = 1.0 / max(n_file, 1) if (normalise and header.event_norm == "average") else 1.0
+    scale = _lhe_scale(header, normalise, n_events)
     total = n_file if n_events is None else min(n_events, n_file)
     pythia8mc = _pythia()
     pythia = pythia8mc.Pythia("", False)
@@ -307,7 +328,40 @@ def _shower_one(args: tuple[str, str, dict[str, Any]]) -> tuple[str, int]:
             n += len(chunk)
         f.attrs["weight_names"] = json.dumps(list(names))
         f.attrs["n_events"] = n
+        f.attrs["source_sample_id"] = _shower_sample_id(src, opts)
     return out, n
+
+
+def _shower_sample_id(src: str, opts: dict[str, Any]) -> str:
+    """Identity of a showered sample: its LHE's (:func:`lhcgold.reconstruct.source_identity`) and the
+    shower switches and settings, not the seed nor the number of events."""
+    import hashlib
+
+    from ..reconstruct import source_identity
+
+    settings = {k: v for k, v in opts.items() if k not in ("seed", "n_events", "progress", "batch_size")}
+    blob = json.dumps({"lhe": source_identity(src), "shower": settings}, sort_keys=True, default=str)
+    return "lhcgold-shower:" + hashlib.sha256(blob.encode()).hexdigest()[:32]
+
+
+def showered_source_identity(path: str | Path) -> str | None:
+    """The sample identity recorded in a showered-events file (None for files that lack it)."""
+    import h5py
+
+    with h5py.File(path, "r") as f:
+        value = f.attrs.get("source_sample_id")
+    return None if value is None else str(value.decode() if isinstance(value, bytes) else value)
+
+
+def showered_n_events(path: str | Path) -> int:
+    """Number of events in a showered-events file."""
+    import h5py
+
+    try:
+        with h5py.File(path, "r") as f:
+            return int(f.attrs["n_events"])
+    except (OSError, KeyError) as exc:
+        raise EventFileError(f"{str(path)!r}: not a complete showered-events file: {exc}") from exc
 
 
 def shower_files(inputs: Sequence[str | Path], outputs: Sequence[str | Path], *, n_workers: int = 1,

@@ -227,3 +227,21 @@ def test_n_effective(toy_events):
         np.testing.assert_allclose(exact.n_effective, expected, rtol=1e-10)
         estimate = sample_plain(path, theta=Point(th), n_samples=200, rng=1)
         assert np.all(estimate.n_effective >= expected * (1 - 1e-12))
+
+
+def test_negative_weights_are_refused_or_dropped_with_a_warning(toy, caplog):
+    """Events with w(θ) < 0 cannot be drawn: refused by default, dropped (MadMiner) only when asked."""
+    x, m, _ = toy.weighted_events(2000, rng=8)
+    m = m.copy()
+    m[:300] *= -1.0  # 15% negative-weight events (e.g. NLO)
+    ev = ArrayEvents(x, m, toy.components, ["a", "b"], ranges=np.array([[-1, 1], [-1, 1]]),
+                     benchmark_names=["sm"], benchmark_values=np.array([[0.0, 0.0]]))
+    with pytest.raises(EventFileError, match="negative weight.*--drop-negative-weights"):
+        sample_plain(ev, theta=Benchmark("sm"), n_samples=200, partition="all", rng=1)
+    with caplog.at_level("WARNING", logger="lhcgold.augment.sampling"):
+        ts = sample_plain(ev, theta=Benchmark("sm"), n_samples=200, partition="all", rng=1,
+                          negative_weights="drop")
+    assert len(ts) == 200
+    rows = np.array([np.flatnonzero((x == r).all(1))[0] for r in ts.x])
+    assert np.all(rows >= 300)  # only positive-weight events can be drawn
+    assert "negative weight" in caplog.text

@@ -100,19 +100,19 @@ def test_lhe_read_by_pylhe(dy_small, tmp_path: Path) -> None:  # noqa: ANN001
     events = list(lhe.events)
     assert len(events) == dy_small.n_events
     n = dy_small.n_events
-    bw = dy_small.benchmark_weights * n
+    bw = dy_small.benchmark_weights  # weighted: event_norm = sum
     for i in (0, 17, n - 1):
         ev = events[i]
         comp_ids = [f"lhcgold_component_{k}" for k in range(dy_small.component_weights.shape[1])]
         assert list(ev.weights) == list(dy_small.benchmark_names) + comp_ids
         np.testing.assert_allclose([ev.weights[k] for k in dy_small.benchmark_names], bw[i], rtol=1e-9)
-        np.testing.assert_allclose([ev.weights[k] for k in comp_ids], dy_small.component_weights[i] * n, rtol=1e-9)
+        np.testing.assert_allclose([ev.weights[k] for k in comp_ids], dy_small.component_weights[i], rtol=1e-9)
         assert ev.eventinfo.weight == pytest.approx(bw[i, 0], rel=1e-6)
         assert [int(p.id) for p in ev.particles] == dy_small.particles.pdg[i].tolist()
         np.testing.assert_allclose([p.px for p in ev.particles], dy_small.particles.momenta[i, :, 1], atol=1e-6)
     text = out.read_text()
     assert "<weightgroup name='mg_reweighting'" in text
-    assert "average\t= event_norm" in text
+    assert "sum\t= event_norm" in text
 
 
 def test_lhe_read_by_lhcgold_reader(dy_small, tmp_path: Path) -> None:  # noqa: ANN001
@@ -155,7 +155,7 @@ def test_lhe_showered_by_pythia_with_weights(dy_small, tmp_path: Path) -> None: 
         vals = {info.weightNameByIndex(k): info.weightValueByIndex(k) for k in range(info.numberOfWeights())}
         for j, b in enumerate(dy_small.benchmark_names):
             key = next(k for k in vals if k.endswith(b))
-            assert vals[key] == pytest.approx(dy_small.benchmark_weights[i, j] * dy_small.n_events, rel=1e-5)
+            assert vals[key] == pytest.approx(dy_small.benchmark_weights[i, j], rel=1e-5)  # event_norm = sum
         # the event was showered and hadronised: many final-state particles
         assert sum(1 for k in range(py.event.size()) if py.event[k].isFinal()) > 4
     assert n_ok == 50
@@ -283,3 +283,30 @@ def test_streaming_writer_equals_in_memory(dy_card, tmp_path: Path) -> None:  # 
     np.testing.assert_allclose(read_lhe(tmp_path / "b.lhe").weights[:, :n_b], res.benchmark_weights, rtol=1e-9)
     with pytest.raises(ConfigError, match="exists"):
         generate_to_files(dy_card, lhe_path=tmp_path / "b.lhe", n_events=10, rng=1)
+
+
+def test_weighted_generation_writes_no_zero_weights(tmp_path: Path) -> None:
+    """Trials whose weights all vanish (1 in ~5000 for WH) are not written: Pythia turned their zero
+    XWGTUP into NaN weights. Sigma is unchanged: the files still sum to the same cross section."""
+    from lhcgold.generate.embedded import generate_to_files
+    from lhcgold.io.events import EventFile
+    from lhcgold.io.lhe import read_lhe, read_lhe_header
+
+    card = load_card(ROOT / "cards" / "wh.yaml")
+    res = generate(card, n_events=5000, rng=1, unweighted=False)
+    assert res.n_trials == 5000 and res.n_events < 5000  # this seed draws zero-weight points
+    assert np.all(np.any(res.component_weights != 0, axis=1))
+    summ = generate_to_files(card, lhe_path=tmp_path / "wh.lhe.gz", events_path=tmp_path / "wh.h5",
+                             n_events=5000, rng=1, unweighted=False)
+    assert summ.n_events == res.n_events and summ.n_trials == 5000
+    lhe = read_lhe(tmp_path / "wh.lhe.gz")
+    assert len(lhe) == res.n_events and np.all(lhe.nominal != 0) and np.all(np.isfinite(lhe.weights))
+    # the same sigma three ways: the <init> cross section, the LHE weights, the event store
+    gb = card.benchmark_names.index("sm") if "sm" in card.benchmark_names else 0
+    sigma = res.benchmark_weights[:, gb].sum()
+    assert read_lhe_header(tmp_path / "wh.lhe.gz").total_xsec_pb == pytest.approx(sigma, rel=1e-6)
+    assert lhe.nominal.sum() == pytest.approx(sigma, rel=1e-9)
+    ef = EventFile(tmp_path / "wh.h5")
+    assert ef.xsec_per_benchmark()[ef.setup.benchmark_names.index(card.benchmark_names[gb])] == pytest.approx(
+        sigma, rel=1e-9)
+    assert ef.attrs["sample_id"].startswith("lhcgold-gen:") and ef.attrs["n_generated"] == 5000

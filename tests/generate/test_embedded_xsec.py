@@ -118,6 +118,12 @@ COMMON = [
 
 def _pythia(settings: list[str], n_events: int, seed: int) -> tuple[float, float]:
     """(σ, δσ) in pb from Pythia's hard process."""
+    sigma, err, _ = _pythia_run(settings, n_events, seed)
+    return sigma, err
+
+
+def _pythia_run(settings: list[str], n_events: int, seed: int) -> tuple[float, float, object]:
+    """(σ, δσ) in pb and the Pythia instance (its particle data hold the widths it computed)."""
     pythia8mc = pytest.importorskip("pythia8mc")
     py = pythia8mc.Pythia("", False)
     for s in COMMON + ["Random:setSeed = on", f"Random:seed = {seed}"] + settings:
@@ -128,7 +134,17 @@ def _pythia(settings: list[str], n_events: int, seed: int) -> tuple[float, float
     for _ in range(n_events):
         py.next()
     info = py.infoPython()
-    return info.sigmaGen() * 1e9, info.sigmaErr() * 1e9
+    return info.sigmaGen() * 1e9, info.sigmaErr() * 1e9, py
+
+
+def _pythia_br(py: object, pid: int, products: tuple[int, int]) -> float:
+    """Branching ratio of one decay channel as Pythia computed it at initialisation."""
+    pe = py.particleData.particleDataEntryPtr(pid)  # type: ignore[attr-defined]
+    for i in range(pe.sizeChannels()):
+        ch = pe.channel(i)
+        if sorted(ch.product(j) for j in range(ch.multiplicity())) == sorted(products):
+            return float(ch.bRatio())
+    raise KeyError(products)
 
 
 def _agree(ours: float, ours_err: float, ref: float, ref_err: float) -> None:
@@ -174,3 +190,19 @@ def test_wh_on_shell_against_pythia() -> None:
     assert ours == pytest.approx(1.0229, rel=0.01)  # PROCESSES.md semi-analytic value, 1022.9 fb
     ref, ref_err = _pythia(["HiggsSM:ffbar2HW = on", "PhaseSpace:useBreitWigners = off"], 60_000, 7)
     _agree(ours, ours_err, ref, ref_err)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sw2", [0.2312, 0.225])
+def test_wh_sigma_times_br_against_pythia(sw2: float) -> None:
+    """σ(pp → W±H → μνH), W on shell: ours (Γ(W→μν)/Γ_W inside |D_W|², Γ_W derived from the inputs) against
+    Pythia's σ(ffbar2HW) × its own BR(W⁺ → μ⁺ν), both with s_W² = ``sw2``. A Γ_W held at 2.085 GeV is 3.2%
+    high at s_W² = 0.225 (0.5% at 0.2312)."""
+    card = WH_CARD.format(charges="[1, -1]").replace("w_mode: nwa,", f"w_mode: nwa, ew: {{sw2: {sw2}}},")
+    proc = build_process(load_card_text(card))
+    assert proc.ew.sw2 == sw2
+    sig, err = proc.xsec_components_with_errors(n_points=600_000, rng=11)
+    ref, ref_err, py = _pythia_run([f"StandardModel:sin2thetaW = {sw2}", f"StandardModel:sin2thetaWbar = {sw2}",
+                                    "HiggsSM:ffbar2HW = on", "PhaseSpace:useBreitWigners = off"], 60_000, 13)
+    br = _pythia_br(py, 24, (-13, 14))
+    _agree(sig[0], err[0], ref * br, ref_err * br)

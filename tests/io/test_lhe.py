@@ -81,7 +81,10 @@ def test_chunking_and_n_events_do_not_change_results() -> None:
     assert [c.first_event for c in chunks[:3]] == [0, 333, 666]
     np.testing.assert_array_equal(np.concatenate([c.weights for c in chunks]), whole.weights)
     part = read_lhe(RUN2, n_events=10, chunk_size=4)
-    np.testing.assert_array_equal(part.weights, whole.weights[:10])
+    # the first 10 of 3000 events are reweighted by 3000/10 so that they keep sigma
+    np.testing.assert_allclose(part.weights, whole.weights[:10] * 300, rtol=1e-13)
+    np.testing.assert_allclose(read_lhe(RUN2, n_events=10, normalise=False).weights,
+                               read_lhe(RUN2, normalise=False).weights[:10], rtol=0)
     assert count_lhe_events(RUN2) == 3000
 
 
@@ -220,3 +223,73 @@ def test_not_an_lhe_file(tmp_path: Path) -> None:
         read_lhe_header(p)
     with pytest.raises(EventFileError, match="no such file"):
         read_lhe_header(tmp_path / "missing.lhe")
+
+
+# ---------------------------------------------------------------- normalisation (MG5's event_norm)
+DY_XSEC_PB = 1.19494  # the MG5 banner's <init> cross section of tests/data/mg5/dy_sm (event_norm = average)
+DY_N = 2000
+
+
+def _dy_variant(tmp_path: Path, name: str, edit) -> Path:  # type: ignore[no-untyped-def]
+    text = gzip.open(DY, "rt").read()
+    out = tmp_path / name
+    out.write_text(edit(text))
+    return out
+
+
+def _sigma(path: Path, **kw) -> float:  # type: ignore[no-untyped-def]
+    return float(sum(c.nominal.sum() for c in iter_lhe(path, **kw)))
+
+
+def test_average_file_and_its_subsets_keep_the_banner_cross_section() -> None:
+    assert _sigma(DY) == pytest.approx(DY_XSEC_PB, rel=1e-12)
+    # the first 500 of 2000 events are reweighted by 2000/500: still sigma (was sigma/4)
+    assert _sigma(DY, n_events=500) == pytest.approx(DY_XSEC_PB, rel=1e-12)
+
+
+def test_file_without_run_card_is_normalised_from_init(tmp_path: Path) -> None:
+    path = _dy_variant(tmp_path, "norc.lhe", lambda t: re.sub(r"<MGRunCard>.*?</MGRunCard>", "", t, flags=re.S))
+    assert read_lhe_header(path).event_norm is None
+    # every XWGTUP equals the <init> cross section: event_norm = average (was: weights x 2000)
+    assert _sigma(path) == pytest.approx(DY_XSEC_PB, rel=1e-12)
+    assert _sigma(path, n_events=100) == pytest.approx(DY_XSEC_PB, rel=1e-12)
+
+
+def test_file_without_run_card_and_unfit_weights_is_refused(tmp_path: Path) -> None:
+    def edit(t: str) -> str:
+        t = re.sub(r"<MGRunCard>.*?</MGRunCard>", "", t, flags=re.S)
+        return t.replace("+1.1949400e+00", "+3.0000000e+02")  # XWGTUP neither sigma nor sigma/N
+
+    with pytest.raises(EventFileError, match="cannot tell how the weights are normalised"):
+        _sigma(_dy_variant(tmp_path, "odd.lhe", edit))
+
+
+@pytest.mark.parametrize(("norm", "factor"), [("sum", DY_N), ("bias", 1.0)])
+def test_event_norm_sum_and_bias_follow_mg5(tmp_path: Path, norm: str, factor: float) -> None:
+    path = _dy_variant(tmp_path, f"{norm}.lhe", lambda t: t.replace("average\t= event_norm", f"{norm}\t= event_norm"))
+    assert read_lhe_header(path).event_norm == norm
+    # sum: the file's weights already sum to sigma (so here, as written, to 2000 x 1.19494);
+    # bias: the mean weight is sigma (MG5 divides the bias out of the event weights)
+    assert _sigma(path) == pytest.approx(DY_XSEC_PB * factor, rel=1e-12)
+    assert _sigma(path, n_events=400) == pytest.approx(DY_XSEC_PB * factor, rel=1e-12)
+
+
+def test_event_norm_unity_is_refused(tmp_path: Path) -> None:
+    path = _dy_variant(tmp_path, "unity.lhe", lambda t: t.replace("average\t= event_norm", "unity\t= event_norm"))
+    with pytest.raises(EventFileError, match="event_norm = unity is not supported"):
+        _sigma(path)
+
+
+def test_extra_particle_line_is_an_error(tmp_path: Path) -> None:
+    line = "       11  1    1    2    0    0 +1.0e+01 -1.0e+01 -1.0e+01 2.0e+01 0.0 0.0 1.0\n"
+    path = _dy_variant(tmp_path, "extra.lhe", lambda t: t.replace("\n</event>", "\n" + line + "</event>", 3)
+                       .replace(line + "</event>", "</event>", 2))
+    with pytest.raises(EventFileError, match=r"event 3 \(1-based\): NUP = 4 declares 4 particle lines, found 5"):
+        _sigma(path)
+
+
+def test_n_events_below_one_is_refused() -> None:
+    from lhcgold.exceptions import ConfigError
+
+    with pytest.raises(ConfigError, match="n_events must be >= 1"):
+        _sigma(DY, n_events=0)

@@ -3,6 +3,7 @@ Delphes inputs (checked against independent reads), sampling ids, cuts, atomic o
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import awkward as ak
@@ -78,7 +79,12 @@ def test_parton_level_weights_and_sampling_ids(tmp_path: Path, card, setup) -> N
         np.testing.assert_array_equal(chunk.observations[sl, 0], pta)
         cols = [read_lhe(path, n_events=1).weight_names.index(b) for b in setup.benchmark_names]
         np.testing.assert_allclose(chunk.weights[sl], w[:, cols], rtol=1e-15)
-    np.testing.assert_allclose(res.xsec_pb, chunk.weights.sum(axis=0), rtol=1e-12)
+    # two runs of one process at two benchmarks: averaged by their event counts (MadMiner's sampling
+    # factors), and the number reported is the file's own (what `lhcgold inspect` prints)
+    n2 = ef.n_events - n1
+    averaged = (n1 * chunk.weights[:n1].sum(axis=0) + n2 * chunk.weights[n1:].sum(axis=0)) / (n1 + n2)
+    np.testing.assert_allclose(res.xsec_pb, averaged, rtol=1e-12)
+    np.testing.assert_allclose(res.xsec_pb, ef.xsec_per_benchmark(), rtol=1e-12)
     assert ef.attrs["card_hash"] == card.card_hash
 
 
@@ -146,7 +152,8 @@ def test_detector_level_with_shower(tmp_path: Path, card, setup) -> None:  # typ
     mix = lhe.weights[:, lhe.weight_names.index("mix_m5_p10")]
     pairs = set(zip(np.round(sm, 15), np.round(mix, 15)))
     names = setup.benchmark_names
-    got = set(zip(np.round(chunk.weights[:, names.index("sm")], 15), np.round(chunk.weights[:, names.index("mix_m5_p10")], 15)))
+    got = set(zip(np.round(chunk.weights[:, names.index("sm")], 15),
+                  np.round(chunk.weights[:, names.index("mix_m5_p10")], 15)))
     assert got <= pairs
 
 
@@ -179,3 +186,86 @@ def test_store_components_reproduce_every_benchmark(tmp_path: Path, card, setup)
     back = chunk.component_weights @ f.T
     np.testing.assert_allclose(back, chunk.weights, rtol=2e-5, atol=1e-9 * chunk.weights.max())
     assert setup.morphing_matrix.shape == (6, 9)  # least-squares morphing over the 9 benchmarks
+
+
+# ------------------------------------------------------------------ cross sections (issue: wrong numbers)
+RUN1_XSEC_PB = 0.04066757  # MG5's own cross section of run_01_sm (LHE <init>, tests/data/mg5/xsec.json)
+
+
+def _nocut_card(tmp_path: Path, cut: str | None = None) -> Path:
+    text = _card_text().replace('cuts:\n  - "pt_a > 120"\n', "" if cut is None else f'cuts:\n  - "{cut}"\n')
+    path = tmp_path / "card.yaml"
+    path.write_text(text)
+    return path
+
+
+def _sigma_sm(path: Path) -> float:
+    return float(EventFile(path).xsec_per_benchmark()[0])
+
+
+def test_subset_keeps_the_cross_section(tmp_path: Path, setup) -> None:  # type: ignore[no-untyped-def]
+    card = load_card(_nocut_card(tmp_path))
+    opts = analysis_from_card(card)
+    full = reconstruct([RUN1], tmp_path / "full.h5", setup=setup, **opts)
+    part = reconstruct([RUN1], tmp_path / "part.h5", setup=setup, n_events=500, **opts)
+    assert full.n_read == 3000 and part.n_read == 500
+    # unweighted MG5 events: the subset's sigma is the banner's exactly (it was 500/3000 of it)
+    assert full.xsec_pb[0] == pytest.approx(RUN1_XSEC_PB, rel=1e-9)
+    assert part.xsec_pb[0] == pytest.approx(RUN1_XSEC_PB, rel=1e-9)
+    assert _sigma_sm(tmp_path / "part.h5") == pytest.approx(RUN1_XSEC_PB, rel=1e-9)
+    # after a cut, the subset agrees with the full file within its statistical error
+    opts_cut = analysis_from_card(load_card(_nocut_card(tmp_path, "pt_a > 120")))
+    f = reconstruct([RUN1], tmp_path / "fc.h5", setup=setup, **opts_cut).xsec_pb[0]
+    p = reconstruct([RUN1], tmp_path / "pc.h5", setup=setup, n_events=1000, **opts_cut).xsec_pb[0]
+    eff = f / RUN1_XSEC_PB
+    err = RUN1_XSEC_PB * np.sqrt(eff * (1 - eff) / 1000)
+    assert 0.05 < eff < 0.95 and abs(p - f) < 4 * err
+
+
+def test_cli_summary_is_the_files_and_inspects_cross_section(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    from lhcgold.cli import main
+
+    card = _nocut_card(tmp_path)
+    out = tmp_path / "ev.h5"
+    assert main(["-q", "reconstruct", str(RUN1), str(RUN2), "--card", str(card), "-o", str(out)]) == 0
+    printed = float(re.search(r"sigma\[sm\] = (\S+) pb", capsys.readouterr().out).group(1))
+    assert main(["inspect", str(out)]) == 0
+    shown = float(re.search(r"^\s+sm\s.*sigma = (\S+) pb", capsys.readouterr().out, re.M).group(1))
+    assert printed == shown == pytest.approx(_sigma_sm(out), rel=1e-5)
+    # two runs of one process (at sm and cwww_p10): their average, near MG5's sm cross section
+    # (it printed twice the stored value before)
+    assert printed == pytest.approx(RUN1_XSEC_PB, rel=0.03)
+
+
+def test_shards_of_one_sample_keep_the_cross_section(tmp_path: Path, setup) -> None:  # type: ignore[no-untyped-def]
+    from lhcgold.cli import main
+
+    card_path = _nocut_card(tmp_path)
+    opts = analysis_from_card(load_card(card_path))
+    # the same MG5 run given twice is two shards of one sample: sigma stays (it doubled)
+    res = reconstruct([RUN1, RUN1], tmp_path / "twice.h5", setup=setup, **opts)
+    assert res.n_written == 6000 and res.xsec_pb[0] == pytest.approx(RUN1_XSEC_PB, rel=1e-9)
+    # shards reconstructed separately, then combined: averaged, decided from the files' sample_id
+    for name, seed in (("a.h5", "1"), ("b.h5", "2")):
+        assert main(["-q", "reconstruct", str(RUN1), "--card", str(card_path), "-o", str(tmp_path / name),
+                     "--seed", seed, "--n-events", "1500" if name == "a.h5" else "3000"]) == 0
+    assert EventFile(tmp_path / "a.h5").attrs["sample_id"] == EventFile(tmp_path / "b.h5").attrs["sample_id"]
+    assert main(["-q", "combine", str(tmp_path / "a.h5"), str(tmp_path / "b.h5"), "-o", str(tmp_path / "ab.h5")]) == 0
+    assert _sigma_sm(tmp_path / "ab.h5") == pytest.approx(RUN1_XSEC_PB, rel=1e-9)
+    # distinct samples (runs at two benchmarks): combined separately == reconstructed together
+    assert main(["-q", "reconstruct", str(RUN2), "--card", str(card_path), "-o", str(tmp_path / "c.h5")]) == 0
+    assert EventFile(tmp_path / "c.h5").attrs["sample_id"] != EventFile(tmp_path / "b.h5").attrs["sample_id"]
+    assert main(["-q", "combine", str(tmp_path / "b.h5"), str(tmp_path / "c.h5"), "-o", str(tmp_path / "bc.h5")]) == 0
+    together = reconstruct([RUN1, RUN2], tmp_path / "together.h5", setup=setup, **opts)
+    np.testing.assert_allclose(EventFile(tmp_path / "bc.h5").xsec_per_benchmark(), together.xsec_pb, rtol=1e-9)
+
+
+def test_no_event_passing_the_cuts_is_an_error(tmp_path: Path, setup, capsys) -> None:  # type: ignore[no-untyped-def]
+    from lhcgold.cli import main
+
+    card_path = _nocut_card(tmp_path, "pt_a > 1e9")
+    with pytest.raises(EventFileError, match="none of the 3000 events read passes the cuts"):
+        reconstruct([RUN1], tmp_path / "ev.h5", setup=setup, **analysis_from_card(load_card(card_path)))
+    assert main(["-q", "reconstruct", str(RUN1), "--card", str(card_path), "-o", str(tmp_path / "ev.h5")]) == 1
+    assert "passes the cuts" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["card.yaml"]

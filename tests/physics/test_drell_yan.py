@@ -10,14 +10,16 @@ import numpy as np
 import pytest
 
 from lhcgold.physics.drell_yan import DY_PARAMETERS, DrellYanME
-from lhcgold.physics.ew import PYTHIA_EW
+from lhcgold.physics.ew import PYTHIA_EW, EWInputs
 
 GOLDEN = json.loads((Path(__file__).parents[1] / "data" / "physics" / "golden_me2.json").read_text())
+#: the golden values' scheme (tests/data/physics/README.md): PDG widths held fixed, Γ_Z = 2.4952, Γ_W = 2.085
+GOLDEN_EW = EWInputs(gz=2.4952, gw=2.085)
 
 
 @pytest.mark.parametrize("entry", GOLDEN["DY_u_ubar"], ids=lambda e: f"{e['sqrt_shat']}-{sorted(e['C_GeV-2'])}")
 def test_golden_values(entry: dict) -> None:
-    me = DrellYanME(("C_LL", "C_LR"))
+    me = DrellYanME(("C_LL", "C_LR"), ew=GOLDEN_EW)
     theta = [entry["C_GeV-2"].get("LL", 0.0) * 1e6, entry["C_GeV-2"].get("LR", 0.0) * 1e6]  # GeV^-2 -> TeV^-2
     got = me.me2(np.array([entry["sqrt_shat"] ** 2]), np.array([entry["cos_theta_q_lminus"]]), "u", theta)[0]
     assert got == pytest.approx(entry["M2"], rel=1e-10)

@@ -9,16 +9,18 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from lhcgold.physics.ew import PYTHIA_EW
+from lhcgold.physics.ew import PYTHIA_EW, EWInputs
 from lhcgold.physics.phasespace import minkowski_dot
 from lhcgold.physics.wh import WHME, wh_angles
 
 GOLDEN = json.loads((Path(__file__).parents[1] / "data" / "physics" / "golden_me2.json").read_text())
+#: the golden values' scheme (tests/data/physics/README.md): PDG widths held fixed, Γ_Z = 2.4952, Γ_W = 2.085
+GOLDEN_EW = EWInputs(gz=2.4952, gw=2.085)
 
 
 @pytest.mark.parametrize("entry", GOLDEN["WH_udbar_lnuH"], ids=lambda e: f"{e['sqrt_shat']}-{sorted(e['pars'])}")
 def test_golden_values(entry: dict) -> None:
-    me = WHME(("gc", "a2", "a3"))
+    me = WHME(("gc", "a2", "a3"), ew=GOLDEN_EW)
     th = [entry["pars"].get(k, 0.0) for k in ("gc", "a2", "a3")]
     got = me.me2(
         np.array([entry["sqrt_shat"] ** 2]),

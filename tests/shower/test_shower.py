@@ -93,3 +93,17 @@ def test_cli_shower(tmp_path: Path) -> None:
     chunks = list(iter_showered(out))
     assert sum(len(c) for c in chunks) == 5
     assert main(["-q", "shower", str(DY), "-o", str(out), "--n-events", "5"]) == 1  # exists
+
+
+def test_a_showered_subset_keeps_the_cross_section(showered, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """60 of 3000 MG5 events showered: their weights still sum to MG5's cross section (the banner's
+    <init> 0.04066757 pb), not to 60/3000 of it; the showered file read back with a smaller
+    n_events keeps it too."""
+    from lhcgold.reconstruct import _showered_subset
+
+    assert showered.weights[:, 0].sum() == pytest.approx(0.04066757, rel=1e-9)
+    (out, n), = shower_files([WA], [tmp_path / "wa.h5"], n_events=60, seed=11, batch_size=25)
+    assert n == 60
+    sub = list(_showered_subset(out, 20))
+    assert sum(len(c) for c in sub) == 20
+    assert sum(c.weights[:, 0].sum() for c in sub) == pytest.approx(0.04066757, rel=1e-9)

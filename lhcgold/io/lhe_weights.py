@@ -1,0 +1,330 @@
+"""MG5_aMC scale and PDF weights of an LHE file as nuisance parameters in MadMiner's layout.
+
+MG5's ``systematics`` module (``use_syst = True``) declares its weights in the header::
+
+    <initrwgt>
+    <weightgroup name="Central scale variation" combine="envelope">
+    <weight id="1" MUR="0.5" MUF="0.5" PDF="247000" > MUR=0.5 MUF=0.5 </weight>
+    ...
+    <weightgroup name="NNPDF23_lo_as_0130_qed" combine="replicas">
+    <weight id="45" MUR="1.0" MUF="1.0" PDF="247000" > </weight>
+    <weight id="46" MUR="1.0" MUF="1.0" PDF="247001" > PDF=247000 MemberID=1 </weight>
+
+:func:`systematics_weights` sorts them into scale variations and PDF members;
+:func:`nuisance_layout` turns them into MadMiner's ``systematics/`` and ``nuisance_parameters/``
+groups (same conventions as MadMiner's LHE reader): a ``scale`` systematic (type ``scale``, the
+factors as text, ``mu``/``mur``/``muf``) with one two-sided nuisance parameter (ν = +1 the largest,
+ν = −1 the smallest factor), and a ``pdf`` systematic (type ``pdf``, the set name) with one
+one-sided nuisance parameter per non-central member. Nuisance benchmarks are named
+``<systematic>_nuisance_param_<i>_benchmark_<0|1>``. :func:`nuisance_weights` gives their weight
+columns for a chunk of events, rescaled to a reference weight as MadMiner's readers do
+(w_nuis · w_ref / w_sampling), and :func:`write_nuisance_groups` writes the HDF5 groups.
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ..exceptions import EventFileError
+
+__all__ = ["BenchmarkPoints", "NuisanceLayout", "SystematicsWeights", "WeightInfo", "benchmark_points",
+           "nuisance_factors", "nuisance_layout", "nuisance_weights", "parse_weights", "systematics_weights",
+           "write_nuisance_groups"]
+
+
+@dataclass(frozen=True)
+class WeightInfo:
+    """One ``<weight>`` of ``<initrwgt>`` with MG5's attributes (None when absent)."""
+
+    id: str
+    group: str
+    text: str
+    mur: float | None = None
+    muf: float | None = None
+    pdf: int | None = None
+    dyn_scale: int | None = None
+
+
+def _num(value: str | None, kind: type) -> Any:
+    if value is None:
+        return None
+    try:
+        return kind(float(value)) if kind is int else kind(value)
+    except ValueError:
+        return None
+
+
+def parse_weights(header_text: str) -> tuple[WeightInfo, ...]:
+    """Every ``<weight>`` of the header's ``<initrwgt>`` block, in order, with its group.
+
+    Raises:
+        EventFileError: malformed ``<initrwgt>`` XML.
+    """
+    start = header_text.find("<initrwgt")
+    if start < 0:
+        return ()
+    end = header_text.find("</initrwgt>", start)
+    if end < 0:
+        raise EventFileError("malformed header: <initrwgt> is not closed")
+    try:
+        root = ET.fromstring(header_text[start:end + len("</initrwgt>")])
+    except ET.ParseError as exc:
+        raise EventFileError(f"malformed XML in the header's <initrwgt> block: {exc}") from exc
+    out: list[WeightInfo] = []
+
+    def visit(node: ET.Element, group: str) -> None:
+        for child in node:
+            if child.tag == "weightgroup":
+                visit(child, child.get("name") or child.get("type") or "")
+            elif child.tag == "weight" and child.get("id") is not None:
+                a = {k.upper(): v for k, v in child.attrib.items()}
+                out.append(WeightInfo(id=str(child.get("id")), group=group, text=(child.text or "").strip(),
+                                      mur=_num(a.get("MUR"), float), muf=_num(a.get("MUF"), float),
+                                      pdf=_num(a.get("PDF"), int), dyn_scale=_num(a.get("DYN_SCALE"), int)))
+
+    visit(root, "")
+    return tuple(out)
+
+
+@dataclass(frozen=True)
+class SystematicsWeights:
+    """MG5's systematics weights, sorted.
+
+    Attributes:
+        scale: scale variations at the central PDF with the run's own scale choice (no ``DYN_SCALE``).
+        pdf_sets: PDF set (group name) -> its members at MUR = MUF = 1, central member first.
+        central_pdf: LHAPDF id of the central PDF (None without systematics weights).
+    """
+
+    scale: tuple[WeightInfo, ...]
+    pdf_sets: dict[str, tuple[WeightInfo, ...]]
+    central_pdf: int | None
+
+
+def systematics_weights(header_text: str) -> SystematicsWeights:
+    """Sort the header's MG5 systematics weights into scale variations and PDF sets."""
+    ws = [w for w in parse_weights(header_text) if w.mur is not None and w.muf is not None]
+    central = [w for w in ws if w.mur == 1.0 and w.muf == 1.0 and w.dyn_scale is None and w.pdf is not None]
+    central_pdf = central[0].pdf if central else next((w.pdf for w in ws if w.pdf is not None), None)
+    scale = tuple(w for w in ws if w.dyn_scale is None and (w.pdf is None or w.pdf == central_pdf)
+                  and not (w.mur == 1.0 and w.muf == 1.0))
+    sets: dict[str, list[WeightInfo]] = {}
+    for w in ws:
+        at_central_scale = w.mur == 1.0 and w.muf == 1.0 and w.dyn_scale is None
+        if at_central_scale and w.pdf is not None and "scale" not in w.group.lower():
+            sets.setdefault(w.group, []).append(w)
+    pdf_sets = {g: tuple(sorted(m, key=lambda w: w.pdf or 0)) for g, m in sets.items() if len(m) > 1}
+    return SystematicsWeights(scale=scale, pdf_sets=pdf_sets, central_pdf=central_pdf)
+
+
+@dataclass(frozen=True)
+class NuisanceLayout:
+    """MadMiner's ``systematics/`` and ``nuisance_parameters/`` content, with the LHE weight ids.
+
+    Attributes:
+        systematics: (name, type, value, scale) rows; ``scale`` is ``"None"`` unless type is scale.
+        nuisance_parameters: (name, systematic, benchmark_positive, benchmark_negative) rows.
+        benchmark_ids: nuisance benchmark name -> LHE weight id, in column order.
+    """
+
+    systematics: tuple[tuple[str, str, str, str], ...]
+    nuisance_parameters: tuple[tuple[str, str, str, str], ...]
+    benchmark_ids: dict[str, str]
+
+    @property
+    def benchmark_names(self) -> tuple[str, ...]:
+        """Nuisance benchmark names, sorted (MadMiner appends them after the physics ones, sorted)."""
+        return tuple(sorted(self.benchmark_ids))
+
+
+def _fmt(x: float) -> str:
+    return repr(float(x))
+
+
+def nuisance_layout(header_text: str, *, scale: Literal["mu", "mur", "muf"] | None = "mu", pdf: bool = True,
+                    scale_name: str = "scale", pdf_name: str = "pdf") -> NuisanceLayout:
+    """MadMiner's nuisance setup from MG5's systematics weights.
+
+    Args:
+        header_text: the LHE header (``LHEHeader.header_text``).
+        scale: ``mu`` (μR = μF varied together), ``mur`` (μF = 1), ``muf`` (μR = 1), or None for no
+            scale systematic.
+        pdf: add the PDF members of the first PDF set as one-sided nuisance parameters.
+        scale_name: the scale systematic's name.
+        pdf_name: the PDF systematic's name.
+
+    Raises:
+        EventFileError: the requested variations are not in the file (e.g. ``use_syst = False``).
+    """
+    sw = systematics_weights(header_text)
+    systs: list[tuple[str, str, str, str]] = []
+    nps: list[tuple[str, str, str, str]] = []
+    ids: dict[str, str] = {}
+    if scale is not None:
+        pick = {"mu": lambda w: w.mur == w.muf, "mur": lambda w: w.muf == 1.0,
+                "muf": lambda w: w.mur == 1.0}[scale]
+        cands = [w for w in sw.scale if pick(w)]
+        if not cands:
+            raise EventFileError(f"no {scale} scale variations among the file's weights (was use_syst = True?)")
+        key = (lambda w: w.mur) if scale in ("mu", "mur") else (lambda w: w.muf)
+        up, down = max(cands, key=key), min(cands, key=key)
+        factors = sorted({key(w) for w in cands} | {1.0})
+        systs.append((scale_name, "scale", ",".join(_fmt(f) for f in factors), scale))
+        name = f"{scale_name}_nuisance_param_0"
+        pos, neg = f"{name}_benchmark_0", f"{name}_benchmark_1"
+        ids[pos] = up.id
+        if down.id != up.id:
+            ids[neg] = down.id
+        nps.append((name, scale_name, pos, neg if down.id != up.id else "None"))
+    if pdf:
+        if not sw.pdf_sets:
+            raise EventFileError("no PDF members among the file's weights (was use_syst = True?)")
+        set_name, members = next(iter(sw.pdf_sets.items()))
+        systs.append((pdf_name, "pdf", set_name, "None"))
+        for k, w in enumerate(members[1:]):
+            name = f"{pdf_name}_nuisance_param_{k}"
+            ids[f"{name}_benchmark_0"] = w.id
+            nps.append((name, pdf_name, f"{name}_benchmark_0", "None"))
+    return NuisanceLayout(systematics=tuple(systs), nuisance_parameters=tuple(nps), benchmark_ids=ids)
+
+
+def nuisance_weights(weights: NDArray[np.float64], weight_names: Sequence[str], nominal: NDArray[np.float64],
+                     layout: NuisanceLayout, *, reference: NDArray[np.float64] | None = None) -> NDArray[np.float64]:
+    """Nuisance benchmark columns (``layout.benchmark_names`` order) for a chunk of events.
+
+    Args:
+        weights: (n, W) named weights of the chunk (``LHEChunk.weights``).
+        weight_names: their ids.
+        nominal: (n,) the sampling weight (XWGTUP).
+        layout: from :func:`nuisance_layout`.
+        reference: (n,) the reference benchmark's weight (default: ``nominal``); each column is
+            rescaled as w_nuis · w_ref / w_sampling.
+
+    Raises:
+        EventFileError: a weight id of the layout is not among ``weight_names``.
+    """
+    index = {n: k for k, n in enumerate(weight_names)}
+    ref = nominal if reference is None else reference
+    out = np.empty((len(nominal), len(layout.benchmark_ids)))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio_base = np.where(nominal != 0, ref / nominal, 0.0)
+    for c, name in enumerate(layout.benchmark_names):
+        wid = layout.benchmark_ids[name]
+        if wid not in index:
+            raise EventFileError(f"weight id {wid!r} ({name}) is not in the events' weights")
+        out[:, c] = weights[:, index[wid]] * ratio_base
+    return out
+
+
+def nuisance_factors(nu: Sequence[float], columns: NDArray[np.float64], reference: NDArray[np.float64],
+                     layout: NuisanceLayout) -> NDArray[np.float64]:
+    """Per-event factor exp(Σ a_k ν_k + b_k ν_k²) (MadMiner's NuisanceMorpher; a, b clipped to ±10)."""
+    col = {n: k for k, n in enumerate(layout.benchmark_names)}
+    log = np.zeros(len(reference))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for (_, _, pos, neg), v in zip(layout.nuisance_parameters, nu, strict=True):
+            wp = columns[:, col[pos]]
+            if neg == "None":
+                a, b = np.log(wp / reference), np.zeros_like(reference)
+            else:
+                wn = columns[:, col[neg]]
+                a, b = 0.5 * np.log(wp / wn), 0.5 * np.log(wp * wn / reference**2)
+            a = np.clip(np.nan_to_num(a, nan=0.0, posinf=0.0, neginf=0.0), -10, 10)
+            b = np.clip(np.nan_to_num(b, nan=0.0, posinf=0.0, neginf=0.0), -10, 10)
+            log += a * v + b * v * v
+    return np.exp(log)
+
+
+def write_nuisance_groups(f: Any, layout: NuisanceLayout) -> None:
+    """Write ``systematics/*`` and ``nuisance_parameters/*`` (MadMiner's S256 datasets) into an h5py file."""
+    from .h5common import encode_strings
+
+    if not layout.systematics:
+        return
+    for k, key in enumerate(("names", "types", "values", "scales")):
+        f[f"systematics/{key}"] = encode_strings([row[k] for row in layout.systematics])
+    for k, key in enumerate(("names", "systematics", "benchmark_positive", "benchmark_negative")):
+        f[f"nuisance_parameters/{key}"] = encode_strings([row[k] for row in layout.nuisance_parameters])
+
+
+_SET_LINE = re.compile(r"^\s*set\s+(?:param_card\s+)?([A-Za-z_][\w]*)\s+([+-]?\d+)\s+(\S+)", re.I | re.M)
+
+
+@dataclass(frozen=True)
+class BenchmarkPoints:
+    """Benchmark values recovered from an LHE header (MG5 reweighting style).
+
+    Attributes:
+        base: the ``<slha>`` param_card of the generation point, ``{(block, id): value}`` (blocks lower case).
+        points: weight id -> the full param_card entries of that benchmark (``base`` updated by the
+            weight's ``set param_card BLOCK ID VALUE`` lines; MG5 writes only the changed entries, and
+            no line at all for the generation point).
+    """
+
+    base: dict[tuple[str, int], float]
+    points: dict[str, dict[tuple[str, int], float]]
+
+    def values(self, parameters: Sequence[Any]) -> dict[str, dict[str, float]]:
+        """``{weight id: {parameter name: θ}}`` for parameters with ``name``, ``lha_block``, ``lha_id``
+        and optionally ``card_scale``/``card_offset`` (parameters without a block use the ``LHCGOLD``
+        block, ids 1, 2, ... as the embedded generator writes them).
+
+        Raises:
+            EventFileError: a parameter's entry is neither set by the weight nor in the ``<slha>`` card.
+        """
+        from .lhe_writer import param_entries
+
+        entries = param_entries(parameters)
+        out: dict[str, dict[str, float]] = {}
+        for wid, point in self.points.items():
+            row = {}
+            for p, e in zip(parameters, entries, strict=True):
+                key = (e.block.lower(), e.lha_id)
+                if key not in point:
+                    raise EventFileError(f"weight {wid!r}: no value for {e.block} {e.lha_id} ({e.name}) in the header")
+                scale = float(getattr(p, "card_scale", 1.0))
+                row[e.name] = (point[key] - float(getattr(p, "card_offset", 0.0))) / scale
+            out[wid] = row
+        return out
+
+
+def benchmark_points(header_text: str, *, group: str | None = "mg_reweighting") -> BenchmarkPoints:
+    """The benchmark of each reweighting weight, from ``<slha>`` and the ``set param_card`` lines.
+
+    Works for MG5's files and for the embedded generator's (which states every parameter).
+
+    Args:
+        header_text: the LHE header (``LHEHeader.header_text``).
+        group: only weights of this weight group (None: every weight that has ``set`` lines).
+    """
+    from .slha import parse_param_card
+
+    base: dict[tuple[str, int], float] = {}
+    i0 = header_text.find("<slha>")
+    if i0 >= 0:
+        i1 = header_text.find("</slha>", i0)
+        base = parse_param_card(header_text[i0 + len("<slha>"):i1 if i1 >= 0 else None])
+    points: dict[str, dict[tuple[str, int], float]] = {}
+    for w in parse_weights(header_text):
+        sets = _SET_LINE.findall(w.text)
+        if group is not None and w.group != group:
+            continue
+        if group is None and not sets:
+            continue
+        if w.text and not sets:
+            continue  # not a param_card statement (e.g. morphing component weights)
+        point = dict(base)
+        for block, lha_id, value in sets:
+            try:
+                point[(block.lower(), int(lha_id))] = float(value)
+            except ValueError:
+                raise EventFileError(f"weight {w.id!r}: bad value {value!r} in 'set param_card'") from None
+        points[w.id] = point
+    return BenchmarkPoints(base=base, points=points)

@@ -1,0 +1,160 @@
+"""Nuisance parameters: profiled limits and information against closed forms; embedded Drell-Yan."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scipy.special import wrightomega
+
+from lhcgold import infer
+from lhcgold.exceptions import ConfigError
+from lhcgold.infer._data import as_sample, components_of, factors
+from lhcgold.infer.nuisance import Normalisation, WeightVariation, profile_limits, profiled_information
+
+CARD = Path(__file__).resolve().parents[2] / "cards" / "dy.yaml"
+
+
+def _analytic_rate_profile(mu: np.ndarray, n: float, delta: float) -> tuple[np.ndarray, np.ndarray]:
+    """Profile of n log(μ e^{κν}) − μ e^{κν} − ν²/2 over ν in closed form (Lambert W).
+
+    Stationarity ν = κ (n − μ e^{κν}); with u = κν and v = κ²n − u: v e^v = κ²μ e^{κ²n}, so
+    v = W(e^{log(κ²μ) + κ²n}) = ω(log(κ²μ) + κ²n) (Wright omega).
+    """
+    k = np.log1p(delta)
+    u = k * k * n - np.real(wrightomega(np.log(k * k * mu) + k * k * n))
+    nu = u / k
+    ll = n * (np.log(mu) + u) - mu * np.exp(u) - 0.5 * nu**2
+    return -2 * (ll - ll.max()), nu
+
+
+def _event_rate(path, thetas, lumi_ifb):
+    s = as_sample(path)
+    m = np.concatenate([p[1] for p in s.iter_chunks()])
+    return 1000 * lumi_ifb * (factors(thetas, components_of(s.setup)) @ m.sum(axis=0))
+
+
+def test_rate_only_normalisation_matches_analytic_profile(quad_events):
+    path, _ = quad_events
+    grid = infer.Grid([(-1.0, 1.0)], 41)
+    res = profile_limits(infer.RateOnly(), path, nuisances=[Normalisation("lumi", 0.05)], grid=grid,
+                         luminosity_ifb=0.5, asimov_theta=[0.3])
+    mu = _event_rate(path, grid.points, 0.5)
+    q, nu = _analytic_rate_profile(mu, float(_event_rate(path, np.array([0.3]), 0.5)), 0.05)
+    np.testing.assert_allclose(res.q_profiled, q, atol=1e-3)
+    np.testing.assert_allclose(res.nu_hat[:, 0], nu, atol=1e-3)
+    assert np.all(res.q_profiled <= res.q_fixed + 1e-9)
+
+
+def test_profiled_information_closed_form(quad_events):
+    """Rate only, one normalisation: I_prof = I_θθ / (1 + μ κ²); the profiled q has that curvature."""
+    path, _ = quad_events
+    nus = [Normalisation("lumi", 0.1)]
+    info = profiled_information(infer.RateOnly(), path, nuisances=nus, theta=[0.4], luminosity_ifb=0.5)
+    h = 1e-6
+    mu = _event_rate(path, np.array([[0.4 - h], [0.4], [0.4 + h]]), 0.5)
+    dmu = (mu[2] - mu[0]) / (2 * h)
+    i_tt = dmu**2 / mu[1]
+    kap2 = np.log1p(0.1) ** 2
+    np.testing.assert_allclose(info.fixed[0, 0], i_tt, rtol=1e-6)
+    np.testing.assert_allclose(info.profiled[0, 0], i_tt / (1 + mu[1] * kap2), rtol=1e-6)
+    np.testing.assert_allclose(info.impacts["lumi"][0] ** 2, 1 / info.profiled[0, 0] - 1 / i_tt, rtol=1e-6)
+    d = 0.01
+    res = profile_limits(infer.RateOnly(), path, nuisances=nus, grid=[[0.4 - d], [0.4], [0.4 + d]],
+                         luminosity_ifb=0.5, asimov_theta=[0.4])
+    curvature = 0.5 * (res.q_profiled[0] + res.q_profiled[2]) / d**2  # the cubic term cancels
+    np.testing.assert_allclose(curvature, info.profiled[0, 0], rtol=2e-3)
+
+
+def test_weight_variation_coefficients():
+    a, b = WeightVariation("s", np.array([1.2, 1.0]), np.array([0.9, 1.0])).coefficients(2)
+    np.testing.assert_allclose(a, [0.5 * np.log(1.2 / 0.9), 0.0])
+    np.testing.assert_allclose(b, [0.5 * np.log(1.2 * 0.9), 0.0])
+    # w(ν=±1) reproduces the up/down weights exactly
+    np.testing.assert_allclose(np.exp(a + b), [1.2, 1.0])
+    np.testing.assert_allclose(np.exp(-a + b), [0.9, 1.0])
+
+
+@pytest.mark.parametrize(
+    "nuisances,match",
+    [
+        ([Normalisation("a", 0.1), Normalisation("a", 0.2)], "unique"),
+        ([WeightVariation("s", np.ones(3))], "ratios for"),
+    ],
+)
+def test_bad_nuisances(quad_events, nuisances, match):
+    path, _ = quad_events
+    with pytest.raises(ConfigError, match=match):
+        profile_limits(infer.RateOnly(), path, nuisances=nuisances, grid=infer.Grid([(-1.0, 1.0)], 5),
+                       luminosity_ifb=0.5)
+
+
+def test_bad_input(quad_events):
+    path, _ = quad_events
+    with pytest.raises(ConfigError, match="uncertainty"):
+        Normalisation("n", 0.0)
+    with pytest.raises(ConfigError, match="RateOnly and Histogram"):
+        profile_limits(object(), path, nuisances=[], grid=infer.Grid([(-1.0, 1.0)], 5),  # type: ignore[arg-type]
+                       luminosity_ifb=0.5)
+
+
+# ---------------------------------------------------------------------------------------------- Drell-Yan
+@pytest.fixture(scope="module")
+def dy(tmp_path_factory):
+    from lhcgold.config import load_card
+    from lhcgold.generate.embedded import generate
+
+    card = load_card(CARD)
+    res = generate(card, n_events=10_000, rng=2)
+    path = tmp_path_factory.mktemp("dy") / "dy.h5"
+    res.write_events(path)
+    return path, res, card
+
+
+@pytest.mark.slow
+def test_drell_yan_scale_variation_matches_quadrature_at_varied_scale(dy):
+    from lhcgold.generate.embedded import build_process, parse_card
+    from lhcgold.generate.variations import scale_variation_ratios
+
+    path, res, card = dy
+    ratios = scale_variation_ratios(res, factors=(0.5, 2.0))
+    np.testing.assert_array_equal(ratios["mur_2"], 1.0)  # no α_s at LO
+    popts, _ = parse_card(card)
+    w = res.component_weights
+    # high masses (large x): the μ_F dependence is several per cent; the quadrature of the
+    # process restricted to that mass window at μ_F = k μ_0 is the independent reference
+    window = dataclasses.replace(popts, mll_gev=(1500.0, 3000.0))
+    sel = res.observed[:, list(res.observed_names).index("m_ll")] > 1500.0
+    base = build_process(card, process_options=window).xsec_components()
+    for k in (0.5, 2.0):
+        varied = build_process(card, process_options=dataclasses.replace(window, scale=popts.scale * k))
+        nz = base != 0  # the (C_LL, C_LR) interference component vanishes
+        expect = varied.xsec_components()[nz] / base[nz]
+        got = (w[sel][:, nz] * ratios[f"muf_{k:g}"][sel, None]).sum(axis=0) / w[sel][:, nz].sum(axis=0)
+        np.testing.assert_allclose(got, expect, rtol=2e-3)
+        assert abs(expect[0] - 1) > 0.05  # an 8 % effect: the check is not trivial
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("method", ["rate", "histogram"])
+def test_drell_yan_profiled_limits_are_wider(dy, method):
+    from lhcgold.generate.variations import scale_variation_ratios
+
+    path, res, _ = dy
+    r = scale_variation_ratios(res, factors=(0.5, 2.0))
+    nus = [Normalisation("norm", 0.05), WeightVariation("scale_muf", r["muf_2"], r["muf_0.5"])]
+    like = infer.RateOnly() if method == "rate" else infer.Histogram(["m_ll", "cos_theta_star"], bins=(5, 4))
+    grid = infer.Grid([(-0.06, 0.06), 0.0], 61)
+    out = profile_limits(like, path, nuisances=nus, grid=grid, luminosity_ifb=100.0)
+    assert np.all(out.q_profiled <= out.q_fixed + 1e-9)
+    lo_f, hi_f = out.interval(0.68, profiled=False)
+    lo_p, hi_p = out.interval(0.68, profiled=True)
+    assert lo_p <= lo_f and hi_p >= hi_f and (hi_p - lo_p) > (hi_f - lo_f)
+    if method == "rate":  # the normalisation alone: the numerical profile is the analytic one
+        alone = profile_limits(like, path, nuisances=nus[:1], grid=grid, luminosity_ifb=100.0)
+        mu = _event_rate(path, grid.points, 100.0)
+        q, _ = _analytic_rate_profile(mu, float(_event_rate(path, np.zeros(2), 100.0)), 0.05)
+        np.testing.assert_allclose(alone.q_profiled, q, atol=1e-3)
+        assert alone.interval(0.68) != alone.interval(0.68, profiled=False)

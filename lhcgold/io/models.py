@@ -110,6 +110,8 @@ def _move_into_place(tmp: Path, target: Path, *, overwrite: bool) -> None:
             if not overwrite:
                 raise EventFileError(f"{str(target)!r} appeared while writing (another process?); "
                                      "refusing to overwrite it") from exc
+    elif not overwrite:
+        raise EventFileError(f"{str(target)!r} appeared while writing (another process?); refusing to overwrite it")
     check_replaceable_model_dir(target)
     old = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".old.tmp", dir=target.parent))
     try:

@@ -280,7 +280,7 @@ def test_damaged_events_file(name, tmp_path, events, run_cli):
     edit, match = EVENT_CASES[name]
     edit(events)
     before = snapshot(tmp_path)
-    res = run_cli("fisher", events, "-o", tmp_path / "info.json", "--theta", "sm")
+    res = run_cli("-q", "fisher", events, "-o", tmp_path / "info.json", "--theta", "sm", "--all-events")
     assert_clean_error(res, match, code=1)
     assert_no_leftovers(tmp_path, before)
 
@@ -684,7 +684,7 @@ def re_exists(message: str) -> bool:
 def test_two_cli_processes_write_one_events_file(tmp_path, events):
     out = tmp_path / "combined.h5"
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    cmd = [sys.executable, "-m", "lhcgold.cli", "-q", "combine", str(events), str(events), "-o", str(out)]
+    cmd = [sys.executable, "-m", "lhcgold.cli", "-q", "combine", str(events), str(events), "--samples", "-o", str(out)]
     procs = [subprocess.Popen(cmd, env=env, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
              for _ in range(2)]
     results = [_finish(p, 120) for p in procs]
@@ -719,6 +719,7 @@ def _shower_file(path: Path, case: str) -> None:
     with h5py.File(path, "w") as f:
         f.attrs["lhcgold_format"] = FORMAT
         f.attrs["weight_names"] = "not json" if case == "bad_weight_names" else json.dumps(["sm", "plus", "minus"])
+        f.attrs["n_events"] = 3
         if case == "chunk_without_particles":
             f["chunks/000000/weights"] = np.ones((3, 3))
 

@@ -77,13 +77,19 @@ def parse_grid(specs: tuple[str, ...], setup: Any, resolution: int) -> Any:
 @click.option("--plot", "plot_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Also draw the p-value map with 68/95% CL contours (needs lhcgold[plot]).")
 @click.option("--chunk-size", type=click.IntRange(min=1), default=100_000, show_default=True)
+@click.option("--coverage", type=click.IntRange(min=10), default=None,
+              help="Also measure the coverage of Wilks and Neyman intervals at the Asimov point from N toys.")
+@click.option("--coverage-cl", type=click.FloatRange(0.0, 1.0, min_open=True, max_open=True), default=0.68,
+              show_default=True, help="Confidence level of the --coverage intervals.")
+@click.option("--seed", type=int, default=1, show_default=True, help="Seed of the --coverage toys.")
 @add_options(partition_options)
 @overwrite_option
 @click.pass_context
 def command(ctx: click.Context, events: Path, output: Path, method: str, observables: tuple[str, ...],
             bins: tuple[int, ...], model: Path | None, grid_specs: tuple[str, ...], resolution: int,
             asimov: str | None, luminosity_ifb: float, profile: tuple[str, ...], allow_outside: bool,
-            plot_path: Path | None, chunk_size: int, test_split: float, all_events: bool, overwrite: bool) -> None:
+            plot_path: Path | None, chunk_size: int, coverage: int | None, coverage_cl: float, seed: int,
+            test_split: float, all_events: bool, overwrite: bool) -> None:
     """Expected limits from Asimov data of EVENTS (rate, histogram, sally or ml likelihood).
 
     Uses the test partition of EVENTS (its last --test-split, as augment and `lhcgold run`), never
@@ -114,13 +120,22 @@ def command(ctx: click.Context, events: Path, output: Path, method: str, observa
         like = infer.NeuralRatio(load_model(model, method, families=("ratio", "likelihood")))
     grid = parse_grid(grid_specs, setup, resolution)
     _check_inputs(ef, like, observables, chunk_size)
+    if coverage is not None and profile:
+        raise ConfigError("--coverage does not support --profile (toys scan the full grid)")
     res = infer.expected_limits(like, ef, grid=grid, luminosity_ifb=luminosity_ifb,
                                 asimov_theta=parse_theta(asimov, setup), profile=list(profile),
                                 allow_outside=allow_outside, chunk_size=chunk_size, progress=show_progress(ctx))
+    cov = None
+    if coverage is not None:  # before anything is written: a bad --asimov/--grid pair stops cleanly
+        cov = infer.coverage(like, ef, grid=grid, theta_true=parse_theta(asimov, setup), luminosity_ifb=luminosity_ifb,
+                             cl=coverage_cl, n_toys=coverage, n_toys_belt=max(1000, coverage),
+                             allow_outside=allow_outside, chunk_size=chunk_size, rng=seed)
     res.save(output, overwrite=overwrite)
     click.echo(f"{output}: {res.method}, {len(res.thetas)} points, best fit "
                f"{dict(zip(res.parameter_names, np.round(res.best_fit, 6).tolist()))}, "
                f"{int(np.sum(res.p_values > 0.05))} points with p > 0.05")
+    if cov is not None:
+        click.echo(cov.summary())
     if plot_path is not None:
         _plot(res, plot_path, overwrite)
 

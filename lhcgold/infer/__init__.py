@@ -43,6 +43,7 @@ from .nuisance import (
     NuisanceInformation,
     ProfileLimitResult,
     WeightVariation,
+    nuisances_from_file,
     profile_limits,
     profiled_information,
 )
@@ -72,6 +73,7 @@ __all__ = [
     "fisher_ellipse",
     "histogram_information",
     "ml_information",
+    "nuisances_from_file",
     "neyman_belt",
     "observed_limits",
     "profile_information",

@@ -64,6 +64,7 @@ __all__ = [
     "ProfileLimitResult",
     "WeightVariation",
     "nuisance_coefficients",
+    "nuisances_from_file",
     "profile_limits",
     "profiled_information",
 ]
@@ -115,6 +116,47 @@ class WeightVariation:
 
 
 Nuisance = Normalisation | WeightVariation
+
+
+def nuisances_from_file(path: str | Any) -> list[WeightVariation]:
+    """The nuisance parameters stored in an events file (MadMiner layout, e.g. MG5 scale/PDF weights).
+
+    Reads ``nuisance_parameters/*`` and the weight columns of their ±1 benchmarks, divided by the
+    reference benchmark's column (``benchmarks/is_reference``, default the first physics benchmark),
+    in file order. A file without nuisance parameters gives an empty list.
+
+    Raises:
+        EventFileError: the file or its nuisance groups are unreadable or inconsistent.
+    """
+    import h5py
+
+    from ..exceptions import EventFileError
+    from ..io.h5common import decode_strings
+
+    try:
+        with h5py.File(path, "r") as f:
+            if "nuisance_parameters/names" not in f:
+                return []
+            names = decode_strings(f["nuisance_parameters/names"])
+            pos = decode_strings(f["nuisance_parameters/benchmark_positive"])
+            neg = decode_strings(f["nuisance_parameters/benchmark_negative"])
+            bench = decode_strings(f["benchmarks/names"])
+            is_nuis = f["benchmarks/is_nuisance"][()] if "benchmarks/is_nuisance" in f else np.zeros(len(bench))
+            is_ref = f["benchmarks/is_reference"][()] if "benchmarks/is_reference" in f else np.zeros(len(bench))
+            ref = int(np.flatnonzero(is_ref)[0]) if np.any(is_ref) else int(np.flatnonzero(is_nuis == 0)[0])
+            w = f["samples/weights"]
+            missing = [b for b in pos + [n for n in neg if n != "None"] if b not in bench]
+            if missing:
+                raise EventFileError(f"{path}: nuisance benchmarks {missing} are not in benchmarks/names")
+            w_ref = w[:, ref]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                return [WeightVariation(name, w[:, bench.index(p)] / w_ref,
+                                        None if n == "None" else w[:, bench.index(n)] / w_ref)
+                        for name, p, n in zip(names, pos, neg, strict=True)]
+    except (OSError, KeyError, ValueError, IndexError) as exc:
+        if isinstance(exc, EventFileError):
+            raise
+        raise EventFileError(f"cannot read the nuisance parameters of {path}: {exc}") from exc
 
 
 def nuisance_coefficients(nuisances: Sequence[Nuisance], n: int) -> tuple[NDArray[np.float64], NDArray[np.float64]]:

@@ -138,6 +138,8 @@ def check_replaceable_model_dir(path: str | os.PathLike[str]) -> None:
         raise EventFileError(f"{str(p)!r} is a symbolic link; refusing to replace it")
     if not p.is_dir():
         raise EventFileError(f"{str(p)!r} is a file, not an lhcgold model directory; refusing to replace it")
+    if not any(p.iterdir()):
+        return  # an empty directory (made by a workflow manager, say): nothing to lose
     man = p / "manifest.json"
     try:
         fmt = json.loads(man.read_text()).get("format") if man.is_file() else None

@@ -478,6 +478,14 @@ def test_overwrite_replaces_an_lhcgold_model(tmp_path, models, run_cli):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ensemble"]
 
 
+def test_overwrite_fills_an_empty_directory(tmp_path, models, run_cli):
+    out = tmp_path / "model"
+    out.mkdir()
+    res = run_cli("-q", *_train_args(models["sample"], out, "--overwrite"))
+    assert res.code == 0, res.err
+    assert _manifest(out)["class"] == "SALLY"
+
+
 def test_write_model_dir_refuses_a_users_directory(tmp_path):
     pytest.importorskip("torch")
     from lhcgold.io.models import write_model_dir

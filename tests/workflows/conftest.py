@@ -17,7 +17,8 @@ CARD = REPO / "cards" / "wh.yaml"
 
 
 def snakemake(cwd: Path, profile: str, *targets: str, configfiles: tuple[Path, ...] = (),
-              flags: tuple[str, ...] = (), timeout: float = 1200) -> subprocess.CompletedProcess[str]:
+              flags: tuple[str, ...] = (), card: Path | str = CARD,
+              timeout: float = 1200) -> subprocess.CompletedProcess[str]:
     """Run the workflow at toy size (workflows/toy.yaml, then ``configfiles``) in ``cwd``, outputs in
     cwd/wf, through ``profile``."""
     pytest.importorskip("snakemake")
@@ -27,7 +28,7 @@ def snakemake(cwd: Path, profile: str, *targets: str, configfiles: tuple[Path, .
     env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
     argv = [sys.executable, "-m", "snakemake", "--profile", str(PROFILES / profile), "--snakefile", str(SNAKEFILE),
             *flags,
-            "--configfile", str(TOY), *map(str, configfiles), "--config", f"card={CARD}", f"output={cwd / 'wf'}",
+            "--configfile", str(TOY), *map(str, configfiles), "--config", f"card={card}", f"output={cwd / 'wf'}",
             "--", *targets]
     return subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
 

@@ -58,7 +58,8 @@ def test_container_profile_runs_every_job_in_the_image_with_the_local_limits(loc
     engine = _engine()
     extra = tmp_path / "engine.yaml"
     extra.write_text(f"engine: {engine}\nimage: {IMAGE}\n")
-    proc = snakemake(tmp_path, "container", configfiles=(extra,), timeout=2400)
+    shutil.copy(CARD, tmp_path / "wh.yaml")  # jobs see the working directory only
+    proc = snakemake(tmp_path, "container", configfiles=(extra,), card="wh.yaml", timeout=2400)
     log = proc.stdout + proc.stderr
     assert proc.returncode == 0, log[-4000:]
     assert log.count(f"{engine} run --rm") >= 15, log[-3000:]

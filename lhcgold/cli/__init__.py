@@ -6,9 +6,11 @@ Verbs are loaded lazily (``_VERBS`` maps a verb to ``module:function``), so
 
 from __future__ import annotations
 
+import errno
 import importlib
 import logging
 import sys
+import traceback
 
 import click
 
@@ -46,7 +48,11 @@ class _LazyGroup(click.Group):
             formatter.write_dl(rows)
 
 
+_state = {"verbosity": 0}
+
+
 def _configure_logging(verbosity: int) -> None:
+    _state["verbosity"] = verbosity
     level = {-1: logging.WARNING, 0: logging.INFO}.get(verbosity, logging.DEBUG if verbosity > 0 else logging.ERROR)
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     logging.getLogger("lhcgold").setLevel(level)
@@ -115,7 +121,44 @@ def _main(argv: list[str] | None) -> int:
     except KeyboardInterrupt:
         click.echo("Error: interrupted; temporary files removed, no output written.", err=True)
         return 130
+    except OSError as exc:
+        click.echo(f"Error: {describe_os_error(exc)}", err=True)
+        _traceback_if_verbose()
+        return 1
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: one line, never a traceback
+        click.echo(f"Error: unexpected {type(exc).__name__}: {_one_line(str(exc))} "
+                   "(run with -v for the traceback)", err=True)
+        _traceback_if_verbose()
+        return 1
     return 0
+
+
+_OS_HINTS = {
+    errno.EACCES: "permission denied", errno.EPERM: "operation not permitted",
+    errno.ENOENT: "no such file or directory", errno.ENOTDIR: "a path component is not a directory",
+    errno.EISDIR: "is a directory, expected a file", errno.ENOSPC: "no space left on the device",
+    errno.EROFS: "read-only file system", errno.EEXIST: "already exists",
+    errno.ENOTEMPTY: "directory not empty (another process wrote it?)",
+}
+
+
+def describe_os_error(exc: OSError) -> str:
+    """One line for an operating-system error: what failed, on which path, and why."""
+    what = _OS_HINTS.get(exc.errno or -1) or (exc.strerror or str(exc))
+    names = [str(n) for n in (exc.filename, exc.filename2) if n is not None]
+    if not names:
+        return f"{what} ({_one_line(str(exc))})" if exc.errno is None else what
+    return f"cannot access {names[0]!r}: {what}" + (f" (and {names[1]!r})" if len(names) > 1 else "")
+
+
+def _one_line(text: str) -> str:
+    first = text.strip().splitlines()[0] if text.strip() else ""
+    return first[:300]
+
+
+def _traceback_if_verbose() -> None:
+    if _state["verbosity"] > 0:
+        traceback.print_exc(file=sys.stderr)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
+from typing import Literal
 
 import click
 
@@ -19,10 +22,54 @@ overwrite_option = click.option("--overwrite", is_flag=True, default=False,
                                 help="Replace the output if it exists (default: refuse).")
 
 
-def check_output(path: Path, overwrite: bool) -> None:
-    """Refuse to replace an existing output unless ``--overwrite`` was given."""
-    if path.exists() and not overwrite:
-        raise ConfigError(f"output {str(path)!r} exists; pass --overwrite to replace it")
+def check_output(path: Path, overwrite: bool, *, kind: Literal["file", "model"] = "file") -> None:
+    """Check an output path before any work is done.
+
+    Refuses an existing output unless ``--overwrite`` was given; refuses a path of the wrong kind
+    (a directory where a file is written, a file where a model directory is written); with
+    ``kind="model"``, ``--overwrite`` replaces only an lhcgold model directory (never a user's
+    directory); and checks that the output directory can be created and written to.
+
+    Raises:
+        ConfigError: with one line saying what is wrong with the path.
+    """
+    p = Path(path)
+    if kind == "file" and p.is_dir():
+        raise ConfigError(f"output {str(p)!r} is a directory; give a file name")
+    if kind == "model" and p.exists() and not p.is_dir():
+        raise ConfigError(f"output {str(p)!r} is a file, not a model directory")
+    if p.exists() or p.is_symlink():
+        if not overwrite:
+            raise ConfigError(f"output {str(p)!r} exists; pass --overwrite to replace it")
+        if kind == "model":
+            from ..io.models import check_replaceable_model_dir
+
+            check_replaceable_model_dir(p)
+    check_writable_dir(p.parent)
+
+
+def check_writable_dir(folder: Path) -> None:
+    """The directory exists (or can be created) and a file can be written in it.
+
+    Probes by creating (and removing) an empty temporary file, which is what the writers do;
+    ``os.access`` would lie for root and on some network file systems.
+
+    Raises:
+        ConfigError: the directory is a file, cannot be created, or is not writable.
+    """
+    folder = Path(folder) if str(folder) else Path(".")
+    existing = folder
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise ConfigError(f"cannot create output directory {str(folder)!r}: {str(existing)!r} is not a directory")
+    try:
+        fd, name = tempfile.mkstemp(prefix=".lhcgold-probe.", suffix=".tmp", dir=existing)
+    except OSError as exc:
+        raise ConfigError(f"cannot write to directory {str(existing)!r}: "
+                          f"{(exc.strerror or str(exc)).lower()}") from None
+    os.close(fd)
+    os.unlink(name)
 
 
 def show_progress(ctx: click.Context) -> bool:

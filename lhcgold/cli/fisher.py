@@ -44,10 +44,11 @@ MODEL_FAMILIES = {"sally": ("score",), "ml": ("ratio",)}
 
 
 def load_model(path: Path, method: str | None = None, *, families: tuple[str, ...] | None = None) -> Any:
-    """Load a model directory; with ``method``, refuse a model of the wrong kind (a clear ConfigError)."""
-    from ..ml import load_model as _load
+    """Load one estimator (an ensemble is refused with a hint); with ``method``, refuse a model of the
+    wrong kind (a clear ConfigError)."""
+    from ..ml import load_estimator
 
-    model = _load(path)
+    model = load_estimator(path)
     allowed = families if families is not None else MODEL_FAMILIES.get(method or "")
     if allowed:
         family = getattr(model, "family", None)

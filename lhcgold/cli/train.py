@@ -11,11 +11,22 @@ from ..ml.methods import METHODS
 from ._common import check_output, output_option, overwrite_option, show_progress
 
 
-def _ints(text: str) -> tuple[int, ...]:
+def _ints(text: str, option: str, *, minimum: int) -> tuple[int, ...]:
     try:
-        return tuple(int(v) for v in text.split(",") if v.strip())
-    except ValueError as exc:
-        raise ConfigError(f"--hidden must be comma-separated integers, got {text!r}") from exc
+        values = tuple(int(v) for v in text.split(",") if v.strip())
+    except ValueError:
+        raise ConfigError(f"{option} must be comma-separated integers, got {text!r}") from None
+    if not values:
+        raise ConfigError(f"{option} needs at least one integer, got {text!r}")
+    if min(values) < minimum:
+        raise ConfigError(f"{option} values must be >= {minimum}, got {text!r}")
+    return values
+
+
+def _check_counts(**values: int | None) -> None:
+    for name, value in values.items():
+        if value is not None and value < 1:
+            raise ConfigError(f"--{name.replace('_', '-')} must be >= 1, got {value}")
 
 
 @click.command(name="train")
@@ -81,8 +92,13 @@ def command(
     from ..io.samples import read_training_set
     from ..ml import Ensemble, MorphingAwareRatioEstimator, TrainConfig, estimator_class
 
-    check_output(output, overwrite)
-    ts = read_training_set(sample)
+    _check_counts(epochs=epochs, batch_size=batch_size, ensemble=ensemble, jobs=jobs, patience=patience)
+    kw = dict(
+        n_hidden=_ints(hidden, "--hidden", minimum=1),
+        activation=activation,
+        features=None if features is None else _ints(features, "--features", minimum=0),
+    )
+    check_output(output, overwrite, kind="model")
     cfg = TrainConfig(
         n_epochs=epochs,
         batch_size=batch_size,
@@ -94,11 +110,7 @@ def command(
         device=device,
         seed=seed,
     )
-    kw = dict(
-        n_hidden=_ints(hidden),
-        activation=activation,
-        features=None if features is None else _ints(features),
-    )
+    ts = read_training_set(sample)
 
     def make():  # type: ignore[no-untyped-def]
         if morphing_setup is not None:

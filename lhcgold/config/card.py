@@ -73,6 +73,9 @@ class Parameter:
             raise ConfigError(f"parameter name {self.name!r} is not an identifier")
         if self.max_power < 0:
             raise ConfigError(f"parameter {self.name!r}: max_power must be >= 0, got {self.max_power}")
+        if not (math.isfinite(self.card_scale) and math.isfinite(self.card_offset)) or self.card_scale == 0:
+            raise ConfigError(f"parameter {self.name!r}: card_scale must be finite and non-zero and card_offset "
+                              f"finite, got {self.card_scale}, {self.card_offset}")
         lo, hi = self.range
         if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
             raise ConfigError(f"parameter {self.name!r}: range must be finite with low < high, got {self.range}")
@@ -261,6 +264,27 @@ def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: b
 _UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
+#: Integers in a card must fit a signed 64-bit integer (what HDF5, numpy and the generators use).
+_INT_LIMIT = 2**63 - 1
+
+
+def _check_numbers(raw: Any, src: str | None) -> None:
+    """No integer beyond 64 bits and no NaN anywhere in the card (iteratively, naming the key path)."""
+    stack: list[tuple[Any, list[Any]]] = [(raw, [])]
+    while stack:
+        value, path = stack.pop()
+        if isinstance(value, Mapping):
+            stack.extend((v, [*path, k]) for k, v in value.items())
+        elif isinstance(value, list):
+            stack.extend((v, [*path, i]) for i, v in enumerate(value))
+        elif isinstance(value, int) and not isinstance(value, bool) and abs(value) > _INT_LIMIT:
+            digits = f"about 10**{int(value.bit_length() * 0.30103)}"
+            raise ConfigError(f"integer {digits} is too large (at most {_INT_LIMIT} in magnitude)",
+                              path=_key_path(path), source=src)
+        elif isinstance(value, float) and math.isnan(value):
+            raise ConfigError("value is NaN; give a number", path=_key_path(path), source=src)
+
+
 def load_card_text(text: str, *, source: Path | None = None) -> AnalysisCard:
     """Like :func:`load_card`, from a string."""
     src = str(source) if source else None
@@ -275,6 +299,7 @@ def load_card_text(text: str, *, source: Path | None = None) -> AnalysisCard:
         raise ConfigError("the card must be a YAML mapping", source=src)
     if "lhcgold_card" not in raw:
         raise ConfigError("missing 'lhcgold_card: 1' (the card format version)", source=src)
+    _check_numbers(raw, src)
     _schema_error(raw, card_schema(), prefix="", source=src)
 
     params: list[Parameter] = []

@@ -38,10 +38,31 @@ def atomic_path(path: str | os.PathLike[str], *, overwrite: bool = False,
     tmp.unlink()  # writers create the file themselves (h5py refuses some existing empty files)
     try:
         yield tmp
-        if target.exists() and not overwrite:
-            raise EventFileError(f"{str(target)!r} appeared while writing; refusing to overwrite it")
-        os.replace(tmp, target)
+        if overwrite:
+            os.replace(tmp, target)
+        else:
+            _publish_exclusive(tmp, target)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
         raise
+
+
+def _publish_exclusive(tmp: Path, target: Path) -> None:
+    """Move ``tmp`` to ``target`` only if ``target`` does not exist, atomically.
+
+    A hard link fails if the name exists (no window between the check and the rename), so of two
+    processes writing the same new file one wins and the other gets an error; then the temporary
+    name is removed. File systems without hard links fall back to check-then-rename.
+    """
+    try:
+        os.link(tmp, target)
+    except FileExistsError:
+        raise EventFileError(f"{str(target)!r} appeared while writing (another process?); "
+                             "refusing to overwrite it") from None
+    except OSError:  # no hard links here (some network or FAT file systems)
+        if target.exists():
+            raise EventFileError(f"{str(target)!r} appeared while writing; refusing to overwrite it") from None
+        os.replace(tmp, target)
+        return
+    tmp.unlink()

@@ -17,7 +17,11 @@ and a ``lhcgold/`` group with optional per-event morphing component weights
 
 Datasets are chunked and resizable: :class:`EventWriter` appends chunk by chunk and
 :meth:`EventFile.iter_chunks` reads chunk by chunk, so memory does not grow with the file.
-Files are written to a temporary name and renamed when complete.
+Files are written to a temporary name and renamed when complete. Datasets carry Fletcher-32
+checksums (an HDF5 filter every reader applies transparently), so bytes damaged on disk are
+detected on read; every chunk read is also checked for NaN/inf weights, infinite observables
+(NaN observables are MadMiner's marker of a missing object) and invalid sampling indices, and
+any such damage is an :class:`EventFileError` naming the file and the event.
 
 Example:
     >>> import numpy as np, tempfile, os
@@ -152,15 +156,15 @@ class EventWriter:
         f["observables/definitions"] = encode_strings([d or EMPTY_EXPR for d in defs])
         n_o, n_b = len(self.observables), setup.n_benchmarks
         f.create_dataset("samples/observations", shape=(0, n_o), maxshape=(None, n_o), dtype=np.float64,
-                         chunks=(_chunk_rows(n_o), max(n_o, 1)))
+                         chunks=(_chunk_rows(n_o), max(n_o, 1)), fletcher32=True)
         f.create_dataset("samples/weights", shape=(0, n_b), maxshape=(None, n_b), dtype=np.float64,
-                         chunks=(_chunk_rows(n_b), max(n_b, 1)))
+                         chunks=(_chunk_rows(n_b), max(n_b, 1)), fletcher32=True)
         f.create_dataset("samples/sampling_benchmarks", shape=(0,), maxshape=(None,), dtype=np.int64,
-                         chunks=(_chunk_rows(1),))
+                         chunks=(_chunk_rows(1),), fletcher32=True)
         if store_components:
             n_c = setup.components.shape[0]  # type: ignore[union-attr]
             f.create_dataset("lhcgold/component_weights", shape=(0, n_c), maxshape=(None, n_c),
-                             dtype=np.float64, chunks=(_chunk_rows(n_c), n_c))
+                             dtype=np.float64, chunks=(_chunk_rows(n_c), n_c), fletcher32=True)
         f.attrs.update(writer_attrs({"content": "events", **(attrs or {})}))
 
     def __enter__(self) -> EventWriter:
@@ -203,7 +207,8 @@ class EventWriter:
             component_weights: (n, C), required when ``store_components``.
 
         Raises:
-            EventFileError: wrong shapes, NaN/inf values, or negative weights (by default).
+            EventFileError: wrong shapes, NaN/inf weights, infinite observables (NaN marks a missing
+                object and is kept), or negative weights (by default).
         """
         x = np.asarray(observations, dtype=np.float64)
         w = np.asarray(weights, dtype=np.float64)
@@ -220,6 +225,9 @@ class EventWriter:
         if bad.any():
             row = int(np.argwhere(bad)[0, 0])
             raise EventFileError(f"{self.path}: event {self._n + row} has a non-finite weight ({w[row].tolist()})")
+        if np.isinf(x).any():
+            row = int(np.argwhere(np.isinf(x))[0, 0])
+            raise EventFileError(f"{self.path}: event {self._n + row} has an infinite observable ({x[row].tolist()})")
         neg = w < 0
         if neg.any():
             row = int(np.argwhere(neg)[0, 0])
@@ -322,15 +330,43 @@ class EventFile:
     def _slice(self, f: h5py.File, start: int, stop: int) -> EventChunk:
         n_b = self.setup.n_benchmarks
         try:
-            return EventChunk(
+            chunk = EventChunk(
                 observations=np.asarray(f["samples/observations"][start:stop], dtype=np.float64),
                 weights=np.asarray(f["samples/weights"][start:stop, :n_b], dtype=np.float64),
                 sampling_benchmarks=np.asarray(f["samples/sampling_benchmarks"][start:stop], dtype=np.int64),
                 component_weights=(np.asarray(f["lhcgold/component_weights"][start:stop], dtype=np.float64)
                                    if self.has_components else None),
                 start=start, setup=self.setup)
-        except OSError as exc:
-            raise EventFileError(f"{self.path}: cannot read events {start}-{stop} (truncated file?): {exc}") from exc
+        except (OSError, RuntimeError, KeyError, ValueError, TypeError) as exc:
+            raise EventFileError(f"{self.path}: cannot read events {start}-{stop} (truncated or corrupted "
+                                 f"file?): {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from exc
+        self._validate(chunk)
+        return chunk
+
+    def _validate(self, chunk: EventChunk) -> None:
+        """Finite weights, no infinite observable (NaN marks a missing object) and valid sampling
+        indices, else an error naming the file and the event."""
+        names = {"observations": self.observables, "weights": self.setup.benchmark_names,
+                 "component_weights": ()}
+        for label in ("weights", "observations", "component_weights"):
+            arr = getattr(chunk, label)
+            if arr is None:
+                continue
+            # NaN observables are MadMiner's (and reconstruct's) marker of a missing object; inf never is
+            bad = np.isinf(arr) if label == "observations" else ~np.isfinite(arr)
+            if bad.any():
+                row, col = (int(i) for i in np.argwhere(bad)[0])
+                cols = names[label]
+                what = f"{label[:-1]} {cols[col]!r}" if col < len(cols) else f"{label[:-1]} column {col}"
+                raise EventFileError(f"{self.path}: event {chunk.start + row} has a non-finite {what} "
+                                     f"({arr[row, col]}); {int(bad.any(axis=1).sum())} such event(s) in "
+                                     f"events {chunk.start}-{chunk.start + len(chunk)}: the file is damaged")
+        ids = chunk.sampling_benchmarks
+        out = (ids < -1) | (ids >= self.n_weight_columns)
+        if out.any():
+            row = int(np.argmax(out))
+            raise EventFileError(f"{self.path}: event {chunk.start + row} has sampling benchmark index {ids[row]}, "
+                                 f"outside [-1, {self.n_weight_columns - 1}]: the file is damaged")
 
     def read(self, start: int = 0, stop: int | None = None) -> EventChunk:
         """Events ``[start, stop)`` in one chunk."""

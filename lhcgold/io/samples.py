@@ -156,7 +156,8 @@ def write_training_set(path: str | Path, ts: TrainingSet, *, overwrite: bool = F
             f.attrs["metadata"] = json.dumps(ts.metadata, default=_json_default)
             g = f.create_group("samples")
             for name, arr in ts.arrays().items():
-                g.create_dataset(name, data=arr, compression="gzip" if arr.size > 4096 else None)
+                g.create_dataset(name, data=arr, compression="gzip" if arr.size > 4096 else None,
+                                 fletcher32=arr.size > 0)
     return target
 
 
@@ -181,6 +182,7 @@ def read_training_set(path: str | Path) -> TrainingSet:
                 )
             g = f["samples"]
             arrays = {name: g[name][...] for name in _ARRAYS if name in g}
+            _check_finite(p, arrays)
             return TrainingSet(
                 kind=str(f.attrs["kind"]),
                 observables=tuple(json.loads(f.attrs["observables"])),
@@ -192,6 +194,19 @@ def read_training_set(path: str | Path) -> TrainingSet:
         if isinstance(exc, EventFileError):
             raise
         raise EventFileError(f"cannot read training set {str(p)!r}: {exc}") from exc
+
+
+def _check_finite(path: Path, arrays: dict[str, Any]) -> None:
+    for name, arr in arrays.items():
+        a = np.asarray(arr)
+        if a.dtype.kind != "f":
+            continue
+        bad = ~np.isfinite(a)
+        if bad.any():
+            row = int(np.argwhere(bad)[0][0]) if a.ndim else 0
+            raise EventFileError(f"{str(path)!r}: sample {row} has a non-finite {name} value; "
+                                 f"{int(bad.reshape(len(a), -1).any(axis=1).sum()) if a.ndim else 1} "
+                                 "such sample(s): the file is damaged")
 
 
 def _json_default(o: Any) -> Any:

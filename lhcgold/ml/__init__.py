@@ -22,6 +22,7 @@ _LAZY = {
     "fit": "trainer",
     "Ensemble": "ensemble",
     "load_model": "ensemble",
+    "load_estimator": "ensemble",
     "losses": None,
 }
 _EST = [

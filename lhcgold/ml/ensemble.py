@@ -19,7 +19,7 @@ from ..io.samples import TrainingSet
 from .estimators import Estimator, estimator_class
 from .trainer import TrainConfig, TrainingHistory
 
-__all__ = ["Ensemble", "load_model"]
+__all__ = ["Ensemble", "load_estimator", "load_model"]
 
 logger = logging.getLogger(__name__)
 
@@ -125,21 +125,67 @@ class Ensemble:
 
 
 def load_model(path: str | Path) -> Any:
-    """Load an estimator (or an :class:`Ensemble`) from a model directory."""
-    from ..io.models import read_model_dir
+    """Load an estimator (or an :class:`Ensemble`) from a model directory.
+
+    Raises:
+        EventFileError: missing or malformed manifest, tampered weights, an ensemble member
+            outside the directory, or weights that do not fit the manifest.
+    """
+    from ..io.models import member_dir, read_model_dir
 
     man, state = read_model_dir(path)
     if man.get("class") == "Ensemble":
-        return Ensemble([load_model(Path(path) / name) for name in man["members"]])
+        names = man.get("members")
+        if not isinstance(names, list) or not names:
+            raise EventFileError(f"{Path(path) / 'manifest.json'}: an ensemble manifest needs a non-empty "
+                                 "'members' list")
+        members = []
+        for name in names:
+            sub = member_dir(path, name)
+            if (Path(sub) / "manifest.json").is_file() and _is_ensemble(sub):
+                raise EventFileError(f"{sub}: an ensemble member is itself an ensemble")
+            members.append(load_model(sub))
+        try:
+            return Ensemble(members)
+        except ConfigError as exc:
+            raise EventFileError(f"{path}: {exc}") from exc
     try:
         cls = estimator_class(man["class"])
-    except (KeyError, ConfigError) as exc:
+    except (KeyError, TypeError, ConfigError) as exc:
         raise EventFileError(f"{path}: unknown estimator class {man.get('class')!r}") from exc
-    est = cls._from_manifest(man)
+    try:
+        est = cls._from_manifest(man)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        what = f"missing key {exc}" if isinstance(exc, KeyError) else str(exc)
+        raise EventFileError(f"{Path(path) / 'manifest.json'}: malformed model manifest: {what}") from exc
     net = est._check_fitted()
     try:
         net.load_state_dict(state)
-    except RuntimeError as exc:
-        raise EventFileError(f"{path}: weights do not match the manifest: {exc}") from exc
+    except (RuntimeError, TypeError, AttributeError) as exc:
+        raise EventFileError(f"{path}: weights do not match the manifest: {str(exc).splitlines()[0]}") from exc
     net.eval()
     return est
+
+
+def _is_ensemble(folder: str | Path) -> bool:
+    import json
+
+    try:
+        man = json.loads((Path(folder) / "manifest.json").read_text())
+    except (OSError, ValueError):
+        return False
+    return isinstance(man, dict) and man.get("class") == "Ensemble"
+
+
+def load_estimator(path: str | Path) -> Estimator:
+    """Load one estimator; an ensemble directory is refused with a hint to pass one member.
+
+    Raises:
+        EventFileError: as :func:`load_model`, or ``path`` holds an ensemble.
+    """
+    model = load_model(path)
+    if isinstance(model, Ensemble):
+        raise EventFileError(
+            f"{str(path)!r} is an ensemble of {len(model.members)} {model.family} estimators; this needs one "
+            f"estimator: pass a member directory (e.g. {str(Path(path) / 'member_0')!r})")
+    return model  # type: ignore[no-any-return]

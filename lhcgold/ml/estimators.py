@@ -58,6 +58,7 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 _EVAL_BATCH = 1 << 17
+_MAX_WIDTH = 1 << 16  # wider layers are a typo, not a network (and would exhaust memory)
 
 
 def _f64(a: ArrayLike) -> NDArray[np.float64]:
@@ -102,7 +103,13 @@ class Estimator:
 
             raise unknown_name_error("activation", activation, ACTIVATIONS)
         self.features = None if features is None else [int(i) for i in features]
+        if self.features is not None and (not self.features or min(self.features) < 0):
+            raise ConfigError(f"features must be non-negative observable indices, got {list(features or [])}")
         self.n_hidden = tuple(int(h) for h in n_hidden)
+        if any(h < 1 or h > _MAX_WIDTH for h in self.n_hidden):
+            raise ConfigError(f"hidden layer widths must be integers in [1, {_MAX_WIDTH}], got {list(self.n_hidden)}")
+        if not 0.0 <= float(dropout) < 1.0:
+            raise ConfigError(f"dropout must lie in [0, 1), got {dropout}")
         self.activation = activation
         self.dropout = float(dropout)
         self.net: torch.nn.Module | None = None

@@ -70,8 +70,20 @@ class TrainConfig:
             raise ConfigError(f"batch_size must be >= 1, got {self.batch_size}")
         if not 0.0 <= self.validation_split < 1.0:
             raise ConfigError(f"validation_split must be in [0, 1), got {self.validation_split}")
+        for name in ("initial_lr", "final_lr", "weight_decay", "alpha", "validation_split"):
+            value = getattr(self, name)
+            if not math.isfinite(value):
+                raise ConfigError(f"{name} must be a finite number, got {value}")
         if self.initial_lr <= 0 or self.final_lr <= 0:
-            raise ConfigError("learning rates must be positive")
+            raise ConfigError(f"learning rates must be positive, got initial {self.initial_lr}, "
+                              f"final {self.final_lr}")
+        if self.weight_decay < 0:
+            raise ConfigError(f"weight_decay must be >= 0, got {self.weight_decay}")
+        if self.clip_gradient is not None and not (math.isfinite(self.clip_gradient) and self.clip_gradient > 0):
+            raise ConfigError(f"clip_gradient must be positive, got {self.clip_gradient}")
+        if self.dtype not in ("float32", "float64"):
+            raise ConfigError(f"dtype must be float32 or float64, got {self.dtype!r}")
+        resolve_device(self.device)
         if self.optimizer not in ("amsgrad", "adam", "sgd"):
             raise ConfigError(f"unknown optimizer {self.optimizer!r}; known: amsgrad, adam, sgd")
         if self.patience is not None and self.patience < 1:
@@ -108,9 +120,28 @@ class TrainingHistory:
 
 
 def resolve_device(device: str) -> torch.device:
+    """The torch device for "auto", "cpu", "cuda", "cuda:1", "mps", ...
+
+    Raises:
+        ConfigError: an unknown device name, or a device this machine does not have.
+    """
     if device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(device)
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError, ValueError):
+        raise ConfigError(f"unknown device {device!r}; use auto, cpu, cuda or cuda:N") from None
+    if dev.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ConfigError(f"device {device!r} requested but CUDA is not available on this machine "
+                              "(use --device cpu or auto)")
+        if dev.index is not None and dev.index >= torch.cuda.device_count():
+            raise ConfigError(f"device {device!r}: this machine has {torch.cuda.device_count()} CUDA device(s)")
+    elif dev.type == "mps" and not (hasattr(torch.backends, "mps") and torch.backends.mps.is_available()):
+        raise ConfigError(f"device {device!r} requested but MPS is not available on this machine")
+    elif dev.type not in ("cpu", "cuda", "mps"):
+        raise ConfigError(f"device {device!r} is not supported; use auto, cpu, cuda or cuda:N")
+    return dev
 
 
 def seed_everything(seed: int | None) -> None:

@@ -20,6 +20,13 @@ Semantics:
   with the neutrino from the MET and the W mass: ``wh_cos_Theta(l[0], met, h)``,
   ``wh_cos_theta_star(...)``, ``wh_phi_star(...)``, ``wh_mass(...)``, h e.g. ``b[0] + b[1]``).
 
+Limits (checked when the expression is compiled, so a hostile or mistyped card fails at once
+instead of hanging): at most ``MAX_LENGTH`` characters, ``MAX_NODES`` syntax nodes and
+``MAX_DEPTH`` levels of nesting; numeric literals are finite floats of magnitude at most
+``MAX_CONSTANT`` (integers become floats: no unbounded integer arithmetic); a constant exponent
+has magnitude at most ``MAX_EXPONENT``, and constant sub-expressions are folded in floating point,
+so ``9**9**9**9`` is refused as an overflow; an index ``x[k]`` has ``k < MAX_INDEX``.
+
 Example:
     >>> from lhcgold.observables.expr import compile_expression
     >>> f = compile_expression("sqrt(x**2 + 1)", names={"x"})
@@ -48,6 +55,13 @@ __all__ = ["ATTRIBUTES", "FUNCTIONS", "Expression", "compile_expression", "to_nu
 
 Namespace = Mapping[str, Any]
 Evaluator = Callable[[Namespace], Any]
+
+MAX_LENGTH = 4000
+MAX_NODES = 1000
+MAX_DEPTH = 40
+MAX_CONSTANT = 1e300
+MAX_EXPONENT = 1000.0
+MAX_INDEX = 1000
 
 
 def _is_jagged(x: Any) -> bool:
@@ -111,7 +125,8 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "arctan2": _ufunc(np.arctan2), "sinh": _ufunc(np.sinh), "cosh": _ufunc(np.cosh),
     "tanh": _ufunc(np.tanh), "asin": _ufunc(np.arcsin), "acos": _ufunc(np.arccos),
     "atan": _ufunc(np.arctan), "atan2": _ufunc(np.arctan2), "isnan": _ufunc(np.isnan),
-    "where": _ufunc(np.where), "sign": _ufunc(np.sign), "nan_to": lambda x, v: np.where(np.isnan(to_numpy(x)), v, to_numpy(x)),
+    "where": _ufunc(np.where), "sign": _ufunc(np.sign),
+    "nan_to": lambda x, v: np.where(np.isnan(to_numpy(x)), v, to_numpy(x)),
     "min": _minmax(ak.min, np.minimum), "max": _minmax(ak.max, np.maximum),
     "n": _count, "len": _count, "sum": _reduce(ak.sum, 0.0),
     "any": _reduce(ak.any, False), "all": _reduce(ak.all, True),
@@ -119,10 +134,10 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "delta_phi": library.delta_phi, "delta_eta": library.delta_eta,
     "cos_theta_star_cs": library.cos_theta_star_cs, "neutrino_pz": library.neutrino_pz,
     "mt_wh": library.mt_wh, "rapidity": library.rapidity,
-    "wh_cos_Theta": lambda l, met, h: library.wh_angles_reco(l, met, h)["cos_Theta"],
-    "wh_cos_theta_star": lambda l, met, h: library.wh_angles_reco(l, met, h)["cos_theta_star"],
-    "wh_phi_star": lambda l, met, h: library.wh_angles_reco(l, met, h)["phi_star"],
-    "wh_mass": lambda l, met, h: library.wh_angles_reco(l, met, h)["m_wh"],
+    "wh_cos_Theta": lambda lep, met, h: library.wh_angles_reco(lep, met, h)["cos_Theta"],
+    "wh_cos_theta_star": lambda lep, met, h: library.wh_angles_reco(lep, met, h)["cos_theta_star"],
+    "wh_phi_star": lambda lep, met, h: library.wh_angles_reco(lep, met, h)["phi_star"],
+    "wh_mass": lambda lep, met, h: library.wh_angles_reco(lep, met, h)["m_wh"],
 }
 
 CONSTANTS: dict[str, float] = {"pi": float(np.pi), "e_const": float(np.e), "nan": float("nan"),
@@ -175,14 +190,70 @@ class _Compiler:
 
     def fail(self, message: str, node: ast.AST | None = None) -> ConfigError:
         col = f" (column {node.col_offset + 1})" if node is not None and hasattr(node, "col_offset") else ""
-        return ConfigError(f"in expression {self.text!r}{col}: {message}", path=self.path, source=self.source)
+        text = self.text if len(self.text) <= 80 else self.text[:77] + "..."
+        return ConfigError(f"in expression {text!r}{col}: {message}", path=self.path, source=self.source)
+
+    def constant(self, node: ast.Constant) -> float:
+        """A numeric literal as a bounded, finite float."""
+        try:
+            value = float(node.value)
+        except OverflowError:
+            value = float("inf")
+        if not np.isfinite(value) or abs(value) > MAX_CONSTANT:
+            v = node.value
+            big = isinstance(v, int) and v.bit_length() > 90
+            text = f"of about 10**{int(v.bit_length() * 0.30103)}" if big else str(v)
+            raise self.fail(f"constant {text} is too large (at most {MAX_CONSTANT:g} in magnitude)", node)
+        return value
+
+    def fold(self, node: ast.AST) -> float | None:
+        """The value of a constant sub-expression in floating point (None if it uses data)."""
+        if isinstance(node, ast.Constant) and type(node.value) in (int, float):
+            return self.constant(node)
+        if isinstance(node, ast.Name) and node.id not in self.names and node.id in CONSTANTS:
+            return float(CONSTANTS[node.id])
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+            v = self.fold(node.operand)
+            return None if v is None else (-v if isinstance(node.op, ast.USub) else v)
+        if isinstance(node, ast.BinOp) and type(node.op) in _BINOPS:
+            a = self.fold(node.left)
+            b = self.fold(node.right) if a is not None else None
+            if a is None or b is None:
+                return None
+            if isinstance(node.op, ast.Pow):
+                self.check_exponent(b, node)
+            try:
+                with np.errstate(all="ignore"):
+                    value = float(_BINOPS[type(node.op)](a, b))
+            except OverflowError:
+                raise self.fail("constant expression overflows", node) from None
+            except (ZeroDivisionError, ValueError):
+                return float("nan")
+            if np.isinf(value) and np.isfinite(a) and np.isfinite(b):
+                raise self.fail("constant expression overflows", node)
+            return value
+        return None
+
+    def check_exponent(self, value: float, node: ast.AST) -> None:
+        if np.isfinite(value) and abs(value) > MAX_EXPONENT:
+            raise self.fail(f"exponent {value:g} is too large (at most {MAX_EXPONENT:g} in magnitude)", node)
+
+    def check_power(self, node: ast.BinOp) -> None:
+        """Bound a constant exponent (and fold an all-constant power) before anything runs."""
+        exponent = self.fold(node.right)
+        if exponent is not None:
+            self.check_exponent(exponent, node)
+            self.fold(node)
 
     def compile(self, node: ast.AST) -> Evaluator:  # noqa: C901 - one branch per node type
         if isinstance(node, ast.Expression):
             return self.compile(node.body)
         if isinstance(node, ast.Constant):
-            if isinstance(node.value, bool) or isinstance(node.value, (int, float)):
-                value = node.value
+            if isinstance(node.value, bool):
+                flag = node.value
+                return lambda ns: flag
+            if isinstance(node.value, (int, float)):
+                value = self.constant(node)
                 return lambda ns: value
             raise self.fail(f"constant {node.value!r} is not a number", node)
         if isinstance(node, ast.Name):
@@ -199,6 +270,9 @@ class _Compiler:
             op = _BINOPS.get(type(node.op))
             if op is None:
                 raise self.fail(f"operator {type(node.op).__name__} is not allowed", node)
+            if isinstance(node.op, ast.Pow):
+                self.check_power(node)
+            self.fold(node)  # a constant sub-expression that overflows is refused now
             left, right = self.compile(node.left), self.compile(node.right)
 
             def binop(ns: Namespace) -> Any:
@@ -248,6 +322,8 @@ class _Compiler:
                     and not isinstance(index.value, bool) and index.value >= 0):
                 raise self.fail("only a non-negative integer index is allowed (x[0], x[1], ...)", node)
             k = index.value
+            if k >= MAX_INDEX:
+                raise self.fail(f"index {k} is too large (at most {MAX_INDEX - 1})", node)
             value = self.compile(node.value)
             return lambda ns: pick(value(ns), k)
         if isinstance(node, ast.Attribute):
@@ -299,6 +375,23 @@ class Expression:
         return f"Expression({self.text!r})"
 
 
+def _check_size(tree: ast.AST, text: str, *, source: str | None, path: str | None) -> None:
+    """At most MAX_NODES nodes and MAX_DEPTH levels (iteratively: no recursion on hostile input)."""
+    short = text if len(text) <= 60 else text[:57] + "..."
+    n_nodes = 0
+    stack: list[tuple[ast.AST, int]] = [(tree, 0)]
+    while stack:
+        node, depth = stack.pop()
+        n_nodes += 1
+        if n_nodes > MAX_NODES:
+            raise ConfigError(f"expression {short!r} is too large (more than {MAX_NODES} terms)",
+                              path=path, source=source)
+        if depth > MAX_DEPTH:
+            raise ConfigError(f"expression {short!r} is nested too deeply (more than {MAX_DEPTH} levels)",
+                              path=path, source=source)
+        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
+
+
 def compile_expression(text: str, *, names: Collection[str], source: str | None = None,
                        path: str | None = None) -> Expression:
     """Parse and check an expression; the result evaluates over whole arrays.
@@ -313,10 +406,18 @@ def compile_expression(text: str, *, names: Collection[str], source: str | None 
     """
     if not isinstance(text, str) or not text.strip():
         raise ConfigError(f"expression must be a non-empty string, not {text!r}", path=path, source=source)
+    if len(text) > MAX_LENGTH:
+        raise ConfigError(f"expression {text[:40]!r}... is too long ({len(text)} characters, at most {MAX_LENGTH})",
+                          path=path, source=source)
     try:
         tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as exc:
         raise ConfigError(f"syntax error in expression {text!r}: {exc.msg}", path=path, source=source) from None
+    except ValueError as exc:  # e.g. an integer literal beyond Python's digit limit
+        raise ConfigError(f"in expression {text[:40]!r}: {exc}", path=path, source=source) from None
+    except (RecursionError, MemoryError):
+        raise ConfigError(f"expression {text[:40]!r}... is nested too deeply", path=path, source=source) from None
+    _check_size(tree, text, source=source, path=path)
     comp = _Compiler(text, names, source, path)
     evaluator = comp.compile(tree)
     return Expression(text, evaluator, frozenset(comp.used))

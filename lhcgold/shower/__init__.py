@@ -407,13 +407,24 @@ def iter_showered(path: str | Path) -> Iterator[ShowerChunk]:
     with f:
         if f.attrs.get("lhcgold_format") != FORMAT:
             raise EventFileError(f"{str(p)!r}: not a showered-events file written by lhcgold")
-        names = tuple(json.loads(f.attrs["weight_names"]))
         first = 0
-        for key in sorted(f["chunks"].keys()):
-            g = f["chunks"][key]
-            w = g["weights"][()]
-            yield ShowerChunk(particles=_read_array(g["particles"]), bhadrons=_read_array(g["bhadrons"]),
-                              chadrons=_read_array(g["chadrons"]), weights=w, weight_names=names, first_event=first)
+        try:
+            names = tuple(json.loads(f.attrs["weight_names"]))
+            keys = sorted(f["chunks"].keys())
+        except (KeyError, ValueError, TypeError, OSError) as exc:
+            raise EventFileError(f"{str(p)!r}: malformed showered-events file (weight_names or chunks/): "
+                                 f"{exc}") from exc
+        for key in keys:
+            try:
+                g = f["chunks"][key]
+                w = g["weights"][()]
+                chunk = ShowerChunk(particles=_read_array(g["particles"]), bhadrons=_read_array(g["bhadrons"]),
+                                    chadrons=_read_array(g["chadrons"]), weights=w, weight_names=names,
+                                    first_event=first)
+            except (KeyError, ValueError, TypeError, OSError) as exc:
+                raise EventFileError(f"{str(p)!r}: malformed or damaged showered-events chunk {key!r} (events "
+                                     f"from {first}): {exc}") from exc
+            yield chunk
             first += len(w)
 
 

@@ -55,3 +55,34 @@ def test_sharded_sigma_equals_a_single_run_within_stat_error(local_toy, tmp_path
         diff, err = abs(sharded[0] - single[0]), float(np.hypot(sharded[1], single[1]))
         assert diff < 3.5 * err, (rel, sharded, single)
         assert 0.5 * single[0] < sharded[0] < 1.5 * single[0]
+
+
+@pytest.mark.slow
+def test_one_shard_reproduces_lhcgold_run(tmp_path):
+    """With shards: 1 the workflow is the main job cut into jobs: the same limits, Fisher information and
+    report tables as `lhcgold run` with the same settings, byte for byte."""
+    import yaml
+
+    from lhcgold.config import load_card
+    from lhcgold.run import RunConfig, run
+
+    from .conftest import CARD, TOY
+
+    toy = yaml.safe_load(TOY.read_text())["run"]
+    cfg = RunConfig.from_card(load_card(CARD), **{k: tuple(v) if isinstance(v, list) else v for k, v in toy.items()})
+    run(CARD, tmp_path / "main", config=cfg)
+    single = tmp_path / "single.yaml"
+    single.write_text("shards: 1\n")
+    proc = snakemake(tmp_path, "local", configfiles=(single,))
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    main, wf = tmp_path / "main", tmp_path / "wf"
+    names = sorted(p.name for p in (main / "limits").glob("*.json"))
+    assert len(names) == 18 and names == sorted(p.name for p in (wf / "limits").glob("*.json"))
+    for rel in [f"limits/{n}" for n in names] + ["fisher.json", "histogram_choice.json"]:
+        assert (main / rel).read_bytes() == (wf / rel).read_bytes(), rel
+
+    def tables(path):
+        text = path.read_text()
+        return text[text.index("## Samples"):text.index("## Distributions")]
+
+    assert tables(main / "report.md") == tables(wf / "report.md")

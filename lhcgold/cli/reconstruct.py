@@ -29,12 +29,15 @@ from ._common import check_output, combine_mode_option, output_option, overwrite
               help="At most this many events per input (reweighted by N/n: sigma is kept).")
 @click.option("--seed", type=int, default=None, help="Seed for smearing and showers (default: the card's).")
 @click.option("--no-shuffle", is_flag=True, default=False, help="Keep the input order.")
+@click.option("--systematics", default=None,
+              help="Store scale/PDF weights as nuisance benchmarks, comma separated: scale (muR=muF), "
+                   "mur or muf, and/or pdf (default: the card's reconstruct.systematics).")
 @combine_mode_option("inputs")
 @click.pass_context
 def command(ctx: click.Context, inputs: tuple[Path, ...], card: Path, setup_file: Path | None, output: Path,
             overwrite: bool, preset: str | None, level: str | None, no_shower: bool, sampled_from: str | None,
             background: bool, lhe: Path | None, n_events: int | None, seed: int | None, no_shuffle: bool,
-            combine_mode: str | None) -> None:
+            combine_mode: str | None, systematics: str | None) -> None:
     """Read LHE, Delphes ROOT or showered INPUTS and write observables and benchmark weights."""
     from ..config import load_card
     from ..detector import detector_from_card
@@ -56,6 +59,8 @@ def command(ctx: click.Context, inputs: tuple[Path, ...], card: Path, setup_file
         opts["rng"] = seed
     if no_shuffle:
         opts["shuffle"] = False
+    if systematics is not None:
+        opts["systematics"] = tuple(s.strip() for s in systematics.split(",") if s.strip())
     samples = [Sample(p, sampled_from=sampled_from, is_background=background, lhe=lhe) for p in inputs]
     result = reconstruct(samples, output, setup=setup, overwrite=overwrite, n_events=n_events,
                          combine=combine_mode or "auto", progress=show_progress(ctx), **opts)

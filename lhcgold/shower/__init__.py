@@ -59,6 +59,7 @@ __all__ = [
     "shower_lhe",
     "showered_n_events",
     "showered_source_identity",
+    "split_events",
 ]
 
 #: JSON Schema of the analysis card's ``shower:`` section
@@ -161,9 +162,34 @@ def _derive_seed(seed: int | None, index: int) -> int:
     return int(ss.generate_state(1)[0] % _MAX_SEED) + 1
 
 
+@dataclass(frozen=True)
+class EventRange:
+    """A contiguous part of an event file: ``count`` events from event ``start``; ``index`` among the parts."""
+
+    index: int
+    start: int
+    count: int
+
+
+def split_events(n_events: int, n_parts: int) -> list[EventRange]:
+    """Cut ``n_events`` events into at most ``n_parts`` contiguous, non-empty parts of near-equal size.
+
+    Raises:
+        ConfigError: ``n_parts`` < 1.
+    """
+    if isinstance(n_parts, bool) or not isinstance(n_parts, (int, np.integer)) or n_parts < 1:
+        from ..exceptions import ConfigError
+
+        raise ConfigError(f"the number of parallel processes must be a positive integer, got {n_parts!r}")
+    n = max(min(int(n_parts), int(n_events)), 1)
+    edges = [round(k * n_events / n) for k in range(n + 1)]
+    return [EventRange(index=k, start=edges[k], count=edges[k + 1] - edges[k]) for k in range(n)
+            if edges[k + 1] > edges[k]]
+
+
 def iter_shower(path: str | Path, *, batch_size: int = 1000, n_events: int | None = None, mpi: bool = True,
                 hadronisation: bool = True, isr: bool = True, fsr: bool = True, seed: int | None = 1,
-                settings: Sequence[str] = (), normalise: bool = True,
+                settings: Sequence[str] = (), normalise: bool = True, skip_events: int = 0,
                 progress: bool = False) -> Iterator[ShowerChunk]:
     """Shower and hadronise one LHE file, yielding chunks of final-state particles.
 
@@ -179,6 +205,10 @@ def iter_shower(path: str | Path, *, batch_size: int = 1000, n_events: int | Non
         settings: more Pythia settings (``"Key = value"`` strings), applied last.
         normalise: weights in pb summing to sigma over the events read (MG5's ``event_norm``; a subset
             keeps sigma, see :func:`lhcgold.io.lhe.lhe_weight_scale`).
+        skip_events: start after the first ``skip_events`` events of the file (Pythia's
+            ``Beams:nSkipLHEFatInit``, streamed); ``n_events`` then counts from there. The weights are
+            normalised as for a subset of the events read, so each part of a split file sums to sigma
+            and parts averaged by their sizes (:func:`split_events`) give the whole file's sigma.
         progress: tqdm progress bar on stderr.
 
     Raises:
@@ -194,8 +224,15 @@ def iter_shower(path: str | Path, *, batch_size: int = 1000, n_events: int | Non
         raise ConfigError(f"n_events must be >= 1, got {n_events}")
     header = read_lhe_header(p)
     n_file = count_lhe_events(p)
-    scale = _lhe_scale(header, normalise, n_events)
-    total = n_file if n_events is None else min(n_events, n_file)
+    if isinstance(skip_events, bool) or not 0 <= skip_events <= n_file:
+        from ..exceptions import ConfigError
+
+        raise ConfigError(f"skip_events must be in 0..{n_file} (the events of {str(p)!r}), got {skip_events!r}")
+    left = n_file - skip_events
+    total = left if n_events is None else min(n_events, left)
+    if total < 1:
+        return
+    scale = _lhe_scale(header, normalise, n_events if skip_events == 0 else total)
     pythia8mc = _pythia()
     pythia = pythia8mc.Pythia("", False)
     base = [
@@ -205,6 +242,7 @@ def iter_shower(path: str | Path, *, batch_size: int = 1000, n_events: int | Non
         "Next:numberCount = 0", "Next:numberShowEvent = 0", "Next:numberShowInfo = 0",
         "Next:numberShowProcess = 0", "Next:numberShowLHA = 0", "Init:showChangedSettings = off",
         "Init:showChangedParticleData = off", "Init:showProcesses = off", "Print:quiet = on", "SLHA:verbose = 0",
+        f"Beams:nSkipLHEFatInit = {int(skip_events)}",
     ]
     if seed is not None:
         if not 0 <= int(seed) <= _MAX_SEED:
@@ -232,7 +270,7 @@ def iter_shower(path: str | Path, *, batch_size: int = 1000, n_events: int | Non
                 names = tuple("nominal" if (k == 0 and n in ("Weight", "")) else n for k, n in enumerate(raw))
             if batch is None or len(batch) == 0:
                 break
-            chunk = _batch_to_chunk(batch, names, scale, done)
+            chunk = _batch_to_chunk(batch, names, scale, skip_events + done)
             done += want
             if bar is not None:
                 bar.update(want)

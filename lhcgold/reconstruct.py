@@ -467,7 +467,7 @@ def _reconstruct_split(sample: Sample, part: Path, job: _Job, *, rng: np.random.
 
     from .io.combine import combine_and_shuffle
     from .io.lhe import count_lhe_events
-    from .shower import split_events
+    from .shower import split_events, worker_init
 
     n_file = count_lhe_events(sample.path)
     n_total = n_file if job.n_events is None else min(job.n_events, n_file)
@@ -484,7 +484,7 @@ def _reconstruct_split(sample: Sample, part: Path, job: _Job, *, rng: np.random.
     else:
         # leaving the block (also on Ctrl-C / SIGTERM in this process) terminates and joins the
         # workers before the temporary directory with their part files is removed
-        with get_context("spawn").Pool(len(tasks), initializer=_worker_init) as pool:
+        with get_context("spawn").Pool(len(tasks), initializer=worker_init) as pool:
             done = pool.map(_reconstruct_part, tasks, chunksize=1)
     kept = [Path(t.path) for t, d in zip(tasks, done) if d.n_read]
     n_read = sum(d.n_read for d in done)
@@ -502,14 +502,6 @@ def replace_job(job: _Job, **changes: Any) -> _Job:
     from dataclasses import replace
 
     return replace(job, **changes)
-
-
-def _worker_init() -> None:
-    """Worker processes leave Ctrl-C and SIGTERM to the parent, which ends them and cleans up."""
-    import signal
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def _reconstruct_part(task: _PartTask) -> _SampleDone:

@@ -132,3 +132,42 @@ def test_device_cpu_matches_default(verb: str, model_assets: Path, tmp_path: Pat
     key = "matrix" if verb == "fisher" else "p_values"
     assert key in a, sorted(a)
     np.testing.assert_allclose(np.asarray(b[key], dtype=float), np.asarray(a[key], dtype=float), rtol=1e-12)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sig", ["SIGTERM", "SIGINT"])
+def test_signal_during_parallel_reconstruct_cleans_up(sig: str, tmp_path: Path) -> None:
+    """A signal while the workers shower: they are ended, the temporaries removed, no output."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    psutil = pytest.importorskip("psutil")
+    pytest.importorskip("pythia8mc")
+    (tmp_path / "card.yaml").write_text(CARD)
+    out = tmp_path / "out.h5"
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    proc = subprocess.Popen([sys.executable, "-m", "lhcgold.cli", "-q", "reconstruct", str(LHE), "--card",
+                             str(tmp_path / "card.yaml"), "-o", str(out), "-j", "2"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    workers: list = []
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
+        kids = [k for k in psutil.Process(proc.pid).children(recursive=True) if "spawn_main" in " ".join(k.cmdline())]
+        if len(kids) >= 2 and list(tmp_path.glob(".lhcgold-reco-*/*.part*")):
+            workers = kids
+            break
+        time.sleep(0.2)
+    if not workers:
+        proc.kill()
+        pytest.fail(f"the workers did not start: {proc.communicate()[1]}")
+    time.sleep(1.0)
+    proc.send_signal(getattr(signal, sig))
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == (143 if sig == "SIGTERM" else 130), err
+    assert "Traceback" not in err and "temporary files removed" in err, err
+    gone, alive = psutil.wait_procs(workers, timeout=10)
+    assert not alive, f"workers left running: {alive}"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["card.yaml"]

@@ -68,6 +68,8 @@ RECONSTRUCT_SCHEMA: dict[str, Any] = {
         "seed": {"type": "integer", "minimum": 0},
         "shuffle": {"type": "boolean"},
         "efficiencies": {"type": "array", "items": {"type": "string", "minLength": 1}},
+        "systematics": {"type": "array", "uniqueItems": True,
+                        "items": {"enum": ["scale", "mur", "muf", "pdf"]}},
     },
 }
 
@@ -275,7 +277,8 @@ def reconstruct(inputs: Sequence[Sample | str | os.PathLike[str]], output: str |
                 shower_options: dict[str, Any] | None = None, chunk_size: int = 10_000,
                 rng: np.random.Generator | int | None = None, n_events: int | None = None, shuffle: bool = True,
                 store_components: bool = False, overwrite: bool = False, attrs: dict[str, Any] | None = None,
-                combine: CombineMode = "auto", n_workers: int = 1, progress: bool = False) -> ReconstructResult:
+                combine: CombineMode = "auto", n_workers: int = 1, progress: bool = False,
+                systematics: Sequence[str] = ()) -> ReconstructResult:
     """Read inputs, compute observables and cuts, write the events file (MadMiner layout).
 
     Each input is reconstructed into its own temporary file that records its sample identity
@@ -310,6 +313,10 @@ def reconstruct(inputs: Sequence[Sample | str | os.PathLike[str]], output: str |
             ``rng``) and averaged back as shards of one sample (sigma and the event count as with
             one process). Other inputs are read in this process.
         progress: progress bars.
+        systematics: store the inputs' scale/PDF weights as nuisance benchmarks (MadMiner's layout,
+            see :mod:`lhcgold.io.lhe_weights`): ``"scale"`` (μR = μF varied together), ``"mur"`` or
+            ``"muf"`` (at most one of the three) and/or ``"pdf"``. They are read from the LHE header's
+            weight groups (MG5 ``use_syst``, or the embedded generator's ``--scale-variations``).
 
     Raises:
         ConfigError, EventFileError: bad observables, missing weights, unreadable inputs, no event
@@ -327,6 +334,7 @@ def reconstruct(inputs: Sequence[Sample | str | os.PathLike[str]], output: str |
         raise ConfigError("store_components needs a setup with morphing components")
     compiled = compile_analysis(observables, cuts=cuts, efficiencies=efficiencies)
     _check_n_workers(n_workers)
+    systematics = _check_systematics(systematics)
     samples = [s if isinstance(s, Sample) else Sample(s) for s in inputs]
     gen = np.random.default_rng(rng)
     det_name = detector if isinstance(detector, str) else getattr(detector, "name", "custom")
@@ -334,7 +342,7 @@ def reconstruct(inputs: Sequence[Sample | str | os.PathLike[str]], output: str |
                   "detector": det_name, **(attrs or {})}
     job = _Job(setup=setup, observables=tuple(observables), compiled=compiled, level=level, shower=shower,
                detector=detector, shower_options=shower_options, chunk_size=chunk_size, n_events=n_events,
-               store_components=store_components, attrs=file_attrs, progress=progress)
+               store_components=store_components, attrs=file_attrs, progress=progress, systematics=systematics)
     n_read = n_written = 0
     tmp_parent = out.parent if out.parent.exists() else None
     with tempfile.TemporaryDirectory(dir=tmp_parent, prefix=".lhcgold-reco-") as tmpdir:
@@ -375,6 +383,7 @@ class _Job:
     store_components: bool
     attrs: dict[str, Any]
     progress: bool
+    systematics: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -395,8 +404,10 @@ def _reconstruct_sample(sample: Sample, part: Path, job: _Job, *, rng: np.random
     cols: np.ndarray | None = None
     comp_cols: np.ndarray | None = None
     sampling = 0
+    layout = sample_nuisance_layout(sample, job.systematics)
     with EventWriter(part, setup, [o.name for o in job.observables], definitions=definitions, overwrite=True,
-                     attrs=job.attrs, negative_weights="warn", store_components=job.store_components) as writer:
+                     attrs=job.attrs, negative_weights="warn", store_components=job.store_components,
+                     nuisance=layout) as writer:
         for reco in iter_reco_events(sample, level=job.level, shower=job.shower, detector=job.detector,
                                      shower_options=job.shower_options, chunk_size=job.chunk_size, rng=rng,
                                      n_events=job.n_events, progress=job.progress):
@@ -412,7 +423,8 @@ def _reconstruct_sample(sample: Sample, part: Path, job: _Job, *, rng: np.random
             if job.store_components:
                 m = (res.weights[:, comp_cols] * sample.k_factor if comp_cols is not None
                      else setup.morpher.components_from_benchmarks(w[:, :setup.morphing_matrix.shape[1]]))
-            writer.append(res.values, w, sampling_benchmarks=sampling, component_weights=m)
+            nw = None if layout is None else _nuisance_columns(res.weights, reco.weight_names, w, layout)
+            writer.append(res.values, w, sampling_benchmarks=sampling, component_weights=m, nuisance_weights=nw)
             n_written += len(w)
         if cols is None:
             logger.warning("%s: no events", sample.path)
@@ -511,6 +523,56 @@ def _reconstruct_part(task: _PartTask) -> _SampleDone:
     compiled = compile_analysis(task.job.observables, cuts=task.analysis[0], efficiencies=task.analysis[1])
     job = replace_job(task.job, shower_options=opts, n_events=task.count, compiled=compiled)
     return _reconstruct_sample(task.sample, Path(task.path), job, rng=np.random.default_rng(task.detector_seed))
+_SCALE_CHOICES = {"scale": "mu", "mur": "mur", "muf": "muf"}
+
+
+def _check_systematics(systematics: Sequence[str] | None) -> tuple[str, ...]:
+    chosen = tuple(systematics or ())
+    bad = [s for s in chosen if s not in (*_SCALE_CHOICES, "pdf")]
+    if bad:
+        raise ConfigError(f"unknown systematics {bad}: choose from scale, mur, muf, pdf")
+    if sum(s in _SCALE_CHOICES for s in chosen) > 1:
+        raise ConfigError(f"choose one scale systematic (scale, mur or muf), got {list(chosen)}")
+    if len(set(chosen)) != len(chosen):
+        raise ConfigError(f"systematics listed twice: {list(chosen)}")
+    return chosen
+
+
+def sample_nuisance_layout(sample: Sample, systematics: Sequence[str]) -> Any:
+    """The nuisance layout (:class:`~lhcgold.io.lhe_weights.NuisanceLayout`) of one input, or None.
+
+    Read from the LHE header (the input's, or ``sample.lhe`` for Delphes files).
+
+    Raises:
+        ConfigError: systematics were asked for an input without an LHE header.
+        EventFileError: the LHE file has no such weights.
+    """
+    if not systematics:
+        return None
+    from .io.lhe import read_lhe_header
+    from .io.lhe_weights import nuisance_layout
+
+    kind = detect_kind(sample.path)
+    source = sample.path if kind == "lhe" else sample.lhe if kind == "delphes" else None
+    if source is None:
+        raise ConfigError(f"{str(sample.path)!r}: systematics weights are read from an LHE header; "
+                          f"reconstruct the LHE file (or give the Delphes file's LHE)")
+    scale = next((_SCALE_CHOICES[s] for s in systematics if s in _SCALE_CHOICES), None)
+    try:
+        return nuisance_layout(read_lhe_header(source).header_text, scale=scale,  # type: ignore[arg-type]
+                               pdf="pdf" in systematics)
+    except EventFileError as exc:
+        raise EventFileError(f"{str(source)!r}: {exc}") from None
+
+
+def _nuisance_columns(source: np.ndarray, names: Sequence[str], w: np.ndarray, layout: Any) -> np.ndarray:
+    """Nuisance benchmark weights of a chunk, rescaled to the reference benchmark (column 0 of ``w``):
+    w_nuis · w_ref / w_nominal, as MadMiner's readers store them."""
+    from .io.lhe_weights import nuisance_weights
+
+    names = tuple(names)
+    nominal = source[:, names.index("nominal") if "nominal" in names else 0]
+    return nuisance_weights(source, names, nominal, layout, reference=w[:, 0])
 
 
 _VOLATILE_LINE = re.compile(r"seed|nevents|number of events|integrated weight|run_tag|n_trials", re.I)
@@ -573,5 +635,6 @@ def analysis_from_card(card: Any) -> dict[str, Any]:
             "level": rec.get("level", "detector"), "shower": rec.get("shower", True),
             "detector": detector_from_card(card), "shower_options": shower_options,
             "chunk_size": rec.get("chunk_size", 10_000), "rng": rec.get("seed"),
-            "shuffle": rec.get("shuffle", True), "attrs": {"card_hash": card.card_hash,
+            "shuffle": rec.get("shuffle", True), "systematics": tuple(rec.get("systematics", ())),
+            "attrs": {"card_hash": card.card_hash,
                                                             "lhcgold_version": __version__}}

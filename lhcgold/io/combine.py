@@ -40,7 +40,7 @@ import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
@@ -141,6 +141,19 @@ def check_compatible(files: Sequence[EventFile]) -> None:
             raise EventFileError(f"{where} have different observables: {f.observables} vs {ref.observables}")
 
 
+def shared_nuisance(files: Sequence[EventFile]) -> Any:
+    """The nuisance layout all files share (their nuisance weights are carried), else None (with a
+    warning when only some files, or files with different layouts, have nuisance weights)."""
+    layouts = [f.nuisance for f in files]
+    first = layouts[0]
+    if first is not None and all(lay is not None and lay.nuisance_parameters == first.nuisance_parameters
+                                 and lay.benchmark_names == first.benchmark_names for lay in layouts):
+        return first
+    if any(lay is not None for lay in layouts):
+        logger.warning("the inputs do not all share one nuisance setup: their nuisance weights are dropped")
+    return None
+
+
 def combine_and_shuffle(inputs: Sequence[str | os.PathLike[str]], output: str | os.PathLike[str], *,
                         k_factors: float | Sequence[float] = 1.0, shuffle: bool = True,
                         rng: np.random.Generator | int | None = None, bucket_size: int = 200_000,
@@ -191,7 +204,9 @@ def combine_and_shuffle(inputs: Sequence[str | os.PathLike[str]], output: str | 
     n_total = sum(f.n_events for f in files)
     n_o, n_b = len(files[0].observables), setup.n_benchmarks
     n_c = setup.components.shape[0] if (store_components and setup.components is not None) else 0
-    width = n_o + n_b + 1 + n_c
+    nuisance = shared_nuisance(files)
+    n_n = 0 if nuisance is None else len(nuisance.benchmark_ids)
+    width = n_o + n_b + 1 + n_c + n_n
     attrs = {"lhcgold_stage": "combine", "inputs": [str(f.path) for f in files], "shuffled": bool(shuffle),
              "k_factors": ks, "sample_factors": plan.factors, "combine_mode": mode, **plan.attrs}
     for key in ("card_hash", "level", "detector"):
@@ -209,16 +224,21 @@ def combine_and_shuffle(inputs: Sequence[str | os.PathLike[str]], output: str | 
         parts = [chunk.observations, chunk.weights * k, chunk.sampling_benchmarks[:, None].astype(np.float64)]
         if n_c:
             parts.append(chunk.component_weights * k)
+        if n_n:
+            parts.append(chunk.nuisance_weights * k)
         return np.concatenate(parts, axis=1)
 
     def write(writer: EventWriter, block: np.ndarray) -> None:
+        c0 = n_o + n_b + 1
         writer.append(block[:, :n_o], block[:, n_o:n_o + n_b], block[:, n_o + n_b].astype(np.int64),
-                      component_weights=block[:, n_o + n_b + 1:] if n_c else None)
+                      component_weights=block[:, c0:c0 + n_c] if n_c else None,
+                      nuisance_weights=block[:, c0 + n_c:] if n_n else None)
 
     definitions = list(files[0].definitions) if files[0].definitions else None
     try:
         with EventWriter(out, setup, files[0].observables, definitions=definitions, overwrite=overwrite,
-                         store_components=store_components, attrs=attrs, negative_weights="keep") as writer:
+                         store_components=store_components, attrs=attrs, negative_weights="keep",
+                         nuisance=nuisance) as writer:
             if not shuffle or n_total == 0:
                 for f, k in zip(files, factors):
                     for chunk in f.iter_chunks(chunk_size):

@@ -90,6 +90,8 @@ class EventChunk:
         sampling_benchmarks: (n,) index of the benchmark the event was generated at (-1: background).
         component_weights: (n, C) morphing component weights, or None if the file has none.
         start: index of the first event in the file.
+        nuisance_weights: (n, N) weights of the file's nuisance benchmarks (MadMiner's systematics
+            layout, ``EventFile.nuisance.benchmark_names`` order), or None.
     """
 
     observations: NDArray[np.float64]
@@ -98,6 +100,7 @@ class EventChunk:
     component_weights: NDArray[np.float64] | None
     start: int
     setup: Setup
+    nuisance_weights: NDArray[np.float64] | None = None
 
     def __len__(self) -> int:
         return int(self.weights.shape[0])
@@ -123,6 +126,10 @@ class EventWriter:
         attrs: extra root attributes (seed, card hash, process, ...).
         negative_weights: ``"error"`` (default), ``"warn"`` or ``"keep"`` for negative
             benchmark weights. NaN and infinite values are always an error.
+        nuisance: a :class:`~lhcgold.io.lhe_weights.NuisanceLayout`: its benchmarks are appended
+            after the physics ones (``is_nuisance`` = 1, sorted names, MadMiner's layout), their weight
+            columns come from ``append(nuisance_weights=...)``, and ``systematics/`` and
+            ``nuisance_parameters/`` are written.
 
     Use as a context manager: on an exception nothing is left behind.
     """
@@ -130,7 +137,7 @@ class EventWriter:
     def __init__(self, path: str | os.PathLike[str], setup: Setup, observables: Sequence[str], *,
                  definitions: Sequence[str] | None = None, overwrite: bool = False,
                  store_components: bool = False, attrs: Mapping[str, Any] | None = None,
-                 negative_weights: Literal["error", "warn", "keep"] = "error"):
+                 negative_weights: Literal["error", "warn", "keep"] = "error", nuisance: Any = None):
         self.path = Path(path)
         self.setup = setup
         self.observables = tuple(observables)
@@ -143,6 +150,8 @@ class EventWriter:
             raise EventFileError("store_components needs a setup with morphing components")
         self.store_components = store_components
         self.negative_weights = negative_weights
+        self.nuisance = nuisance if nuisance is not None and nuisance.benchmark_ids else None
+        n_nuis = 0 if self.nuisance is None else len(self.nuisance.benchmark_ids)
         self._n = 0
         self._signal = np.zeros(setup.n_benchmarks, dtype=np.int64)
         self._background = 0
@@ -152,9 +161,11 @@ class EventWriter:
         self._file = self._stack.enter_context(h5py.File(tmp, "w"))
         f = self._file
         write_setup_groups(f, setup)
+        if self.nuisance is not None:
+            _write_nuisance_setup(f, setup, self.nuisance)
         f["observables/names"] = encode_strings(self.observables)
         f["observables/definitions"] = encode_strings([d or EMPTY_EXPR for d in defs])
-        n_o, n_b = len(self.observables), setup.n_benchmarks
+        n_o, n_b = len(self.observables), setup.n_benchmarks + n_nuis
         f.create_dataset("samples/observations", shape=(0, n_o), maxshape=(None, n_o), dtype=np.float64,
                          chunks=(_chunk_rows(n_o), max(n_o, 1)), fletcher32=True)
         f.create_dataset("samples/weights", shape=(0, n_b), maxshape=(None, n_b), dtype=np.float64,
@@ -197,7 +208,7 @@ class EventWriter:
             self._file["lhcgold/xsec_components_err"] = np.asarray(errors, dtype=np.float64).reshape(sig.shape)
 
     def append(self, observations: ArrayLike, weights: ArrayLike, sampling_benchmarks: ArrayLike = 0, *,
-               component_weights: ArrayLike | None = None) -> None:
+               component_weights: ArrayLike | None = None, nuisance_weights: ArrayLike | None = None) -> None:
         """Append a chunk of events.
 
         Args:
@@ -205,6 +216,8 @@ class EventWriter:
             weights: (n, B) in pb.
             sampling_benchmarks: one index for all, or (n,); -1 marks background.
             component_weights: (n, C), required when ``store_components``.
+            nuisance_weights: (n, N) in pb, the nuisance benchmarks' columns (``nuisance.benchmark_names``
+                order), required when the writer has a nuisance layout.
 
         Raises:
             EventFileError: wrong shapes, NaN/inf weights, infinite observables (NaN marks a missing
@@ -245,6 +258,8 @@ class EventWriter:
                 raise EventFileError(f"component_weights must have shape ({n}, {n_c}), got {m.shape}")
             if not np.all(np.isfinite(m)):
                 raise EventFileError(f"{self.path}: non-finite component weight")
+        if self.nuisance is not None:
+            w = np.concatenate([w, self._nuisance_block(nuisance_weights, n)], axis=1)
         f = self._file
         lo, hi = self._n, self._n + n
         for name, data in (("samples/observations", x), ("samples/weights", w), ("samples/sampling_benchmarks", ids),
@@ -258,6 +273,18 @@ class EventWriter:
         sig = ids[ids >= 0]
         self._signal += np.bincount(sig, minlength=n_b)[:n_b]
         self._background += int((ids < 0).sum())
+
+    def _nuisance_block(self, nuisance_weights: ArrayLike | None, n: int) -> NDArray[np.float64]:
+        n_n = len(self.nuisance.benchmark_ids)  # type: ignore[union-attr]
+        if nuisance_weights is None:
+            raise EventFileError("this file stores nuisance weights: pass nuisance_weights")
+        v = np.asarray(nuisance_weights, dtype=np.float64)
+        if v.shape != (n, n_n):
+            raise EventFileError(f"nuisance_weights must have shape ({n}, {n_n}), got {v.shape}")
+        if not np.all(np.isfinite(v)):
+            row = int(np.argwhere(~np.isfinite(v))[0, 0])
+            raise EventFileError(f"{self.path}: event {self._n + row} has a non-finite nuisance weight")
+        return v
 
     def close(self) -> None:
         """Write the summary and move the file into place."""
@@ -273,6 +300,28 @@ class EventWriter:
     def abort(self) -> None:
         """Discard everything written so far."""
         self._stack.__exit__(EventFileError, EventFileError("aborted"), None)
+
+
+def _write_nuisance_setup(f: h5py.File, setup: Setup, layout: Any) -> None:
+    """Append the nuisance benchmarks to ``benchmarks/`` and write the nuisance groups (MadMiner's layout)."""
+    from .lhe_weights import write_nuisance_groups
+
+    names = [b.name for b in setup.benchmarks]
+    extra = list(layout.benchmark_names)
+    clash = sorted(set(names) & set(extra))
+    if clash:
+        raise EventFileError(f"nuisance benchmark names {clash} clash with physics benchmarks")
+    n_p, n_x = len(setup.parameters), len(extra)
+    for key in ("names", "values", "is_nuisance", "is_reference"):
+        del f[f"benchmarks/{key}"]
+    f["benchmarks/names"] = encode_strings(names + extra)
+    f["benchmarks/values"] = np.concatenate([setup.benchmark_values.astype(np.float64).reshape(len(names), n_p),
+                                             np.zeros((n_x, n_p))])
+    f["benchmarks/is_nuisance"] = np.concatenate([np.zeros(len(names), dtype=np.int64), np.ones(n_x, dtype=np.int64)])
+    ref = np.zeros(len(names) + n_x, dtype=np.int64)
+    ref[0] = 1
+    f["benchmarks/is_reference"] = ref
+    write_nuisance_groups(f, layout)
 
 
 class EventFile:
@@ -298,7 +347,9 @@ class EventFile:
                 self.n_events = 0
                 self.n_weight_columns = self.setup.n_benchmarks
                 self.has_components = False
+                self.nuisance, self.nuisance_columns = None, ()
                 return
+            self._read_nuisance(f)
             if not all(have):
                 raise EventFileError(f"{self.path}: samples/ must hold observations, weights and "
                                      "sampling_benchmarks together")
@@ -320,6 +371,21 @@ class EventFile:
             if self.has_components and f["lhcgold/component_weights"].shape[0] != n:
                 raise EventFileError(f"{self.path}: component weights and weights differ in length")
 
+    def _read_nuisance(self, f: h5py.File) -> None:
+        """``nuisance`` (a NuisanceLayout or None) and ``nuisance_columns`` (their weight columns)."""
+        from .lhe_weights import read_nuisance_groups
+
+        try:
+            got = read_nuisance_groups(f)
+        except EventFileError as exc:
+            raise EventFileError(f"{self.path}: {exc}") from None
+        self.nuisance, self.nuisance_columns = (None, ()) if got is None else got
+        n_b = self.setup.n_benchmarks
+        if "samples/weights" in f and any(c < n_b or c >= f["samples/weights"].shape[1]
+                                          for c in self.nuisance_columns):
+            raise EventFileError(f"{self.path}: nuisance benchmarks must follow the physics benchmarks "
+                                 "and have weight columns")
+
     def __len__(self) -> int:
         return self.n_events
 
@@ -330,9 +396,15 @@ class EventFile:
     def _slice(self, f: h5py.File, start: int, stop: int) -> EventChunk:
         n_b = self.setup.n_benchmarks
         try:
+            nuis = None
+            if self.nuisance_columns:
+                w_all = np.asarray(f["samples/weights"][start:stop], dtype=np.float64)
+                w, nuis = w_all[:, :n_b], w_all[:, list(self.nuisance_columns)]
+            else:
+                w = np.asarray(f["samples/weights"][start:stop, :n_b], dtype=np.float64)
             chunk = EventChunk(
                 observations=np.asarray(f["samples/observations"][start:stop], dtype=np.float64),
-                weights=np.asarray(f["samples/weights"][start:stop, :n_b], dtype=np.float64),
+                weights=w, nuisance_weights=nuis,
                 sampling_benchmarks=np.asarray(f["samples/sampling_benchmarks"][start:stop], dtype=np.int64),
                 component_weights=(np.asarray(f["lhcgold/component_weights"][start:stop], dtype=np.float64)
                                    if self.has_components else None),
@@ -347,8 +419,8 @@ class EventFile:
         """Finite weights, no infinite observable (NaN marks a missing object) and valid sampling
         indices, else an error naming the file and the event."""
         names = {"observations": self.observables, "weights": self.setup.benchmark_names,
-                 "component_weights": ()}
-        for label in ("weights", "observations", "component_weights"):
+                 "component_weights": (), "nuisance_weights": self.nuisance.benchmark_names if self.nuisance else ()}
+        for label in ("weights", "observations", "component_weights", "nuisance_weights"):
             arr = getattr(chunk, label)
             if arr is None:
                 continue

@@ -35,7 +35,8 @@ from numpy.typing import NDArray
 from ..exceptions import EventFileError
 
 __all__ = ["BenchmarkPoints", "NuisanceLayout", "SystematicsWeights", "WeightInfo", "benchmark_points",
-           "nuisance_factors", "nuisance_layout", "nuisance_weights", "parse_weights", "systematics_weights",
+           "nuisance_factors", "nuisance_layout", "nuisance_weights", "parse_weights", "read_nuisance_groups",
+           "systematics_weights",
            "write_nuisance_groups"]
 
 
@@ -328,3 +329,42 @@ def benchmark_points(header_text: str, *, group: str | None = "mg_reweighting") 
                 raise EventFileError(f"weight {w.id!r}: bad value {value!r} in 'set param_card'") from None
         points[w.id] = point
     return BenchmarkPoints(base=base, points=points)
+
+
+def read_nuisance_groups(f: Any) -> tuple[NuisanceLayout, tuple[int, ...]] | None:
+    """The nuisance setup of an open h5py events file and the weight column of each nuisance benchmark.
+
+    Returns:
+        None without ``nuisance_parameters/``; else the layout (``benchmark_ids`` maps each nuisance
+        benchmark to itself) and, in ``layout.benchmark_names`` order, the index of its column in
+        ``samples/weights``.
+
+    Raises:
+        EventFileError: inconsistent nuisance groups (a benchmark named there is not in the file).
+    """
+    from .h5common import decode_strings
+
+    if "nuisance_parameters/names" not in f:
+        return None
+    keys = ("names", "systematics", "benchmark_positive", "benchmark_negative")
+    cols = [decode_strings(f[f"nuisance_parameters/{k}"]) if f"nuisance_parameters/{k}" in f else None for k in keys]
+    n = len(cols[0])
+    if cols[1] is None:  # files of MadMiner < 0.6 have no systematics dataset
+        cols[1] = [""] * n
+    if any(c is None or len(c) != n for c in cols):
+        raise EventFileError("inconsistent nuisance_parameters/ datasets")
+    negs = ["None" if v in ("", "None") else v for v in cols[3]]  # type: ignore[union-attr]
+    nps = tuple(zip(cols[0], cols[1], cols[2], negs, strict=True))  # type: ignore[arg-type]
+    systs: tuple[tuple[str, str, str, str], ...] = ()
+    if "systematics/names" in f:
+        srows = [decode_strings(f[f"systematics/{k}"]) if f"systematics/{k}" in f else None
+                 for k in ("names", "types", "values", "scales")]
+        if all(r is not None and len(r) == len(srows[0]) for r in srows):  # type: ignore[arg-type]
+            systs = tuple(zip(*srows, strict=True))  # type: ignore[misc]
+    bench = decode_strings(f["benchmarks/names"])
+    wanted = sorted({b for row in nps for b in (row[2], row[3]) if b != "None"})
+    missing = [b for b in wanted if b not in bench]
+    if missing:
+        raise EventFileError(f"nuisance benchmarks {missing} are not in benchmarks/names")
+    layout = NuisanceLayout(systematics=systs, nuisance_parameters=nps, benchmark_ids={b: b for b in wanted})
+    return layout, tuple(bench.index(b) for b in layout.benchmark_names)

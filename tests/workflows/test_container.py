@@ -22,8 +22,29 @@ def _engine() -> str:
             continue
         proc = subprocess.run([engine, "image", "inspect", IMAGE], capture_output=True, text=True, timeout=60)
         if proc.returncode == 0:
+            _skip_if_stale(engine)
             return engine
     pytest.skip(f"no container engine with the image {IMAGE} (build it as docker/README.md says)")
+
+
+_HASH_SOURCES = (
+    "import hashlib, pathlib, sys; root = pathlib.Path(sys.argv[1]); h = hashlib.sha256()\n"
+    "for p in sorted(root.rglob('*.py')):\n"
+    "    h.update(str(p.relative_to(root)).encode() + b'\\0' + p.read_bytes())\n"
+    "print(h.hexdigest())"
+)
+
+
+def _skip_if_stale(engine: str) -> None:
+    """Skip (saying so) when the image holds other lhcgold sources than this checkout: its results
+    would test old code. The image keeps its sources in /opt/lhcgold/src (docker/Dockerfile)."""
+    here = subprocess.run(["python3", "-c", _HASH_SOURCES, str(CARD.parents[1] / "lhcgold")],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    proc = subprocess.run([engine, "run", "--rm", "--network", "none", IMAGE, "python", "-c", _HASH_SOURCES,
+                           "/opt/lhcgold/src/lhcgold"], capture_output=True, text=True, timeout=300)
+    if proc.returncode != 0 or proc.stdout.strip() != here:
+        pytest.skip(f"the image {IMAGE} was built from other lhcgold sources than this checkout; rebuild it "
+                    "(docker/README.md) to run the container tests")
 
 
 @pytest.mark.container
@@ -51,11 +72,12 @@ def test_lhcgold_run_at_toy_size_in_the_image_writes_to_a_bind_mount(tmp_path):
 
 @pytest.mark.container
 @pytest.mark.slow
-def test_container_profile_runs_every_job_in_the_image_with_the_local_limits(local_toy, tmp_path):
+def test_container_profile_runs_every_job_in_the_image_with_the_local_limits(request, tmp_path):
     """workflows/profiles/container: each job in the image under podman/docker; same limits as the local run."""
     from .conftest import snakemake
 
     engine = _engine()
+    local_toy = request.getfixturevalue("local_toy")  # only once the image is known to be usable
     extra = tmp_path / "engine.yaml"
     extra.write_text(f"engine: {engine}\nimage: {IMAGE}\n")
     shutil.copy(CARD, tmp_path / "wh.yaml")  # jobs see the working directory only

@@ -423,7 +423,8 @@ def _reconstruct_sample(sample: Sample, part: Path, job: _Job, *, rng: np.random
             if job.store_components:
                 m = (res.weights[:, comp_cols] * sample.k_factor if comp_cols is not None
                      else setup.morpher.components_from_benchmarks(w[:, :setup.morphing_matrix.shape[1]]))
-            nw = None if layout is None else _nuisance_columns(res.weights, reco.weight_names, w, layout)
+            nw = None if layout is None else _nuisance_columns(res.weights, reco.weight_names, w, layout,
+                                                               sampling=sampling, k_factor=sample.k_factor)
             writer.append(res.values, w, sampling_benchmarks=sampling, component_weights=m, nuisance_weights=nw)
             n_written += len(w)
         if cols is None:
@@ -565,14 +566,19 @@ def sample_nuisance_layout(sample: Sample, systematics: Sequence[str]) -> Any:
         raise EventFileError(f"{str(source)!r}: {exc}") from None
 
 
-def _nuisance_columns(source: np.ndarray, names: Sequence[str], w: np.ndarray, layout: Any) -> np.ndarray:
+def _nuisance_columns(source: np.ndarray, names: Sequence[str], w: np.ndarray, layout: Any, *, sampling: int,
+                      k_factor: float) -> np.ndarray:
     """Nuisance benchmark weights of a chunk, rescaled to the reference benchmark (column 0 of ``w``):
-    w_nuis · w_ref / w_nominal, as MadMiner's readers store them."""
+    k · w_nuis · w_ref / w_sampling, as MadMiner's readers store them. w_sampling is the sampling
+    benchmark's column when there is one (LHE ``<wgt>`` values carry more digits than XWGTUP), else
+    the nominal weight."""
     from .io.lhe_weights import nuisance_weights
 
     names = tuple(names)
+    if sampling >= 0:
+        return nuisance_weights(source, names, w[:, sampling], layout, reference=w[:, 0]) * k_factor
     nominal = source[:, names.index("nominal") if "nominal" in names else 0]
-    return nuisance_weights(source, names, nominal, layout, reference=w[:, 0])
+    return nuisance_weights(source, names, nominal * k_factor, layout, reference=w[:, 0])
 
 
 _VOLATILE_LINE = re.compile(r"seed|nevents|number of events|integrated weight|run_tag|n_trials", re.I)

@@ -34,6 +34,9 @@ from ._common import overwrite_option, show_progress
               help="Generator backend (default: the card's generator.backend, else embedded).")
 @click.option("--cards-only", is_flag=True, default=False,
               help="mg5: write the MG5 cards of every run under OUTPUT/mg5/ and stop (no MG5 needed).")
+@click.option("--scale-variations/--no-scale-variations", default=None,
+              help="Embedded Drell-Yan: add muR/muF x {0.5, 1, 2} weights to the LHE, as MG5's systematics "
+                   "module writes them (default: the card's generate.scale_variations).")
 @overwrite_option
 @click.pass_context
 def command(
@@ -46,6 +49,7 @@ def command(
     backend: str | None,
     cards_only: bool,
     overwrite: bool,
+    scale_variations: bool | None,
 ) -> None:
     """Generate parton-level events from an analysis CARD: the embedded generator (exact EFT component
     weights) or MG5_aMC (card section generator with backend: mg5; cards, runs, reweighting, LHE per run)."""
@@ -81,6 +85,7 @@ def command(
         progress=show_progress(ctx),
         unweighted=unweighted,
         overwrite=overwrite,
+        scale_variations=scale_variations,
     )
     click.echo(
         f"{summary.n_events} events from {summary.n_trials} points, sigma_c[0] = "

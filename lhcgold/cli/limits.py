@@ -92,6 +92,12 @@ def parse_grid(specs: tuple[str, ...], setup: Any, resolution: int) -> Any:
               show_default=True, help="Confidence level of the --coverage intervals.")
 @click.option("--seed", type=int, default=1, show_default=True, help="Seed of the --coverage toys.")
 @device_option
+@click.option("--norm-uncertainty", type=float, default=None,
+              help="Profile a log-normal normalisation nuisance of this relative size (e.g. 0.05); rate and "
+                   "histogram methods.")
+@click.option("--profile-systematics", is_flag=True, default=False,
+              help="Profile the scale/PDF nuisance parameters stored in EVENTS (reconstruct --systematics); "
+                   "rate and histogram methods.")
 @add_options(partition_options)
 @overwrite_option
 @click.pass_context
@@ -99,7 +105,8 @@ def command(ctx: click.Context, events: Path, output: Path, method: str, observa
             bins: tuple[int, ...], model: Path | None, grid_specs: tuple[str, ...], resolution: int,
             asimov: str | None, luminosity_ifb: float, profile: tuple[str, ...], allow_outside: bool,
             plot_path: Path | None, chunk_size: int, coverage: int | None, coverage_cl: float, seed: int,
-            device: str | None, test_split: float, all_events: bool, overwrite: bool) -> None:
+            device: str | None, test_split: float, all_events: bool, overwrite: bool,
+            norm_uncertainty: float | None = None, profile_systematics: bool = False) -> None:
     """Expected limits from Asimov data of EVENTS (rate, histogram, sally or ml likelihood).
 
     Uses the test partition of EVENTS (its last --test-split, as augment and `lhcgold run`), never
@@ -108,6 +115,7 @@ def command(ctx: click.Context, events: Path, output: Path, method: str, observa
     from .. import infer
 
     check_output(output, overwrite)
+    _check_nuisance_options(method, norm_uncertainty, profile_systematics)
     if plot_path is not None:
         check_output(plot_path, overwrite)
     if not (np.isfinite(luminosity_ifb) and luminosity_ifb > 0):
@@ -136,6 +144,11 @@ def command(ctx: click.Context, events: Path, output: Path, method: str, observa
     res = infer.expected_limits(like, ef, grid=grid, luminosity_ifb=luminosity_ifb,
                                 asimov_theta=parse_theta(asimov, setup), profile=list(profile),
                                 allow_outside=allow_outside, chunk_size=chunk_size, progress=show_progress(ctx))
+    if norm_uncertainty is not None or profile_systematics:
+        res.details["nuisances"] = nuisance_details(
+            like, ef, events=events, method=method, grid=grid, luminosity_ifb=luminosity_ifb,
+            asimov_theta=parse_theta(asimov, setup), norm_uncertainty=norm_uncertainty,
+            profile_systematics=profile_systematics, allow_outside=allow_outside, chunk_size=chunk_size)
     cov = None
     if coverage is not None:  # before anything is written: a bad --asimov/--grid pair stops cleanly
         cov = infer.coverage(like, ef, grid=grid, theta_true=parse_theta(asimov, setup), luminosity_ifb=luminosity_ifb,
@@ -148,10 +161,67 @@ def command(ctx: click.Context, events: Path, output: Path, method: str, observa
     closure = res.details.get("closure")
     if closure is not None and not closure["passed"]:
         click.echo(f"Warning: {infer.closure_check(res).message()}", err=True)
+    if "nuisances" in res.details:
+        nd = res.details["nuisances"]
+        for name, iv in nd["intervals"]["0.68"].items():
+            click.echo(f"68% CL on {name}: [{iv['fixed'][0]:.6g}, {iv['fixed'][1]:.6g}] with the nuisances fixed, "
+                       f"[{iv['profiled'][0]:.6g}, {iv['profiled'][1]:.6g}] profiled ({len(nd['names'])} nuisances)")
     if cov is not None:
         click.echo(cov.summary())
     if plot_path is not None:
         _plot(res, plot_path, overwrite)
+
+
+def _check_nuisance_options(method: str, norm_uncertainty: float | None, profile_systematics: bool) -> None:
+    if norm_uncertainty is None and not profile_systematics:
+        return
+    if method not in ("rate", "histogram"):
+        raise ConfigError(f"--norm-uncertainty and --profile-systematics work with --method rate or histogram, "
+                          f"not {method}")
+    if norm_uncertainty is not None and not (np.isfinite(norm_uncertainty) and norm_uncertainty > 0):
+        raise ConfigError(f"--norm-uncertainty must be a positive number, got {norm_uncertainty:g}")
+
+
+def nuisance_details(like: Any, sample: Any, *, events: Path, method: str, grid: Any, luminosity_ifb: float,
+                     asimov_theta: Any, norm_uncertainty: float | None, profile_systematics: bool,
+                     allow_outside: bool, chunk_size: int) -> dict[str, Any]:
+    """Limits with the nuisances profiled and fixed, and their impacts, for the result's ``details``.
+
+    Raises:
+        ConfigError: a method other than rate/histogram, a bad uncertainty, or no stored nuisances.
+    """
+    from .. import infer
+
+    _check_nuisance_options(method, norm_uncertainty, profile_systematics)
+    nuisances: list[Any] = []
+    if norm_uncertainty is not None:
+        nuisances.append(infer.Normalisation("norm", norm_uncertainty))
+    if profile_systematics:
+        stored = infer.nuisances_from_file(events)
+        if not stored:
+            raise ConfigError(f"{events} stores no nuisance parameters (reconstruct with --systematics)")
+        lo, hi = sample.start, sample.stop if sample.stop is not None else sample.file.n_events
+        nuisances += [infer.WeightVariation(v.name, v.up[lo:hi], None if v.down is None else v.down[lo:hi])
+                      for v in stored]
+    prof = infer.profile_limits(like, sample, nuisances=nuisances, grid=grid, luminosity_ifb=luminosity_ifb,
+                                asimov_theta=asimov_theta, allow_outside=allow_outside, chunk_size=chunk_size)
+    info = infer.profiled_information(like, sample, nuisances=nuisances, theta=prof.asimov_theta,
+                                      luminosity_ifb=luminosity_ifb, chunk_size=chunk_size)
+    names = sample.setup.parameter_names
+    intervals = {f"{cl:g}": {names[a]: {"fixed": list(prof.interval(cl, profiled=False, axis=a)),
+                                        "profiled": list(prof.interval(cl, profiled=True, axis=a))}
+                             for a in grid.scanned} for cl in (0.68, 0.95)}
+    return {
+        "names": list(prof.nuisance_names),
+        "norm_uncertainty": norm_uncertainty,
+        "intervals": intervals,
+        "q_fixed": prof.q_fixed.tolist(),
+        "q_profiled": prof.q_profiled.tolist(),
+        "nu_hat": prof.nu_hat.tolist(),
+        "impacts": {k: v.tolist() for k, v in info.impacts.items()},
+        "fisher_fixed": info.fixed.tolist(),
+        "fisher_profiled": info.profiled.tolist(),
+    }
 
 
 def _check_inputs(sample: Any, like: Any, observables: tuple[str, ...], chunk_size: int) -> None:

@@ -29,6 +29,7 @@ Schema (JSON Schema, validated with :func:`lhcgold.config.check_section`)::
       xsec_points: 0                        # > 0: sigma_c from a separate MC run of that size (DY: quadrature)
       lhe: true                             # write events.lhe.gz
       events: true                          # write events.h5 (event store with component weights)
+      scale_variations: false               # drell_yan: mu_R/mu_F x {0.5, 1, 2} weights in the LHE (MG5 style)
 """
 
 from __future__ import annotations
@@ -100,6 +101,7 @@ GENERATE_SCHEMA: dict[str, Any] = {
         "xsec_points": {"type": "integer", "minimum": 0},
         "lhe": {"type": "boolean"},
         "events": {"type": "boolean"},
+        "scale_variations": {"type": "boolean"},
     },
 }
 
@@ -139,6 +141,7 @@ class GenerateOptions:
     xsec_points: int = 0
     lhe: bool = True
     events: bool = True
+    scale_variations: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -262,6 +265,7 @@ def parse_card(card: AnalysisCard) -> tuple[ProcessOptions, GenerateOptions]:
         xsec_points=int(gsec.get("xsec_points", 0)),
         lhe=bool(gsec.get("lhe", True)),
         events=bool(gsec.get("events", True)),
+        scale_variations=bool(gsec.get("scale_variations", False)),
     )
     if not math.isfinite(gopts.shat_bias):  # pragma: no cover - schema guards
         raise ConfigError("shat_bias must be finite", path="generate.shat_bias", source=src)

@@ -193,9 +193,18 @@ class GenerationResult:
         return generation_sample_id(self.card, process=self.process.name, unweighted=self.unweighted,
                                     generation_benchmark=names[self.generation_benchmark] if names else None)
 
-    def write_lhe(self, path: str | Path, *, overwrite: bool = False, chunk_size: int = 20_000) -> Path:
-        """Write an MG5-style LHE file (LHEF 3, ``<rwgt>`` per benchmark; gzip for ``.gz``)."""
+    def write_lhe(self, path: str | Path, *, overwrite: bool = False, chunk_size: int = 20_000,
+                  scale_variations: bool = False) -> Path:
+        """Write an MG5-style LHE file (LHEF 3, ``<rwgt>`` per benchmark; gzip for ``.gz``).
+
+        With ``scale_variations`` (Drell–Yan), the μR/μF × {0.5, 1, 2} weights are added as MG5's
+        systematics module writes them (:func:`lhcgold.generate.variations.scale_variation_weights`).
+        """
         from ..io.lhe_writer import LHEChunkData, LHEInit, benchmark_descriptions, param_entries, slha_block, write_lhe
+        from .variations import check_scale_variations, scale_variation_ids, scale_variation_weights
+
+        if scale_variations:
+            check_scale_variations(self.process)
 
         n = self.n_events
         # unweighted: event_norm = average (mean of XWGTUP = σ); weighted: event_norm = sum (the file
@@ -230,6 +239,7 @@ class GenerationResult:
             extra_header=extra,
             event_norm="average" if self.unweighted else "sum",
             slha=slha_block(entries, gen_values),
+            scale_weights=scale_variation_ids() if scale_variations else (),
         )
         p = self.particles
         ew: EWInputs = self.process.ew
@@ -246,7 +256,9 @@ class GenerationResult:
                     masses=p.masses[lo:hi],
                     scale=p.scale[lo:hi],
                     xwgt=xw[lo:hi],
-                    rwgt=np.concatenate([bw[lo:hi], self.component_weights[lo:hi] * per], axis=1),
+                    rwgt=np.concatenate([bw[lo:hi], self.component_weights[lo:hi] * per]
+                                        + ([scale_variation_weights(self.process, p.momenta[lo:hi], self.channel[lo:hi],
+                                                                    xw[lo:hi])] if scale_variations else []), axis=1),
                     alpha_qed=ew.alpha,
                     alpha_s=0.130,
                 )
@@ -519,6 +531,7 @@ def generate_to_files(
     progress: bool = False,
     unweighted: bool | None = None,
     overwrite: bool = False,
+    scale_variations: bool | None = None,
 ) -> GenerationSummary:
     """Generate and write LHE and/or event-store files chunk by chunk (memory flat in the number of events).
 
@@ -531,6 +544,8 @@ def generate_to_files(
         lhe_path: MG5-style LHE output (``.gz``: gzipped), or None.
         events_path: event store output (store_components=True), or None.
         setup: :class:`lhcgold.config.Setup` for the event store (default: ``build_setup(card)``).
+        scale_variations: add μR/μF variation weights to the LHE (MG5 systematics style; Drell–Yan;
+            default: ``generate.scale_variations``).
     """
     from ..exceptions import ConfigError
 
@@ -541,10 +556,14 @@ def generate_to_files(
             raise ConfigError(f"output {str(pth)!r} exists; pass overwrite=True to replace it")
     popts, gopts = parse_card(card)
     unw = gopts.unweighted if unweighted is None else bool(unweighted)
+    sv = gopts.scale_variations if scale_variations is None else bool(scale_variations)
+    if sv and popts.name != "drell_yan":
+        raise ConfigError(f"scale variations are implemented for the Drell-Yan process, not {popts.name!r}",
+                          path="generate.scale_variations")
     if unw:
         res = generate(card, n_events=n_events, rng=rng, progress=progress, unweighted=True)
         if lhe_path is not None:
-            res.write_lhe(lhe_path, overwrite=overwrite)
+            res.write_lhe(lhe_path, overwrite=overwrite, scale_variations=sv)
         if events_path is not None:
             res.write_events(events_path, setup=setup, overwrite=overwrite)
         return GenerationSummary(
@@ -569,6 +588,7 @@ def generate_to_files(
         slha_block,
         write_lhe_from_body,
     )
+    from .variations import scale_variation_ids, scale_variation_weights
 
     run = _Run(card, n_events=n_events, rng=rng, unweighted=False, process=None)
     proc = run.proc
@@ -646,11 +666,13 @@ def generate_to_files(
                             masses=r.masses,
                             scale=r.scale,
                             xwgt=xw,
-                            rwgt=np.concatenate([bw, m], axis=1),
+                            rwgt=np.concatenate([bw, m] + ([scale_variation_weights(proc, r.momenta, c.ch, xw)]
+                                                           if sv else []), axis=1),
                             alpha_qed=proc.ew.alpha,
                             alpha_s=0.130,
                         ),
-                        tuple(card.benchmark_names) + _component_ids(proc.components),
+                        tuple(card.benchmark_names) + _component_ids(proc.components)
+                        + (tuple(s[0] for s in scale_variation_ids()) if sv else ()),
                         1,
                     )
                 )
@@ -681,6 +703,7 @@ def generate_to_files(
                 pdf_lhaid=popts.pdf_lhaid,
                 extra_header=extra,
                 slha=slha_block(entries, card.benchmarks[run.gb].values if card.benchmarks else {}),
+                scale_weights=scale_variation_ids() if sv else (),
             )
             write_lhe_from_body(Path(str(lhe_path)), init, Path(body.name), overwrite=overwrite)
     return GenerationSummary(

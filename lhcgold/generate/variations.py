@@ -32,7 +32,10 @@ from numpy.typing import NDArray
 
 from ..exceptions import ConfigError
 
-__all__ = ["scale_variation_ratios"]
+__all__ = ["SCALE_GRID", "muf_ratios", "scale_variation_ids", "scale_variation_ratios", "scale_variation_weights"]
+
+#: (μR, μF) factors of MG5's systematics module: the 3 × 3 grid, central point included
+SCALE_GRID: tuple[tuple[float, float], ...] = tuple((r, f) for r in (0.5, 1.0, 2.0) for f in (0.5, 1.0, 2.0))
 
 logger = logging.getLogger(__name__)
 
@@ -50,28 +53,71 @@ def scale_variation_ratios(result: Any, *, factors: Sequence[float] = (0.5, 2.0)
     Raises:
         ConfigError: a process other than Drell–Yan, or a non-positive factor.
     """
-    from .processes import DrellYanProcess
+    muf = muf_ratios(result.process, result.particles.momenta, result.channel, factors)
+    ks = _check_factors(factors)
+    out: dict[str, NDArray[np.float64]] = {}
+    for k in ks:
+        out[f"muf_{k:g}"] = muf[k]
+        out[f"mur_{k:g}"] = np.ones(len(muf[k]))  # |M|² is O(α_s⁰) at LO: μ_R changes nothing
+    chan = result.channel
+    logger.info("scale variations for %d events: mu_F factors %s (mu_R variations are exactly 1 at LO)", len(chan), ks)
+    return out
 
-    proc = result.process
-    if not isinstance(proc, DrellYanProcess):
-        raise ConfigError(f"scale variations are implemented for the Drell-Yan process, not {type(proc).__name__}")
+
+def _check_factors(factors: Sequence[float]) -> list[float]:
     ks = [float(k) for k in factors]
     if not ks or any(not np.isfinite(k) or k <= 0 for k in ks):
         raise ConfigError(f"scale factors must be positive numbers, got {list(factors)}")
-    mom = np.asarray(result.particles.momenta)
-    half = 0.5 * proc.sqrt_s
+    return ks
+
+
+def muf_ratios(process: Any, momenta: Any, channel: Any, factors: Sequence[float]) -> dict[float, NDArray[np.float64]]:
+    """w(μF = k μ0)/w(μ0) per event for each factor k (the ratio of the channel's parton luminosities).
+
+    Args:
+        process: the Drell–Yan process.
+        momenta: (N, n, 4) event record momenta (incoming partons first).
+        channel: (N,) the flavour channel of each event.
+        factors: the factors k.
+
+    Raises:
+        ConfigError: a process other than Drell–Yan, a non-positive factor, or a vanishing nominal luminosity.
+    """
+    check_scale_variations(process)
+    ks = _check_factors(factors)
+    mom = np.asarray(momenta)
+    half = 0.5 * process.sqrt_s
     x1 = (mom[:, 0, 0] + mom[:, 0, 3]) / (2 * half)
     x2 = (mom[:, 1, 0] - mom[:, 1, 3]) / (2 * half)
-    shat = x1 * x2 * proc.s
-    chan = np.asarray(result.channel, dtype=np.intp)
+    shat = x1 * x2 * process.s
+    chan = np.asarray(channel, dtype=np.intp)
     rows = np.arange(len(chan))
-    mu2 = np.broadcast_to(np.asarray(proc._mu2(shat), dtype=np.float64), shat.shape)
-    nominal = proc._lumis(x1, x2, mu2)[rows, chan]
+    mu2 = np.broadcast_to(np.asarray(process._mu2(shat), dtype=np.float64), shat.shape)
+    nominal = process._lumis(x1, x2, mu2)[rows, chan]
     if np.any(nominal <= 0):
         raise ConfigError("some events have a vanishing parton luminosity at the nominal scale")
-    out: dict[str, NDArray[np.float64]] = {}
-    for k in ks:
-        out[f"muf_{k:g}"] = proc._lumis(x1, x2, mu2 * k * k)[rows, chan] / nominal
-        out[f"mur_{k:g}"] = np.ones(len(chan))  # |M|² is O(α_s⁰) at LO: μ_R changes nothing
-    logger.info("scale variations for %d events: mu_F factors %s (mu_R variations are exactly 1 at LO)", len(chan), ks)
-    return out
+    return {k: process._lumis(x1, x2, mu2 * k * k)[rows, chan] / nominal for k in ks}
+
+
+def check_scale_variations(process: Any) -> None:
+    """Raise ConfigError unless the process has scale-variation weights (Drell–Yan)."""
+    from .processes import DrellYanProcess
+
+    if not isinstance(process, DrellYanProcess):
+        raise ConfigError(f"scale variations are implemented for the Drell-Yan process, not {type(process).__name__}",
+                          path="generate.scale_variations")
+
+
+def scale_variation_ids() -> tuple[tuple[str, float, float], ...]:
+    """(weight id, μR factor, μF factor) of the :data:`SCALE_GRID` weights the LHE writer declares."""
+    return tuple((f"scale_mur{r:g}_muf{f:g}", r, f) for r, f in SCALE_GRID)
+
+
+def scale_variation_weights(process: Any, momenta: Any, channel: Any, nominal: NDArray[np.float64]
+                            ) -> NDArray[np.float64]:
+    """(N, 9) weights at the :data:`SCALE_GRID` points: the nominal weight times the μF luminosity
+    ratio (μR leaves LO Drell–Yan unchanged), in :func:`scale_variation_ids` order."""
+    muf = muf_ratios(process, momenta, channel, (0.5, 2.0))
+    muf[1.0] = np.ones(len(nominal))
+    nom = np.asarray(nominal, dtype=np.float64)
+    return np.stack([nom * muf[f] for _, f in SCALE_GRID], axis=1)

@@ -101,6 +101,9 @@ class LHEInit:
         run_card: extra ``key: value`` lines for the ``<MGRunCard>`` excerpt.
         event_norm: MG5's ``event_norm``: ``average`` (the mean weight is sigma) or ``sum``.
         slha: an ``<slha>`` section (the generation point's param_card, :func:`slha_block`).
+        scale_weights: (id, μR factor, μF factor) of scale-variation weights, written as MG5's
+            systematics module does (``<weightgroup name="Central scale variation">`` with ``MUR``,
+            ``MUF`` and ``PDF`` attributes); their columns follow the benchmark ones in ``rwgt``.
     """
 
     beam_energy_gev: float
@@ -116,6 +119,12 @@ class LHEInit:
     run_card: Mapping[str, object] = field(default_factory=dict)
     event_norm: str = "average"
     slha: str = ""
+    scale_weights: tuple[tuple[str, float, float], ...] = ()
+
+    @property
+    def all_weight_ids(self) -> tuple[str, ...]:
+        """Every ``<wgt>`` id of an event, in ``rwgt`` column order."""
+        return self.weight_ids + tuple(s[0] for s in self.scale_weights)
 
 
 @dataclass
@@ -168,6 +177,15 @@ def _header(init: LHEInit) -> str:
         for wid, desc in zip(init.weight_ids, descs, strict=True):
             lines.append(f"<weight id='{escape(wid)}'>{escape(desc)}</weight>")
         lines.append("</weightgroup>")
+    if init.scale_weights:
+        if not init.weight_ids:
+            lines.append("<initrwgt>")
+        lines.append('<weightgroup name="Central scale variation" combine="envelope">')
+        for wid, mur, muf in init.scale_weights:
+            lines.append(f'<weight id="{escape(wid)}" MUR="{mur:g}" MUF="{muf:g}" PDF="{init.pdf_lhaid}" > '
+                         f"MUR={mur:g} MUF={muf:g} </weight>")
+        lines.append("</weightgroup>")
+    if init.weight_ids or init.scale_weights:
         lines.append("</initrwgt>")
     lines.append("</header>")
     lines.append("<init>")
@@ -235,7 +253,7 @@ def write_lhe(
         with raw as fh:
             fh.write(_header(init))
             for ch in chunks:
-                fh.write(_chunk_text(ch, init.weight_ids, init.lprup))
+                fh.write(_chunk_text(ch, init.all_weight_ids, init.lprup))
             fh.write("</LesHouchesEvents>\n")
     return target
 

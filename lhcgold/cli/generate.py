@@ -61,6 +61,9 @@ def command(
 
     c = load_card(card)
     if (backend or backend_of(c)) == "mg5":
+        if scale_variations is not None:
+            raise click.UsageError("--scale-variations is for the embedded generator; MG5_aMC writes its scale "
+                                   "and PDF weights with generator.use_syst: true")
         _generate_mg5(c, output, n_events=n_events, seed=seed, overwrite=overwrite, cards_only=cards_only)
         return
     if cards_only:

@@ -109,3 +109,13 @@ generate: {scale_variations: true}
     with pytest.raises(ConfigError, match="Drell-Yan"):
         generate_to_files(card, lhe_path=tmp_path / "w.lhe.gz", n_events=10, rng=1)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_mg5_backend_refuses_the_embedded_flag(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    from lhcgold.cli import main
+
+    card = Path(__file__).parents[1] / "data" / "mg5_cards" / "dy.yaml"
+    code = main(["generate", str(card), "-o", str(tmp_path / "out"), "--cards-only", "--scale-variations"])
+    err = capsys.readouterr().err
+    assert code == 2 and "use_syst" in err and "Traceback" not in err
+    assert list(tmp_path.iterdir()) == []

@@ -6,6 +6,7 @@ Usage::
 
     python benchmarks/reconstruct.py            # everything (a few minutes on 2 cores)
     python benchmarks/reconstruct.py --quick    # smaller sizes
+    python benchmarks/reconstruct.py --parallel 3000   # only: reconstruct -j 1 vs -j 2 (Pythia + detector)
 
 Inputs are the MG5 W gamma test file (tests/data/mg5/...); the 1e5 / 1e6-event LHE files are
 made by repeating its events (written gzipped to a temporary directory).
@@ -156,6 +157,42 @@ def child_pythia(n: int, hadronisation: bool, mpi: bool = True) -> dict:
     return {"n": count, "s": dt, "rate": count / dt, "rss_mb": peak_rss_mb()}
 
 
+def child_reco_jobs(n: int, jobs: int, out: str) -> dict:
+    """Detector-level reconstruct (Pythia shower + fast detector) of the first n W gamma events, -j jobs."""
+    import os
+
+    from lhcgold.config import load_card_text
+    from lhcgold.reconstruct import analysis_from_card, reconstruct
+    from lhcgold.setup import build_setup
+
+    card = load_card_text(CARD)
+    setup = build_setup(card, rng=1)
+    opts = analysis_from_card(card)
+    opts["level"] = "detector"
+    opts["rng"] = 7
+    t = time.perf_counter()
+    res = reconstruct([LHE], out, setup=setup, overwrite=True, n_events=n, n_workers=jobs, **opts)
+    dt = time.perf_counter() - t
+    cpu = sum(getattr(resource.getrusage(who), f) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
+              for f in ("ru_utime", "ru_stime"))
+    return {"n": res.n_read, "written": res.n_written, "s": dt, "rate": res.n_read / dt, "cpu_s": cpu,
+            "sigma_pb": float(res.xsec_pb[0]), "cpu_count": os.cpu_count(), "load": os.getloadavg()[0]}
+
+
+def parallel(n: int) -> None:
+    """reconstruct -j 1 and -j 2 on the same file: events/s and the speed-up (fresh processes)."""
+    print(f"== reconstruct -j 1 vs -j 2: first {n} MG5 W gamma events, Pythia (MPI, hadronisation) + ATLAS-like "
+          "fast detector + events file, wall clock incl. process start-up ==")
+    with tempfile.TemporaryDirectory() as tmp:
+        r = {j: run_child("recojobs", str(n), str(j), str(Path(tmp) / f"j{j}.h5")) for j in (1, 2)}
+    for j, q in r.items():
+        print(f"-j {j}: {q['n']} events in {q['s']:6.1f} s = {q['rate']:6.1f} events/s ({q['cpu_s']:.1f} CPU s in "
+              f"all processes, incl. imports), {q['written']} pass; "
+              f"sigma[sm] after cuts = {q['sigma_pb']:.6g} pb (1-min load at end {q['load']:.2f}, "
+              f"{q['cpu_count']} CPUs)")
+    print(f"speed-up -j 2 / -j 1: {r[2]['rate'] / r[1]['rate']:.2f}x")
+
+
 def run_child(*args: str) -> dict:
     out = subprocess.run([sys.executable, __file__, "--child", *args], capture_output=True, text=True, check=True)
     line = [ln for ln in out.stdout.splitlines() if ln.startswith("RESULT ")][-1]
@@ -166,13 +203,18 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--child", nargs="+")
+    parser.add_argument("--parallel", type=int, default=None, metavar="N",
+                        help="only time reconstruct -j 1 vs -j 2 on N events")
     args = parser.parse_args()
     if args.child:
         kind, *rest = args.child
         fn = {"read": child_read, "pylhe": child_pylhe, "pipeline": child_pipeline,
-              "detector": child_detector_loop, "pythia": child_pythia}[kind]
+              "detector": child_detector_loop, "pythia": child_pythia, "recojobs": child_reco_jobs}[kind]
         conv = [int(r) if r.isdigit() else (r == "True" if r in ("True", "False") else r) for r in rest]
         print("RESULT " + json.dumps(fn(*conv)))
+        return
+    if args.parallel:
+        parallel(args.parallel)
         return
     sizes = (20_000, 100_000) if args.quick else (100_000, 1_000_000)
     with tempfile.TemporaryDirectory() as tmp:

@@ -277,7 +277,7 @@ def reconstruct(inputs: Sequence[Sample | str | os.PathLike[str]], output: str |
                 shower_options: dict[str, Any] | None = None, chunk_size: int = 10_000,
                 rng: np.random.Generator | int | None = None, n_events: int | None = None, shuffle: bool = True,
                 store_components: bool = False, overwrite: bool = False, attrs: dict[str, Any] | None = None,
-                combine: CombineMode = "auto", progress: bool = False,
+                combine: CombineMode = "auto", n_workers: int = 1, progress: bool = False,
                 systematics: Sequence[str] = ()) -> ReconstructResult:
     """Read inputs, compute observables and cuts, write the events file (MadMiner layout).
 
@@ -308,6 +308,10 @@ def reconstruct(inputs: Sequence[Sample | str | os.PathLike[str]], output: str |
         attrs: extra attributes for the file (card hash, ...).
         combine: how several inputs combine when their identity cannot be told (``"shards"`` or
             ``"samples"``); ``"auto"`` refuses then.
+        n_workers: processes per input that Pythia showers: its events are cut into ``n_workers``
+            contiguous parts, each showered in its own process with its own seeds (derived from
+            ``rng``) and averaged back as shards of one sample (sigma and the event count as with
+            one process). Other inputs are read in this process.
         progress: progress bars.
         systematics: store the inputs' scale/PDF weights as nuisance benchmarks (MadMiner's layout,
             see :mod:`lhcgold.io.lhe_weights`): ``"scale"`` (μR = μF varied together), ``"mur"`` or
@@ -329,6 +333,7 @@ def reconstruct(inputs: Sequence[Sample | str | os.PathLike[str]], output: str |
     if store_components and setup.components is None:
         raise ConfigError("store_components needs a setup with morphing components")
     compiled = compile_analysis(observables, cuts=cuts, efficiencies=efficiencies)
+    _check_n_workers(n_workers)
     systematics = _check_systematics(systematics)
     samples = [s if isinstance(s, Sample) else Sample(s) for s in inputs]
     gen = np.random.default_rng(rng)
@@ -344,7 +349,9 @@ def reconstruct(inputs: Sequence[Sample | str | os.PathLike[str]], output: str |
         parts = []
         for k, sample in enumerate(samples):
             part = Path(tmpdir) / f"sample_{k:04d}.h5"
-            done = _reconstruct_sample(sample, part, job, rng=gen)
+            done = (_reconstruct_split(sample, part, job, rng=gen, n_workers=n_workers,
+                                       analysis=(tuple(cuts), tuple(efficiencies)))
+                    if n_workers > 1 and _splittable(sample, job) else _reconstruct_sample(sample, part, job, rng=gen))
             n_read += done.n_read
             n_written += done.n_written
             if done.n_read:
@@ -430,6 +437,93 @@ def _reconstruct_sample(sample: Sample, part: Path, job: _Job, *, rng: np.random
     return _SampleDone(n_read=n_read, n_written=n_written)
 
 
+# ---------------------------------------------------------------------------------------------
+# one input showered in several processes
+
+
+def _check_n_workers(n_workers: Any) -> None:
+    if isinstance(n_workers, bool) or not isinstance(n_workers, (int, np.integer)) or n_workers < 1:
+        raise ConfigError(f"n_workers (-j) must be a positive number of processes, got {n_workers!r}")
+
+
+def _splittable(sample: Sample, job: _Job) -> bool:
+    """Whether an input is an LHE file that Pythia showers (the stage worth splitting)."""
+    return job.level == "detector" and job.shower and detect_kind(sample.path) == "lhe"
+
+
+@dataclass(frozen=True)
+class _PartTask:
+    """One part of a split input, for a worker process."""
+
+    sample: Sample
+    path: str
+    job: _Job
+    analysis: tuple[tuple[Cut, ...], tuple[Efficiency, ...]]
+    start: int
+    count: int
+    pythia_seed: int
+    detector_seed: int
+
+
+def _reconstruct_split(sample: Sample, part: Path, job: _Job, *, rng: np.random.Generator, n_workers: int,
+                       analysis: tuple[tuple[Cut, ...], tuple[Efficiency, ...]]) -> _SampleDone:
+    """Reconstruct one LHE input in ``n_workers`` processes, each showering a contiguous part of its
+    events, and average the parts into ``part`` as shards of one sample.
+
+    Each part's weights sum to sigma (:func:`lhcgold.shower.iter_shower` with ``skip_events``); the
+    shards are averaged with factors n_k / N, so sigma is the one of a single process (up to rounding)
+    and so is the number of events. Part k gets the Pythia seed and detector seed spawned from one
+    draw of ``rng`` (``numpy.random.SeedSequence``), so a seeded run is reproducible for a given
+    ``n_workers``. Memory stays flat: parts stream their events and are written to disk.
+    """
+    from multiprocessing import get_context
+
+    from .io.combine import combine_and_shuffle
+    from .io.lhe import count_lhe_events
+    from .shower import split_events, worker_init
+
+    n_file = count_lhe_events(sample.path)
+    n_total = n_file if job.n_events is None else min(job.n_events, n_file)
+    ranges = split_events(n_total, n_workers)
+    seeds = np.random.SeedSequence(int(rng.integers(0, 2**63))).generate_state(2 * len(ranges), dtype=np.uint64)
+    part_job = replace_job(job, progress=False, compiled=None)  # compiled analyses do not pickle
+    tasks = [_PartTask(sample=sample, path=str(part.with_name(f"{part.stem}.part{r.index:03d}.h5")), job=part_job,
+                       analysis=analysis, start=r.start, count=r.count,
+                       pythia_seed=int(seeds[2 * r.index] % 900_000_000) + 1,
+                       detector_seed=int(seeds[2 * r.index + 1])) for r in ranges]
+    logger.info("%s: %d events showered in %d processes", sample.path, n_total, len(tasks))
+    if len(tasks) == 1:
+        done = [_reconstruct_sample(sample, Path(tasks[0].path), replace_job(job, n_events=tasks[0].count), rng=rng)]
+    else:
+        # leaving the block (also on Ctrl-C / SIGTERM in this process) terminates and joins the
+        # workers before the temporary directory with their part files is removed
+        with get_context("spawn").Pool(len(tasks), initializer=worker_init) as pool:
+            done = pool.map(_reconstruct_part, tasks, chunksize=1)
+    kept = [Path(t.path) for t, d in zip(tasks, done) if d.n_read]
+    n_read = sum(d.n_read for d in done)
+    n_written = sum(d.n_written for d in done)
+    if kept:
+        combine_and_shuffle(kept, part, shuffle=False, mode="shards", overwrite=True,
+                            chunk_size=max(job.chunk_size, 10_000), attrs=job.attrs)
+    for t in tasks:
+        Path(t.path).unlink(missing_ok=True)
+    return _SampleDone(n_read=n_read, n_written=n_written)
+
+
+def replace_job(job: _Job, **changes: Any) -> _Job:
+    """A copy of ``job`` with some fields changed."""
+    from dataclasses import replace
+
+    return replace(job, **changes)
+
+
+def _reconstruct_part(task: _PartTask) -> _SampleDone:
+    """Worker: shower and reconstruct events ``start`` .. ``start + count`` of one input."""
+    opts = dict(task.job.shower_options or {})
+    opts.update(seed=task.pythia_seed, skip_events=task.start)
+    compiled = compile_analysis(task.job.observables, cuts=task.analysis[0], efficiencies=task.analysis[1])
+    job = replace_job(task.job, shower_options=opts, n_events=task.count, compiled=compiled)
+    return _reconstruct_sample(task.sample, Path(task.path), job, rng=np.random.default_rng(task.detector_seed))
 _SCALE_CHOICES = {"scale": "mu", "mur": "mur", "muf": "muf"}
 
 

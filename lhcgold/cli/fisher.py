@@ -59,6 +59,34 @@ def load_model(path: Path, method: str | None = None, *, families: tuple[str, ..
     return model
 
 
+def device_option(fn: Any) -> Any:
+    """``--device``: where a torch estimator (--model) is evaluated."""
+    return click.option("--device", default=None, metavar="DEVICE",
+                        help="Evaluate the --model estimator on this torch device: cpu (default), cuda, cuda:N or "
+                             "auto (cuda when available).")(fn)
+
+
+def check_device(device: str | None, model: Path | None) -> None:
+    """Refuse ``--device`` without a torch estimator, or a device this machine lacks (before any work)."""
+    if device is None:
+        return
+    if model is None:
+        raise ConfigError(f"--device {device} is used by the estimator of --method sally or ml (--model); "
+                          "the other methods do not use torch")
+    from ..ml.trainer import resolve_device
+
+    resolve_device(device)
+
+
+def load_model_on(path: Path, method: str | None, device: str | None, *,
+                  families: tuple[str, ...] | None = None) -> Any:
+    """:func:`load_model`, moved to ``device`` (:meth:`lhcgold.ml.Estimator.to`) when one is given."""
+    model = load_model(path, method, families=families)
+    if device is not None:
+        model.to(device)
+    return model
+
+
 partition_options = [
     click.option("--test-split", type=click.FloatRange(0.0, 1.0, max_open=True), default=0.2, show_default=True,
                  help="Fraction of EVENTS at its end held out from training (as `augment --test-split`): "
@@ -111,12 +139,13 @@ def inference_events(events: Path, *, all_events: bool, test_split: float, uses_
               help="Model directory (sally: a score estimator; ml: a ratio estimator).")
 @click.option("--profile", "keep", multiple=True, help="Profile onto these parameters (others profiled out).")
 @click.option("--chunk-size", type=click.IntRange(min=1), default=100_000, show_default=True)
+@device_option
 @add_options(partition_options)
 @overwrite_option
 @click.pass_context
 def command(ctx: click.Context, events: Path, output: Path, method: str, theta: str | None, luminosity_ifb: float,
             observables: tuple[str, ...], bins: tuple[int, ...], model: Path | None, keep: tuple[str, ...],
-            chunk_size: int, test_split: float, all_events: bool, overwrite: bool) -> None:
+            chunk_size: int, device: str | None, test_split: float, all_events: bool, overwrite: bool) -> None:
     """Fisher information of EVENTS at THETA (truth, rate, histogram, sally or ml).
 
     Uses the test partition of EVENTS (its last --test-split, as augment and `lhcgold run`), never
@@ -133,6 +162,7 @@ def command(ctx: click.Context, events: Path, output: Path, method: str, theta: 
         raise ConfigError("--method histogram needs at least one --observable")
     if model is not None and method not in ("sally", "ml"):
         raise ConfigError(f"--model is used by --method sally or ml, not {method}")
+    check_device(device, model)
     ef = inference_events(events, all_events=all_events, test_split=test_split, uses_model=model is not None)
     th = parse_theta(theta, ef.setup)
     progress = show_progress(ctx)
@@ -145,9 +175,10 @@ def command(ctx: click.Context, events: Path, output: Path, method: str, theta: 
         info = infer.histogram_information(ef, list(observables), bins=parse_bins(bins), chunk_size=chunk_size,
                                            progress=progress, **kw)
     elif method == "sally":
-        info = infer.sally_information(ef, load_model(model, method), chunk_size=chunk_size, progress=progress, **kw)
+        info = infer.sally_information(ef, load_model_on(model, method, device), chunk_size=chunk_size,
+                                       progress=progress, **kw)
     else:
-        info = infer.ml_information(ef, load_model(model, method), progress=progress, **kw)
+        info = infer.ml_information(ef, load_model_on(model, method, device), progress=progress, **kw)
     if keep:
         info = info.profile(list(keep))
     info.save(output, overwrite=overwrite)

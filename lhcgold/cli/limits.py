@@ -10,7 +10,16 @@ import numpy as np
 
 from ..exceptions import ConfigError
 from ._common import check_output, overwrite_option, show_progress
-from .fisher import add_options, inference_events, load_model, parse_bins, parse_theta, partition_options
+from .fisher import (
+    add_options,
+    check_device,
+    device_option,
+    inference_events,
+    load_model_on,
+    parse_bins,
+    parse_theta,
+    partition_options,
+)
 
 METHODS = ("rate", "histogram", "sally", "ml")
 
@@ -82,6 +91,7 @@ def parse_grid(specs: tuple[str, ...], setup: Any, resolution: int) -> Any:
 @click.option("--coverage-cl", type=click.FloatRange(0.0, 1.0, min_open=True, max_open=True), default=0.68,
               show_default=True, help="Confidence level of the --coverage intervals.")
 @click.option("--seed", type=int, default=1, show_default=True, help="Seed of the --coverage toys.")
+@device_option
 @click.option("--norm-uncertainty", type=float, default=None,
               help="Profile a log-normal normalisation nuisance of this relative size (e.g. 0.05); rate and "
                    "histogram methods.")
@@ -95,8 +105,8 @@ def command(ctx: click.Context, events: Path, output: Path, method: str, observa
             bins: tuple[int, ...], model: Path | None, grid_specs: tuple[str, ...], resolution: int,
             asimov: str | None, luminosity_ifb: float, profile: tuple[str, ...], allow_outside: bool,
             plot_path: Path | None, chunk_size: int, coverage: int | None, coverage_cl: float, seed: int,
-            test_split: float, all_events: bool, overwrite: bool, norm_uncertainty: float | None = None,
-            profile_systematics: bool = False) -> None:
+            device: str | None, test_split: float, all_events: bool, overwrite: bool,
+            norm_uncertainty: float | None = None, profile_systematics: bool = False) -> None:
     """Expected limits from Asimov data of EVENTS (rate, histogram, sally or ml likelihood).
 
     Uses the test partition of EVENTS (its last --test-split, as augment and `lhcgold run`), never
@@ -114,6 +124,7 @@ def command(ctx: click.Context, events: Path, output: Path, method: str, observa
         raise ConfigError(f"--method {method} needs --model")
     if model is not None and method not in ("sally", "ml"):
         raise ConfigError(f"--model is used by --method sally or ml, not {method}")
+    check_device(device, model)
     ef = inference_events(events, all_events=all_events, test_split=test_split, uses_model=model is not None)
     setup = ef.setup
     if method == "rate":
@@ -123,9 +134,9 @@ def command(ctx: click.Context, events: Path, output: Path, method: str, observa
             raise ConfigError("--method histogram needs at least one --observable")
         like = infer.Histogram(list(observables), bins=parse_bins(bins))
     elif method == "sally":
-        like = infer.ScoreHistogram(load_model(model, method), bins=parse_bins(bins))
+        like = infer.ScoreHistogram(load_model_on(model, method, device), bins=parse_bins(bins))
     else:
-        like = infer.NeuralRatio(load_model(model, method, families=("ratio", "likelihood")))
+        like = infer.NeuralRatio(load_model_on(model, method, device, families=("ratio", "likelihood")))
     grid = parse_grid(grid_specs, setup, resolution)
     _check_inputs(ef, like, observables, chunk_size)
     if coverage is not None and profile:

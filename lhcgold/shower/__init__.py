@@ -51,6 +51,7 @@ logger = logging.getLogger(__name__)
 
 __all__ = [
     "SHOWER_SCHEMA",
+    "EventRange",
     "ShowerChunk",
     "concatenate_showered",
     "iter_shower",
@@ -59,6 +60,8 @@ __all__ = [
     "shower_lhe",
     "showered_n_events",
     "showered_source_identity",
+    "split_events",
+    "worker_init",
 ]
 
 #: JSON Schema of the analysis card's ``shower:`` section
@@ -161,9 +164,34 @@ def _derive_seed(seed: int | None, index: int) -> int:
     return int(ss.generate_state(1)[0] % _MAX_SEED) + 1
 
 
+@dataclass(frozen=True)
+class EventRange:
+    """A contiguous part of an event file: ``count`` events from event ``start``; ``index`` among the parts."""
+
+    index: int
+    start: int
+    count: int
+
+
+def split_events(n_events: int, n_parts: int) -> list[EventRange]:
+    """Cut ``n_events`` events into at most ``n_parts`` contiguous, non-empty parts of near-equal size.
+
+    Raises:
+        ConfigError: ``n_parts`` < 1.
+    """
+    if isinstance(n_parts, bool) or not isinstance(n_parts, (int, np.integer)) or n_parts < 1:
+        from ..exceptions import ConfigError
+
+        raise ConfigError(f"the number of parallel processes must be a positive integer, got {n_parts!r}")
+    n = max(min(int(n_parts), int(n_events)), 1)
+    edges = [round(k * n_events / n) for k in range(n + 1)]
+    return [EventRange(index=k, start=edges[k], count=edges[k + 1] - edges[k]) for k in range(n)
+            if edges[k + 1] > edges[k]]
+
+
 def iter_shower(path: str | Path, *, batch_size: int = 1000, n_events: int | None = None, mpi: bool = True,
                 hadronisation: bool = True, isr: bool = True, fsr: bool = True, seed: int | None = 1,
-                settings: Sequence[str] = (), normalise: bool = True,
+                settings: Sequence[str] = (), normalise: bool = True, skip_events: int = 0,
                 progress: bool = False) -> Iterator[ShowerChunk]:
     """Shower and hadronise one LHE file, yielding chunks of final-state particles.
 
@@ -179,6 +207,10 @@ def iter_shower(path: str | Path, *, batch_size: int = 1000, n_events: int | Non
         settings: more Pythia settings (``"Key = value"`` strings), applied last.
         normalise: weights in pb summing to sigma over the events read (MG5's ``event_norm``; a subset
             keeps sigma, see :func:`lhcgold.io.lhe.lhe_weight_scale`).
+        skip_events: start after the first ``skip_events`` events of the file (Pythia's
+            ``Beams:nSkipLHEFatInit``, streamed); ``n_events`` then counts from there. The weights are
+            normalised as for a subset of the events read, so each part of a split file sums to sigma
+            and parts averaged by their sizes (:func:`split_events`) give the whole file's sigma.
         progress: tqdm progress bar on stderr.
 
     Raises:
@@ -194,8 +226,15 @@ def iter_shower(path: str | Path, *, batch_size: int = 1000, n_events: int | Non
         raise ConfigError(f"n_events must be >= 1, got {n_events}")
     header = read_lhe_header(p)
     n_file = count_lhe_events(p)
-    scale = _lhe_scale(header, normalise, n_events)
-    total = n_file if n_events is None else min(n_events, n_file)
+    if isinstance(skip_events, bool) or not 0 <= skip_events <= n_file:
+        from ..exceptions import ConfigError
+
+        raise ConfigError(f"skip_events must be in 0..{n_file} (the events of {str(p)!r}), got {skip_events!r}")
+    left = n_file - skip_events
+    total = left if n_events is None else min(n_events, left)
+    if total < 1:
+        return
+    scale = _lhe_scale(header, normalise, n_events if skip_events == 0 else total)
     pythia8mc = _pythia()
     pythia = pythia8mc.Pythia("", False)
     base = [
@@ -205,6 +244,7 @@ def iter_shower(path: str | Path, *, batch_size: int = 1000, n_events: int | Non
         "Next:numberCount = 0", "Next:numberShowEvent = 0", "Next:numberShowInfo = 0",
         "Next:numberShowProcess = 0", "Next:numberShowLHA = 0", "Init:showChangedSettings = off",
         "Init:showChangedParticleData = off", "Init:showProcesses = off", "Print:quiet = on", "SLHA:verbose = 0",
+        f"Beams:nSkipLHEFatInit = {int(skip_events)}",
     ]
     if seed is not None:
         if not 0 <= int(seed) <= _MAX_SEED:
@@ -232,7 +272,7 @@ def iter_shower(path: str | Path, *, batch_size: int = 1000, n_events: int | Non
                 names = tuple("nominal" if (k == 0 and n in ("Weight", "")) else n for k, n in enumerate(raw))
             if batch is None or len(batch) == 0:
                 break
-            chunk = _batch_to_chunk(batch, names, scale, done)
+            chunk = _batch_to_chunk(batch, names, scale, skip_events + done)
             done += want
             if bar is not None:
                 bar.update(want)
@@ -339,7 +379,8 @@ def _shower_sample_id(src: str, opts: dict[str, Any]) -> str:
 
     from ..reconstruct import source_identity
 
-    settings = {k: v for k, v in opts.items() if k not in ("seed", "n_events", "progress", "batch_size")}
+    settings = {k: v for k, v in opts.items() if k not in ("seed", "n_events", "progress", "batch_size", "overwrite",
+                                                           "skip_events")}
     blob = json.dumps({"lhe": source_identity(src), "shower": settings}, sort_keys=True, default=str)
     return "lhcgold-shower:" + hashlib.sha256(blob.encode()).hexdigest()[:32]
 
@@ -371,7 +412,9 @@ def shower_files(inputs: Sequence[str | Path], outputs: Sequence[str | Path], *,
     """Shower several LHE files, in parallel processes, each into its own HDF5 file (atomic writes).
 
     File k gets a seed derived from ``seed`` and k (``numpy.random.SeedSequence``), so results do not
-    depend on ``n_workers``.
+    depend on ``n_workers`` when there are several inputs. One input with ``n_workers`` > 1 is cut
+    into ``n_workers`` contiguous parts showered in parallel (part k with the seed derived from
+    ``seed`` and k) and joined into one file whose weights sum to the same sigma as with one process.
 
     Returns:
         (output path, number of events) per input.
@@ -385,12 +428,90 @@ def shower_files(inputs: Sequence[str | Path], outputs: Sequence[str | Path], *,
                 "settings": tuple(settings), "batch_size": batch_size, "progress": progress,
                 "overwrite": overwrite}
         jobs.append((str(src), str(out), opts))
-    if n_workers <= 1 or len(jobs) == 1:
+    if n_workers > 1 and len(jobs) == 1:
+        results = [_shower_split(jobs[0], n_workers)]
+    elif n_workers <= 1 or len(jobs) == 1:
         results = [_shower_one(j) for j in jobs]
     else:
         with ProcessPoolExecutor(max_workers=n_workers, mp_context=get_context("spawn")) as pool:
             results = list(pool.map(_shower_one, jobs))
     return [(Path(o), n) for o, n in results]
+
+
+def worker_init() -> None:
+    """Initializer of worker processes: Ctrl-C and SIGTERM are the parent's to handle (it ends the
+    workers, then removes the temporaries, see :mod:`lhcgold.cli`)."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def _shower_split(job: tuple[str, str, dict[str, Any]], n_workers: int) -> tuple[str, int]:
+    """Shower one LHE file in ``n_workers`` processes (contiguous parts, seeds derived per part) and
+    join the parts into one file. Each part's weights sum to sigma on their own; part k's are scaled by
+    n_k / N, so the joined weights are those of one process (sigma exactly the same up to rounding)."""
+    import tempfile
+
+    from ..io.lhe import count_lhe_events
+
+    src, out, opts = job
+    base = {k: v for k, v in opts.items() if k != "overwrite"}
+    n_file = count_lhe_events(src)
+    n_total = n_file if base.get("n_events") is None else min(int(base["n_events"]), n_file)
+    ranges = split_events(n_total, n_workers)
+    seed = base.get("seed")
+    parent = Path(out).parent if Path(out).parent.exists() else None
+    with tempfile.TemporaryDirectory(dir=parent, prefix=".lhcgold-shower-") as tmp:
+        parts = [(src, str(Path(tmp) / f"part{r.index:03d}.h5"),
+                  {**base, "n_events": r.count, "skip_events": r.start, "progress": False,
+                   "seed": None if seed is None else _derive_seed(seed, r.index)}) for r in ranges]
+        logger.info("%s: %d events showered in %d processes", src, n_total, len(parts))
+        # leaving the block (also on Ctrl-C / SIGTERM) terminates and joins the workers first
+        with get_context("spawn").Pool(len(parts), initializer=worker_init) as pool:
+            pool.map(_shower_one, parts, chunksize=1)
+        n = _join_showered([Path(p[1]) for p in parts], Path(out), factors=[r.count / n_total for r in ranges],
+                           attrs={"source": str(src), "options": json.dumps({k: v for k, v in base.items()
+                                                                             if k != "progress"}),
+                                  "source_sample_id": _shower_sample_id(src, base)},
+                           overwrite=bool(opts.get("overwrite", False)))
+    return out, n
+
+
+def _join_showered(parts: Sequence[Path], out: Path, *, factors: Sequence[float], attrs: dict[str, Any],
+                   overwrite: bool) -> int:
+    """Concatenate showered-events files chunk by chunk (weights of part k times ``factors[k]``)."""
+    import h5py
+
+    from ..io.atomic import atomic_path
+
+    n = 0
+    k = 0
+    names: list[str] | None = None
+    with atomic_path(out, overwrite=overwrite) as tmp, h5py.File(tmp, "w") as f:
+        f.attrs["lhcgold_format"] = FORMAT
+        f.attrs["lhcgold_version"] = __version__
+        for key, value in attrs.items():
+            f.attrs[key] = value
+        chunks = f.create_group("chunks")
+        for part, factor in zip(parts, factors):
+            with h5py.File(part, "r") as g:
+                if not int(g.attrs["n_events"]):
+                    continue
+                part_names = json.loads(g.attrs["weight_names"])
+                if names is None:
+                    names = part_names
+                elif part_names != names:
+                    raise EventFileError(f"parts of one file with different weights: {part_names} vs {names}")
+                for key in sorted(g["chunks"].keys()):
+                    dst = f"{k:06d}"
+                    g.copy(g["chunks"][key], chunks, name=dst)
+                    chunks[dst]["weights"][...] = chunks[dst]["weights"][()] * factor
+                    k += 1
+                n += int(g.attrs["n_events"])
+        f.attrs["weight_names"] = json.dumps(list(names or []))
+        f.attrs["n_events"] = n
+    return n
 
 
 def iter_showered(path: str | Path) -> Iterator[ShowerChunk]:

@@ -524,6 +524,8 @@ def _reconstruct_part(task: _PartTask) -> _SampleDone:
     compiled = compile_analysis(task.job.observables, cuts=task.analysis[0], efficiencies=task.analysis[1])
     job = replace_job(task.job, shower_options=opts, n_events=task.count, compiled=compiled)
     return _reconstruct_sample(task.sample, Path(task.path), job, rng=np.random.default_rng(task.detector_seed))
+
+
 _SCALE_CHOICES = {"scale": "mu", "mur": "mur", "muf": "muf"}
 
 

@@ -375,16 +375,20 @@ class EventFile:
         """``nuisance`` (a NuisanceLayout or None) and ``nuisance_columns`` (their weight columns)."""
         from .lhe_weights import read_nuisance_groups
 
+        self.nuisance, self.nuisance_columns = None, ()
         try:
             got = read_nuisance_groups(f)
-        except EventFileError as exc:
-            raise EventFileError(f"{self.path}: {exc}") from None
-        self.nuisance, self.nuisance_columns = (None, ()) if got is None else got
+        except EventFileError as exc:  # the physics content is still usable
+            log.warning("%s: nuisance parameters ignored: %s", self.path, exc)
+            return
         n_b = self.setup.n_benchmarks
-        if "samples/weights" in f and any(c < n_b or c >= f["samples/weights"].shape[1]
-                                          for c in self.nuisance_columns):
-            raise EventFileError(f"{self.path}: nuisance benchmarks must follow the physics benchmarks "
-                                 "and have weight columns")
+        if got is None:
+            return
+        if "samples/weights" in f and any(c < n_b or c >= f["samples/weights"].shape[1] for c in got[1]):
+            log.warning("%s: nuisance parameters ignored: their benchmarks have no weight columns after the "
+                        "physics ones", self.path)
+            return
+        self.nuisance, self.nuisance_columns = got
 
     def __len__(self) -> int:
         return self.n_events

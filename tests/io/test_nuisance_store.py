@@ -153,3 +153,22 @@ def _datasets(path: Path) -> dict[str, np.ndarray]:
     with h5py.File(path, "r") as f:
         f.visititems(lambda k, v: out.__setitem__(k, v[()]) if isinstance(v, h5py.Dataset) else None)
     return out
+
+
+def test_inconsistent_nuisance_groups_are_ignored_by_the_reader(stored: Path, tmp_path: Path, caplog) -> None:  # type: ignore[no-untyped-def]
+    """A file whose nuisance_parameters name a benchmark that does not exist still opens (physics part)."""
+    import shutil
+
+    bad = tmp_path / "bad.h5"
+    shutil.copy(stored, bad)
+    with h5py.File(bad, "a") as f:
+        names = f["nuisance_parameters/benchmark_positive"][()]
+        names[0] = b"no_such_benchmark"
+        del f["nuisance_parameters/benchmark_positive"]
+        f["nuisance_parameters/benchmark_positive"] = names
+    ef = EventFile(bad)
+    assert ef.nuisance is None and ef.read().nuisance_weights is None
+    np.testing.assert_array_equal(ef.read().weights, EventFile(stored).read().weights)
+    assert "nuisance parameters ignored" in caplog.text
+    with pytest.raises(EventFileError, match="no_such_benchmark"):
+        nuisances_from_file(bad)

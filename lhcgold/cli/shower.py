@@ -21,7 +21,9 @@ from ._common import check_output, output_option, overwrite_option, show_progres
 @click.option("--seed", type=int, default=None, help="Pythia seed (file k gets a seed derived from it).")
 @click.option("--mpi/--no-mpi", default=None, help="Multiple parton interactions (default on).")
 @click.option("--hadronisation/--no-hadronisation", default=None, help="Hadronisation (default on).")
-@click.option("-j", "--jobs", type=click.IntRange(min=1), default=1, show_default=True, help="Parallel processes.")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Parallel processes: several inputs are showered side by side; one input is cut into "
+                   "this many parts showered in parallel and joined (same sigma as -j 1).")
 @click.option("--set", "settings", multiple=True, help="Extra Pythia setting, e.g. --set 'PhaseSpace:pTHatMin = 20'.")
 @click.option("--format", "fmt", type=click.Choice(["h5", "hepmc3", "hepmc2"]), default="h5", show_default=True,
               help="Output: lhcgold's HDF5, or HepMC3/HepMC2 ASCII with every weight (for Delphes; extra 'hepmc').")

@@ -79,3 +79,33 @@ def test_two_processes_match_one(tmp_path: Path, card) -> None:  # type: ignore[
     assert not np.array_equal(ev1.observations, ev2.observations)
     for k in range(ev1.observations.shape[1]):
         assert stats.ks_2samp(ev1.observations[:, k], ev2.observations[:, k]).pvalue > 1e-3
+
+
+@pytest.mark.slow
+def test_two_processes_carry_the_nuisance_weights(tmp_path: Path) -> None:
+    """With --systematics, the parts' scale/PDF weights are averaged like the benchmark weights."""
+    pytest.importorskip("pythia8mc")
+    from lhcgold.config import load_card_text
+    from lhcgold.reconstruct import Sample
+
+    jj = DATA / "lhe" / "pylhe-testfile-madgraph5-3.5.8-pp_to_jj.lhe.gz"
+    card = load_card_text("lhcgold_card: 1\nname: jj\nparameters: [{name: a, max_power: 1, range: [-1, 1]}]\n"
+                          "benchmarks: {sm: {a: 0}, p: {a: 1}}\n"
+                          'observables: {pt_j: {expression: "j[0].pt", default: 0.0}}\n'
+                          "reconstruct: {level: detector, shuffle: false, systematics: [scale, pdf]}\n"
+                          "shower: {mpi: false, hadronisation: false}\n")
+    sample = Sample(jj, sampled_from="sm", weight_map={"p": "40"})
+    setup = build_setup(card)
+    opts = analysis_from_card(card)
+    files = []
+    for j in (1, 2):
+        reconstruct([sample], tmp_path / f"j{j}.h5", setup=setup, n_workers=j, **opts)
+        files.append(EventFile(tmp_path / f"j{j}.h5"))
+    a, b = (f.read() for f in files)
+    assert len(a.weights) == len(b.weights) == 100
+    assert files[1].nuisance.nuisance_parameters == files[0].nuisance.nuisance_parameters
+    np.testing.assert_allclose(b.nuisance_weights.sum(axis=0), a.nuisance_weights.sum(axis=0), rtol=1e-12)
+    lhe = read_lhe(jj, normalise=False)
+    up = lhe.weights[:, lhe.weight_names.index("40")]
+    # the events (in file order, no shuffle): the scale-up weight of each is the LHE's, normalised by N
+    assert np.allclose(np.sort(b.weights[:, 1]), np.sort(up / 100), rtol=1e-9)

@@ -590,7 +590,14 @@ class Truth:
             raise ConfigError(f"xsec_components has shape {sigma_c.shape}, the setup has "
                               f"{ctx.components.shape[0]} components")
         sigma = f @ sigma_c
+        # On Asimov data at θ_true the density ratio ρ(x) = p(x|θ)/p(x|θ_true) has E_true[ρ] = 1 exactly.
+        # Its Monte-Carlo mean over the same weighted events is not 1, and that linear MC noise moves the
+        # best fit off θ_true by up to ~1σ when the weighted sample is small against L·σ. So on Asimov data
+        # p(x|θ) is normalised by that MC mean (self-normalised importance sampling, as NeuralRatio calibrates
+        # r̂): log L = Σ w log p(x|θ) − W log(Σ w ρ / W), which is largest at θ_true exactly (Jensen).
+        f_true = getattr(ctx.data, "f_true", None)
         out = np.zeros(len(ctx.thetas))
+        rho_sum = np.zeros(len(ctx.thetas))
         w_sum = 0.0
         for x, w in ctx.data.chunks():
             fn = getattr(self.process, "truth_components", None)
@@ -605,5 +612,13 @@ class Truth:
             keep = w != 0
             out += logd[:, keep] @ w[keep]
             w_sum += float(np.sum(w))
+            if f_true is not None:
+                d_true = pc @ np.asarray(f_true, dtype=np.float64)            # (n,)
+                ok = keep & (d_true > 0)
+                rho_sum += (dens[:, ok] / d_true[ok]) @ w[ok]
         with np.errstate(divide="ignore", invalid="ignore"):
-            return out - w_sum * np.log(sigma)
+            if f_true is None:
+                return out - w_sum * np.log(sigma)
+            sigma_true = float(np.asarray(f_true, dtype=np.float64) @ sigma_c)
+            # Σ w log(dens_θ/σ_θ) − W log(Σ w (dens_θ/σ_θ)/(dens_true/σ_true) / W): σ_θ cancels
+            return out - w_sum * np.log(sigma_true) - w_sum * np.log(rho_sum / w_sum)

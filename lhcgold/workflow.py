@@ -223,7 +223,19 @@ def stage_train(wf: WorkflowConfig, name: str) -> None:
     kind, events, seed_index = MODELS[name]
     for sub in ("samples", "models"):
         (wf.out / sub).mkdir(parents=True, exist_ok=True)
-    _train_one(_stages(wf), name, kind, wf.out / events, wf.run_config(), wf.seeds()[seed_index])
+    if name != "alices":
+        _train_one(_stages(wf), name, kind, wf.out / events, wf.run_config(), wf.seeds()[seed_index])
+        return
+    # as lhcgold.run: ALICES learns r(x|θ) where the limits need it, θ0 over the detector-level limit grid,
+    # which comes from the Fisher information (so this job needs the SALLY models; the limits job then
+    # recomputes histogram choice and Fisher information, which are its own outputs)
+    from .run import _CachedTruth, _grids, _stage_best_histogram, _stage_fisher
+
+    st, card, cfg = _stages(wf), _card(wf), wf.run_config()
+    choice = _stage_best_histogram(st, cfg)
+    grids = _grids(card, cfg, _stage_fisher(st, card, cfg, choice, _CachedTruth.for_card(card)))
+    _train_one(st, name, kind, wf.out / events, cfg, wf.seeds()[seed_index], card=card,
+               theta_ranges=grids["detector"])
 
 
 def _analysis(wf: WorkflowConfig, *, resume: bool) -> tuple[Any, Any, Any, dict[str, Any]]:

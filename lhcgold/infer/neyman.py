@@ -53,9 +53,9 @@ from ._data import (
     model_columns,
     resolve_theta,
 )
-from .grid import Grid, as_points, check_in_ranges
+from .grid import Grid
 from .likelihood import AsimovData, Context, NeuralRatio, RateOnly, Truth, _HistogramBase
-from .limits import PB_PER_IFB, poisson_log_pmf
+from .limits import PB_PER_IFB, _lumi, _points, poisson_log_pmf
 
 logger = logging.getLogger(__name__)
 
@@ -94,11 +94,8 @@ class ToyEnsemble:
         sample = as_sample(events)
         setup = sample.setup
         comps = components_of(setup)
-        points, grid_obj = as_points(grid, setup.n_parameters)
-        if not allow_outside:
-            check_in_ranges(points, setup.ranges, setup.parameter_names)
-        if not (np.isfinite(luminosity_ifb) and luminosity_ifb > 0):
-            raise ConfigError(f"luminosity_ifb must be positive, got {luminosity_ifb}")
+        points, grid_obj = _points(grid, setup, allow_outside)
+        _lumi(luminosity_ifb)
         parts = list(sample.iter_chunks(chunk_size=chunk_size))
         if not parts:
             raise ConfigError("the event sample is empty")

@@ -52,9 +52,9 @@ from ._data import (
     resolve_theta,
 )
 from .fisher import profile_information
-from .grid import Grid, as_points, check_in_ranges
+from .grid import Grid
 from .likelihood import AsimovData, Context, Histogram, RateOnly
-from .limits import PB_PER_IFB
+from .limits import PB_PER_IFB, _lumi, _points
 
 logger = logging.getLogger(__name__)
 
@@ -324,11 +324,8 @@ def profile_limits(likelihood: RateOnly | Histogram, events: EventsLike, *, nuis
     sample = as_sample(events)
     setup = sample.setup
     comps = components_of(setup)
-    points, grid_obj = as_points(grid, setup.n_parameters)
-    if not allow_outside:
-        check_in_ranges(points, setup.ranges, setup.parameter_names)
-    if not (np.isfinite(luminosity_ifb) and luminosity_ifb > 0):
-        raise ConfigError(f"luminosity_ifb must be positive, got {luminosity_ifb}")
+    points, grid_obj = _points(grid, setup, allow_outside)
+    _lumi(luminosity_ifb)
     model = _binned(likelihood, sample, points, comps, nuisances, luminosity_ifb * PB_PER_IFB, chunk_size)
     th_true = resolve_theta(asimov_theta, setup)
     k = model.k

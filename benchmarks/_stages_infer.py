@@ -85,8 +85,12 @@ class _Stage:
         return self
 
     def __exit__(self, *exc: Any) -> None:
-        self.results[self.name] = {"wall_s": time.perf_counter() - self.t0, "cpu_s": time.process_time() - self.c0,
-                                   "peak_rss_mib": _vm("VmHWM"), "ok": exc[0] is None}
+        self.results[self.name] = {
+            "wall_s": time.perf_counter() - self.t0,
+            "cpu_s": time.process_time() - self.c0,
+            "peak_rss_mib": _vm("VmHWM"),
+            "ok": exc[0] is None,
+        }
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -181,8 +185,9 @@ def time_ml_limits(run_dir: str | Path, *, grid_resolution: int = 25, repeats: i
         best, best_cpu = np.inf, np.inf
         for _ in range(repeats):
             t0, c0 = time.perf_counter(), time.process_time()
-            results[name] = infer.expected_limits(infer.NeuralRatio(model, fast=fast), sample, grid=grid,
-                                                  luminosity_ifb=300.0, asimov_theta="sm")
+            results[name] = infer.expected_limits(
+                infer.NeuralRatio(model, fast=fast), sample, grid=grid, luminosity_ifb=300.0, asimov_theta="sm"
+            )
             best, best_cpu = min(best, time.perf_counter() - t0), min(best_cpu, time.process_time() - c0)
         out[f"{name}_s"], out[f"{name}_cpu_s"] = best, best_cpu
     out["speedup"] = out["plain_s"] / out["fast_s"]
@@ -199,9 +204,17 @@ def _partitions(n: int, test_split: float = TEST_SPLIT) -> tuple[int, int]:
     return int(round((1 - test_split) * n)), int(round((1 - test_split) * n)) + 1
 
 
-def run_stages(events: str | Path, workdir: str | Path, *, grid_resolution: int = 25,
-               luminosity_pb: float = LUMINOSITY_PB, ratio_model: Any = None, score_model: Any = None,
-               models_dir: str | Path | None = None, skip: tuple[str, ...] = ()) -> dict[str, Any]:
+def run_stages(
+    events: str | Path,
+    workdir: str | Path,
+    *,
+    grid_resolution: int = 25,
+    luminosity_pb: float = LUMINOSITY_PB,
+    ratio_model: Any = None,
+    score_model: Any = None,
+    models_dir: str | Path | None = None,
+    skip: tuple[str, ...] = (),
+) -> dict[str, Any]:
     """Run the lhcgold inference stages; returns {"stages": {name: timings}, "results": {...}}.
 
     Models default to madminer's trained networks in ``models_dir`` (default: ``<events>/../../models``).
@@ -244,8 +257,13 @@ def run_stages(events: str | Path, workdir: str | Path, *, grid_resolution: int 
             comps = ef.setup.components
             full_sigma = float(factors(sm, comps) @ ef.component_xsec())
             test_sigma = float(factors(sm, comps) @ infer.Sample(ef, n_test_start).component_xsec())
-            kin = infer.sally_information(infer.Sample(ef, n_test_start, weight_scale=full_sigma / test_sigma),
-                                          score_model, theta=sm, luminosity_ifb=lumi_ifb, include_rate=False)
+            kin = infer.sally_information(
+                infer.Sample(ef, n_test_start, weight_scale=full_sigma / test_sigma),
+                score_model,
+                theta=sm,
+                luminosity_ifb=lumi_ifb,
+                include_rate=False,
+            )
             rate = infer.rate_information(ef, theta=sm, luminosity_ifb=lumi_ifb)
             fs = kin.matrix + rate.matrix
         results["fisher_sally"] = fs.tolist()
@@ -254,22 +272,33 @@ def run_stages(events: str | Path, workdir: str | Path, *, grid_resolution: int 
         # madminer does not calibrate the ratio (normalize=False); lhcgold's fast path evaluates the network
         runs.append(("limits_ml", infer.NeuralRatio(ratio_model, theta_batch=1000, normalize=False)))
     if "limits_sally" not in skip and score_model is not None:
-        runs.append(("limits_sally", infer.ScoreHistogram(score_model, bins=(8, 8), templates=train,
-                                                          madminer_compat=True)))
+        runs.append(
+            ("limits_sally", infer.ScoreHistogram(score_model, bins=(8, 8), templates=train, madminer_compat=True))
+        )
     if "limits_histo" not in skip:
-        runs.append(("limits_histo", infer.Histogram(HISTO_VARS, bins=(8, 8), templates=train,
-                                                     madminer_compat=True)))
+        runs.append(("limits_histo", infer.Histogram(HISTO_VARS, bins=(8, 8), templates=train, madminer_compat=True)))
     for name, like in runs:
         chunk = 100_000
         with _Stage(stages, name):
             res = infer.expected_limits(like, test, chunk_size=chunk, **common)
         res.save(workdir / f"{name}.json", overwrite=True)
-        results[name] = {"llr": res.log_likelihood_ratio.tolist(), "p_values": res.p_values.tolist(),
-                         "best_fit": res.best_fit.tolist(),
-                         "n_points_p_gt_0.32": int(np.sum(res.p_values > 0.32))}
-    return {"stages": stages, "results": results,
-            "meta": {"events": str(events), "n_events": ef.n_events, "grid": f"{grid_resolution}x{grid_resolution}",
-                     "luminosity_pb": luminosity_pb, "models_dir": str(models_dir)}}
+        results[name] = {
+            "llr": res.log_likelihood_ratio.tolist(),
+            "p_values": res.p_values.tolist(),
+            "best_fit": res.best_fit.tolist(),
+            "n_points_p_gt_0.32": int(np.sum(res.p_values > 0.32)),
+        }
+    return {
+        "stages": stages,
+        "results": results,
+        "meta": {
+            "events": str(events),
+            "n_events": ef.n_events,
+            "grid": f"{grid_resolution}x{grid_resolution}",
+            "luminosity_pb": luminosity_pb,
+            "models_dir": str(models_dir),
+        },
+    }
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -292,12 +321,18 @@ def dump_madminer(events: str, models_dir: str, out_dir: str, modes: str, grid_r
     np.save(out / "mm_fisher_truth.npy", m)
     if "sally" in modes:
         with _Stage(stages, "fisher_sally"):
-            m, _ = fi.full_information(theta=[0.0, 0.0], model_file=f"{models_dir}/sally", luminosity=LUMINOSITY_PB,
-                                       include_xsec_info=True)
+            m, _ = fi.full_information(
+                theta=[0.0, 0.0], model_file=f"{models_dir}/sally", luminosity=LUMINOSITY_PB, include_xsec_info=True
+            )
         np.save(out / "mm_fisher_sally.npy", m)
     limits = AsymptoticLimits(events)
-    grid = dict(theta_true=[0.0, 0.0], grid_ranges=[GRID_RANGE, GRID_RANGE],
-                grid_resolutions=[grid_resolution, grid_resolution], luminosity=LUMINOSITY_PB, include_xsec=True)
+    grid = dict(
+        theta_true=[0.0, 0.0],
+        grid_ranges=[GRID_RANGE, GRID_RANGE],
+        grid_resolutions=[grid_resolution, grid_resolution],
+        luminosity=LUMINOSITY_PB,
+        include_xsec=True,
+    )
     for mode in modes.split(","):
         kw: dict[str, Any] = {}
         if mode == "ml":
@@ -315,12 +350,32 @@ def dump_madminer(events: str, models_dir: str, out_dir: str, modes: str, grid_r
     (out / "mm_stages.json").write_text(json.dumps(stages, indent=1))
 
 
-def run_madminer(python: str, events: str | Path, models_dir: str | Path, out_dir: str | Path, *,
-                 modes: str = "histo,sally,ml", grid_resolution: int = 25, timeout: float = 1800) -> dict[str, Any]:
+def run_madminer(
+    python: str,
+    events: str | Path,
+    models_dir: str | Path,
+    out_dir: str | Path,
+    *,
+    modes: str = "histo,sally,ml",
+    grid_resolution: int = 25,
+    timeout: float = 1800,
+) -> dict[str, Any]:
     """Run :func:`dump_madminer` with another interpreter (argument list, no shell); returns its timings."""
-    cmd = [python, str(Path(__file__).resolve()), "--dump-madminer", "--events", str(events), "--models",
-           str(models_dir), "--workdir", str(out_dir), "--madminer-modes", modes, "--grid-resolution",
-           str(grid_resolution)]
+    cmd = [
+        python,
+        str(Path(__file__).resolve()),
+        "--dump-madminer",
+        "--events",
+        str(events),
+        "--models",
+        str(models_dir),
+        "--workdir",
+        str(out_dir),
+        "--madminer-modes",
+        modes,
+        "--grid-resolution",
+        str(grid_resolution),
+    ]
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env, check=False)
     if proc.returncode != 0:
@@ -353,13 +408,18 @@ def compare(lhcgold_run: dict[str, Any], mm_dir: str | Path, mm_stages: dict[str
 
 
 def _table(cmp: dict[str, Any]) -> str:
-    lines = ["| stage | lhcgold [s] | madminer 0.9.6 [s] | speed-up | max abs Δllr (max abs llr) | max abs Δp |",
-             "|---|---:|---:|---:|---:|---:|"]
+    lines = [
+        "| stage | lhcgold [s] | madminer 0.9.6 [s] | speed-up | max abs Δllr (max abs llr) | max abs Δp |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
     for name, e in cmp.items():
         mm = f"{e['madminer_s']:.2f}" if "madminer_s" in e else "-"
         su = f"{e['speedup']:.1f}x" if "speedup" in e else "-"
-        dl = (f"{e['max_abs_dllr']:.2e} ({e['max_abs_llr']:.3g})" if "max_abs_dllr" in e
-              else (f"rel Δ {e['max_rel_dfisher']:.1e}" if "max_rel_dfisher" in e else "-"))
+        dl = (
+            f"{e['max_abs_dllr']:.2e} ({e['max_abs_llr']:.3g})"
+            if "max_abs_dllr" in e
+            else (f"rel Δ {e['max_rel_dfisher']:.1e}" if "max_rel_dfisher" in e else "-")
+        )
         dp = f"{e['max_abs_dp']:.1e}" if "max_abs_dp" in e else "-"
         lines.append(f"| {name} | {e['lhcgold_s']:.3f} | {mm} | {su} | {dl} | {dp} |")
     return "\n".join(lines)
@@ -368,16 +428,23 @@ def _table(cmp: dict[str, Any]) -> str:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--events", default=None, help="madminer-format events file of the peer benchmark")
-    p.add_argument("--time-ml-limits", metavar="RUN_DIR", default=None,
-                   help="only time the ML limits of an `lhcgold run` directory: library fast path vs plain path")
+    p.add_argument(
+        "--time-ml-limits",
+        metavar="RUN_DIR",
+        default=None,
+        help="only time the ML limits of an `lhcgold run` directory: library fast path vs plain path",
+    )
     p.add_argument("--workdir", default=None, help="output directory (required unless --time-ml-limits)")
     p.add_argument("--models", default=None, help="madminer models directory (default: <events>/../../models)")
     p.add_argument("--grid-resolution", type=int, default=25)
     p.add_argument("--skip", default="", help="comma-separated stages to skip")
     p.add_argument("--madminer-python", default=None, help="interpreter with madminer 0.9.6: run it side by side")
     p.add_argument("--madminer-modes", default="histo,sally,ml")
-    p.add_argument("--madminer-dir", default=None,
-                   help="reuse madminer dumps written by an earlier --madminer-python run (no rerun)")
+    p.add_argument(
+        "--madminer-dir",
+        default=None,
+        help="reuse madminer dumps written by an earlier --madminer-python run (no rerun)",
+    )
     p.add_argument("--dump-madminer", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.time_ml_limits:
@@ -390,20 +457,33 @@ def main(argv: list[str] | None = None) -> int:
     if args.dump_madminer:
         dump_madminer(args.events, models, args.workdir, args.madminer_modes, args.grid_resolution)
         return 0
-    run = run_stages(args.events, args.workdir, grid_resolution=args.grid_resolution, models_dir=models,
-                     skip=tuple(s for s in args.skip.split(",") if s))
+    run = run_stages(
+        args.events,
+        args.workdir,
+        grid_resolution=args.grid_resolution,
+        models_dir=models,
+        skip=tuple(s for s in args.skip.split(",") if s),
+    )
     report: dict[str, Any] = {"lhcgold": run}
     for name, t in run["stages"].items():
-        print(f"[lhcgold] {name:14s} wall {t['wall_s']:8.3f} s  cpu {t['cpu_s']:8.3f} s  "
-              f"peak RSS {t['peak_rss_mib']:7.0f} MiB")
+        print(
+            f"[lhcgold] {name:14s} wall {t['wall_s']:8.3f} s  cpu {t['cpu_s']:8.3f} s  "
+            f"peak RSS {t['peak_rss_mib']:7.0f} MiB"
+        )
     if args.madminer_python or args.madminer_dir:
         if args.madminer_dir:
             mm_dir = Path(args.madminer_dir)
             mm_stages = json.loads((mm_dir / "mm_stages.json").read_text())
         else:
             mm_dir = Path(args.workdir) / "madminer"
-            mm_stages = run_madminer(args.madminer_python, args.events, models, mm_dir, modes=args.madminer_modes,
-                                     grid_resolution=args.grid_resolution)
+            mm_stages = run_madminer(
+                args.madminer_python,
+                args.events,
+                models,
+                mm_dir,
+                modes=args.madminer_modes,
+                grid_resolution=args.grid_resolution,
+            )
         cmp = compare(run, mm_dir, mm_stages)
         report["madminer_stages"] = mm_stages
         report["comparison"] = cmp

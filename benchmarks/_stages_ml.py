@@ -69,9 +69,7 @@ def time_ratio_sampling(
     return time.perf_counter() - t0, ts
 
 
-def time_local_sampling(
-    events: str | Path, *, n_samples: int = N_TRAIN_SAMPLES, seed: int = SEED
-) -> tuple[float, Any]:
+def time_local_sampling(events: str | Path, *, n_samples: int = N_TRAIN_SAMPLES, seed: int = SEED) -> tuple[float, Any]:
     from lhcgold.augment import Benchmark, sample_local
 
     t0 = time.perf_counter()
@@ -79,9 +77,7 @@ def time_local_sampling(
     return time.perf_counter() - t0, ts
 
 
-def time_test_sampling(
-    events: str | Path, *, n_samples: int = N_TEST_SAMPLES, seed: int = SEED
-) -> tuple[float, Any]:
+def time_test_sampling(events: str | Path, *, n_samples: int = N_TEST_SAMPLES, seed: int = SEED) -> tuple[float, Any]:
     from lhcgold.augment import Benchmark, sample_test
 
     t0 = time.perf_counter()
@@ -102,9 +98,7 @@ def time_train(
     from lhcgold.ml import TrainConfig, estimator_class
 
     est = estimator_class(method)(n_hidden=N_HIDDEN, activation=ACTIVATION)
-    cfg = TrainConfig(
-        n_epochs=n_epochs, batch_size=batch_size, alpha=ALPHA, seed=seed, device=device
-    )
+    cfg = TrainConfig(n_epochs=n_epochs, batch_size=batch_size, alpha=ALPHA, seed=seed, device=device)
     t0 = time.perf_counter()
     est.train(ts, config=cfg)
     return time.perf_counter() - t0, est
@@ -119,15 +113,11 @@ def _match_events(events: str | Path, x: np.ndarray, stop: int) -> np.ndarray:
     lookup = {row.tobytes(): i for i, row in enumerate(obs)}
     idx = np.array([lookup.get(np.ascontiguousarray(r).tobytes(), -1) for r in x], dtype=np.int64)
     if np.any(idx < 0):
-        raise RuntimeError(
-            f"{int((idx < 0).sum())} sampled events not found in the train partition"
-        )
+        raise RuntimeError(f"{int((idx < 0).sum())} sampled events not found in the train partition")
     return idx
 
 
-def gold_check(
-    events: str | Path, ts: Any, *, mm_python: str, n_theta: int = 12
-) -> dict[str, float]:
+def gold_check(events: str | Path, ts: Any, *, mm_python: str, n_theta: int = 12) -> dict[str, float]:
     """Compare lhcgold's log r(x,z|θ0,θ1) and t(x,z|θ0) with madminer's (float64), same samples.
 
     Uses the samples of ``n_theta`` distinct θ0 (both halves). Returns the max absolute and
@@ -145,9 +135,7 @@ def gold_check(
     with tempfile.TemporaryDirectory() as tmp:
         inp, out = Path(tmp) / "in.npz", Path(tmp) / "out.npz"
         np.savez(inp, index=idx, theta0=ts.theta0[sel], theta1=ts.theta1[sel], sampling=samp)
-        subprocess.run(
-            [mm_python, __file__, "--madminer-gold", str(events), str(inp), str(out)], check=True
-        )
+        subprocess.run([mm_python, __file__, "--madminer-gold", str(events), str(inp), str(out)], check=True)
         mm = np.load(out)
         mm_logr, mm_t = mm["log_r"], mm["t"]
     ours_logr, ours_t = ts.log_r_xz[sel], ts.t_xz[sel]
@@ -265,20 +253,14 @@ def main(argv: list[str] | None = None) -> int:
     if argv and argv[0] == "--madminer-gold":
         _madminer_gold(*argv[1:4])
         return 0
-    ap = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--events", required=True)
     ap.add_argument("--madminer-results", default=None, help="results_N.json of the peer benchmark")
-    ap.add_argument(
-        "--mm-python", default=None, help="python of the madminer venv (enables the gold check)"
-    )
+    ap.add_argument("--mm-python", default=None, help="python of the madminer venv (enables the gold check)")
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--no-train", action="store_true")
     args = ap.parse_args(argv)
-    res = run_all(
-        args.events, mm_python=args.mm_python, device=args.device, train=not args.no_train
-    )
+    res = run_all(args.events, mm_python=args.mm_python, device=args.device, train=not args.no_train)
     mm = madminer_times(args.madminer_results) if args.madminer_results else None
     print(table(res, mm))
     return 0

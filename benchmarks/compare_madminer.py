@@ -45,8 +45,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--peer-script", type=Path, default=HERE.parents[1] / "shared" / "bench" / "madminer_pipeline.py")
     ap.add_argument("--n-events", type=int, default=100_000)
     ap.add_argument("--workdir", type=Path, default=Path("compare-madminer"))
-    ap.add_argument("--reuse-peer", type=Path, default=None,
-                    help="directory of an earlier peer run (holds mm_work_N/ and results_N.json)")
+    ap.add_argument(
+        "--reuse-peer",
+        type=Path,
+        default=None,
+        help="directory of an earlier peer run (holds mm_work_N/ and results_N.json)",
+    )
     args = ap.parse_args(argv)
     work = args.workdir.resolve()
     work.mkdir(parents=True, exist_ok=True)
@@ -58,8 +62,20 @@ def main(argv: list[str] | None = None) -> int:
     if args.reuse_peer is None:
         if not args.peer_script.exists():
             ap.error(f"peer script {args.peer_script} not found (pass --peer-script)")
-        cmd = [args.madminer_python, str(args.peer_script), "--n-events", str(n), "--workdir", str(mm_work),
-               "--results", str(peer / f"results_{n}.md"), "--json", str(results_json), "--n-workers", "0"]
+        cmd = [
+            args.madminer_python,
+            str(args.peer_script),
+            "--n-events",
+            str(n),
+            "--workdir",
+            str(mm_work),
+            "--results",
+            str(peer / f"results_{n}.md"),
+            "--json",
+            str(results_json),
+            "--n-workers",
+            "0",
+        ]
         print("running the madminer peer benchmark (several minutes) ...", flush=True)
         subprocess.run(cmd, check=True, cwd=peer)
     events = mm_work / "data" / "events.h5"

@@ -28,15 +28,23 @@ def _train(card, n_events: int, seed: int):
     from lhcgold.ml import TrainConfig, estimator_class
 
     res = generate(card, n_events=n_events, rng=seed)
-    ev = ArrayEvents(res.observed, res.component_weights, res.components, card.parameter_names,
-                     observables=res.observed_names, ranges=np.array([p.range for p in card.parameters]),
-                     benchmark_names=card.benchmark_names, benchmark_values=card.benchmark_values)
+    ev = ArrayEvents(
+        res.observed,
+        res.component_weights,
+        res.components,
+        card.parameter_names,
+        observables=res.observed_names,
+        ranges=np.array([p.range for p in card.parameters]),
+        benchmark_names=card.benchmark_names,
+        benchmark_values=card.benchmark_values,
+    )
     cfg = TrainConfig(n_epochs=20, batch_size=128, seed=seed, initial_lr=3e-3, final_lr=1e-4, clip_gradient=1.0)
     sally = estimator_class("sally")(n_hidden=(64, 64), activation="tanh")
     sally.train(sample_local(ev, theta=Benchmark("sm"), n_samples=n_events, rng=seed, partition="all"), config=cfg)
     alices = estimator_class("alices")(n_hidden=(64, 64), activation="tanh")
-    ratio = sample_ratio(ev, theta0=Prior(Flat(-0.1, 0.1)), theta1=Benchmark("sm"), n_samples=n_events, rng=seed,
-                         partition="all")
+    ratio = sample_ratio(
+        ev, theta0=Prior(Flat(-0.1, 0.1)), theta1=Benchmark("sm"), n_samples=n_events, rng=seed, partition="all"
+    )
     alices.train(ratio, config=cfg)
     return sally, alices
 
@@ -69,21 +77,39 @@ def main(argv: list[str] | None = None) -> int:
         }
         for label, like in methods.items():
             t = time.perf_counter()
-            c = infer.coverage(like, path, grid=grid, theta_true="sm", luminosity_ifb=args.luminosity,
-                               n_toys=args.toys, n_toys_belt=1000, rng=7)
-            rows.append(f"| {label} | {c.wilks:.3f} ± {c.wilks_error:.3f} | {c.neyman:.3f} ± {c.neyman_error:.3f} | "
-                        f"{c.neyman_critical:.3f} | {time.perf_counter() - t:.0f} s |")
+            c = infer.coverage(
+                like,
+                path,
+                grid=grid,
+                theta_true="sm",
+                luminosity_ifb=args.luminosity,
+                n_toys=args.toys,
+                n_toys_belt=1000,
+                rng=7,
+            )
+            rows.append(
+                f"| {label} | {c.wilks:.3f} ± {c.wilks_error:.3f} | {c.neyman:.3f} ± {c.neyman_error:.3f} | "
+                f"{c.neyman_critical:.3f} | {time.perf_counter() - t:.0f} s |"
+            )
             print(rows[-1], file=sys.stderr, flush=True)
     command = "python benchmarks/coverage_dy.py " + " ".join(argv if argv is not None else sys.argv[1:])
-    text = "\n".join([
-        "# Coverage of 68 % intervals at the SM, embedded Drell-Yan", "",
-        f"Command: `{command}`", "",
-        f"{args.toys} toys at {args.luminosity:g} fb⁻¹ (~{args.luminosity * 86:.0f} events each), grid C_LL ∈ "
-        "[−0.05, 0.05] (101 points), C_LR = 0; Neyman critical values from 1000 independent toys. Nominal 0.680; "
-        f"the binomial spread of an exact method is ± {np.sqrt(0.68 * 0.32 / args.toys):.3f}. "
-        f"Wall time {(time.perf_counter() - t0) / 60:.1f} min.", "",
-        "| method | Wilks coverage | Neyman coverage | toy critical value (χ²₁: 0.989) | time |",
-        "|---|---:|---:|---:|---:|", *rows, ""])
+    text = "\n".join(
+        [
+            "# Coverage of 68 % intervals at the SM, embedded Drell-Yan",
+            "",
+            f"Command: `{command}`",
+            "",
+            f"{args.toys} toys at {args.luminosity:g} fb⁻¹ (~{args.luminosity * 86:.0f} events each), grid C_LL ∈ "
+            "[−0.05, 0.05] (101 points), C_LR = 0; Neyman critical values from 1000 independent toys. Nominal 0.680; "
+            f"the binomial spread of an exact method is ± {np.sqrt(0.68 * 0.32 / args.toys):.3f}. "
+            f"Wall time {(time.perf_counter() - t0) / 60:.1f} min.",
+            "",
+            "| method | Wilks coverage | Neyman coverage | toy critical value (χ²₁: 0.989) | time |",
+            "|---|---:|---:|---:|---:|",
+            *rows,
+            "",
+        ]
+    )
     print(text)
     if args.out:
         Path(args.out).write_text(text)

@@ -57,8 +57,13 @@ def phase_write(path: str, n: int) -> dict:
             k = min(CHUNK, n - lo)
             writer.append(x[:k], w[:k], sampling_benchmarks=0)
     dt = time.perf_counter() - t0
-    return {"seconds": dt, "rate": n / dt, "rss_mib": _rss_mib(), "benchmarks": setup.n_benchmarks,
-            "mb": Path(path).stat().st_size / 1e6}
+    return {
+        "seconds": dt,
+        "rate": n / dt,
+        "rss_mib": _rss_mib(),
+        "benchmarks": setup.n_benchmarks,
+        "mb": Path(path).stat().st_size / 1e6,
+    }
 
 
 def phase_read(path: str, n: int) -> dict:
@@ -76,8 +81,12 @@ def phase_read(path: str, n: int) -> dict:
 
 
 def _child(phase: str, path: Path, n: int) -> dict:
-    out = subprocess.run([sys.executable, __file__, "--phase", phase, "--path", str(path), "--n", str(n)],
-                         check=True, capture_output=True, text=True).stdout
+    out = subprocess.run(
+        [sys.executable, __file__, "--phase", phase, "--path", str(path), "--n", str(n)],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
     return json.loads(out.strip().splitlines()[-1])
 
 
@@ -99,10 +108,14 @@ def main() -> None:
         small = work / "events_1e6.h5"
         w = _child("write", small, args.n_events)
         r = _child("read", small, args.n_events)
-        print(f"event store, {args.n_events:.0e} events x {w['benchmarks']} benchmarks + 10 observables "
-              f"({w['mb']:.0f} MB):")
-        print(f"  write: {w['seconds']:.2f} s = {w['rate']:.3g} events/s ({w['mb'] / w['seconds']:.0f} MB/s), "
-              f"peak RSS {w['rss_mib']:.0f} MiB")
+        print(
+            f"event store, {args.n_events:.0e} events x {w['benchmarks']} benchmarks + 10 observables "
+            f"({w['mb']:.0f} MB):"
+        )
+        print(
+            f"  write: {w['seconds']:.2f} s = {w['rate']:.3g} events/s ({w['mb'] / w['seconds']:.0f} MB/s), "
+            f"peak RSS {w['rss_mib']:.0f} MiB"
+        )
         print(f"  read:  {r['seconds']:.2f} s = {r['rate']:.3g} events/s, peak RSS {r['rss_mib']:.0f} MiB")
         small.unlink()
         big = work / "events_stream.h5"
@@ -110,8 +123,10 @@ def main() -> None:
         r = _child("read", big, args.n_stream)
         print(f"streaming {args.n_stream:.0e} events ({w['mb'] / 1e3:.2f} GB):")
         print(f"  write: {w['seconds']:.1f} s, peak RSS {w['rss_mib']:.0f} MiB")
-        print(f"  read:  {r['seconds']:.1f} s, peak RSS {r['rss_mib']:.0f} MiB  "
-              f"({'OK' if max(w['rss_mib'], r['rss_mib']) < 500 else 'OVER'} the 500 MB limit)")
+        print(
+            f"  read:  {r['seconds']:.1f} s, peak RSS {r['rss_mib']:.0f} MiB  "
+            f"({'OK' if max(w['rss_mib'], r['rss_mib']) < 500 else 'OVER'} the 500 MB limit)"
+        )
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -113,8 +113,18 @@ def build_toy(n_events: int, seed: int):
 
 
 def run(
-    events, log_r_true, ranges, n_train_list, *, seed: int = 1, methods=METHODS, progress=True, test_scale: float = 1.0,
-    epochs: list[int] | None = None, n_test_thetas: int = N_TEST_THETAS, n_test_per_theta: int = N_TEST_PER_THETA,
+    events,
+    log_r_true,
+    ranges,
+    n_train_list,
+    *,
+    seed: int = 1,
+    methods=METHODS,
+    progress=True,
+    test_scale: float = 1.0,
+    epochs: list[int] | None = None,
+    n_test_thetas: int = N_TEST_THETAS,
+    n_test_per_theta: int = N_TEST_PER_THETA,
 ):
     from lhcgold.augment import (
         Benchmark,
@@ -165,13 +175,18 @@ def run(
     return table, float(np.var(truth))
 
 
-def format_table(tables: list[dict[str, dict[int, float]]], var_truths: list[float], n_train_list: list[int],
-                 seeds: list[int]) -> str:
+def format_table(
+    tables: list[dict[str, dict[int, float]]], var_truths: list[float], n_train_list: list[int], seeds: list[int]
+) -> str:
     """Mean ± standard deviation over seeds of the MSE, and in how many seeds a method beats CARL."""
     k = len(tables)
     head = "| method | " + " | ".join(f"N = {n:.0e}" for n in n_train_list) + " |"
-    lines = [f"MSE(log r̂ − log r_true), mean ± standard deviation over {k} seeds ({', '.join(map(str, seeds))}):",
-             "", head, "|---|" + "---:|" * len(n_train_list)]
+    lines = [
+        f"MSE(log r̂ − log r_true), mean ± standard deviation over {k} seeds ({', '.join(map(str, seeds))}):",
+        "",
+        head,
+        "|---|" + "---:|" * len(n_train_list),
+    ]
     methods = list(tables[0])
     for m in methods:
         cells = []
@@ -181,15 +196,21 @@ def format_table(tables: list[dict[str, dict[int, float]]], var_truths: list[flo
             cells.append(f"{vals.mean():.5f} ± {sd:.5f}")
         lines.append(f"| {m.upper()} | " + " | ".join(cells) + " |")
     if "carl" in methods:
-        lines += ["", "Seeds in which a method has a lower MSE than CARL (same seed, same N):", "",
-                  head, "|---|" + "---:|" * len(n_train_list)]
+        lines += [
+            "",
+            "Seeds in which a method has a lower MSE than CARL (same seed, same N):",
+            "",
+            head,
+            "|---|" + "---:|" * len(n_train_list),
+        ]
         for m in methods:
             if m == "carl":
                 continue
             wins = [sum(t[m][n] < t["carl"][n] for t in tables) for n in n_train_list]
             lines.append(f"| {m.upper()} | " + " | ".join(f"{w}/{k}" for w in wins) + " |")
-    lines.append(f"\nVar(log r_true) over the test points = {np.mean(var_truths):.5f} (MSE of predicting 0; "
-                 "mean over seeds).")
+    lines.append(
+        f"\nVar(log r_true) over the test points = {np.mean(var_truths):.5f} (MSE of predicting 0; mean over seeds)."
+    )
     return "\n".join(lines)
 
 
@@ -213,11 +234,23 @@ def main(argv: list[str] | None = None) -> int:
     for seed in seeds:
         t0 = time.perf_counter()
         events, truth, ranges = (build_toy if args.toy else build_drell_yan)(args.n_events, seed)
-        print(f"seed {seed}: {'toy' if args.toy else 'Drell-Yan'}: {events.n_events} weighted events in "
-              f"{time.perf_counter() - t0:.1f} s", file=sys.stderr)
-        table, var = run(events, truth, ranges, n_list, seed=seed, methods=tuple(args.methods.split(",")),
-                         test_scale=args.test_scale, epochs=epochs, n_test_thetas=args.n_test_thetas,
-                         n_test_per_theta=args.n_test_per_theta)
+        print(
+            f"seed {seed}: {'toy' if args.toy else 'Drell-Yan'}: {events.n_events} weighted events in "
+            f"{time.perf_counter() - t0:.1f} s",
+            file=sys.stderr,
+        )
+        table, var = run(
+            events,
+            truth,
+            ranges,
+            n_list,
+            seed=seed,
+            methods=tuple(args.methods.split(",")),
+            test_scale=args.test_scale,
+            epochs=epochs,
+            n_test_thetas=args.n_test_thetas,
+            n_test_per_theta=args.n_test_per_theta,
+        )
         tables.append(table)
         variances.append(var)
     print(format_table(tables, variances, n_list, seeds))

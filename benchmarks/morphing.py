@@ -29,11 +29,11 @@ def run(n_par: int, n_thetas: int, block: int = 250_000) -> tuple[int, float, fl
     thetas = np.random.default_rng(0).uniform(-1, 1, size=(n_thetas, n_par))
     t0 = time.perf_counter()
     for lo in range(0, n_thetas, block):
-        morpher.weights(thetas[lo:lo + block])
+        morpher.weights(thetas[lo : lo + block])
     t_w = time.perf_counter() - t0
     t0 = time.perf_counter()
     for lo in range(0, n_thetas, block):
-        morpher.weight_gradients(thetas[lo:lo + block])
+        morpher.weight_gradients(thetas[lo : lo + block])
     t_g = time.perf_counter() - t0
     return len(comps), t_w, t_g
 

@@ -135,8 +135,10 @@ def child_detector_loop(n_loops: int) -> dict:
     rng = np.random.default_rng(1)
     n = 0
     t = time.perf_counter()
-    with tempfile.TemporaryDirectory() as tmp, EventWriter(Path(tmp) / "d.h5", setup, [o.name for o in obs],
-                                                           negative_weights="keep") as w:
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        EventWriter(Path(tmp) / "d.h5", setup, [o.name for o in obs], negative_weights="keep") as w,
+    ):
         for _ in range(n_loops):
             reco = simulate(showered, preset=det, rng=rng)
             res = compute(reco, obs, compiled=comp)
@@ -173,43 +175,65 @@ def child_reco_jobs(n: int, jobs: int, out: str) -> dict:
     t = time.perf_counter()
     res = reconstruct([LHE], out, setup=setup, overwrite=True, n_events=n, n_workers=jobs, **opts)
     dt = time.perf_counter() - t
-    cpu = sum(getattr(resource.getrusage(who), f) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
-              for f in ("ru_utime", "ru_stime"))
-    return {"n": res.n_read, "written": res.n_written, "s": dt, "rate": res.n_read / dt, "cpu_s": cpu,
-            "sigma_pb": float(res.xsec_pb[0]), "cpu_count": os.cpu_count(), "load": os.getloadavg()[0]}
+    cpu = sum(
+        getattr(resource.getrusage(who), f)
+        for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
+        for f in ("ru_utime", "ru_stime")
+    )
+    return {
+        "n": res.n_read,
+        "written": res.n_written,
+        "s": dt,
+        "rate": res.n_read / dt,
+        "cpu_s": cpu,
+        "sigma_pb": float(res.xsec_pb[0]),
+        "cpu_count": os.cpu_count(),
+        "load": os.getloadavg()[0],
+    }
 
 
 def parallel(n: int) -> None:
     """reconstruct -j 1 and -j 2 on the same file: events/s and the speed-up (fresh processes)."""
-    print(f"== reconstruct -j 1 vs -j 2: first {n} MG5 W gamma events, Pythia (MPI, hadronisation) + ATLAS-like "
-          "fast detector + events file, wall clock incl. process start-up ==")
+    print(
+        f"== reconstruct -j 1 vs -j 2: first {n} MG5 W gamma events, Pythia (MPI, hadronisation) + ATLAS-like "
+        "fast detector + events file, wall clock incl. process start-up =="
+    )
     with tempfile.TemporaryDirectory() as tmp:
         r = {j: run_child("recojobs", str(n), str(j), str(Path(tmp) / f"j{j}.h5")) for j in (1, 2)}
     for j, q in r.items():
-        print(f"-j {j}: {q['n']} events in {q['s']:6.1f} s = {q['rate']:6.1f} events/s ({q['cpu_s']:.1f} CPU s in "
-              f"all processes, incl. imports), {q['written']} pass; "
-              f"sigma[sm] after cuts = {q['sigma_pb']:.6g} pb (1-min load at end {q['load']:.2f}, "
-              f"{q['cpu_count']} CPUs)")
+        print(
+            f"-j {j}: {q['n']} events in {q['s']:6.1f} s = {q['rate']:6.1f} events/s ({q['cpu_s']:.1f} CPU s in "
+            f"all processes, incl. imports), {q['written']} pass; "
+            f"sigma[sm] after cuts = {q['sigma_pb']:.6g} pb (1-min load at end {q['load']:.2f}, "
+            f"{q['cpu_count']} CPUs)"
+        )
     print(f"speed-up -j 2 / -j 1: {r[2]['rate'] / r[1]['rate']:.2f}x")
 
 
 def run_child(*args: str) -> dict:
     out = subprocess.run([sys.executable, __file__, "--child", *args], capture_output=True, text=True, check=True)
     line = [ln for ln in out.stdout.splitlines() if ln.startswith("RESULT ")][-1]
-    return json.loads(line[len("RESULT "):])
+    return json.loads(line[len("RESULT ") :])
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--child", nargs="+")
-    parser.add_argument("--parallel", type=int, default=None, metavar="N",
-                        help="only time reconstruct -j 1 vs -j 2 on N events")
+    parser.add_argument(
+        "--parallel", type=int, default=None, metavar="N", help="only time reconstruct -j 1 vs -j 2 on N events"
+    )
     args = parser.parse_args()
     if args.child:
         kind, *rest = args.child
-        fn = {"read": child_read, "pylhe": child_pylhe, "pipeline": child_pipeline,
-              "detector": child_detector_loop, "pythia": child_pythia, "recojobs": child_reco_jobs}[kind]
+        fn = {
+            "read": child_read,
+            "pylhe": child_pylhe,
+            "pipeline": child_pipeline,
+            "detector": child_detector_loop,
+            "pythia": child_pythia,
+            "recojobs": child_reco_jobs,
+        }[kind]
         conv = [int(r) if r.isdigit() else (r == "True" if r in ("True", "False") else r) for r in rest]
         print("RESULT " + json.dumps(fn(*conv)))
         return
@@ -222,19 +246,25 @@ def main() -> None:
         path = make_big_lhe(sizes[0], Path(tmp) / "read.lhe.gz")
         r = run_child("read", str(path))
         p = run_child("pylhe", str(path), "30000")
-        print(f"lhcgold iter_lhe : {r['rate']:9.0f} events/s ({r['n']} events into awkward/numpy arrays, "
-              "incl. the event-count pass)")
-        print(f"plain pylhe loop : {p['rate']:9.0f} events/s ({p['n']} events, LHEEvent objects, "
-              "touching weights and momenta)")
+        print(
+            f"lhcgold iter_lhe : {r['rate']:9.0f} events/s ({r['n']} events into awkward/numpy arrays, "
+            "incl. the event-count pass)"
+        )
+        print(
+            f"plain pylhe loop : {p['rate']:9.0f} events/s ({p['n']} events, LHEEvent objects, "
+            "touching weights and momenta)"
+        )
         path.unlink()
         print("== Pythia 8 (MG5 Drell-Yan, mll > 200 GeV) ==")
         npy = 200 if args.quick else 1000
         for had, mpi in ((True, True), (False, True), (True, False), (False, False)):
             q = run_child("pythia", str(npy), str(had), str(mpi))
-            print(f"hadronisation {'on ' if had else 'off'}, MPI {'on ' if mpi else 'off'}: {q['rate']:7.1f} events/s "
-                  f"({q['n']} events, incl. init and conversion to awkward)")
+            print(
+                f"hadronisation {'on ' if had else 'off'}, MPI {'on ' if mpi else 'off'}: {q['rate']:7.1f} events/s "
+                f"({q['n']} events, incl. init and conversion to awkward)"
+            )
         print("== fast detector (ATLAS-like preset) + observables + events file, showered W gamma looped ==")
-        for loops in ((5, 20) if args.quick else (10, 40)):
+        for loops in (5, 20) if args.quick else (10, 40):
             d = run_child("detector", str(loops))
             print(f"{d['n']:>8} events: {d['rate']:7.0f} events/s, peak RSS {d['rss_mb']:.0f} MB")
         print("== streaming pipeline: LHE -> observables -> cuts -> events file -> out-of-core shuffle ==")
@@ -242,8 +272,10 @@ def main() -> None:
             path = make_big_lhe(n, Path(tmp) / f"big_{n}.lhe.gz")
             rd = run_child("read", str(path))
             pl = run_child("pipeline", str(path), str(Path(tmp) / f"ev_{n}.h5"))
-            print(f"{n:>8} events: read {rd['rate']:7.0f} events/s (peak RSS {rd['rss_mb']:.0f} MB); "
-                  f"full pipeline {pl['rate']:7.0f} events/s, peak RSS {pl['rss_mb']:.0f} MB")
+            print(
+                f"{n:>8} events: read {rd['rate']:7.0f} events/s (peak RSS {rd['rss_mb']:.0f} MB); "
+                f"full pipeline {pl['rate']:7.0f} events/s, peak RSS {pl['rss_mb']:.0f} MB"
+            )
             path.unlink()
 
 

@@ -50,8 +50,7 @@ class ExternalToolError(LhcgoldError, RuntimeError):
     Carries the command (an argument list), its exit code and the tail of its log.
     """
 
-    def __init__(self, message: str, *, command: Sequence[str] = (), returncode: int | None = None,
-                 log_tail: str = ""):
+    def __init__(self, message: str, *, command: Sequence[str] = (), returncode: int | None = None, log_tail: str = ""):
         self.command = list(command)
         self.returncode = returncode
         self.log_tail = log_tail
@@ -71,9 +70,7 @@ class MissingDependencyError(LhcgoldError, ImportError):
     def __init__(self, package: str, extra: str):
         self.package = package
         self.extra = extra
-        super().__init__(
-            f"{package} is required for this feature: pip install 'lhcgold[{extra}]'"
-        )
+        super().__init__(f"{package} is required for this feature: pip install 'lhcgold[{extra}]'")
 
 
 def suggest(name: str, choices: Iterable[str]) -> str:
@@ -84,11 +81,13 @@ def suggest(name: str, choices: Iterable[str]) -> str:
     return " (did you mean " + " or ".join(repr(c) for c in close) + "?)"
 
 
-def unknown_name_error(kind: str, name: str, choices: Iterable[str], *, path: str | None = None,
-                       source: str | None = None) -> ConfigError:
+def unknown_name_error(
+    kind: str, name: str, choices: Iterable[str], *, path: str | None = None, source: str | None = None
+) -> ConfigError:
     """A ConfigError for an unknown ``name`` of some ``kind``, with near-miss suggestions."""
     choices = list(choices)
     return ConfigError(
         f"unknown {kind} {name!r}{suggest(name, choices)}; known: {', '.join(choices) or 'none'}",
-        path=path, source=source,
+        path=path,
+        source=source,
     )

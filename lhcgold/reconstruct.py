@@ -52,8 +52,15 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["RECONSTRUCT_SCHEMA", "ReconstructResult", "Sample", "detect_kind", "iter_reco_events",
-           "parton_level", "reconstruct"]
+__all__ = [
+    "RECONSTRUCT_SCHEMA",
+    "ReconstructResult",
+    "Sample",
+    "detect_kind",
+    "iter_reco_events",
+    "parton_level",
+    "reconstruct",
+]
 
 Level = Literal["parton", "detector"]
 
@@ -68,8 +75,7 @@ RECONSTRUCT_SCHEMA: dict[str, Any] = {
         "seed": {"type": "integer", "minimum": 0},
         "shuffle": {"type": "boolean"},
         "efficiencies": {"type": "array", "items": {"type": "string", "minLength": 1}},
-        "systematics": {"type": "array", "uniqueItems": True,
-                        "items": {"enum": ["scale", "mur", "muf", "pdf"]}},
+        "systematics": {"type": "array", "uniqueItems": True, "items": {"enum": ["scale", "mur", "muf", "pdf"]}},
     },
 }
 
@@ -139,26 +145,57 @@ def parton_level(chunk: Any) -> RecoEvents:
 
     def take(mask: Any) -> ak.Array:
         sel = p[mask]
-        return sort_by_pt(ak.zip({"pt": sel.pt, "eta": sel.eta, "phi": sel.phi, "mass": sel.mass,
-                                  "charge": sel.charge, "pid": sel.pid}, with_name="Momentum4D"))
+        return sort_by_pt(
+            ak.zip(
+                {"pt": sel.pt, "eta": sel.eta, "phi": sel.phi, "mass": sel.mass, "charge": sel.charge, "pid": sel.pid},
+                with_name="Momentum4D",
+            )
+        )
 
     nu_mask = (apid == 12) | (apid == 14) | (apid == 16)
     jets = p[(apid <= 5) | (apid == 21)]
-    jets = sort_by_pt(ak.zip({"pt": jets.pt, "eta": jets.eta, "phi": jets.phi, "mass": jets.mass,
-                              "charge": jets.charge, "btag": ak.values_astype(abs(jets.pid) == 5, np.int64),
-                              "tautag": ak.zeros_like(jets.pid)}, with_name="Momentum4D"))
+    jets = sort_by_pt(
+        ak.zip(
+            {
+                "pt": jets.pt,
+                "eta": jets.eta,
+                "phi": jets.phi,
+                "mass": jets.mass,
+                "charge": jets.charge,
+                "btag": ak.values_astype(abs(jets.pid) == 5, np.int64),
+                "tautag": ak.zeros_like(jets.pid),
+            },
+            with_name="Momentum4D",
+        )
+    )
     nu = p[nu_mask]
     mx, my = ak.to_numpy(ak.sum(nu.px, axis=1)), ak.to_numpy(ak.sum(nu.py, axis=1))
     weights = np.concatenate([chunk.nominal[:, None], chunk.weights], axis=1)
-    return RecoEvents(electrons=take(apid == 11), muons=take(apid == 13), photons=take(p.pid == 22), jets=jets,
-                      met=make_met(np.hypot(mx, my), np.arctan2(my, mx)), weights=weights,
-                      weight_names=("nominal", *chunk.weight_names), truth=p, extra={"v": take(nu_mask)})
+    return RecoEvents(
+        electrons=take(apid == 11),
+        muons=take(apid == 13),
+        photons=take(p.pid == 22),
+        jets=jets,
+        met=make_met(np.hypot(mx, my), np.arctan2(my, mx)),
+        weights=weights,
+        weight_names=("nominal", *chunk.weight_names),
+        truth=p,
+        extra={"v": take(nu_mask)},
+    )
 
 
-def iter_reco_events(sample: Sample | str | os.PathLike[str], *, level: Level = "detector", shower: bool = True,
-                     detector: Any = "atlas", shower_options: dict[str, Any] | None = None,
-                     chunk_size: int = 10_000, rng: np.random.Generator | int | None = None,
-                     n_events: int | None = None, progress: bool = False) -> Iterator[RecoEvents]:
+def iter_reco_events(
+    sample: Sample | str | os.PathLike[str],
+    *,
+    level: Level = "detector",
+    shower: bool = True,
+    detector: Any = "atlas",
+    shower_options: dict[str, Any] | None = None,
+    chunk_size: int = 10_000,
+    rng: np.random.Generator | int | None = None,
+    n_events: int | None = None,
+    progress: bool = False,
+) -> Iterator[RecoEvents]:
     """Chunks of :class:`RecoEvents` from one input file (see the module docstring for levels)."""
     s = sample if isinstance(sample, Sample) else Sample(sample)
     kind = detect_kind(s.path)
@@ -218,14 +255,20 @@ def _showered_subset(path: str | os.PathLike[str], n_events: int | None) -> Iter
             break
         take = min(len(ch), n_events - seen)
         if take < len(ch):
-            ch = replace(ch, particles=ch.particles[:take], bhadrons=ch.bhadrons[:take],
-                         chadrons=ch.chadrons[:take], weights=ch.weights[:take])
+            ch = replace(
+                ch,
+                particles=ch.particles[:take],
+                bhadrons=ch.bhadrons[:take],
+                chadrons=ch.chadrons[:take],
+                weights=ch.weights[:take],
+            )
         seen += take
         yield replace(ch, weights=ch.weights * factor)
 
 
-def _weight_columns(names: tuple[str, ...], benchmarks: tuple[str, ...], sample: Sample,
-                    first: RecoEvents) -> tuple[np.ndarray, int]:
+def _weight_columns(
+    names: tuple[str, ...], benchmarks: tuple[str, ...], sample: Sample, first: RecoEvents
+) -> tuple[np.ndarray, int]:
     """Source column per benchmark, and the sampling benchmark index."""
     idx = {n: k for k, n in enumerate(names)}
     nominal = idx.get("nominal", 0)
@@ -246,8 +289,12 @@ def _weight_columns(names: tuple[str, ...], benchmarks: tuple[str, ...], sample:
         w = first.weights
         for b, name in enumerate(benchmarks):
             col = idx.get(sample.weight_map.get(name, name))
-            if (col is not None and col != nominal and len(w)
-                    and np.allclose(w[:, col], w[:, nominal], rtol=1e-6, atol=0)):
+            if (
+                col is not None
+                and col != nominal
+                and len(w)
+                and np.allclose(w[:, col], w[:, nominal], rtol=1e-6, atol=0)
+            ):
                 sampling = b
                 break
         if sampling == -2:
@@ -255,8 +302,10 @@ def _weight_columns(names: tuple[str, ...], benchmarks: tuple[str, ...], sample:
             if len(missing) == 1:
                 sampling = benchmarks.index(missing[0])
             else:
-                raise ConfigError(f"{str(sample.path)!r}: cannot tell which benchmark the events were generated at "
-                                  f"(no benchmark weight equals the nominal weight); pass sampled_from")
+                raise ConfigError(
+                    f"{str(sample.path)!r}: cannot tell which benchmark the events were generated at "
+                    f"(no benchmark weight equals the nominal weight); pass sampled_from"
+                )
         logger.info("%s: sampled from benchmark %r", sample.path, benchmarks[sampling])
     cols = []
     for b, name in enumerate(benchmarks):
@@ -266,19 +315,36 @@ def _weight_columns(names: tuple[str, ...], benchmarks: tuple[str, ...], sample:
         elif b == sampling:
             cols.append(nominal)
         else:
-            raise EventFileError(f"{str(sample.path)!r}: no weight for benchmark {name!r} "
-                                 f"(weights: {', '.join(names)})")
+            raise EventFileError(
+                f"{str(sample.path)!r}: no weight for benchmark {name!r} (weights: {', '.join(names)})"
+            )
     return np.asarray(cols), sampling
 
 
-def reconstruct(inputs: Sequence[Sample | str | os.PathLike[str]], output: str | os.PathLike[str], *, setup: Any,
-                observables: Sequence[Observable], cuts: Sequence[Cut] = (), efficiencies: Sequence[Efficiency] = (),
-                level: Level = "detector", shower: bool = True, detector: Any = "atlas",
-                shower_options: dict[str, Any] | None = None, chunk_size: int = 10_000,
-                rng: np.random.Generator | int | None = None, n_events: int | None = None, shuffle: bool = True,
-                store_components: bool = False, overwrite: bool = False, attrs: dict[str, Any] | None = None,
-                combine: CombineMode = "auto", n_workers: int = 1, progress: bool = False,
-                systematics: Sequence[str] = ()) -> ReconstructResult:
+def reconstruct(
+    inputs: Sequence[Sample | str | os.PathLike[str]],
+    output: str | os.PathLike[str],
+    *,
+    setup: Any,
+    observables: Sequence[Observable],
+    cuts: Sequence[Cut] = (),
+    efficiencies: Sequence[Efficiency] = (),
+    level: Level = "detector",
+    shower: bool = True,
+    detector: Any = "atlas",
+    shower_options: dict[str, Any] | None = None,
+    chunk_size: int = 10_000,
+    rng: np.random.Generator | int | None = None,
+    n_events: int | None = None,
+    shuffle: bool = True,
+    store_components: bool = False,
+    overwrite: bool = False,
+    attrs: dict[str, Any] | None = None,
+    combine: CombineMode = "auto",
+    n_workers: int = 1,
+    progress: bool = False,
+    systematics: Sequence[str] = (),
+) -> ReconstructResult:
     """Read inputs, compute observables and cuts, write the events file (MadMiner layout).
 
     Each input is reconstructed into its own temporary file that records its sample identity
@@ -338,20 +404,41 @@ def reconstruct(inputs: Sequence[Sample | str | os.PathLike[str]], output: str |
     samples = [s if isinstance(s, Sample) else Sample(s) for s in inputs]
     gen = np.random.default_rng(rng)
     det_name = detector if isinstance(detector, str) else getattr(detector, "name", "custom")
-    file_attrs = {"lhcgold_stage": "reconstruct", "level": level, "inputs": [str(s.path) for s in samples],
-                  "detector": det_name, **(attrs or {})}
-    job = _Job(setup=setup, observables=tuple(observables), compiled=compiled, level=level, shower=shower,
-               detector=detector, shower_options=shower_options, chunk_size=chunk_size, n_events=n_events,
-               store_components=store_components, attrs=file_attrs, progress=progress, systematics=systematics)
+    file_attrs = {
+        "lhcgold_stage": "reconstruct",
+        "level": level,
+        "inputs": [str(s.path) for s in samples],
+        "detector": det_name,
+        **(attrs or {}),
+    }
+    job = _Job(
+        setup=setup,
+        observables=tuple(observables),
+        compiled=compiled,
+        level=level,
+        shower=shower,
+        detector=detector,
+        shower_options=shower_options,
+        chunk_size=chunk_size,
+        n_events=n_events,
+        store_components=store_components,
+        attrs=file_attrs,
+        progress=progress,
+        systematics=systematics,
+    )
     n_read = n_written = 0
     tmp_parent = out.parent if out.parent.exists() else None
     with tempfile.TemporaryDirectory(dir=tmp_parent, prefix=".lhcgold-reco-") as tmpdir:
         parts = []
         for k, sample in enumerate(samples):
             part = Path(tmpdir) / f"sample_{k:04d}.h5"
-            done = (_reconstruct_split(sample, part, job, rng=gen, n_workers=n_workers,
-                                       analysis=(tuple(cuts), tuple(efficiencies)))
-                    if n_workers > 1 and _splittable(sample, job) else _reconstruct_sample(sample, part, job, rng=gen))
+            done = (
+                _reconstruct_split(
+                    sample, part, job, rng=gen, n_workers=n_workers, analysis=(tuple(cuts), tuple(efficiencies))
+                )
+                if n_workers > 1 and _splittable(sample, job)
+                else _reconstruct_sample(sample, part, job, rng=gen)
+            )
             n_read += done.n_read
             n_written += done.n_written
             if done.n_read:
@@ -359,12 +446,21 @@ def reconstruct(inputs: Sequence[Sample | str | os.PathLike[str]], output: str |
         if n_written == 0:
             what = "no events were read" if n_read == 0 else f"none of the {n_read} events read passes the cuts"
             raise EventFileError(f"{what}: nothing to write to {str(out)!r} (check the cuts, the level and the inputs)")
-        combine_and_shuffle(parts, out, overwrite=overwrite, rng=gen, shuffle=shuffle, mode=combine,
-                            chunk_size=max(chunk_size, 10_000), attrs=file_attrs)
+        combine_and_shuffle(
+            parts,
+            out,
+            overwrite=overwrite,
+            rng=gen,
+            shuffle=shuffle,
+            mode=combine,
+            chunk_size=max(chunk_size, 10_000),
+            attrs=file_attrs,
+        )
     xsec = EventFile(out).xsec_per_benchmark()
     logger.info("reconstructed %d events, %d pass the cuts, into %s", n_read, n_written, out)
-    return ReconstructResult(path=out, n_read=n_read, n_written=n_written, xsec_pb=xsec,
-                             benchmark_names=tuple(setup.benchmark_names))
+    return ReconstructResult(
+        path=out, n_read=n_read, n_written=n_written, xsec_pb=xsec, benchmark_names=tuple(setup.benchmark_names)
+    )
 
 
 @dataclass(frozen=True)
@@ -405,12 +501,28 @@ def _reconstruct_sample(sample: Sample, part: Path, job: _Job, *, rng: np.random
     comp_cols: np.ndarray | None = None
     sampling = 0
     layout = sample_nuisance_layout(sample, job.systematics)
-    with EventWriter(part, setup, [o.name for o in job.observables], definitions=definitions, overwrite=True,
-                     attrs=job.attrs, negative_weights="warn", store_components=job.store_components,
-                     nuisance=layout) as writer:
-        for reco in iter_reco_events(sample, level=job.level, shower=job.shower, detector=job.detector,
-                                     shower_options=job.shower_options, chunk_size=job.chunk_size, rng=rng,
-                                     n_events=job.n_events, progress=job.progress):
+    with EventWriter(
+        part,
+        setup,
+        [o.name for o in job.observables],
+        definitions=definitions,
+        overwrite=True,
+        attrs=job.attrs,
+        negative_weights="warn",
+        store_components=job.store_components,
+        nuisance=layout,
+    ) as writer:
+        for reco in iter_reco_events(
+            sample,
+            level=job.level,
+            shower=job.shower,
+            detector=job.detector,
+            shower_options=job.shower_options,
+            chunk_size=job.chunk_size,
+            rng=rng,
+            n_events=job.n_events,
+            progress=job.progress,
+        ):
             if cols is None:
                 cols, sampling = _weight_columns(reco.weight_names, benchmarks, sample, reco)
                 names = [f"lhcgold_component_{k}" for k in range(n_c)]
@@ -421,18 +533,25 @@ def _reconstruct_sample(sample: Sample, part: Path, job: _Job, *, rng: np.random
             w = res.weights[:, cols] * sample.k_factor
             m = None
             if job.store_components:
-                m = (res.weights[:, comp_cols] * sample.k_factor if comp_cols is not None
-                     else setup.morpher.components_from_benchmarks(w[:, :setup.morphing_matrix.shape[1]]))
-            nw = None if layout is None else _nuisance_columns(res.weights, reco.weight_names, w, layout,
-                                                               sampling=sampling, k_factor=sample.k_factor)
+                m = (
+                    res.weights[:, comp_cols] * sample.k_factor
+                    if comp_cols is not None
+                    else setup.morpher.components_from_benchmarks(w[:, : setup.morphing_matrix.shape[1]])
+                )
+            nw = (
+                None
+                if layout is None
+                else _nuisance_columns(
+                    res.weights, reco.weight_names, w, layout, sampling=sampling, k_factor=sample.k_factor
+                )
+            )
             writer.append(res.values, w, sampling_benchmarks=sampling, component_weights=m, nuisance_weights=nw)
             n_written += len(w)
         if cols is None:
             logger.warning("%s: no events", sample.path)
         elif n_written == 0:
             logger.warning("%s: none of its %d events passes the cuts", sample.path, n_read)
-        sid = sample_identity(sample, sampling=None if cols is None or sampling < 0 else benchmarks[sampling],
-                              job=job)
+        sid = sample_identity(sample, sampling=None if cols is None or sampling < 0 else benchmarks[sampling], job=job)
         writer.set_attrs({"sample_id": sid, "n_generated": n_read})
     return _SampleDone(n_read=n_read, n_written=n_written)
 
@@ -465,8 +584,15 @@ class _PartTask:
     detector_seed: int
 
 
-def _reconstruct_split(sample: Sample, part: Path, job: _Job, *, rng: np.random.Generator, n_workers: int,
-                       analysis: tuple[tuple[Cut, ...], tuple[Efficiency, ...]]) -> _SampleDone:
+def _reconstruct_split(
+    sample: Sample,
+    part: Path,
+    job: _Job,
+    *,
+    rng: np.random.Generator,
+    n_workers: int,
+    analysis: tuple[tuple[Cut, ...], tuple[Efficiency, ...]],
+) -> _SampleDone:
     """Reconstruct one LHE input in ``n_workers`` processes, each showering a contiguous part of its
     events, and average the parts into ``part`` as shards of one sample.
 
@@ -487,10 +613,19 @@ def _reconstruct_split(sample: Sample, part: Path, job: _Job, *, rng: np.random.
     ranges = split_events(n_total, n_workers)
     seeds = np.random.SeedSequence(int(rng.integers(0, 2**63))).generate_state(2 * len(ranges), dtype=np.uint64)
     part_job = replace_job(job, progress=False, compiled=None)  # compiled analyses do not pickle
-    tasks = [_PartTask(sample=sample, path=str(part.with_name(f"{part.stem}.part{r.index:03d}.h5")), job=part_job,
-                       analysis=analysis, start=r.start, count=r.count,
-                       pythia_seed=int(seeds[2 * r.index] % 900_000_000) + 1,
-                       detector_seed=int(seeds[2 * r.index + 1])) for r in ranges]
+    tasks = [
+        _PartTask(
+            sample=sample,
+            path=str(part.with_name(f"{part.stem}.part{r.index:03d}.h5")),
+            job=part_job,
+            analysis=analysis,
+            start=r.start,
+            count=r.count,
+            pythia_seed=int(seeds[2 * r.index] % 900_000_000) + 1,
+            detector_seed=int(seeds[2 * r.index + 1]),
+        )
+        for r in ranges
+    ]
     logger.info("%s: %d events showered in %d processes", sample.path, n_total, len(tasks))
     if len(tasks) == 1:
         done = [_reconstruct_sample(sample, Path(tasks[0].path), replace_job(job, n_events=tasks[0].count), rng=rng)]
@@ -503,8 +638,15 @@ def _reconstruct_split(sample: Sample, part: Path, job: _Job, *, rng: np.random.
     n_read = sum(d.n_read for d in done)
     n_written = sum(d.n_written for d in done)
     if kept:
-        combine_and_shuffle(kept, part, shuffle=False, mode="shards", overwrite=True,
-                            chunk_size=max(job.chunk_size, 10_000), attrs=job.attrs)
+        combine_and_shuffle(
+            kept,
+            part,
+            shuffle=False,
+            mode="shards",
+            overwrite=True,
+            chunk_size=max(job.chunk_size, 10_000),
+            attrs=job.attrs,
+        )
     for t in tasks:
         Path(t.path).unlink(missing_ok=True)
     return _SampleDone(n_read=n_read, n_written=n_written)
@@ -558,18 +700,24 @@ def sample_nuisance_layout(sample: Sample, systematics: Sequence[str]) -> Any:
     kind = detect_kind(sample.path)
     source = sample.path if kind == "lhe" else sample.lhe if kind == "delphes" else None
     if source is None:
-        raise ConfigError(f"{str(sample.path)!r}: systematics weights are read from an LHE header; "
-                          f"reconstruct the LHE file (or give the Delphes file's LHE)")
+        raise ConfigError(
+            f"{str(sample.path)!r}: systematics weights are read from an LHE header; "
+            f"reconstruct the LHE file (or give the Delphes file's LHE)"
+        )
     scale = next((_SCALE_CHOICES[s] for s in systematics if s in _SCALE_CHOICES), None)
     try:
-        return nuisance_layout(read_lhe_header(source).header_text, scale=scale,  # type: ignore[arg-type]
-                               pdf="pdf" in systematics)
+        return nuisance_layout(
+            read_lhe_header(source).header_text,
+            scale=scale,  # type: ignore[arg-type]
+            pdf="pdf" in systematics,
+        )
     except EventFileError as exc:
         raise EventFileError(f"{str(source)!r}: {exc}") from None
 
 
-def _nuisance_columns(source: np.ndarray, names: Sequence[str], w: np.ndarray, layout: Any, *, sampling: int,
-                      k_factor: float) -> np.ndarray:
+def _nuisance_columns(
+    source: np.ndarray, names: Sequence[str], w: np.ndarray, layout: Any, *, sampling: int, k_factor: float
+) -> np.ndarray:
     """Nuisance benchmark weights of a chunk, rescaled to the reference benchmark (column 0 of ``w``):
     k · w_nuis · w_ref / w_sampling, as MadMiner's readers store them. w_sampling is the sampling
     benchmark's column when there is one (LHE ``<wgt>`` values carry more digits than XWGTUP), else
@@ -617,10 +765,20 @@ def sample_identity(sample: Sample, *, sampling: str | None, job: _Job) -> str |
     src = source_identity(sample.path, lhe=sample.lhe)
     if src is None:
         return None
-    blob = json.dumps({"source": src, "sampling": sampling, "background": sample.is_background,
-                       "k_factor": sample.k_factor, "level": job.level, "shower": job.shower,
-                       "detector": str(job.attrs.get("detector")), "card_hash": str(job.attrs.get("card_hash")),
-                       "observables": [o.name for o in job.observables]}, sort_keys=True)
+    blob = json.dumps(
+        {
+            "source": src,
+            "sampling": sampling,
+            "background": sample.is_background,
+            "k_factor": sample.k_factor,
+            "level": job.level,
+            "shower": job.shower,
+            "detector": str(job.attrs.get("detector")),
+            "card_hash": str(job.attrs.get("card_hash")),
+            "observables": [o.name for o in job.observables],
+        },
+        sort_keys=True,
+    )
     return "lhcgold-reco:" + hashlib.sha256(blob.encode()).hexdigest()[:32]
 
 
@@ -635,14 +793,22 @@ def analysis_from_card(card: Any) -> dict[str, Any]:
     observables, cuts, effs = from_card(card)
     rec = check_section(card, "reconstruct", RECONSTRUCT_SCHEMA)
     sh = check_section(card, "shower", SHOWER_SCHEMA)
-    shower_options = {k: v for k, v in sh.items() if k in ("mpi", "hadronisation", "isr", "fsr", "seed",
-                                                            "batch_size", "settings")}
+    shower_options = {
+        k: v for k, v in sh.items() if k in ("mpi", "hadronisation", "isr", "fsr", "seed", "batch_size", "settings")
+    }
     if "settings" in shower_options:
         shower_options["settings"] = tuple(shower_options["settings"])
-    return {"observables": observables, "cuts": cuts, "efficiencies": effs,
-            "level": rec.get("level", "detector"), "shower": rec.get("shower", True),
-            "detector": detector_from_card(card), "shower_options": shower_options,
-            "chunk_size": rec.get("chunk_size", 10_000), "rng": rec.get("seed"),
-            "shuffle": rec.get("shuffle", True), "systematics": tuple(rec.get("systematics", ())),
-            "attrs": {"card_hash": card.card_hash,
-                                                            "lhcgold_version": __version__}}
+    return {
+        "observables": observables,
+        "cuts": cuts,
+        "efficiencies": effs,
+        "level": rec.get("level", "detector"),
+        "shower": rec.get("shower", True),
+        "detector": detector_from_card(card),
+        "shower_options": shower_options,
+        "chunk_size": rec.get("chunk_size", 10_000),
+        "rng": rec.get("seed"),
+        "shuffle": rec.get("shuffle", True),
+        "systematics": tuple(rec.get("systematics", ())),
+        "attrs": {"card_hash": card.card_hash, "lhcgold_version": __version__},
+    }

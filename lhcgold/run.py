@@ -72,10 +72,14 @@ RUN_SCHEMA: dict[str, Any] = {
         "histogram_candidates": {"type": "array", "items": {"type": "string"}, "minItems": 2},
         "histogram_bins": {"type": "integer", "minimum": 1},
         "seed": {"type": "integer", "minimum": 0},
-        "grid": {"type": "object", "additionalProperties": {
-            "type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 2}},
-        "parton_grid": {"type": "object", "additionalProperties": {
-            "type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 2}},
+        "grid": {
+            "type": "object",
+            "additionalProperties": {"type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 2},
+        },
+        "parton_grid": {
+            "type": "object",
+            "additionalProperties": {"type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 2},
+        },
         "scan_resolution": {"type": "integer", "minimum": 5},
         "score_bins": {"type": "integer", "minimum": 1},
     },
@@ -125,8 +129,17 @@ class RunConfig:
     def __post_init__(self) -> None:
         if not (np.isfinite(self.luminosity_ifb) and self.luminosity_ifb > 0):
             raise ConfigError(f"luminosity_ifb must be a positive finite number, got {self.luminosity_ifb}")
-        for name in ("n_events", "n_parton", "n_train", "n_theta0", "epochs", "grid_resolution", "scan_resolution",
-                     "score_bins", "histogram_bins"):
+        for name in (
+            "n_events",
+            "n_parton",
+            "n_train",
+            "n_theta0",
+            "epochs",
+            "grid_resolution",
+            "scan_resolution",
+            "score_bins",
+            "histogram_bins",
+        ):
             if int(getattr(self, name)) < 1:
                 raise ConfigError(f"{name} must be >= 1, got {getattr(self, name)}")
 
@@ -140,8 +153,11 @@ class RunConfig:
             for name, (lo, hi) in section[key].items():
                 par = card.parameter(name)
                 if not par.range[0] <= lo < hi <= par.range[1]:
-                    raise ConfigError(f"grid range [{lo}, {hi}] must lie inside the range {list(par.range)} of "
-                                      f"{name}", path=f"run.{key}.{name}", source=str(card.source))
+                    raise ConfigError(
+                        f"grid range [{lo}, {hi}] must lie inside the range {list(par.range)} of {name}",
+                        path=f"run.{key}.{name}",
+                        source=str(card.source),
+                    )
             values[key] = tuple((k, (float(v[0]), float(v[1]))) for k, v in section[key].items())
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
@@ -180,8 +196,14 @@ class _Stages:
         return not (self.resume and all(p.exists() for p in paths))
 
 
-def run(card_path: str | Path, output: str | Path, *, config: RunConfig | None = None, resume: bool = False,
-        progress: bool = False) -> RunResult:
+def run(
+    card_path: str | Path,
+    output: str | Path,
+    *,
+    config: RunConfig | None = None,
+    resume: bool = False,
+    progress: bool = False,
+) -> RunResult:
     """Run the whole chain for an embedded-generator analysis card.
 
     Args:
@@ -212,8 +234,9 @@ def run(card_path: str | Path, output: str | Path, *, config: RunConfig | None =
     summary["fisher"] = _stage_fisher(st, card, cfg, summary["histogram"], truth)
     summary["grids"] = _grids(card, cfg, summary["fisher"])
     # ALICES learns r(x|θ) where the limits need it: θ0 drawn over the detector-level limit grid
-    _train_one(st, "alices", "ratio", st.out / "events.h5", cfg, seeds[4], card=card,
-               theta_ranges=summary["grids"]["detector"])
+    _train_one(
+        st, "alices", "ratio", st.out / "events.h5", cfg, seeds[4], card=card, theta_ranges=summary["grids"]["detector"]
+    )
     summary["limits"] = _stage_limits(st, card, cfg, summary["histogram"], summary["grids"], truth)
     summary["diagnostics"] = _stage_diagnostics(st, card, cfg, summary, truth)
     _stage_plots(st, card, cfg, summary)
@@ -241,12 +264,18 @@ def _prepare_output(out: Path, card: AnalysisCard, cfg: RunConfig, resume: bool)
     if out.exists() and not out.is_dir():
         raise ConfigError(f"output {str(out)!r} exists and is not a directory; choose another --output")
     marker = out / RUN_MARKER
-    settings = {"kind": "lhcgold-run", "version": 1, "card_hash": card.card_hash,
-                "config": json.loads(json.dumps(_jsonable(asdict(cfg))))}
+    settings = {
+        "kind": "lhcgold-run",
+        "version": 1,
+        "card_hash": card.card_hash,
+        "config": json.loads(json.dumps(_jsonable(asdict(cfg)))),
+    }
     if out.is_dir() and any(out.iterdir()):
         if not resume:
-            raise ConfigError(f"output directory {str(out)!r} is not empty; pass --resume to continue a run there "
-                              "or choose another --output")
+            raise ConfigError(
+                f"output directory {str(out)!r} is not empty; pass --resume to continue a run there "
+                "or choose another --output"
+            )
         _check_resume(out, marker, settings)
     elif resume and not out.exists():
         log.info("--resume: %s does not exist yet; starting a new run there", out)
@@ -265,22 +294,28 @@ def _check_resume(out: Path, marker: Path, settings: dict[str, Any]) -> None:
     try:
         stored = json.loads(marker.read_text())
     except FileNotFoundError:
-        raise ConfigError(f"cannot resume in {str(out)!r}: it is not an lhcgold run directory (no {RUN_MARKER}); "
-                          "choose an empty --output") from None
+        raise ConfigError(
+            f"cannot resume in {str(out)!r}: it is not an lhcgold run directory (no {RUN_MARKER}); "
+            "choose an empty --output"
+        ) from None
     except (OSError, ValueError) as exc:
         raise ConfigError(f"cannot resume in {str(out)!r}: {RUN_MARKER} is unreadable ({exc})") from None
     if not isinstance(stored, dict) or stored.get("kind") != "lhcgold-run":
         raise ConfigError(f"cannot resume in {str(out)!r}: {RUN_MARKER} does not describe an lhcgold run")
     if stored.get("card_hash") != settings["card_hash"]:
-        raise ConfigError(f"cannot resume in {str(out)!r}: it was run with a different card (sha256 "
-                          f"{str(stored.get('card_hash'))[:12]}, this card {settings['card_hash'][:12]}); "
-                          "use the same card or another --output")
+        raise ConfigError(
+            f"cannot resume in {str(out)!r}: it was run with a different card (sha256 "
+            f"{str(stored.get('card_hash'))[:12]}, this card {settings['card_hash'][:12]}); "
+            "use the same card or another --output"
+        )
     old, new = stored.get("config") or {}, settings["config"]
     changed = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
     if changed:
         diff = ", ".join(f"{k}: {old.get(k)!r} -> {new.get(k)!r}" for k in changed)
-        raise ConfigError(f"cannot resume in {str(out)!r}: the settings differ from the run there ({diff}); "
-                          "use the same settings or another --output")
+        raise ConfigError(
+            f"cannot resume in {str(out)!r}: the settings differ from the run there ({diff}); "
+            "use the same settings or another --output"
+        )
 
 
 def _savefig(fig: Any, path: Path) -> None:
@@ -310,8 +345,9 @@ def _stage_setup(st: _Stages, card: AnalysisCard) -> Any:
     with st.stage("setup"):
         if st.needed(path):
             setup = build_setup(card)
-            write_setup(path, setup, overwrite=st.resume, attrs={"card_hash": card.card_hash,
-                                                                  "seed": card.morphing.seed})
+            write_setup(
+                path, setup, overwrite=st.resume, attrs={"card_hash": card.card_hash, "seed": card.morphing.seed}
+            )
         return read_setup(path)
 
 
@@ -322,11 +358,26 @@ def _stage_generate(st: _Stages, card: AnalysisCard, setup: Any, cfg: RunConfig,
     lhe = st.out / "gen" / "events.lhe.gz"
     with st.stage("generate"):
         if st.needed(parton):
-            generate_to_files(card, events_path=parton, setup=setup, n_events=cfg.n_parton, rng=seeds[0],
-                              unweighted=False, progress=st.progress, overwrite=st.resume)
+            generate_to_files(
+                card,
+                events_path=parton,
+                setup=setup,
+                n_events=cfg.n_parton,
+                rng=seeds[0],
+                unweighted=False,
+                progress=st.progress,
+                overwrite=st.resume,
+            )
         if st.needed(lhe):
-            generate_to_files(card, lhe_path=lhe, n_events=cfg.n_events, rng=seeds[1], unweighted=True,
-                              progress=st.progress, overwrite=st.resume)
+            generate_to_files(
+                card,
+                lhe_path=lhe,
+                n_events=cfg.n_events,
+                rng=seeds[1],
+                unweighted=True,
+                progress=st.progress,
+                overwrite=st.resume,
+            )
 
 
 def _stage_reconstruct(st: _Stages, card: AnalysisCard, setup: Any, cfg: RunConfig, seeds: list[int]) -> None:
@@ -337,13 +388,28 @@ def _stage_reconstruct(st: _Stages, card: AnalysisCard, setup: Any, cfg: RunConf
         if st.needed(events):
             opts = analysis_from_card(card)
             opts["rng"] = seeds[2]
-            reconstruct([st.out / "gen" / "events.lhe.gz"], events, setup=setup, store_components=True,
-                        overwrite=st.resume, progress=st.progress, **opts)
+            reconstruct(
+                [st.out / "gen" / "events.lhe.gz"],
+                events,
+                setup=setup,
+                store_components=True,
+                overwrite=st.resume,
+                progress=st.progress,
+                **opts,
+            )
 
 
-def _train_one(st: _Stages, name: str, kind: str, events: Path, cfg: RunConfig, seed: int,
-               features: list[int] | None = None, card: AnalysisCard | None = None,
-               theta_ranges: list[list[float]] | None = None) -> None:
+def _train_one(
+    st: _Stages,
+    name: str,
+    kind: str,
+    events: Path,
+    cfg: RunConfig,
+    seed: int,
+    features: list[int] | None = None,
+    card: AnalysisCard | None = None,
+    theta_ranges: list[list[float]] | None = None,
+) -> None:
     from . import augment
     from .augment import Benchmark, Flat, Prior, RandomMorphing
     from .io.events import EventFile
@@ -356,20 +422,31 @@ def _train_one(st: _Stages, name: str, kind: str, events: Path, cfg: RunConfig, 
     ef = EventFile(events)
     with st.stage(f"augment {name}"):
         if kind == "local":
-            ts = augment.sample_local(ef, theta=Benchmark("sm"), n_samples=cfg.n_train, partition="train",
-                                      rng=seed, progress=st.progress)
+            ts = augment.sample_local(
+                ef, theta=Benchmark("sm"), n_samples=cfg.n_train, partition="train", rng=seed, progress=st.progress
+            )
         else:
             # train θ0 where the limits are computed (the limit grid), not over the parameters' whole range
             ranges = theta_ranges or [dict(cfg.grid).get(p.name, p.range) for p in ef.setup.parameters]
             prior = Prior(*[Flat(float(lo), float(hi)) for lo, hi in ranges])
-            ts = augment.sample_ratio(ef, theta0=RandomMorphing(cfg.n_theta0, prior), theta1=Benchmark("sm"),
-                                      n_samples=cfg.n_train, partition="train", rng=seed, progress=st.progress)
+            ts = augment.sample_ratio(
+                ef,
+                theta0=RandomMorphing(cfg.n_theta0, prior),
+                theta1=Benchmark("sm"),
+                n_samples=cfg.n_train,
+                partition="train",
+                rng=seed,
+                progress=st.progress,
+            )
         augment.write_training_set(sample_path, ts, overwrite=True)
     with st.stage(f"train {name}"):
         est_cls = SALLY if kind == "local" else ALICES
         est = est_cls(features=features, n_hidden=cfg.hidden, activation="tanh")
-        est.train(ts, config=TrainConfig(n_epochs=cfg.epochs, batch_size=128, seed=seed, clip_gradient=1.0),
-                  progress=st.progress)
+        est.train(
+            ts,
+            config=TrainConfig(n_epochs=cfg.epochs, batch_size=128, seed=seed, clip_gradient=1.0),
+            progress=st.progress,
+        )
         est.save(model_dir, overwrite=True)
 
 
@@ -417,13 +494,17 @@ def _stage_best_histogram(st: _Stages, cfg: RunConfig) -> dict[str, Any]:
             raise ConfigError(f"need two histogram candidates among the observables {sorted(available)}")
         scores = []
         for pair in itertools.combinations(names, 2):
-            info = histogram_information(sample, list(pair), bins=cfg.histogram_bins, theta="sm",
-                                         luminosity_ifb=cfg.luminosity_ifb)
+            info = histogram_information(
+                sample, list(pair), bins=cfg.histogram_bins, theta="sm", luminosity_ifb=cfg.luminosity_ifb
+            )
             mat = np.asarray(info.matrix)
             scores.append((float(np.linalg.det(mat)), float(np.trace(mat)), pair))
         scores.sort(key=lambda s: (s[0], s[1]), reverse=True)
-        choice = {"observables": list(scores[0][2]), "bins": cfg.histogram_bins,
-                  "candidates": [{"observables": list(p), "det": d, "trace": t} for d, t, p in scores]}
+        choice = {
+            "observables": list(scores[0][2]),
+            "bins": cfg.histogram_bins,
+            "candidates": [{"observables": list(p), "det": d, "trace": t} for d, t, p in scores],
+        }
         _write_json(path, choice)
         return choice
 
@@ -433,8 +514,10 @@ def _grids(card: AnalysisCard, cfg: RunConfig, fisher: dict[str, Any]) -> dict[s
     Fisher information (σ_k = 1/√I_kk), inside each parameter's range."""
     info = fisher["information"]
     out = {}
-    for level, zoom, key, k_sigma in (("detector", cfg.grid, "sally", 6.0), ("parton", cfg.parton_grid,
-                                                                             "sally (parton)", 4.0)):
+    for level, zoom, key, k_sigma in (
+        ("detector", cfg.grid, "sally", 6.0),
+        ("parton", cfg.parton_grid, "sally (parton)", 4.0),
+    ):
         given = dict(zoom)
         mat = np.asarray(info[key])
         ranges = []
@@ -476,8 +559,9 @@ class _CachedTruth:
         return self.model.sigma_c
 
 
-def _limit_methods(st: _Stages, card: AnalysisCard, cfg: RunConfig, hist_choice: dict[str, Any],
-                   truth: _CachedTruth) -> dict[str, tuple[Callable[[], Any], Path, str]]:
+def _limit_methods(
+    st: _Stages, card: AnalysisCard, cfg: RunConfig, hist_choice: dict[str, Any], truth: _CachedTruth
+) -> dict[str, tuple[Callable[[], Any], Path, str]]:
     """label -> (likelihood factory, events file, level) of every method of the main job."""
     from . import infer
     from .ml import load_model
@@ -486,20 +570,35 @@ def _limit_methods(st: _Stages, card: AnalysisCard, cfg: RunConfig, hist_choice:
     score_bins = (cfg.score_bins,) * len(card.parameters)
     methods: dict[str, tuple[Callable[[], Any], Path, str]] = {
         "ml": (lambda: infer.NeuralRatio(load_model(st.out / "models" / "alices")), events, "detector"),
-        "sally": (lambda: infer.ScoreHistogram(load_model(st.out / "models" / "sally"), bins=score_bins), events,
-                  "detector"),
-        "histogram": (lambda: infer.Histogram(hist_choice["observables"], bins=hist_choice["bins"]), events,
-                      "detector"),
+        "sally": (
+            lambda: infer.ScoreHistogram(load_model(st.out / "models" / "sally"), bins=score_bins),
+            events,
+            "detector",
+        ),
+        "histogram": (
+            lambda: infer.Histogram(hist_choice["observables"], bins=hist_choice["bins"]),
+            events,
+            "detector",
+        ),
         "rate": (lambda: infer.RateOnly(), events, "detector"),
         "truth (parton)": (lambda: infer.Truth(truth), parton, "parton"),
-        "sally (parton)": (lambda: infer.ScoreHistogram(load_model(st.out / "models" / "sally_parton"),
-                                                        bins=score_bins), parton, "parton"),
+        "sally (parton)": (
+            lambda: infer.ScoreHistogram(load_model(st.out / "models" / "sally_parton"), bins=score_bins),
+            parton,
+            "parton",
+        ),
     }
     return methods
 
 
-def _stage_limits(st: _Stages, card: AnalysisCard, cfg: RunConfig, hist_choice: dict[str, Any],
-                  grids: dict[str, list[list[float]]], truth: _CachedTruth) -> dict[str, Any]:
+def _stage_limits(
+    st: _Stages,
+    card: AnalysisCard,
+    cfg: RunConfig,
+    hist_choice: dict[str, Any],
+    grids: dict[str, list[list[float]]],
+    truth: _CachedTruth,
+) -> dict[str, Any]:
     from . import infer
     from .infer import Grid, LimitResult
 
@@ -518,9 +617,15 @@ def _stage_limits(st: _Stages, card: AnalysisCard, cfg: RunConfig, hist_choice: 
                 path = st.out / "limits" / f"{_slug(label)}_{job}.json"
                 if st.needed(path):
                     like = like or make()
-                    res = infer.expected_limits(like, _test_sample(source), grid=grid,
-                                                luminosity_ifb=cfg.luminosity_ifb, asimov_theta="sm",
-                                                progress=st.progress, chunk_size=_TRUTH_CHUNK)
+                    res = infer.expected_limits(
+                        like,
+                        _test_sample(source),
+                        grid=grid,
+                        luminosity_ifb=cfg.luminosity_ifb,
+                        asimov_theta="sm",
+                        progress=st.progress,
+                        chunk_size=_TRUTH_CHUNK,
+                    )
                     res.save(path, overwrite=True)
                 results[job] = LimitResult.load(path)
         summary = _contour_summary(results["2d"], card)
@@ -546,8 +651,11 @@ def _interval(res: Any, k: int) -> dict[str, Any]:
         i0, i1 = int(np.argmax(inside)), int(len(inside) - 1 - np.argmax(inside[::-1]))
         lo = x[i0] if i0 == 0 else float(np.interp(1 - cl, [p[i0 - 1], p[i0]], [x[i0 - 1], x[i0]]))
         hi = x[i1] if i1 == len(x) - 1 else float(np.interp(1 - cl, [p[i1 + 1], p[i1]], [x[i1 + 1], x[i1]]))
-        out[str(cl)] = {"interval": [float(lo), float(hi)], "width": float(hi - lo),
-                        "open": bool(i0 == 0 or i1 == len(x) - 1)}
+        out[str(cl)] = {
+            "interval": [float(lo), float(hi)],
+            "width": float(hi - lo),
+            "open": bool(i0 == 0 or i1 == len(x) - 1),
+        }
     return out
 
 
@@ -557,12 +665,14 @@ def _true_information(sample: Any, truth: _CachedTruth, lumi_ifb: float) -> Any:
     in the same 20k-event chunks, as the truth limits use)."""
     from . import infer
 
-    return infer.exact_information(sample, infer.Truth(truth), theta="sm", luminosity_ifb=lumi_ifb,
-                                   chunk_size=_TRUTH_CHUNK)
+    return infer.exact_information(
+        sample, infer.Truth(truth), theta="sm", luminosity_ifb=lumi_ifb, chunk_size=_TRUTH_CHUNK
+    )
 
 
-def _stage_fisher(st: _Stages, card: AnalysisCard, cfg: RunConfig, hist_choice: dict[str, Any],
-                  truth: _CachedTruth) -> dict[str, Any]:
+def _stage_fisher(
+    st: _Stages, card: AnalysisCard, cfg: RunConfig, hist_choice: dict[str, Any], truth: _CachedTruth
+) -> dict[str, Any]:
     from . import infer
     from .ml import load_model
 
@@ -575,22 +685,28 @@ def _stage_fisher(st: _Stages, card: AnalysisCard, cfg: RunConfig, hist_choice: 
         infos = {
             "truth (parton)": _true_information(parton, truth, lumi),
             "truth (parton, joint)": infer.truth_information(parton, theta="sm", luminosity_ifb=lumi),
-            "sally (parton)": infer.sally_information(parton, load_model(st.out / "models" / "sally_parton"),
-                                                      theta="sm", luminosity_ifb=lumi),
-            "sally": infer.sally_information(events, load_model(st.out / "models" / "sally"), theta="sm",
-                                             luminosity_ifb=lumi),
-            "histogram": infer.histogram_information(events, hist_choice["observables"], bins=hist_choice["bins"],
-                                                     theta="sm", luminosity_ifb=lumi),
+            "sally (parton)": infer.sally_information(
+                parton, load_model(st.out / "models" / "sally_parton"), theta="sm", luminosity_ifb=lumi
+            ),
+            "sally": infer.sally_information(
+                events, load_model(st.out / "models" / "sally"), theta="sm", luminosity_ifb=lumi
+            ),
+            "histogram": infer.histogram_information(
+                events, hist_choice["observables"], bins=hist_choice["bins"], theta="sm", luminosity_ifb=lumi
+            ),
             "rate": infer.rate_information(events, theta="sm", luminosity_ifb=lumi),
         }
         result = {k: np.asarray(getattr(v, "matrix", v)).tolist() for k, v in infos.items()}
-        _write_json(path, {"parameters": list(card.parameter_names), "theta": "sm", "luminosity_ifb": lumi,
-                           "information": result})
+        _write_json(
+            path,
+            {"parameters": list(card.parameter_names), "theta": "sm", "luminosity_ifb": lumi, "information": result},
+        )
         return json.loads(path.read_text())  # type: ignore[no-any-return]
 
 
-def _stage_diagnostics(st: _Stages, card: AnalysisCard, cfg: RunConfig, summary: dict[str, Any],
-                       truth: _CachedTruth) -> dict[str, Any]:
+def _stage_diagnostics(
+    st: _Stages, card: AnalysisCard, cfg: RunConfig, summary: dict[str, Any], truth: _CachedTruth
+) -> dict[str, Any]:
     """Closure of every limit result, calibration of the ALICES ratio, Monte-Carlo uncertainties."""
     from .infer import LimitResult
 
@@ -601,11 +717,16 @@ def _stage_diagnostics(st: _Stages, card: AnalysisCard, cfg: RunConfig, summary:
         names = card.parameter_names
         closure: dict[str, Any] = {}
         for label in summary["limits"]:
-            closure[label] = {job: LimitResult.load(st.out / "limits" / f"{_slug(label)}_{job}.json"
-                                                    ).details.get("closure") for job in ("2d", *names)}
-        diag = {"closure": closure, "ratio": _ratio_diagnostics(st, card, summary),
-                "fisher_mc": _fisher_mc(st, cfg, summary, truth),
-                "area_mc": _area_mc(st, card, cfg, summary, truth)}
+            closure[label] = {
+                job: LimitResult.load(st.out / "limits" / f"{_slug(label)}_{job}.json").details.get("closure")
+                for job in ("2d", *names)
+            }
+        diag = {
+            "closure": closure,
+            "ratio": _ratio_diagnostics(st, card, summary),
+            "fisher_mc": _fisher_mc(st, cfg, summary, truth),
+            "area_mc": _area_mc(st, card, cfg, summary, truth),
+        }
         _write_json(path, diag)
         return json.loads(path.read_text())  # type: ignore[no-any-return]
 
@@ -627,9 +748,12 @@ def _ratio_diagnostics(st: _Stages, card: AnalysisCard, summary: dict[str, Any])
     cals = [ratio_calibration(model, events, th).to_dict() for th in points]
     res = LimitResult.load(st.out / "limits" / "ml_2d.json")
     norm = res.details.get("ratio_normalization")
-    return {"calibration": cals, "normalized": bool(res.details.get("ratio_normalized")),
-            "grid_max_abs_expectation_deviation": None if norm is None else norm["max_abs_deviation"],
-            "parameters": list(card.parameter_names)}
+    return {
+        "calibration": cals,
+        "normalized": bool(res.details.get("ratio_normalized")),
+        "grid_max_abs_expectation_deviation": None if norm is None else norm["max_abs_deviation"],
+        "parameters": list(card.parameter_names),
+    }
 
 
 def _fisher_mc(st: _Stages, cfg: RunConfig, summary: dict[str, Any], truth: _CachedTruth) -> dict[str, Any]:
@@ -643,13 +767,20 @@ def _fisher_mc(st: _Stages, cfg: RunConfig, summary: dict[str, Any], truth: _Cac
     parton, events = st.out / "parton" / "events.h5", st.out / "events.h5"
     jobs: dict[str, tuple[Callable[[Any], Any], Path]] = {
         "truth (parton)": (lambda s: _true_information(s, truth, lumi).matrix, parton),
-        "truth (parton, joint)": (lambda s: infer.truth_information(s, theta="sm", luminosity_ifb=lumi).matrix,
-                                  parton),
-        "sally (parton)": (lambda s: infer.sally_information(s, sally_p, theta="sm", luminosity_ifb=lumi).matrix,
-                           parton),
+        "truth (parton, joint)": (lambda s: infer.truth_information(s, theta="sm", luminosity_ifb=lumi).matrix, parton),
+        "sally (parton)": (
+            lambda s: infer.sally_information(s, sally_p, theta="sm", luminosity_ifb=lumi).matrix,
+            parton,
+        ),
         "sally": (lambda s: infer.sally_information(s, sally, theta="sm", luminosity_ifb=lumi).matrix, events),
-        "histogram": (lambda s: infer.histogram_information(s, hist["observables"], bins=hist["bins"], theta="sm",
-                                                            luminosity_ifb=lumi).matrix, events),
+        "histogram": (
+            lambda s: (
+                infer.histogram_information(
+                    s, hist["observables"], bins=hist["bins"], theta="sm", luminosity_ifb=lumi
+                ).matrix
+            ),
+            events,
+        ),
         "rate": (lambda s: infer.rate_information(s, theta="sm", luminosity_ifb=lumi).matrix, events),
     }
     out = {}
@@ -663,8 +794,9 @@ def _fisher_mc(st: _Stages, cfg: RunConfig, summary: dict[str, Any], truth: _Cac
     return out
 
 
-def _area_mc(st: _Stages, card: AnalysisCard, cfg: RunConfig, summary: dict[str, Any],
-             truth: _CachedTruth) -> dict[str, Any]:
+def _area_mc(
+    st: _Stages, card: AnalysisCard, cfg: RunConfig, summary: dict[str, Any], truth: _CachedTruth
+) -> dict[str, Any]:
     """Standard error of the 68%/95% CL contour areas from disjoint subsets of the test events."""
     from . import infer
 
@@ -675,8 +807,9 @@ def _area_mc(st: _Stages, card: AnalysisCard, cfg: RunConfig, summary: dict[str,
         grid = infer.Grid([tuple(r) for r in summary["grids"][level]], cfg.grid_resolution)
 
         def areas(s: Any, like: Any = like, grid: Any = grid) -> list[float]:
-            res = infer.expected_limits(like, s, grid=grid, luminosity_ifb=cfg.luminosity_ifb, asimov_theta="sm",
-                                        chunk_size=_TRUTH_CHUNK)
+            res = infer.expected_limits(
+                like, s, grid=grid, luminosity_ifb=cfg.luminosity_ifb, asimov_theta="sm", chunk_size=_TRUTH_CHUNK
+            )
             return [infer.contour_area(res, 0.68), infer.contour_area(res, 0.95)]
 
         try:
@@ -684,8 +817,12 @@ def _area_mc(st: _Stages, card: AnalysisCard, cfg: RunConfig, summary: dict[str,
         except LhcgoldError as exc:
             log.warning("Monte-Carlo uncertainty of the %s contour areas not available: %s", label, exc)
             continue
-        out[label] = {"std_error_68": float(spread.std_error[0]), "std_error_95": float(spread.std_error[1]),
-                      "batch_areas_68": spread.batch_values[:, 0].tolist(), "n_batches": spread.n_batches}
+        out[label] = {
+            "std_error_68": float(spread.std_error[0]),
+            "std_error_95": float(spread.std_error[1]),
+            "batch_areas_68": spread.batch_values[:, 0].tolist(),
+            "n_batches": spread.n_batches,
+        }
     return out
 
 
@@ -706,9 +843,11 @@ def _closure_warnings(summary: dict[str, Any]) -> list[str]:
     for cal in (diag.get("ratio") or {}).get("calibration", []):
         dev = abs(cal["expectation"] - 1.0)
         if dev > 0.01 and dev > 3 * cal["expectation_error"]:
-            lines.append(f"the ALICES ratio estimator is not normalised at θ = {cal['theta']}: E_SM[r̂] = "
-                         f"{cal['expectation']:.4f} ± {cal['expectation_error']:.4f} (should be 1; the limits use "
-                         "the calibrated ratio)")
+            lines.append(
+                f"the ALICES ratio estimator is not normalised at θ = {cal['theta']}: E_SM[r̂] = "
+                f"{cal['expectation']:.4f} ± {cal['expectation_error']:.4f} (should be 1; the limits use "
+                "the calibrated ratio)"
+            )
     return lines
 
 
@@ -737,15 +876,16 @@ def _stage_plots(st: _Stages, card: AnalysisCard, cfg: RunConfig, summary: dict[
 
         fig, axs = plt.subplots(1, len(names), figsize=(6 * len(names), 4.5))
         for ax, name in zip(np.atleast_1d(axs), names):
-            scans = {label: LimitResult.load(st.out / "limits" / f"{_slug(label)}_{name}.json")
-                     for label in summary["limits"]}
+            scans = {
+                label: LimitResult.load(st.out / "limits" / f"{_slug(label)}_{name}.json")
+                for label in summary["limits"]
+            }
             k = names.index(name)
             for label, res in scans.items():
                 th = np.asarray(res.thetas)
                 xk = th[:, k] if th.shape[1] > 1 else th[:, 0]
                 order = np.argsort(xk)
-                ax.plot(xk[order], res.q[order] - np.min(res.q), label=label,
-                        ls="--" if "parton" in label else "-")
+                ax.plot(xk[order], res.q[order] - np.min(res.q), label=label, ls="--" if "parton" in label else "-")
             ax.axhline(1.0, color="grey", lw=0.8)
             ax.axhline(3.84, color="grey", lw=0.8, ls=":")
             ax.set_ylim(0, 8)
@@ -766,8 +906,9 @@ def _stage_plots(st: _Stages, card: AnalysisCard, cfg: RunConfig, summary: dict[
         plt.close(fig)
 
         events = st.out / "events.h5"
-        shown = [o for o in ("pt_h", "mt_wh", "phi_star", "cos_Theta", "m_ll", "cos_theta_star")
-                 if o in _observables(events)][:4]
+        shown = [
+            o for o in ("pt_h", "mt_wh", "phi_star", "cos_Theta", "m_ll", "cos_theta_star") if o in _observables(events)
+        ][:4]
         if shown:
             fig, axs = plt.subplots(1, len(shown), figsize=(4.2 * len(shown), 4))
             for ax, obs in zip(np.atleast_1d(axs), shown):
@@ -777,9 +918,16 @@ def _stage_plots(st: _Stages, card: AnalysisCard, cfg: RunConfig, summary: dict[
             _savefig(fig, st.out / "plots" / "distributions.png")
             plt.close(fig)
 
-        infos = {k: FisherInformation(matrix=np.asarray(v), parameter_names=tuple(names),
-                                      theta=np.zeros(len(names)), luminosity_ifb=cfg.luminosity_ifb, method=k)
-                 for k, v in summary["fisher"]["information"].items()}
+        infos = {
+            k: FisherInformation(
+                matrix=np.asarray(v),
+                parameter_names=tuple(names),
+                theta=np.zeros(len(names)),
+                luminosity_ifb=cfg.luminosity_ifb,
+                method=k,
+            )
+            for k, v in summary["fisher"]["information"].items()
+        }
         fig, ax = plt.subplots(figsize=(6, 5))
         plot.plot_fisher_ellipses(infos, ax=ax)
         ax.set_xlabel(names[0])
@@ -839,7 +987,8 @@ def _contour_summary(res: Any, card: AnalysisCard) -> dict[str, Any]:
         out[f"area_{int(cl * 100)}"] = float(inside.sum() * cell)
         out[f"extent_{int(cl * 100)}"] = {
             name: ([float(thetas[inside, k].min()), float(thetas[inside, k].max())] if inside.any() else None)
-            for k, name in enumerate(card.parameter_names)}
+            for k, name in enumerate(card.parameter_names)
+        }
     return out
 
 
@@ -856,10 +1005,12 @@ def _limits_row(label: str, s: dict[str, Any], names: tuple[str, ...], diag: dic
     cells = []
     for n in names:
         iv = s["intervals"][n]["0.68"]
-        cells.append("–" if iv is None else "[{:.3g}, {:.3g}]{}".format(*iv["interval"],
-                                                                      " (open)" if iv["open"] else ""))
+        cells.append(
+            "–" if iv is None else "[{:.3g}, {:.3g}]{}".format(*iv["interval"], " (open)" if iv["open"] else "")
+        )
     mc = (diag.get("area_mc") or {}).get(label, {})
     opened = " (open)" if s["open"] else ""
+
     def pm(key: str) -> str:
         if key not in mc:
             return ""
@@ -882,34 +1033,55 @@ def _limits_row(label: str, s: dict[str, Any], names: tuple[str, ...], diag: dic
 def _checks_section(summary: dict[str, Any]) -> list[str]:
     """Report section: closure of every method, calibration of the ratio estimator."""
     diag = summary.get("diagnostics") or {}
-    lines = ["## Self-checks", "",
-             "Closure: on the Asimov data at the SM every method's best fit should be the SM (within one grid cell) "
-             "and the SM should lie inside its 68% CL region.", "",
-             "| method | grid | best fit | offset [cells] | p(SM) | closure |",
-             "| --- | --- | --- | ---: | ---: | --- |"]
+    lines = [
+        "## Self-checks",
+        "",
+        "Closure: on the Asimov data at the SM every method's best fit should be the SM (within one grid cell) "
+        "and the SM should lie inside its 68% CL region.",
+        "",
+        "| method | grid | best fit | offset [cells] | p(SM) | closure |",
+        "| --- | --- | --- | ---: | ---: | --- |",
+    ]
     for label, jobs in diag.get("closure", {}).items():
         for job, c in jobs.items():
             if c is None:
                 continue
             best = ", ".join(f"{v:.3g}" for v in c["best_fit"])
             off = max(c["offset_cells"]) if c["offset_cells"] else float("nan")
-            lines.append(f"| {label} | {'2-D' if job == '2d' else job} | ({best}) | {off:.1f} | {c['p_true']:.3f} | "
-                         + ("ok" if c["passed"] else "⚠ **fails**") + " |")
+            lines.append(
+                f"| {label} | {'2-D' if job == '2d' else job} | ({best}) | {off:.1f} | {c['p_true']:.3f} | "
+                + ("ok" if c["passed"] else "⚠ **fails**")
+                + " |"
+            )
     ratio = diag.get("ratio") or {}
     if ratio.get("calibration"):
         dev = ratio.get("grid_max_abs_expectation_deviation")
-        lines += ["", "Ratio estimator (ALICES, reference θ_ref = SM): a true ratio has E_SM[r(x|θ)] = 1 at every θ. "
-                  "The limits calibrate the network's ratio to that (r̂(x|θ)/r̂(x|SM), divided by E_SM of it, "
-                  "estimated on the test events)"
-                  + (f"; before the calibration, max |E_SM[r̂] − 1| over the 2-D grid was {dev:.3g}." if dev is not None
-                     else "."), "",
-                  "| θ | E_SM[r̂(x|θ)] | max calibration deviation |", "| --- | ---: | ---: |"]
+        lines += [
+            "",
+            "Ratio estimator (ALICES, reference θ_ref = SM): a true ratio has E_SM[r(x|θ)] = 1 at every θ. "
+            "The limits calibrate the network's ratio to that (r̂(x|θ)/r̂(x|SM), divided by E_SM of it, "
+            "estimated on the test events)"
+            + (
+                f"; before the calibration, max |E_SM[r̂] − 1| over the 2-D grid was {dev:.3g}."
+                if dev is not None
+                else "."
+            ),
+            "",
+            "| θ | E_SM[r̂(x|θ)] | max calibration deviation |",
+            "| --- | ---: | ---: |",
+        ]
         for cal in ratio["calibration"]:
             th = ", ".join(f"{v:.3g}" for v in cal["theta"])
-            lines.append(f"| ({th}) | {cal['expectation']:.4f} ± {cal['expectation_error']:.4f} | "
-                         f"{cal['max_deviation']:.3f} |")
-        lines += ["", "Reliability curves: events binned in the classifier output ŝ = 1/(1 + r̂(x|θ)) (SM vs θ, equal "
-                  "priors); a calibrated estimator lies on the diagonal.", "", "![calibration](plots/calibration.png)"]
+            lines.append(
+                f"| ({th}) | {cal['expectation']:.4f} ± {cal['expectation_error']:.4f} | {cal['max_deviation']:.3f} |"
+            )
+        lines += [
+            "",
+            "Reliability curves: events binned in the classifier output ŝ = 1/(1 + r̂(x|θ)) (SM vs θ, equal "
+            "priors); a calibrated estimator lies on the diagonal.",
+            "",
+            "![calibration](plots/calibration.png)",
+        ]
     return lines + [""]
 
 
@@ -919,48 +1091,75 @@ def _write_report(out: Path, card: AnalysisCard, cfg: RunConfig, summary: dict[s
 
     names = card.parameter_names
     parton, events = EventFile(out / "parton" / "events.h5"), EventFile(out / "events.h5")
-    lines = [f"# lhcgold report: {card.name}", "",
-             f"{card.description}".strip(), "",
-             f"lhcgold {__version__}, Python {platform.python_version()}, card `{summary['card']}` "
-             f"(sha256 {card.card_hash[:12]}), seed {cfg.seed}.", "",
-             "## Samples", "",
-             "| sample | events | σ(SM) [fb] |", "| --- | ---: | ---: |",
-             f"| parton level, weighted | {parton.n_events} | {parton.xsec_per_benchmark()[0] * 1e3:.2f} |",
-             f"| detector level (Pythia 8 + fast detector, after cuts) | {events.n_events} | "
-             f"{events.xsec_per_benchmark()[0] * 1e3:.2f} |", "",
-             f"Limits and Fisher information use the test partition of each file (never training events), "
-             f"Asimov data at the SM, L = {cfg.luminosity_ifb:g} fb⁻¹, a {cfg.grid_resolution}×"
-             f"{cfg.grid_resolution} grid. The histogram is the CP-even 2-D "
-             f"histogram with the largest Fisher information: `{summary['histogram']['observables'][0]}` × "
-             f"`{summary['histogram']['observables'][1]}`, {summary['histogram']['bins']} bins each.", "",
-             "## Expected limits", ""]
+    lines = [
+        f"# lhcgold report: {card.name}",
+        "",
+        f"{card.description}".strip(),
+        "",
+        f"lhcgold {__version__}, Python {platform.python_version()}, card `{summary['card']}` "
+        f"(sha256 {card.card_hash[:12]}), seed {cfg.seed}.",
+        "",
+        "## Samples",
+        "",
+        "| sample | events | σ(SM) [fb] |",
+        "| --- | ---: | ---: |",
+        f"| parton level, weighted | {parton.n_events} | {parton.xsec_per_benchmark()[0] * 1e3:.2f} |",
+        f"| detector level (Pythia 8 + fast detector, after cuts) | {events.n_events} | "
+        f"{events.xsec_per_benchmark()[0] * 1e3:.2f} |",
+        "",
+        f"Limits and Fisher information use the test partition of each file (never training events), "
+        f"Asimov data at the SM, L = {cfg.luminosity_ifb:g} fb⁻¹, a {cfg.grid_resolution}×"
+        f"{cfg.grid_resolution} grid. The histogram is the CP-even 2-D "
+        f"histogram with the largest Fisher information: `{summary['histogram']['observables'][0]}` × "
+        f"`{summary['histogram']['observables'][1]}`, {summary['histogram']['bins']} bins each.",
+        "",
+        "## Expected limits",
+        "",
+    ]
     warnings = _closure_warnings(summary)
     if warnings:
         lines += ["**Warning: some results fail their self-checks; do not trust them as they stand.**", ""]
         lines += [f"- ⚠ {w}" for w in warnings] + [""]
-    lines += ["![contours](plots/contours.png)", "",
-              "| method | level | 68% CL area | 95% CL area | "
-              + " | ".join(f"68% CL {n} (1-D)" for n in names) + " | closure at the SM |",
-              "| --- | --- | ---: | ---: |" + " --- |" * len(names) + " --- |"]
+    lines += [
+        "![contours](plots/contours.png)",
+        "",
+        "| method | level | 68% CL area | 95% CL area | "
+        + " | ".join(f"68% CL {n} (1-D)" for n in names)
+        + " | closure at the SM |",
+        "| --- | --- | ---: | ---: |" + " --- |" * len(names) + " --- |",
+    ]
     diag = summary.get("diagnostics") or {}
     for label, s in summary["limits"].items():
         lines.append(_limits_row(label, s, names, diag))
     truth, sally_p = summary["limits"].get("truth (parton)"), summary["limits"].get("sally (parton)")
     if truth and sally_p and truth["area_68"] > 0:
-        lines += ["", f"At parton level SALLY's 68% CL area is {sally_p['area_68'] / truth['area_68']:.2f}× "
-                  "the exact likelihood's."]
-    lines += ["", "Areas are counted on the 2-D grids (detector level: "
-              + ", ".join(f"{n} ∈ [{lo:.3g}, {hi:.3g}]" for n, (lo, hi) in zip(names, summary["grids"]["detector"]))
-              + "; parton level: "
-              + ", ".join(f"{n} ∈ [{lo:.3g}, {hi:.3g}]" for n, (lo, hi) in zip(names, summary["grids"]["parton"]))
-              + "); ± is their Monte-Carlo standard error (spread over disjoint subsets of the test events; "
-              "\"<1 cell\": every subset gave the same count of grid cells); the 1-D intervals come from scans of "
-              "one parameter with the others at the SM "
-              "(χ² with one degree of freedom). \"(open)\" marks a region that reaches the edge of its grid.",
-              "", "![1-D scans](plots/scans.png)"]
-    lines += ["", "![p-values](plots/pvalue_maps.png)", "", "## Fisher information at the SM", "",
-              f"| method | I({names[0]},{names[0]}) | I({names[1]},{names[1]}) | I({names[0]},{names[1]}) |",
-              "| --- | ---: | ---: | ---: |"]
+        lines += [
+            "",
+            f"At parton level SALLY's 68% CL area is {sally_p['area_68'] / truth['area_68']:.2f}× "
+            "the exact likelihood's.",
+        ]
+    lines += [
+        "",
+        "Areas are counted on the 2-D grids (detector level: "
+        + ", ".join(f"{n} ∈ [{lo:.3g}, {hi:.3g}]" for n, (lo, hi) in zip(names, summary["grids"]["detector"]))
+        + "; parton level: "
+        + ", ".join(f"{n} ∈ [{lo:.3g}, {hi:.3g}]" for n, (lo, hi) in zip(names, summary["grids"]["parton"]))
+        + "); ± is their Monte-Carlo standard error (spread over disjoint subsets of the test events; "
+        '"<1 cell": every subset gave the same count of grid cells); the 1-D intervals come from scans of '
+        "one parameter with the others at the SM "
+        '(χ² with one degree of freedom). "(open)" marks a region that reaches the edge of its grid.',
+        "",
+        "![1-D scans](plots/scans.png)",
+    ]
+    lines += [
+        "",
+        "![p-values](plots/pvalue_maps.png)",
+        "",
+        "## Fisher information at the SM",
+        "",
+        f"| method | I({names[0]},{names[0]}) | I({names[1]},{names[1]}) | I({names[0]},{names[1]}) |",
+        "| --- | ---: | ---: | ---: |",
+    ]
     fisher_mc = (summary.get("diagnostics") or {}).get("fisher_mc", {})
     for label, mat in summary["fisher"]["information"].items():
         m = np.asarray(mat)
@@ -968,20 +1167,35 @@ def _write_report(out: Path, card: AnalysisCard, cfg: RunConfig, summary: dict[s
         cells = [f"{m[i, j]:.4g}" + ("" if err is None else f" ± {err[i, j]:.2g}") for i, j in ((0, 0), (1, 1), (0, 1))]
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
     if fisher_mc:
-        lines += ["", f"± is the Monte-Carlo standard error, from the spread over {_MC_BATCHES} disjoint subsets of "
-                  "the test events (as for the contour areas above)."]
+        lines += [
+            "",
+            f"± is the Monte-Carlo standard error, from the spread over {_MC_BATCHES} disjoint subsets of "
+            "the test events (as for the contour areas above).",
+        ]
     fisher = {k: np.asarray(v) for k, v in summary["fisher"]["information"].items()}
     if "truth (parton)" in fisher and "sally (parton)" in fisher:
         ratio = np.sqrt(np.linalg.det(fisher["truth (parton)"]) / np.linalg.det(fisher["sally (parton)"]))
-        lines += ["", f"\"truth (parton)\" is the information of the exact likelihood p(x|θ); \"joint\" that of "
-                  "p(x,z|θ), which also knows the latent neutrino p_z and parton flavours. The 68% CL Fisher "
-                  f"ellipse of the parton-level SALLY score is {ratio:.2f}× the area of the exact likelihood's "
-                  "(the limits above use a binned histogram of the score, which loses some more)."]
+        lines += [
+            "",
+            f'"truth (parton)" is the information of the exact likelihood p(x|θ); "joint" that of '
+            "p(x,z|θ), which also knows the latent neutrino p_z and parton flavours. The 68% CL Fisher "
+            f"ellipse of the parton-level SALLY score is {ratio:.2f}× the area of the exact likelihood's "
+            "(the limits above use a binned histogram of the score, which loses some more).",
+        ]
     lines += ["", "![Fisher ellipses](plots/fisher.png)", ""]
     lines += _checks_section(summary)
-    lines += ["## Distributions and training", "",
-              "![distributions](plots/distributions.png)", "", "![training](plots/training.png)", "",
-              "## Timing", "", "| stage | wall [s] |", "| --- | ---: |"]
+    lines += [
+        "## Distributions and training",
+        "",
+        "![distributions](plots/distributions.png)",
+        "",
+        "![training](plots/training.png)",
+        "",
+        "## Timing",
+        "",
+        "| stage | wall [s] |",
+        "| --- | ---: |",
+    ]
     for stage, t in summary["timings_s"].items():
         lines.append(f"| {stage} | {t:.1f} |")
     lines += ["", f"Peak resident memory: {summary['peak_rss_mib']:.0f} MiB.", ""]

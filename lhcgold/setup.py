@@ -57,14 +57,17 @@ def build_setup(card: AnalysisCard, *, rng: np.random.Generator | int | None = N
     elif not opts.optimize:
         raise MorphingError(
             f"{n_c} morphing components need at least {n_c} benchmarks, the card gives {existing.shape[0]} "
-            "(add benchmarks or set morphing.optimize: true)")
+            "(add benchmarks or set morphing.optimize: true)"
+        )
     else:
-        search = optimize_basis(components, card.ranges, fixed=existing, n_trials=opts.n_trials,
-                                n_test_thetas=opts.n_test_thetas, rng=gen)
+        search = optimize_basis(
+            components, card.ranges, fixed=existing, n_trials=opts.n_trials, n_test_thetas=opts.n_test_thetas, rng=gen
+        )
         basis = search.basis
-        for k, point in enumerate(basis[existing.shape[0]:], start=1):
-            benchmarks.append(Benchmark(f"morphing_basis_vector_{k}", dict(zip(card.parameter_names,
-                                                                               map(float, point)))))
+        for k, point in enumerate(basis[existing.shape[0] :], start=1):
+            benchmarks.append(
+                Benchmark(f"morphing_basis_vector_{k}", dict(zip(card.parameter_names, map(float, point))))
+            )
     if opts.n_extra_benchmarks:
         extra = gen.uniform(card.ranges[:, 0], card.ranges[:, 1], size=(opts.n_extra_benchmarks, len(max_powers)))
         basis = np.vstack([basis, extra])
@@ -73,13 +76,18 @@ def build_setup(card: AnalysisCard, *, rng: np.random.Generator | int | None = N
     morpher = Morpher(components, basis)
     if morpher.condition_number > 1e8:
         log.warning("morphing basis is badly conditioned (condition number %.3g)", morpher.condition_number)
-    log.info("morphing: %d components, %d basis benchmarks, condition number %.3g", n_c, basis.shape[0],
-             morpher.condition_number)
+    log.info(
+        "morphing: %d components, %d basis benchmarks, condition number %.3g",
+        n_c,
+        basis.shape[0],
+        morpher.condition_number,
+    )
     if not opts.include_existing_benchmarks:
         known = {b.name for b in benchmarks}
         benchmarks.extend(b for b in card.benchmarks if b.name not in known)
     names = [b.name for b in benchmarks]
     if len(set(names)) != len(names):
         raise MorphingError(f"benchmark names collide: {names}")
-    return Setup(parameters=card.parameters, benchmarks=tuple(benchmarks), components=components,
-                 morphing_matrix=morpher.matrix)
+    return Setup(
+        parameters=card.parameters, benchmarks=tuple(benchmarks), components=components, morphing_matrix=morpher.matrix
+    )

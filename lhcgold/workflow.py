@@ -103,8 +103,10 @@ class WorkflowConfig:
     def run_config(self) -> Any:
         from .run import RunConfig
 
-        values = {k: (tuple(tuple(x) if isinstance(x, list) else x for x in v) if isinstance(v, list) else v)
-                  for k, v in self.run.items()}
+        values = {
+            k: (tuple(tuple(x) if isinstance(x, list) else x for x in v) if isinstance(v, list) else v)
+            for k, v in self.run.items()
+        }
         for key in ("grid", "parton_grid"):
             values[key] = tuple((name, tuple(r)) for name, r in self.run.get(key, ()))
         return RunConfig(**values)
@@ -134,12 +136,12 @@ def write_config(card: Path, path: Path, *, shards: int, overrides: dict[str, An
             jsonschema.validate(value, known[key])
         except jsonschema.ValidationError as exc:
             raise ConfigError(f"run setting {key}={value!r}: {exc.message}") from None
-    cfg = RunConfig.from_card(load_card(card), **{k: tuple(v) if isinstance(v, list) else v
-                                                   for k, v in overrides.items()})
+    cfg = RunConfig.from_card(
+        load_card(card), **{k: tuple(v) if isinstance(v, list) else v for k, v in overrides.items()}
+    )
     for size, _, _ in LEVELS.values():
         shard_sizes(getattr(cfg, size), shards)  # validate early
-    wf = WorkflowConfig(card=str(card), output=str(path.parent), shards=shards,
-                        run=json.loads(json.dumps(asdict(cfg))))
+    wf = WorkflowConfig(card=str(card), output=str(path.parent), shards=shards, run=json.loads(json.dumps(asdict(cfg))))
     path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(path, overwrite=True) as tmp:
         tmp.write_text(json.dumps(asdict(wf), indent=1))
@@ -176,8 +178,15 @@ def stage_generate(wf: WorkflowConfig, level: str, shard: int) -> Path:
     path = wf.out / pattern.format(shard)
     path.parent.mkdir(parents=True, exist_ok=True)
     if level == "parton":
-        generate_to_files(_card(wf), events_path=path, setup=read_setup(wf.out / "setup.h5"), n_events=n,
-                          rng=seed, unweighted=False, overwrite=True)
+        generate_to_files(
+            _card(wf),
+            events_path=path,
+            setup=read_setup(wf.out / "setup.h5"),
+            n_events=n,
+            rng=seed,
+            unweighted=False,
+            overwrite=True,
+        )
     else:
         generate_to_files(_card(wf), lhe_path=path, n_events=n, rng=seed, unweighted=True, overwrite=True)
     return path
@@ -191,8 +200,14 @@ def stage_reconstruct(wf: WorkflowConfig, shard: int) -> Path:
     opts = analysis_from_card(_card(wf))
     opts["rng"] = shard_seed(wf.seeds()[_RECO_SEED], shard)
     path = wf.out / f"shards/events{shard}.h5"
-    reconstruct([wf.out / LEVELS["detector"][2].format(shard)], path, setup=read_setup(wf.out / "setup.h5"),
-                store_components=True, overwrite=True, **opts)
+    reconstruct(
+        [wf.out / LEVELS["detector"][2].format(shard)],
+        path,
+        setup=read_setup(wf.out / "setup.h5"),
+        store_components=True,
+        overwrite=True,
+        **opts,
+    )
     return path
 
 
@@ -234,8 +249,7 @@ def stage_train(wf: WorkflowConfig, name: str) -> None:
     st, card, cfg = _stages(wf), _card(wf), wf.run_config()
     choice = _stage_best_histogram(st, cfg)
     grids = _grids(card, cfg, _stage_fisher(st, card, cfg, choice, _CachedTruth.for_card(card)))
-    _train_one(st, name, kind, wf.out / events, cfg, wf.seeds()[seed_index], card=card,
-               theta_ranges=grids["detector"])
+    _train_one(st, name, kind, wf.out / events, cfg, wf.seeds()[seed_index], card=card, theta_ranges=grids["detector"])
 
 
 def _analysis(wf: WorkflowConfig, *, resume: bool) -> tuple[Any, Any, Any, dict[str, Any]]:
@@ -243,8 +257,7 @@ def _analysis(wf: WorkflowConfig, *, resume: bool) -> tuple[Any, Any, Any, dict[
 
     st, card, cfg = _stages(wf, resume=resume), _card(wf), wf.run_config()
     (wf.out / "limits").mkdir(parents=True, exist_ok=True)
-    summary: dict[str, Any] = {"card": wf.card, "card_hash": card.card_hash, "config": wf.run,
-                               "shards": wf.shards}
+    summary: dict[str, Any] = {"card": wf.card, "card_hash": card.card_hash, "config": wf.run, "shards": wf.shards}
     summary["histogram"] = _stage_best_histogram(st, cfg)
     truth = _CachedTruth.for_card(card)
     summary["fisher"] = _stage_fisher(st, card, cfg, summary["histogram"], truth)

@@ -31,8 +31,12 @@ def test_citation_cff_cites_the_method_papers_and_matches_the_package() -> None:
     assert cff["license"] == _setup_cfg()["metadata"]["license"] == "BSD-3-Clause"
     works = [cff["preferred-citation"], *cff["references"]]
     dois = {w["doi"] for w in works}
-    assert dois == {"10.1073/pnas.1915980117", "10.1103/PhysRevLett.121.111801", "10.1103/PhysRevD.98.052004",
-                    "10.1007/s41781-020-0035-2"}
+    assert dois == {
+        "10.1073/pnas.1915980117",
+        "10.1103/PhysRevLett.121.111801",
+        "10.1103/PhysRevD.98.052004",
+        "10.1007/s41781-020-0035-2",
+    }
     arxiv = {i["value"] for w in works for i in w["identifiers"]}
     assert arxiv == {"arXiv:1805.12244", "arXiv:1805.00013", "arXiv:1805.00020", "arXiv:1907.10621"}
 

@@ -14,8 +14,17 @@ from lhcgold.infer import LimitResult
 from lhcgold.run import RunConfig, run
 
 CARD = Path(__file__).parents[1] / "cards" / "wh.yaml"
-TINY = dict(n_events=800, n_parton=3000, n_train=1500, n_theta0=20, epochs=1, grid_resolution=5,
-            scan_resolution=9, hidden=(16,), score_bins=4)
+TINY = dict(
+    n_events=800,
+    n_parton=3000,
+    n_train=1500,
+    n_theta0=20,
+    epochs=1,
+    grid_resolution=5,
+    scan_resolution=9,
+    hidden=(16,),
+    score_bins=4,
+)
 
 
 @pytest.mark.slow
@@ -25,9 +34,20 @@ def test_main_job_at_toy_size(tmp_path):
     cfg = RunConfig.from_card(load_card(CARD), **TINY)
     out = tmp_path / "wh"
     result = run(CARD, out, config=cfg)
-    for rel in ("setup.h5", "parton/events.h5", "gen/events.lhe.gz", "events.h5", "models/sally/manifest.json",
-                "models/alices/manifest.json", "models/sally_parton/manifest.json", "fisher.json",
-                "plots/contours.png", "plots/scans.png", "plots/fisher.png", "report.md"):
+    for rel in (
+        "setup.h5",
+        "parton/events.h5",
+        "gen/events.lhe.gz",
+        "events.h5",
+        "models/sally/manifest.json",
+        "models/alices/manifest.json",
+        "models/sally_parton/manifest.json",
+        "fisher.json",
+        "plots/contours.png",
+        "plots/scans.png",
+        "plots/fisher.png",
+        "report.md",
+    ):
         assert (out / rel).is_file(), rel
     report = result.report.read_text()
     for label in ("| ml |", "| sally |", "| histogram |", "| rate |", "| truth (parton) |", "| sally (parton) |"):
@@ -44,10 +64,10 @@ def test_main_job_at_toy_size(tmp_path):
     for label in ("ml", "sally", "histogram", "rate", "truth_parton", "sally_parton"):
         for job in ("2d", "gc", "a3"):
             closure = LimitResult.load(out / "limits" / f"{label}_{job}.json").details["closure"]
-            assert closure["theta_true"] == [0.0, 0.0][:len(closure["theta_true"])]
+            assert closure["theta_true"] == [0.0, 0.0][: len(closure["theta_true"])]
     diag = json.loads((out / "diagnostics.json").read_text())
     assert set(diag["closure"]) == set(summary["limits"])
-    assert diag["closure"]["rate"]["2d"]["passed"]       # rate-only Asimov data: the SM exactly
+    assert diag["closure"]["rate"]["2d"]["passed"]  # rate-only Asimov data: the SM exactly
     assert len(diag["ratio"]["calibration"]) == 4 and diag["ratio"]["normalized"]
     for label in ("truth (parton)", "sally", "rate"):
         err = np.asarray(diag["fisher_mc"][label]["std_error"])
@@ -55,7 +75,7 @@ def test_main_job_at_toy_size(tmp_path):
     assert set(diag["area_mc"]) == set(summary["limits"])
     assert "## Self-checks" in report and "closure at the SM" in report and "plots/calibration.png" in report
     assert (out / "plots" / "calibration.png").is_file()
-    for line in result.warnings:      # every failed check is written in the report
+    for line in result.warnings:  # every failed check is written in the report
         assert line in report
     # ALICES learns θ0 where the limits are computed (the detector-level grid), not over the whole range
     from lhcgold.io.samples import read_training_set
@@ -99,8 +119,9 @@ def test_resume_checks_card_and_settings_before_any_stage(tmp_path):
     (out / "run.json").unlink()
     with pytest.raises(ConfigError, match="not an lhcgold run directory"):
         run(CARD, out, config=cfg, resume=True)
-    assert sorted(p.name for p in out.iterdir()) == sorted(["events.h5", "gen", "limits", "models", "parton",
-                                                            "plots", "samples"])
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        ["events.h5", "gen", "limits", "models", "parton", "plots", "samples"]
+    )
 
 
 def test_run_config_rejects_nonsense():

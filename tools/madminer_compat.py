@@ -49,7 +49,7 @@ benchmarks:
 morphing: {max_overall_power: 2, seed: 7}
 """
 
-MADMINER_SIDE = r'''
+MADMINER_SIDE = r"""
 import json, sys
 from collections import OrderedDict
 import numpy as np
@@ -104,7 +104,7 @@ np.save(workdir + "/mm_w.npy", w)
 out["mm_benchmarks"] = names
 out["mm_benchmark_values"] = [[mm.benchmarks[b].values[p] for p in ("CWL2", "CPWL2")] for b in names]
 json.dump(out, open(workdir + "/mm_out.json", "w"))
-'''
+"""
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -122,30 +122,60 @@ def main(argv: list[str] | None = None) -> int:
     rng = np.random.default_rng(1)
     n = 5000
     a, b, c = rng.uniform(0.5, 1.5, n), rng.normal(size=(n, 2)) / 20, rng.normal(size=(n, 2)) / 20
-    m = np.stack([a**2, 2 * a * b[:, 1], b[:, 1] ** 2 + c[:, 1] ** 2, 2 * a * b[:, 0],
-                  2 * (b[:, 0] * b[:, 1] + c[:, 0] * c[:, 1]), b[:, 0] ** 2 + c[:, 0] ** 2], axis=1) * 1e-3
+    m = (
+        np.stack(
+            [
+                a**2,
+                2 * a * b[:, 1],
+                b[:, 1] ** 2 + c[:, 1] ** 2,
+                2 * a * b[:, 0],
+                2 * (b[:, 0] * b[:, 1] + c[:, 0] * c[:, 1]),
+                b[:, 0] ** 2 + c[:, 0] ** 2,
+            ],
+            axis=1,
+        )
+        * 1e-3
+    )
     w = gold.event_weights(m, setup.components, setup.benchmark_values).T
     x = np.stack([a, b[:, 0], c[:, 1]], axis=1) + rng.normal(scale=0.01, size=(n, 3))
-    with EventWriter(work / "events.h5", setup, ["obs_a", "obs_b", "obs_c"], store_components=True,
-                     overwrite=True) as writer:
+    with EventWriter(
+        work / "events.h5", setup, ["obs_a", "obs_b", "obs_c"], store_components=True, overwrite=True
+    ) as writer:
         writer.append(x, w, sampling_benchmarks=0, component_weights=m)
 
     script = work / "madminer_side.py"
     script.write_text(textwrap.dedent(MADMINER_SIDE))
-    proc = subprocess.run([args.madminer_python, str(script), str(work / "setup.h5"), str(work / "events.h5"),
-                           str(work)], capture_output=True, text=True)
+    proc = subprocess.run(
+        [args.madminer_python, str(script), str(work / "setup.h5"), str(work / "events.h5"), str(work)],
+        capture_output=True,
+        text=True,
+    )
     if proc.returncode != 0:
         print(proc.stderr[-4000:], file=sys.stderr)
         print("FAIL madminer could not load lhcgold's files (see above)")
         return 1
     out = json.loads((work / "mm_out.json").read_text())
-    results.append(("madminer MadMiner.load reads lhcgold setup (parameters, benchmarks)",
-                    out["parameters"] == list(setup.parameter_names) and out["benchmarks"] == list(setup.benchmark_names),
-                    f"{out['parameters']} / {len(out['benchmarks'])} benchmarks"))
-    results.append(("madminer SampleAugmenter.sample_train_local on lhcgold events",
-                    out["local_shape"] == [2000, 3] and out["t_xz_finite"], f"x shape {out['local_shape']}"))
-    results.append(("madminer SampleAugmenter.sample_train_ratio on lhcgold events",
-                    out["ratio_shape"] == [2000, 3], f"x shape {out['ratio_shape']}"))
+    results.append(
+        (
+            "madminer MadMiner.load reads lhcgold setup (parameters, benchmarks)",
+            out["parameters"] == list(setup.parameter_names) and out["benchmarks"] == list(setup.benchmark_names),
+            f"{out['parameters']} / {len(out['benchmarks'])} benchmarks",
+        )
+    )
+    results.append(
+        (
+            "madminer SampleAugmenter.sample_train_local on lhcgold events",
+            out["local_shape"] == [2000, 3] and out["t_xz_finite"],
+            f"x shape {out['local_shape']}",
+        )
+    )
+    results.append(
+        (
+            "madminer SampleAugmenter.sample_train_ratio on lhcgold events",
+            out["ratio_shape"] == [2000, 3],
+            f"x shape {out['ratio_shape']}",
+        )
+    )
     thetas = np.array([[3.0, -7.0], [12.0, 4.0], [-18.0, 19.0]])
     mm_w = np.load(work / "mm_morphing_weights.npy")
     mm_g = np.load(work / "mm_morphing_gradients.npy")
@@ -157,19 +187,31 @@ def main(argv: list[str] | None = None) -> int:
     # 2. lhcgold reads madminer's files
     ef = EventFile(work / "mm_events.h5")
     chunk = ef.read()
-    ok = (np.array_equal(chunk.observations, np.load(work / "mm_obs.npy"))
-          and np.array_equal(chunk.weights, np.load(work / "mm_w.npy"))
-          and list(ef.setup.benchmark_names) == out["mm_benchmarks"]
-          and np.allclose(ef.setup.benchmark_values, out["mm_benchmark_values"])
-          and ef.observables == ("pt_a", "eta_a"))
-    results.append(("lhcgold EventFile reads madminer's events file", ok,
-                    f"{ef.n_events} events, {ef.setup.n_benchmarks} benchmarks, transform scale "
-                    f"{ef.setup.parameters[0].card_scale}"))
+    ok = (
+        np.array_equal(chunk.observations, np.load(work / "mm_obs.npy"))
+        and np.array_equal(chunk.weights, np.load(work / "mm_w.npy"))
+        and list(ef.setup.benchmark_names) == out["mm_benchmarks"]
+        and np.allclose(ef.setup.benchmark_values, out["mm_benchmark_values"])
+        and ef.observables == ("pt_a", "eta_a")
+    )
+    results.append(
+        (
+            "lhcgold EventFile reads madminer's events file",
+            ok,
+            f"{ef.n_events} events, {ef.setup.n_benchmarks} benchmarks, transform scale "
+            f"{ef.setup.parameters[0].card_scale}",
+        )
+    )
     m_back = chunk.components()
     w_again = gold.event_weights(m_back, ef.setup.components, ef.setup.benchmark_values[:6]).T
     dev = float(np.abs(w_again / chunk.weights[:, :6] - 1).max())
-    results.append(("madminer's morphing matrix used by lhcgold reproduces its benchmark weights", dev < 1e-10,
-                    f"max rel dev {dev:.1e}"))
+    results.append(
+        (
+            "madminer's morphing matrix used by lhcgold reproduces its benchmark weights",
+            dev < 1e-10,
+            f"max rel dev {dev:.1e}",
+        )
+    )
 
     failed = 0
     for name, ok, detail in results:

@@ -116,8 +116,7 @@ class ArrayEvents:
         n = len(self.observations)
         if self.component_weights.shape != (n, len(self.components)):
             raise EventFileError(
-                f"component weights have shape {self.component_weights.shape}, "
-                f"expected ({n}, {len(self.components)})"
+                f"component weights have shape {self.component_weights.shape}, expected ({n}, {len(self.components)})"
             )
         if self.sampling_benchmarks is None:
             self.sampling_benchmarks = np.zeros(n, dtype=np.int64)
@@ -159,11 +158,7 @@ class ArrayEvents:
         ids = self.sampling_benchmarks
         ids = cast(NDArray[np.int64], ids)
         n_b = len(self.benchmark_names)
-        return (
-            np.bincount(ids[ids >= 0], minlength=n_b)[: max(n_b, 1)]
-            if n_b
-            else np.zeros(0, np.int64)
-        )
+        return np.bincount(ids[ids >= 0], minlength=n_b)[: max(n_b, 1)] if n_b else np.zeros(0, np.int64)
 
 
 @dataclass(frozen=True)
@@ -198,9 +193,7 @@ def _open(events: Any) -> _Source:
         events = EventFile(events)
     setup = events.setup
     if not setup.has_morphing:
-        raise MorphingError(
-            f"{events.path}: the setup has no morphing; gold at arbitrary theta needs it"
-        )
+        raise MorphingError(f"{events.path}: the setup has no morphing; gold at arbitrary theta needs it")
     return _Source(
         events,
         int(events.n_events),
@@ -222,14 +215,8 @@ def partition_bounds(
     Raises:
         ConfigError: invalid splits, unknown partition, or an empty partition.
     """
-    if not (
-        0.0 <= test_split < 1.0
-        and 0.0 <= validation_split < 1.0
-        and test_split + validation_split < 1.0
-    ):
-        raise ConfigError(
-            f"invalid splits: test_split={test_split}, validation_split={validation_split}"
-        )
+    if not (0.0 <= test_split < 1.0 and 0.0 <= validation_split < 1.0 and test_split + validation_split < 1.0):
+        raise ConfigError(f"invalid splits: test_split={test_split}, validation_split={validation_split}")
     train = 1.0 - test_split - validation_split
     b1 = int(round(train * n_events))
     b2 = int(round((1.0 - test_split) * n_events))
@@ -261,9 +248,7 @@ class _Draws:
     n_eff: NDArray[np.float64]  # (n,)
 
 
-def _closest(
-    src: _Source, thetas: NDArray[np.float64], counts_per_bench: NDArray[np.int64]
-) -> NDArray[np.int64]:
+def _closest(src: _Source, thetas: NDArray[np.float64], counts_per_bench: NDArray[np.int64]) -> NDArray[np.int64]:
     bv = src.benchmark_values
     if len(bv) == 0 or not np.any(counts_per_bench > 0):
         return np.full(len(thetas), -1, dtype=np.int64)
@@ -296,9 +281,7 @@ def _draw(
     comps = src.components
     n_c = len(comps)
     counts_per_bench = (
-        np.asarray(ev.sampling_counts, dtype=np.int64)
-        if hasattr(ev, "sampling_counts")
-        else np.zeros(0, np.int64)
+        np.asarray(ev.sampling_counts, dtype=np.int64) if hasattr(ev, "sampling_counts") else np.zeros(0, np.int64)
     )
     if closest and len(counts_per_bench) and np.any(counts_per_bench > 0):
         group_bench = _closest(src, sampling_thetas, counts_per_bench)
@@ -310,9 +293,7 @@ def _draw(
     n_g = len(groups)
 
     def run_factor(ids: NDArray[np.int64]) -> NDArray[np.float64]:
-        return (
-            np.ones(len(ids)) if closest else np.asarray(ev.sampling_factors(ids), dtype=np.float64)
-        )
+        return np.ones(len(ids)) if closest else np.asarray(ev.sampling_factors(ids), dtype=np.float64)
 
     def group_mask(ids: NDArray[np.int64], g: int) -> NDArray[np.bool_]:
         if not closest:
@@ -339,9 +320,7 @@ def _draw(
             yield from cache
             return
         for ch in ev.iter_chunks(chunk_size, start=start, stop=stop, progress=progress and first):
-            c = _Chunk(
-                ch.observations, np.asarray(ch.sampling_benchmarks, dtype=np.int64), ch.components()
-            )
+            c = _Chunk(ch.observations, np.asarray(ch.sampling_benchmarks, dtype=np.int64), ch.components())
             if cache_ok:
                 cache.append(c)
             yield c
@@ -402,9 +381,7 @@ def _draw(
             "sampling efficiency below 1e-3 at some theta (large cancellations between "
             "morphing components); sampling will be slow"
         )
-    logger.debug(
-        "runs %s, groups %s, min acceptance %.3g", run_ids, groups.tolist(), accept_rate.min()
-    )
+    logger.debug("runs %s, groups %s, min acceptance %.3g", run_ids, groups.tolist(), accept_rate.min())
 
     n_total = int(counts.sum())
     draw_set = np.repeat(np.arange(len(counts)), counts)
@@ -412,9 +389,7 @@ def _draw(
     out_x = np.empty((n_total, len(src.observables)))
     out_m = np.empty((n_total, n_c))
     cdf_mix = np.cumsum(env_mix / env_tot[:, None], axis=1)
-    max_p = np.zeros(
-        len(counts)
-    )  # tracked from accepted and proposed events: a lower bound on max p_i
+    max_p = np.zeros(len(counts))  # tracked from accepted and proposed events: a lower bound on max p_i
     n_negative = n_proposed = 0
 
     for n_pass in range(_MAX_PASSES):
@@ -431,9 +406,7 @@ def _draw(
         p_group = set_group[p_set]
         uc = rng.random(len(p_draw))
         p_comp = np.minimum((uc[:, None] > cdf_mix[p_set]).sum(axis=1), n_c - 1)
-        p_u = (
-            rng.random(len(p_draw)) * env_c[p_group, p_comp] / corr
-        )  # position in that component's |m| mass
+        p_u = rng.random(len(p_draw)) * env_c[p_group, p_comp] / corr  # position in that component's |m| mass
         p_v = rng.random(len(p_draw))
         key = p_group * n_c + p_comp
         order = np.lexsort((p_u, key))
@@ -498,9 +471,13 @@ def _draw(
             f"({int((~done).sum())} draws left; weights mostly negative?)"
         )
     if n_negative:
-        logger.warning("%s: %d of %d proposed events have a negative weight at their sampling theta; "
-                       "they were dropped (drawn from max(w, 0)), which biases the sample", src.label,
-                       n_negative, n_proposed)
+        logger.warning(
+            "%s: %d of %d proposed events have a negative weight at their sampling theta; "
+            "they were dropped (drawn from max(w, 0)), which biases the sample",
+            src.label,
+            n_negative,
+            n_proposed,
+        )
     if exact_neff:
         max_p = np.maximum(max_w[set_uniq], 0.0) * corr / sig_set
     n_eff = 1.0 / np.maximum(max_p, 1e-300)
@@ -552,17 +529,12 @@ def _gold(
             gf = component_factor_gradients(theta, comps)  # (n or S, P, C)
             if index is not None:
                 gf = gf[index]
-            t = (
-                np.einsum("npc,nc->np", gf, d.m) / w[:, None]
-                - np.einsum("npc,nc->np", gf, sig) / s[:, None]
-            )
+            t = np.einsum("npc,nc->np", gf, d.m) / w[:, None] - np.einsum("npc,nc->np", gf, sig) / s[:, None]
     return logp, t
 
 
 # ---------------------------------------------------------------------------------------- public
-def _common_meta(
-    src: _Source, kind: str, partition: str, closest: bool, seed_info: Any
-) -> dict[str, Any]:
+def _common_meta(src: _Source, kind: str, partition: str, closest: bool, seed_info: Any) -> dict[str, Any]:
     return {
         "source": src.label,
         "kind": kind,
@@ -975,17 +947,13 @@ def _ratio_like(
                     n_effective=d.n_eff,
                 )
             )
-    cat = {
-        k: (None if halves[0][k] is None else np.concatenate([h[k] for h in halves]))
-        for k in halves[0]
-    }
+    cat = {k: (None if halves[0][k] is None else np.concatenate([h[k] for h in halves])) for k in halves[0]}
     perm = gen.permutation(len(cat["x"]))
     cat = {k: (None if v is None else v[perm]) for k, v in cat.items()}
     bad = ~np.isfinite(cat["log_r_xz"])
     if np.any(bad):
         logger.warning(
-            "%d samples with non-finite joint ratio (zero or negative weight at theta0/theta1) "
-            "were dropped",
+            "%d samples with non-finite joint ratio (zero or negative weight at theta0/theta1) were dropped",
             int(bad.sum()),
         )
         cat = {k: (None if v is None else v[~bad]) for k, v in cat.items()}

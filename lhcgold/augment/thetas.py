@@ -102,12 +102,8 @@ class Prior:
     def draw(self, n: int, n_parameters: int, rng: np.random.Generator) -> NDArray[np.float64]:
         facs = self.factors * n_parameters if len(self.factors) == 1 else self.factors
         if len(facs) != n_parameters:
-            raise ConfigError(
-                f"prior has {len(self.factors)} factors for {n_parameters} parameters"
-            )
-        return (
-            np.stack([f.draw(n, rng) for f in facs], axis=1) if n else np.zeros((0, n_parameters))
-        )
+            raise ConfigError(f"prior has {len(self.factors)} factors for {n_parameters} parameters")
+        return np.stack([f.draw(n, rng) for f in facs], axis=1) if n else np.zeros((0, n_parameters))
 
 
 @dataclass(frozen=True)
@@ -136,9 +132,7 @@ class Point:
     values: tuple[float, ...]
 
     def __init__(self, values: ArrayLike):
-        object.__setattr__(
-            self, "values", tuple(float(v) for v in np.atleast_1d(np.asarray(values, float)))
-        )
+        object.__setattr__(self, "values", tuple(float(v) for v in np.atleast_1d(np.asarray(values, float))))
 
 
 @dataclass(frozen=True)
@@ -195,9 +189,7 @@ def _split(n_samples: int, n_points: int) -> NDArray[np.int64]:
     return counts
 
 
-def check_in_range(
-    thetas: NDArray[np.float64], ranges: NDArray[np.float64] | None, names: Sequence[str] = ()
-) -> None:
+def check_in_range(thetas: NDArray[np.float64], ranges: NDArray[np.float64] | None, names: Sequence[str] = ()) -> None:
     """Raise ConfigError if any θ lies outside the parameter ranges (P, 2)."""
     if ranges is None:
         return

@@ -126,18 +126,23 @@ def _main(argv: list[str] | None) -> int:
         _traceback_if_verbose()
         return 1
     except Exception as exc:  # noqa: BLE001 - the last line of defence: one line, never a traceback
-        click.echo(f"Error: unexpected {type(exc).__name__}: {_one_line(str(exc))} "
-                   "(run with -v for the traceback)", err=True)
+        click.echo(
+            f"Error: unexpected {type(exc).__name__}: {_one_line(str(exc))} (run with -v for the traceback)", err=True
+        )
         _traceback_if_verbose()
         return 1
     return 0
 
 
 _OS_HINTS = {
-    errno.EACCES: "permission denied", errno.EPERM: "operation not permitted",
-    errno.ENOENT: "no such file or directory", errno.ENOTDIR: "a path component is not a directory",
-    errno.EISDIR: "is a directory, expected a file", errno.ENOSPC: "no space left on the device",
-    errno.EROFS: "read-only file system", errno.EEXIST: "already exists",
+    errno.EACCES: "permission denied",
+    errno.EPERM: "operation not permitted",
+    errno.ENOENT: "no such file or directory",
+    errno.ENOTDIR: "a path component is not a directory",
+    errno.EISDIR: "is a directory, expected a file",
+    errno.ENOSPC: "no space left on the device",
+    errno.EROFS: "read-only file system",
+    errno.EEXIST: "already exists",
     errno.ENOTEMPTY: "directory not empty (another process wrote it?)",
 }
 

@@ -14,12 +14,20 @@ from ..exceptions import ConfigError
 
 def output_option(default: str | None = None, help_: str = "Output file.") -> click.Option:
     """The standard ``-o/--output`` option."""
-    return click.option("-o", "--output", "output", type=click.Path(path_type=Path), default=default,
-                        required=default is None, help=help_)
+    return click.option(
+        "-o",
+        "--output",
+        "output",
+        type=click.Path(path_type=Path),
+        default=default,
+        required=default is None,
+        help=help_,
+    )
 
 
-overwrite_option = click.option("--overwrite", is_flag=True, default=False,
-                                help="Replace the output if it exists (default: refuse).")
+overwrite_option = click.option(
+    "--overwrite", is_flag=True, default=False, help="Replace the output if it exists (default: refuse)."
+)
 
 
 def check_output(path: Path, overwrite: bool, *, kind: Literal["file", "model"] = "file") -> None:
@@ -66,8 +74,9 @@ def check_writable_dir(folder: Path) -> None:
     try:
         fd, name = tempfile.mkstemp(prefix=".lhcgold-probe.", suffix=".tmp", dir=existing)
     except OSError as exc:
-        raise ConfigError(f"cannot write to directory {str(existing)!r}: "
-                          f"{(exc.strerror or str(exc)).lower()}") from None
+        raise ConfigError(
+            f"cannot write to directory {str(existing)!r}: {(exc.strerror or str(exc)).lower()}"
+        ) from None
     os.close(fd)
     os.unlink(name)
 
@@ -80,14 +89,21 @@ def show_progress(ctx: click.Context) -> bool:
 def combine_mode_option(what: str):  # type: ignore[no-untyped-def]
     """``--shards`` / ``--samples``: how inputs combine when their files do not say (see ``combine --help``)."""
     shards = click.option(
-        "--shards", "combine_mode", flag_value="shards", default=None,
+        "--shards",
+        "combine_mode",
+        flag_value="shards",
+        default=None,
         help=f"The {what} are shards of ONE sample (same process, benchmark, cards; other seeds): average them "
-             "(each weighted by its number of events), so sigma is kept.")
+        "(each weighted by its number of events), so sigma is kept.",
+    )
     samples = click.option(
-        "--samples", "combine_mode", flag_value="samples",
+        "--samples",
+        "combine_mode",
+        flag_value="samples",
         help=f"The {what} are DISTINCT samples (signal and background, other processes): keep each sample's "
-             "weights, so their sigmas add (runs at different sampling benchmarks are averaged when read, "
-             "as in MadMiner).")
+        "weights, so their sigmas add (runs at different sampling benchmarks are averaged when read, "
+        "as in MadMiner).",
+    )
 
     def wrap(f):  # type: ignore[no-untyped-def]
         return shards(samples(f))

@@ -29,13 +29,9 @@ _KINDS = ("plain", "local", "density", "ratio", "more-ratios", "test")
     default=None,
     help="θ for plain/local/density/test, e.g. 'sm', 'point:0.1,-0.2', 'prior:gaussian,0,15'.",
 )
-@click.option(
-    "--theta0", default=None, help="Numerator θ of ratio samples, e.g. 'random:1000:gaussian,0,15'."
-)
+@click.option("--theta0", default=None, help="Numerator θ of ratio samples, e.g. 'random:1000:gaussian,0,15'.")
 @click.option("--theta1", default="sm", show_default=True, help="Denominator θ of ratio samples.")
-@click.option(
-    "--additional", multiple=True, help="Extra θ specs for --kind more-ratios (repeatable)."
-)
+@click.option("--additional", multiple=True, help="Extra θ specs for --kind more-ratios (repeatable).")
 @click.option("-n", "--n-samples", type=int, required=True, help="Number of samples.")
 @click.option(
     "--partition",
@@ -97,9 +93,7 @@ def command(
         if theta0 is None:
             raise ConfigError(f"--kind {kind} needs --theta0")
         if kind == "ratio":
-            ts = A.sample_ratio(
-                events, theta0=A.parse_spec(theta0), theta1=A.parse_spec(theta1), **common
-            )
+            ts = A.sample_ratio(events, theta0=A.parse_spec(theta0), theta1=A.parse_spec(theta1), **common)
         else:
             ts = A.sample_more_ratios(
                 events,
@@ -120,7 +114,6 @@ def command(
         ts = fn(events, theta=A.parse_spec(theta), **common)
     A.write_training_set(output, ts, overwrite=overwrite)
     click.echo(
-        f"wrote {len(ts)} {ts.kind} samples "
-        f"({', '.join(sorted(ts.gold)) or 'no gold'}) to {output}",
+        f"wrote {len(ts)} {ts.kind} samples ({', '.join(sorted(ts.gold)) or 'no gold'}) to {output}",
         err=True,
     )

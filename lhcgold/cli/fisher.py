@@ -25,8 +25,9 @@ def parse_theta(value: str | None, setup: Any) -> Any:
     except ValueError:
         raise ConfigError(f"theta {value!r} is neither a benchmark name {setup.benchmark_names} nor numbers") from None
     if th.shape != (setup.n_parameters,):
-        raise ConfigError(f"theta needs {setup.n_parameters} values ({', '.join(setup.parameter_names)}), "
-                          f"got {value!r}")
+        raise ConfigError(
+            f"theta needs {setup.n_parameters} values ({', '.join(setup.parameter_names)}), got {value!r}"
+        )
     return th
 
 
@@ -54,16 +55,19 @@ def load_model(path: Path, method: str | None = None, *, families: tuple[str, ..
         family = getattr(model, "family", None)
         if family not in allowed:
             kind = f"a {family} estimator ({type(model).__name__})" if family else f"a {type(model).__name__}"
-            raise ConfigError(f"--model {path} is {kind}; --method {method} needs a "
-                              f"{' or '.join(allowed)} estimator")
+            raise ConfigError(f"--model {path} is {kind}; --method {method} needs a {' or '.join(allowed)} estimator")
     return model
 
 
 def device_option(fn: Any) -> Any:
     """``--device``: where a torch estimator (--model) is evaluated."""
-    return click.option("--device", default=None, metavar="DEVICE",
-                        help="Evaluate the --model estimator on this torch device: cpu (default), cuda, cuda:N or "
-                             "auto (cuda when available).")(fn)
+    return click.option(
+        "--device",
+        default=None,
+        metavar="DEVICE",
+        help="Evaluate the --model estimator on this torch device: cpu (default), cuda, cuda:N or "
+        "auto (cuda when available).",
+    )(fn)
 
 
 def check_device(device: str | None, model: Path | None) -> None:
@@ -71,15 +75,18 @@ def check_device(device: str | None, model: Path | None) -> None:
     if device is None:
         return
     if model is None:
-        raise ConfigError(f"--device {device} is used by the estimator of --method sally or ml (--model); "
-                          "the other methods do not use torch")
+        raise ConfigError(
+            f"--device {device} is used by the estimator of --method sally or ml (--model); "
+            "the other methods do not use torch"
+        )
     from ..ml.trainer import resolve_device
 
     resolve_device(device)
 
 
-def load_model_on(path: Path, method: str | None, device: str | None, *,
-                  families: tuple[str, ...] | None = None) -> Any:
+def load_model_on(
+    path: Path, method: str | None, device: str | None, *, families: tuple[str, ...] | None = None
+) -> Any:
     """:func:`load_model`, moved to ``device`` (:meth:`lhcgold.ml.Estimator.to`) when one is given."""
     model = load_model(path, method, families=families)
     if device is not None:
@@ -88,12 +95,20 @@ def load_model_on(path: Path, method: str | None, device: str | None, *,
 
 
 partition_options = [
-    click.option("--test-split", type=click.FloatRange(0.0, 1.0, max_open=True), default=0.2, show_default=True,
-                 help="Fraction of EVENTS at its end held out from training (as `augment --test-split`): "
-                      "the events used here."),
-    click.option("--all-events", is_flag=True, default=False,
-                 help="Use every event of EVENTS instead of its test partition, including events an estimator "
-                      "may have been trained on (biased; warns when --model is given)."),
+    click.option(
+        "--test-split",
+        type=click.FloatRange(0.0, 1.0, max_open=True),
+        default=0.2,
+        show_default=True,
+        help="Fraction of EVENTS at its end held out from training (as `augment --test-split`): the events used here.",
+    ),
+    click.option(
+        "--all-events",
+        is_flag=True,
+        default=False,
+        help="Use every event of EVENTS instead of its test partition, including events an estimator "
+        "may have been trained on (biased; warns when --model is given).",
+    ),
 ]
 
 
@@ -116,36 +131,60 @@ def inference_events(events: Path, *, all_events: bool, test_split: float, uses_
     ef = EventFile(events)
     if all_events:
         if uses_model:
-            click.echo(f"Warning: --all-events uses all {ef.n_events} events of {events}, including the training "
-                       "partition the estimator learnt from: its information and limits are biased "
-                       "(optimistic). Drop --all-events to use the test partition.", err=True)
+            click.echo(
+                f"Warning: --all-events uses all {ef.n_events} events of {events}, including the training "
+                "partition the estimator learnt from: its information and limits are biased "
+                "(optimistic). Drop --all-events to use the test partition.",
+                err=True,
+            )
         return Sample(ef)
     if test_split <= 0:
-        raise ConfigError(f"--test-split {test_split:g} leaves {events} no test partition; inference must not use "
-                          "training events (pass --all-events to use every event anyway)")
+        raise ConfigError(
+            f"--test-split {test_split:g} leaves {events} no test partition; inference must not use "
+            "training events (pass --all-events to use every event anyway)"
+        )
     return partition_sample(ef, "test", test_split=test_split, validation_split=0.0)
 
 
 @click.command("fisher")
 @click.argument("events", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
-              help="Result file (.json or .h5).")
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help="Result file (.json or .h5)."
+)
 @click.option("-m", "--method", type=click.Choice(METHODS), default="truth", show_default=True)
 @click.option("--theta", default=None, help="Benchmark name or comma-separated values (default: origin).")
 @click.option("-L", "--luminosity-ifb", type=float, default=300.0, show_default=True, help="Luminosity [fb^-1].")
 @click.option("--observable", "observables", multiple=True, help="Histogram axis (repeat for 2-D).")
 @click.option("--bins", type=int, multiple=True, help="Bins per axis (one value for all axes).")
-@click.option("--model", type=click.Path(exists=True, path_type=Path), default=None,
-              help="Model directory (sally: a score estimator; ml: a ratio estimator).")
+@click.option(
+    "--model",
+    type=click.Path(exists=True, path_type=Path),
+    default=None,
+    help="Model directory (sally: a score estimator; ml: a ratio estimator).",
+)
 @click.option("--profile", "keep", multiple=True, help="Profile onto these parameters (others profiled out).")
 @click.option("--chunk-size", type=click.IntRange(min=1), default=100_000, show_default=True)
 @device_option
 @add_options(partition_options)
 @overwrite_option
 @click.pass_context
-def command(ctx: click.Context, events: Path, output: Path, method: str, theta: str | None, luminosity_ifb: float,
-            observables: tuple[str, ...], bins: tuple[int, ...], model: Path | None, keep: tuple[str, ...],
-            chunk_size: int, device: str | None, test_split: float, all_events: bool, overwrite: bool) -> None:
+def command(
+    ctx: click.Context,
+    events: Path,
+    output: Path,
+    method: str,
+    theta: str | None,
+    luminosity_ifb: float,
+    observables: tuple[str, ...],
+    bins: tuple[int, ...],
+    model: Path | None,
+    keep: tuple[str, ...],
+    chunk_size: int,
+    device: str | None,
+    test_split: float,
+    all_events: bool,
+    overwrite: bool,
+) -> None:
     """Fisher information of EVENTS at THETA (truth, rate, histogram, sally or ml).
 
     Uses the test partition of EVENTS (its last --test-split, as augment and `lhcgold run`), never
@@ -172,11 +211,13 @@ def command(ctx: click.Context, events: Path, output: Path, method: str, theta: 
     elif method == "rate":
         info = infer.rate_information(ef, chunk_size=chunk_size, **kw)
     elif method == "histogram":
-        info = infer.histogram_information(ef, list(observables), bins=parse_bins(bins), chunk_size=chunk_size,
-                                           progress=progress, **kw)
+        info = infer.histogram_information(
+            ef, list(observables), bins=parse_bins(bins), chunk_size=chunk_size, progress=progress, **kw
+        )
     elif method == "sally":
-        info = infer.sally_information(ef, load_model_on(model, method, device), chunk_size=chunk_size,
-                                       progress=progress, **kw)
+        info = infer.sally_information(
+            ef, load_model_on(model, method, device), chunk_size=chunk_size, progress=progress, **kw
+        )
     else:
         info = infer.ml_information(ef, load_model_on(model, method, device), progress=progress, **kw)
     if keep:
@@ -184,8 +225,9 @@ def command(ctx: click.Context, events: Path, output: Path, method: str, theta: 
     info.save(output, overwrite=overwrite)
     names = info.parameter_names
     part = "all events" if all_events else f"test partition, {ef.n_events} events"
-    click.echo(f"{output}: {info.method} Fisher information at theta={info.theta.tolist()}, "
-               f"L={luminosity_ifb:g}/fb ({part})")
+    click.echo(
+        f"{output}: {info.method} Fisher information at theta={info.theta.tolist()}, L={luminosity_ifb:g}/fb ({part})"
+    )
     width = max(len(n) for n in names)
     for n, row in zip(names, info.matrix):
         click.echo(f"  {n:>{width}s}  " + "  ".join(f"{v:12.5g}" for v in row))

@@ -30,13 +30,24 @@ from ._common import overwrite_option, show_progress
 @click.option("-n", "--n-events", type=click.IntRange(min=1), default=None, help="Number of events (default: card).")
 @click.option("--seed", type=click.IntRange(min=0), default=None, help="Random seed (default: card).")
 @click.option("--unweighted/--weighted", default=None, help="Unweight at the generation benchmark (default: card).")
-@click.option("--backend", type=click.Choice(["embedded", "mg5"]), default=None,
-              help="Generator backend (default: the card's generator.backend, else embedded).")
-@click.option("--cards-only", is_flag=True, default=False,
-              help="mg5: write the MG5 cards of every run under OUTPUT/mg5/ and stop (no MG5 needed).")
-@click.option("--scale-variations/--no-scale-variations", default=None,
-              help="Embedded Drell-Yan: add muR/muF x {0.5, 1, 2} weights to the LHE, as MG5's systematics "
-                   "module writes them (default: the card's generate.scale_variations).")
+@click.option(
+    "--backend",
+    type=click.Choice(["embedded", "mg5"]),
+    default=None,
+    help="Generator backend (default: the card's generator.backend, else embedded).",
+)
+@click.option(
+    "--cards-only",
+    is_flag=True,
+    default=False,
+    help="mg5: write the MG5 cards of every run under OUTPUT/mg5/ and stop (no MG5 needed).",
+)
+@click.option(
+    "--scale-variations/--no-scale-variations",
+    default=None,
+    help="Embedded Drell-Yan: add muR/muF x {0.5, 1, 2} weights to the LHE, as MG5's systematics "
+    "module writes them (default: the card's generate.scale_variations).",
+)
 @overwrite_option
 @click.pass_context
 def command(
@@ -62,8 +73,10 @@ def command(
     c = load_card(card)
     if (backend or backend_of(c)) == "mg5":
         if scale_variations is not None:
-            raise click.UsageError("--scale-variations is for the embedded generator; MG5_aMC writes its scale "
-                                   "and PDF weights with generator.use_syst: true")
+            raise click.UsageError(
+                "--scale-variations is for the embedded generator; MG5_aMC writes its scale "
+                "and PDF weights with generator.use_syst: true"
+            )
         _generate_mg5(c, output, n_events=n_events, seed=seed, overwrite=overwrite, cards_only=cards_only)
         return
     if cards_only:
@@ -97,17 +110,25 @@ def command(
     )
 
 
-def _generate_mg5(card: object, output: Path, *, n_events: int | None, seed: int | None, overwrite: bool,
-                  cards_only: bool) -> None:
+def _generate_mg5(
+    card: object, output: Path, *, n_events: int | None, seed: int | None, overwrite: bool, cards_only: bool
+) -> None:
     from ..generate.mg5 import generate_mg5
 
-    summary = generate_mg5(card, output, n_events=n_events, seed=seed, overwrite=overwrite,  # type: ignore[arg-type]
-                           cards_only=cards_only)
+    summary = generate_mg5(
+        card,
+        output,
+        n_events=n_events,
+        seed=seed,
+        overwrite=overwrite,  # type: ignore[arg-type]
+        cards_only=cards_only,
+    )
     for r in summary.runs:
         if summary.cards_only:
             click.echo(f"{r.name}: cards in {r.directory}", err=True)
         else:
-            click.echo(f"{r.name}: {r.n_events} events, sigma = {r.xsec_pb:.6g} +- {r.xsec_err_pb:.2g} pb -> {r.lhe}",
-                       err=True)
+            click.echo(
+                f"{r.name}: {r.n_events} events, sigma = {r.xsec_pb:.6g} +- {r.xsec_err_pb:.2g} pb -> {r.lhe}", err=True
+            )
     if summary.manifest is not None:
         click.echo(f"runs listed in {summary.manifest}", err=True)

@@ -22,8 +22,10 @@ def command(path: Path) -> None:
         out.append("attributes: " + ", ".join(f"{k}={v}" for k, v in sorted(ef.attrs.items())))
     out.append(f"parameters ({s.n_parameters}):")
     for p in s.parameters:
-        out.append(f"  {p.name:<16} range [{p.range[0]:g}, {p.range[1]:g}]  max power {p.max_power}"
-                   + (f"  LHA {p.lha_block} {p.lha_id}" if p.lha_block else ""))
+        out.append(
+            f"  {p.name:<16} range [{p.range[0]:g}, {p.range[1]:g}]  max power {p.max_power}"
+            + (f"  LHA {p.lha_block} {p.lha_id}" if p.lha_block else "")
+        )
     xsec = ef.xsec_per_benchmark() if ef.n_events else None
     out.append(f"benchmarks ({s.n_benchmarks}):")
     for i, b in enumerate(s.benchmarks):
@@ -35,8 +37,10 @@ def command(path: Path) -> None:
     if s.has_morphing:
         try:
             m = s.morpher
-            out.append(f"morphing: {m.n_components} components on {m.n_benchmarks} benchmarks, "
-                       f"condition number {m.condition_number:.4g}")
+            out.append(
+                f"morphing: {m.n_components} components on {m.n_benchmarks} benchmarks, "
+                f"condition number {m.condition_number:.4g}"
+            )
         except MorphingError as exc:
             out.append(f"morphing: unusable ({exc})")
     else:
@@ -46,6 +50,8 @@ def command(path: Path) -> None:
     if ef.n_events:
         counts = ef.sampling_counts
         runs = ", ".join(f"{s.benchmark_names[i]}: {c}" for i, c in enumerate(counts) if c)
-        out.append(f"sampled at: {runs or '-'}" + (f"; background: {ef.n_events - int(np.sum(counts))}"
-                                                    if ef.n_events > np.sum(counts) else ""))
+        out.append(
+            f"sampled at: {runs or '-'}"
+            + (f"; background: {ef.n_events - int(np.sum(counts))}" if ef.n_events > np.sum(counts) else "")
+        )
     click.echo("\n".join(out))

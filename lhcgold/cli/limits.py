@@ -51,8 +51,9 @@ def parse_grid(specs: tuple[str, ...], setup: Any, resolution: int) -> Any:
         elif len(nums) in (2, 3):
             n = nums[2] if len(nums) == 3 else resolution
             if n != int(n) or n < 2:
-                raise ConfigError(f"--grid {spec!r}: a scanned parameter needs an integer number of points >= 2, "
-                                  f"got {n:g}")
+                raise ConfigError(
+                    f"--grid {spec!r}: a scanned parameter needs an integer number of points >= 2, got {n:g}"
+                )
             if not nums[1] > nums[0]:
                 raise ConfigError(f"--grid {spec!r}: empty range, the upper end must exceed the lower end")
             entries[name] = ((nums[0], nums[1]), int(n))
@@ -68,45 +69,96 @@ def parse_grid(specs: tuple[str, ...], setup: Any, resolution: int) -> Any:
 
 @click.command("limits")
 @click.argument("events", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
-              help="Result file (.json or .h5).")
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help="Result file (.json or .h5)."
+)
 @click.option("-m", "--method", type=click.Choice(METHODS), default="histogram", show_default=True)
 @click.option("--observable", "observables", multiple=True, help="Histogram axis (repeat for 2-D).")
 @click.option("--bins", type=int, multiple=True, help="Bins per axis (one value for all axes).")
-@click.option("--model", type=click.Path(exists=True, path_type=Path), default=None,
-              help="Model directory (sally: a score estimator; ml: a ratio or density estimator).")
-@click.option("--grid", "grid_specs", multiple=True,
-              help="NAME=LO:HI[:N] or NAME=VALUE (fixed); default: every parameter over its range.")
-@click.option("--resolution", type=click.IntRange(min=2), default=25, show_default=True,
-              help="Points per scanned parameter.")
+@click.option(
+    "--model",
+    type=click.Path(exists=True, path_type=Path),
+    default=None,
+    help="Model directory (sally: a score estimator; ml: a ratio or density estimator).",
+)
+@click.option(
+    "--grid",
+    "grid_specs",
+    multiple=True,
+    help="NAME=LO:HI[:N] or NAME=VALUE (fixed); default: every parameter over its range.",
+)
+@click.option(
+    "--resolution", type=click.IntRange(min=2), default=25, show_default=True, help="Points per scanned parameter."
+)
 @click.option("--asimov", default=None, help="Asimov θ: benchmark name or comma-separated values (default: origin).")
 @click.option("-L", "--luminosity-ifb", type=float, default=300.0, show_default=True, help="Luminosity [fb^-1].")
 @click.option("--profile", multiple=True, help="Parameters to profile on the grid.")
 @click.option("--allow-outside", is_flag=True, help="Accept grid points outside the parameter ranges.")
-@click.option("--plot", "plot_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Also draw the p-value map with 68/95% CL contours (needs lhcgold[plot]).")
+@click.option(
+    "--plot",
+    "plot_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Also draw the p-value map with 68/95% CL contours (needs lhcgold[plot]).",
+)
 @click.option("--chunk-size", type=click.IntRange(min=1), default=100_000, show_default=True)
-@click.option("--coverage", type=click.IntRange(min=10), default=None,
-              help="Also measure the coverage of Wilks and Neyman intervals at the Asimov point from N toys.")
-@click.option("--coverage-cl", type=click.FloatRange(0.0, 1.0, min_open=True, max_open=True), default=0.68,
-              show_default=True, help="Confidence level of the --coverage intervals.")
+@click.option(
+    "--coverage",
+    type=click.IntRange(min=10),
+    default=None,
+    help="Also measure the coverage of Wilks and Neyman intervals at the Asimov point from N toys.",
+)
+@click.option(
+    "--coverage-cl",
+    type=click.FloatRange(0.0, 1.0, min_open=True, max_open=True),
+    default=0.68,
+    show_default=True,
+    help="Confidence level of the --coverage intervals.",
+)
 @click.option("--seed", type=int, default=1, show_default=True, help="Seed of the --coverage toys.")
 @device_option
-@click.option("--norm-uncertainty", type=float, default=None,
-              help="Profile a log-normal normalisation nuisance of this relative size (e.g. 0.05); rate and "
-                   "histogram methods.")
-@click.option("--profile-systematics", is_flag=True, default=False,
-              help="Profile the scale/PDF nuisance parameters stored in EVENTS (reconstruct --systematics); "
-                   "rate and histogram methods.")
+@click.option(
+    "--norm-uncertainty",
+    type=float,
+    default=None,
+    help="Profile a log-normal normalisation nuisance of this relative size (e.g. 0.05); rate and histogram methods.",
+)
+@click.option(
+    "--profile-systematics",
+    is_flag=True,
+    default=False,
+    help="Profile the scale/PDF nuisance parameters stored in EVENTS (reconstruct --systematics); "
+    "rate and histogram methods.",
+)
 @add_options(partition_options)
 @overwrite_option
 @click.pass_context
-def command(ctx: click.Context, events: Path, output: Path, method: str, observables: tuple[str, ...],
-            bins: tuple[int, ...], model: Path | None, grid_specs: tuple[str, ...], resolution: int,
-            asimov: str | None, luminosity_ifb: float, profile: tuple[str, ...], allow_outside: bool,
-            plot_path: Path | None, chunk_size: int, coverage: int | None, coverage_cl: float, seed: int,
-            device: str | None, test_split: float, all_events: bool, overwrite: bool,
-            norm_uncertainty: float | None = None, profile_systematics: bool = False) -> None:
+def command(
+    ctx: click.Context,
+    events: Path,
+    output: Path,
+    method: str,
+    observables: tuple[str, ...],
+    bins: tuple[int, ...],
+    model: Path | None,
+    grid_specs: tuple[str, ...],
+    resolution: int,
+    asimov: str | None,
+    luminosity_ifb: float,
+    profile: tuple[str, ...],
+    allow_outside: bool,
+    plot_path: Path | None,
+    chunk_size: int,
+    coverage: int | None,
+    coverage_cl: float,
+    seed: int,
+    device: str | None,
+    test_split: float,
+    all_events: bool,
+    overwrite: bool,
+    norm_uncertainty: float | None = None,
+    profile_systematics: bool = False,
+) -> None:
     """Expected limits from Asimov data of EVENTS (rate, histogram, sally or ml likelihood).
 
     Uses the test partition of EVENTS (its last --test-split, as augment and `lhcgold run`), never
@@ -141,31 +193,62 @@ def command(ctx: click.Context, events: Path, output: Path, method: str, observa
     _check_inputs(ef, like, observables, chunk_size)
     if coverage is not None and profile:
         raise ConfigError("--coverage does not support --profile (toys scan the full grid)")
-    res = infer.expected_limits(like, ef, grid=grid, luminosity_ifb=luminosity_ifb,
-                                asimov_theta=parse_theta(asimov, setup), profile=list(profile),
-                                allow_outside=allow_outside, chunk_size=chunk_size, progress=show_progress(ctx))
+    res = infer.expected_limits(
+        like,
+        ef,
+        grid=grid,
+        luminosity_ifb=luminosity_ifb,
+        asimov_theta=parse_theta(asimov, setup),
+        profile=list(profile),
+        allow_outside=allow_outside,
+        chunk_size=chunk_size,
+        progress=show_progress(ctx),
+    )
     if norm_uncertainty is not None or profile_systematics:
         res.details["nuisances"] = nuisance_details(
-            like, ef, events=events, method=method, grid=grid, luminosity_ifb=luminosity_ifb,
-            asimov_theta=parse_theta(asimov, setup), norm_uncertainty=norm_uncertainty,
-            profile_systematics=profile_systematics, allow_outside=allow_outside, chunk_size=chunk_size)
+            like,
+            ef,
+            events=events,
+            method=method,
+            grid=grid,
+            luminosity_ifb=luminosity_ifb,
+            asimov_theta=parse_theta(asimov, setup),
+            norm_uncertainty=norm_uncertainty,
+            profile_systematics=profile_systematics,
+            allow_outside=allow_outside,
+            chunk_size=chunk_size,
+        )
     cov = None
     if coverage is not None:  # before anything is written: a bad --asimov/--grid pair stops cleanly
-        cov = infer.coverage(like, ef, grid=grid, theta_true=parse_theta(asimov, setup), luminosity_ifb=luminosity_ifb,
-                             cl=coverage_cl, n_toys=coverage, n_toys_belt=max(1000, coverage),
-                             allow_outside=allow_outside, chunk_size=chunk_size, rng=seed)
+        cov = infer.coverage(
+            like,
+            ef,
+            grid=grid,
+            theta_true=parse_theta(asimov, setup),
+            luminosity_ifb=luminosity_ifb,
+            cl=coverage_cl,
+            n_toys=coverage,
+            n_toys_belt=max(1000, coverage),
+            allow_outside=allow_outside,
+            chunk_size=chunk_size,
+            rng=seed,
+        )
     res.save(output, overwrite=overwrite)
-    click.echo(f"{output}: {res.method}, {len(res.thetas)} points, best fit "
-               f"{dict(zip(res.parameter_names, np.round(res.best_fit, 6).tolist()))}, "
-               f"{int(np.sum(res.p_values > 0.05))} points with p > 0.05")
+    click.echo(
+        f"{output}: {res.method}, {len(res.thetas)} points, best fit "
+        f"{dict(zip(res.parameter_names, np.round(res.best_fit, 6).tolist()))}, "
+        f"{int(np.sum(res.p_values > 0.05))} points with p > 0.05"
+    )
     closure = res.details.get("closure")
     if closure is not None and not closure["passed"]:
         click.echo(f"Warning: {infer.closure_check(res).message()}", err=True)
     if "nuisances" in res.details:
         nd = res.details["nuisances"]
         for name, iv in nd["intervals"]["0.68"].items():
-            click.echo(f"68% CL on {name}: [{iv['fixed'][0]:.6g}, {iv['fixed'][1]:.6g}] with the nuisances fixed, "
-                       f"[{iv['profiled'][0]:.6g}, {iv['profiled'][1]:.6g}] profiled ({len(nd['names'])} nuisances)")
+            click.echo(
+                f"68% CL on {name}: [{iv['fixed'][0]:.6g}, {iv['fixed'][1]:.6g}] with the nuisances fixed, "
+                f"[{iv['profiled'][0]:.6g}, {iv['profiled'][1]:.6g}] profiled ({len(nd['names'])} nuisances)"
+            )
     if cov is not None:
         click.echo(cov.summary())
     if plot_path is not None:
@@ -176,15 +259,27 @@ def _check_nuisance_options(method: str, norm_uncertainty: float | None, profile
     if norm_uncertainty is None and not profile_systematics:
         return
     if method not in ("rate", "histogram"):
-        raise ConfigError(f"--norm-uncertainty and --profile-systematics work with --method rate or histogram, "
-                          f"not {method}")
+        raise ConfigError(
+            f"--norm-uncertainty and --profile-systematics work with --method rate or histogram, not {method}"
+        )
     if norm_uncertainty is not None and not (np.isfinite(norm_uncertainty) and norm_uncertainty > 0):
         raise ConfigError(f"--norm-uncertainty must be a positive number, got {norm_uncertainty:g}")
 
 
-def nuisance_details(like: Any, sample: Any, *, events: Path, method: str, grid: Any, luminosity_ifb: float,
-                     asimov_theta: Any, norm_uncertainty: float | None, profile_systematics: bool,
-                     allow_outside: bool, chunk_size: int) -> dict[str, Any]:
+def nuisance_details(
+    like: Any,
+    sample: Any,
+    *,
+    events: Path,
+    method: str,
+    grid: Any,
+    luminosity_ifb: float,
+    asimov_theta: Any,
+    norm_uncertainty: float | None,
+    profile_systematics: bool,
+    allow_outside: bool,
+    chunk_size: int,
+) -> dict[str, Any]:
     """Limits with the nuisances profiled and fixed, and their impacts, for the result's ``details``.
 
     Raises:
@@ -201,16 +296,33 @@ def nuisance_details(like: Any, sample: Any, *, events: Path, method: str, grid:
         if not stored:
             raise ConfigError(f"{events} stores no nuisance parameters (reconstruct with --systematics)")
         lo, hi = sample.start, sample.stop if sample.stop is not None else sample.file.n_events
-        nuisances += [infer.WeightVariation(v.name, v.up[lo:hi], None if v.down is None else v.down[lo:hi])
-                      for v in stored]
-    prof = infer.profile_limits(like, sample, nuisances=nuisances, grid=grid, luminosity_ifb=luminosity_ifb,
-                                asimov_theta=asimov_theta, allow_outside=allow_outside, chunk_size=chunk_size)
-    info = infer.profiled_information(like, sample, nuisances=nuisances, theta=prof.asimov_theta,
-                                      luminosity_ifb=luminosity_ifb, chunk_size=chunk_size)
+        nuisances += [
+            infer.WeightVariation(v.name, v.up[lo:hi], None if v.down is None else v.down[lo:hi]) for v in stored
+        ]
+    prof = infer.profile_limits(
+        like,
+        sample,
+        nuisances=nuisances,
+        grid=grid,
+        luminosity_ifb=luminosity_ifb,
+        asimov_theta=asimov_theta,
+        allow_outside=allow_outside,
+        chunk_size=chunk_size,
+    )
+    info = infer.profiled_information(
+        like, sample, nuisances=nuisances, theta=prof.asimov_theta, luminosity_ifb=luminosity_ifb, chunk_size=chunk_size
+    )
     names = sample.setup.parameter_names
-    intervals = {f"{cl:g}": {names[a]: {"fixed": list(prof.interval(cl, profiled=False, axis=a)),
-                                        "profiled": list(prof.interval(cl, profiled=True, axis=a))}
-                             for a in grid.scanned} for cl in (0.68, 0.95)}
+    intervals = {
+        f"{cl:g}": {
+            names[a]: {
+                "fixed": list(prof.interval(cl, profiled=False, axis=a)),
+                "profiled": list(prof.interval(cl, profiled=True, axis=a)),
+            }
+            for a in grid.scanned
+        }
+        for cl in (0.68, 0.95)
+    }
     return {
         "names": list(prof.nuisance_names),
         "norm_uncertainty": norm_uncertainty,
@@ -248,8 +360,12 @@ def _plot(res: Any, path: Path, overwrite: bool) -> None:
     try:
         if len(res.parameter_names) == 2:
             plot_pvalue_map(res, ax=ax)
-            plot_contours({res.method: res}, ax=ax, colors=["white"], truth=res.asimov_theta
-                          if res.asimov_theta is not None and len(res.asimov_theta) == 2 else None)
+            plot_contours(
+                {res.method: res},
+                ax=ax,
+                colors=["white"],
+                truth=res.asimov_theta if res.asimov_theta is not None and len(res.asimov_theta) == 2 else None,
+            )
         elif len(res.parameter_names) == 1:
             plot_q_1d({res.method: res}, ax=ax)
         else:

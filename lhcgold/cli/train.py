@@ -33,9 +33,7 @@ def _check_counts(**values: int | None) -> None:
 @click.argument("sample", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @output_option(help_="Output model directory.")
 @overwrite_option
-@click.option(
-    "-m", "--method", type=click.Choice(sorted(METHODS)), required=True, help="Inference method."
-)
+@click.option("-m", "--method", type=click.Choice(sorted(METHODS)), required=True, help="Inference method.")
 @click.option(
     "--morphing-aware",
     "morphing_setup",
@@ -45,24 +43,16 @@ def _check_counts(**values: int | None) -> None:
 )
 @click.option("--hidden", default="100", show_default=True, help="Hidden layer widths, e.g. 60,60.")
 @click.option("--activation", default="tanh", show_default=True)
-@click.option(
-    "--features", default=None, help="Observable indices to use, e.g. 0,2,3 (default all)."
-)
+@click.option("--features", default=None, help="Observable indices to use, e.g. 0,2,3 (default all).")
 @click.option("--epochs", type=int, default=50, show_default=True)
 @click.option("--batch-size", type=int, default=128, show_default=True)
 @click.option("--lr", type=float, default=1e-3, show_default=True, help="Initial learning rate.")
 @click.option("--final-lr", type=float, default=1e-4, show_default=True)
-@click.option(
-    "--alpha", type=float, default=1.0, show_default=True, help="Weight of the score term."
-)
+@click.option("--alpha", type=float, default=1.0, show_default=True, help="Weight of the score term.")
 @click.option("--validation-split", type=float, default=0.25, show_default=True)
-@click.option(
-    "--patience", type=int, default=None, help="Early-stopping patience in epochs (default: none)."
-)
+@click.option("--patience", type=int, default=None, help="Early-stopping patience in epochs (default: none).")
 @click.option("--ensemble", type=int, default=1, show_default=True, help="Number of estimators.")
-@click.option(
-    "--jobs", type=int, default=None, help="Parallel processes for ensembles (default: cores)."
-)
+@click.option("--jobs", type=int, default=None, help="Parallel processes for ensembles (default: cores).")
 @click.option("--device", default="auto", show_default=True)
 @click.option("--seed", type=int, default=None)
 @click.pass_context
@@ -129,8 +119,7 @@ def command(
             if h is not None
         ]
         click.echo(
-            f"trained {ensemble} x {method} (best losses {', '.join(f'{v:.4g}' for v in losses)}); "
-            f"saved to {output}",
+            f"trained {ensemble} x {method} (best losses {', '.join(f'{v:.4g}' for v in losses)}); saved to {output}",
             err=True,
         )
     else:
@@ -139,8 +128,6 @@ def command(
         est.save(output, overwrite=overwrite)
         best = h.val_loss[h.best_epoch] if h.val_loss else h.train_loss[-1]
         click.echo(
-            f"trained {method} in {h.wall_s:.1f} s "
-            f"(best epoch {h.best_epoch + 1}, loss {best:.4g}); "
-            f"saved to {output}",
+            f"trained {method} in {h.wall_s:.1f} s (best epoch {h.best_epoch + 1}, loss {best:.4g}); saved to {output}",
             err=True,
         )

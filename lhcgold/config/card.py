@@ -42,8 +42,20 @@ from numpy.typing import NDArray
 from ..exceptions import ConfigError, unknown_name_error
 
 CARD_VERSION = 1
-SECTIONS = ("process", "generator", "generate", "shower", "detector", "reconstruct", "observables", "cuts",
-            "augment", "train", "infer", "run")
+SECTIONS = (
+    "process",
+    "generator",
+    "generate",
+    "shower",
+    "detector",
+    "reconstruct",
+    "observables",
+    "cuts",
+    "augment",
+    "train",
+    "infer",
+    "run",
+)
 
 
 @dataclass(frozen=True)
@@ -74,8 +86,10 @@ class Parameter:
         if self.max_power < 0:
             raise ConfigError(f"parameter {self.name!r}: max_power must be >= 0, got {self.max_power}")
         if not (math.isfinite(self.card_scale) and math.isfinite(self.card_offset)) or self.card_scale == 0:
-            raise ConfigError(f"parameter {self.name!r}: card_scale must be finite and non-zero and card_offset "
-                              f"finite, got {self.card_scale}, {self.card_offset}")
+            raise ConfigError(
+                f"parameter {self.name!r}: card_scale must be finite and non-zero and card_offset "
+                f"finite, got {self.card_scale}, {self.card_offset}"
+            )
         lo, hi = self.range
         if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
             raise ConfigError(f"parameter {self.name!r}: range must be finite with low < high, got {self.range}")
@@ -255,8 +269,7 @@ def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: b
     for key_node, value_node in node.value:
         key = loader.construct_object(key_node, deep=deep)
         if key in mapping:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"duplicate key {key!r}", key_node.start_mark)
+            raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}", key_node.start_mark)
         mapping[key] = loader.construct_object(value_node, deep=deep)
     return mapping
 
@@ -279,8 +292,9 @@ def _check_numbers(raw: Any, src: str | None) -> None:
             stack.extend((v, [*path, i]) for i, v in enumerate(value))
         elif isinstance(value, int) and not isinstance(value, bool) and abs(value) > _INT_LIMIT:
             digits = f"about 10**{int(value.bit_length() * 0.30103)}"
-            raise ConfigError(f"integer {digits} is too large (at most {_INT_LIMIT} in magnitude)",
-                              path=_key_path(path), source=src)
+            raise ConfigError(
+                f"integer {digits} is too large (at most {_INT_LIMIT} in magnitude)", path=_key_path(path), source=src
+            )
         elif isinstance(value, float) and math.isnan(value):
             raise ConfigError("value is NaN; give a number", path=_key_path(path), source=src)
 
@@ -310,16 +324,25 @@ def load_card_text(text: str, *, source: Path | None = None) -> AnalysisCard:
             raise ConfigError(f"duplicate parameter name {name!r}", path=f"parameters[{i}].name", source=src)
         seen.add(name)
         if entry.get("max_power", 2) < 0:
-            raise ConfigError(f"max_power must be >= 0, got {entry['max_power']}",
-                              path=f"parameters[{i}].max_power", source=src)
+            raise ConfigError(
+                f"max_power must be >= 0, got {entry['max_power']}", path=f"parameters[{i}].max_power", source=src
+            )
         rng = tuple(float(v) for v in entry.get("range", (-1.0, 1.0)))
         if not rng[0] < rng[1]:
-            raise ConfigError(f"range must be [low, high] with low < high, got {list(rng)}",
-                              path=f"parameters[{i}].range", source=src)
-        params.append(Parameter(name=name, lha_block=entry.get("lha_block", ""), lha_id=entry.get("lha_id", 0),
-                                max_power=entry.get("max_power", 2), range=rng,  # type: ignore[arg-type]
-                                card_scale=float(entry.get("card_scale", 1.0)),
-                                card_offset=float(entry.get("card_offset", 0.0))))
+            raise ConfigError(
+                f"range must be [low, high] with low < high, got {list(rng)}", path=f"parameters[{i}].range", source=src
+            )
+        params.append(
+            Parameter(
+                name=name,
+                lha_block=entry.get("lha_block", ""),
+                lha_id=entry.get("lha_id", 0),
+                max_power=entry.get("max_power", 2),
+                range=rng,  # type: ignore[arg-type]
+                card_scale=float(entry.get("card_scale", 1.0)),
+                card_offset=float(entry.get("card_offset", 0.0)),
+            )
+        )
     names = tuple(p.name for p in params)
     ranges = {p.name: p.range for p in params}
 
@@ -330,23 +353,35 @@ def load_card_text(text: str, *, source: Path | None = None) -> AnalysisCard:
                 raise unknown_name_error("parameter", pname, names, path=f"benchmarks.{bname}.{pname}", source=src)
             lo, hi = ranges[pname]
             if not math.isfinite(value):
-                raise ConfigError(f"value must be finite, got {value}", path=f"benchmarks.{bname}.{pname}",
-                                  source=src)
+                raise ConfigError(f"value must be finite, got {value}", path=f"benchmarks.{bname}.{pname}", source=src)
             if not lo <= value <= hi:
-                raise ConfigError(f"{value} lies outside the range [{lo}, {hi}] of {pname}",
-                                  path=f"benchmarks.{bname}.{pname}", source=src)
+                raise ConfigError(
+                    f"{value} lies outside the range [{lo}, {hi}] of {pname}",
+                    path=f"benchmarks.{bname}.{pname}",
+                    source=src,
+                )
         full = {p: float(values.get(p, 0.0)) for p in names}
         benchmarks.append(Benchmark(name=bname, values=full))
     vectors = [tuple(b.values.values()) for b in benchmarks]
     for i, v in enumerate(vectors):
         if v in vectors[:i]:
             other = benchmarks[vectors.index(v)].name
-            raise ConfigError(f"benchmark {benchmarks[i].name!r} repeats the point of {other!r}",
-                              path=f"benchmarks.{benchmarks[i].name}", source=src)
+            raise ConfigError(
+                f"benchmark {benchmarks[i].name!r} repeats the point of {other!r}",
+                path=f"benchmarks.{benchmarks[i].name}",
+                source=src,
+            )
 
     morph_raw = raw.get("morphing") or {}
     morphing = MorphingOptions(**morph_raw)
     digest = hashlib.sha256(text.encode()).hexdigest()
-    return AnalysisCard(name=raw.get("name") or (source.stem if source else "analysis"),
-                        parameters=tuple(params), benchmarks=tuple(benchmarks), morphing=morphing, raw=raw,
-                        source=source, card_hash=digest, description=raw.get("description", ""))
+    return AnalysisCard(
+        name=raw.get("name") or (source.stem if source else "analysis"),
+        parameters=tuple(params),
+        benchmarks=tuple(benchmarks),
+        morphing=morphing,
+        raw=raw,
+        source=source,
+        card_hash=digest,
+        description=raw.get("description", ""),
+    )

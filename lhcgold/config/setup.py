@@ -35,11 +35,14 @@ class Setup(ParameterSpace):
         if self.components is not None and self.morphing_matrix is not None:
             c = self.components.shape[0]
             if self.morphing_matrix.shape[0] != c or self.morphing_matrix.shape[1] > len(self.benchmarks):
-                raise MorphingError(f"morphing matrix of shape {self.morphing_matrix.shape} does not fit "
-                                    f"{c} components and {len(self.benchmarks)} benchmarks")
+                raise MorphingError(
+                    f"morphing matrix of shape {self.morphing_matrix.shape} does not fit "
+                    f"{c} components and {len(self.benchmarks)} benchmarks"
+                )
             if self.components.shape[1] != len(self.parameters):
-                raise MorphingError(f"components have {self.components.shape[1]} parameters, setup has "
-                                    f"{len(self.parameters)}")
+                raise MorphingError(
+                    f"components have {self.components.shape[1]} parameters, setup has {len(self.parameters)}"
+                )
 
     @property
     def has_morphing(self) -> bool:

@@ -58,16 +58,29 @@ __all__ = ["DETECTOR_SCHEMA", "Detector", "available_presets", "detector_from_ca
 
 _VARS = ("pt", "eta", "phi", "energy")
 _FORMULA = {"type": "string", "minLength": 1}
-_ISO = {"type": "object", "additionalProperties": False,
-        "properties": {"delta_r": {"type": "number", "exclusiveMinimum": 0},
-                       "max_relative": {"type": "number", "minimum": 0},
-                       "min_pt": {"type": "number", "minimum": 0}}}
+_ISO = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "delta_r": {"type": "number", "exclusiveMinimum": 0},
+        "max_relative": {"type": "number", "minimum": 0},
+        "min_pt": {"type": "number", "minimum": 0},
+    },
+}
 
 
 def _obj_schema(resolution_key: str) -> dict[str, Any]:
-    return {"type": "object", "additionalProperties": False,
-            "properties": {"pt_min": {"type": "number", "minimum": 0}, "eta_max": {"type": "number", "exclusiveMinimum": 0},
-                           "efficiency": _FORMULA, resolution_key: _FORMULA, "isolation": _ISO}}
+    return {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "pt_min": {"type": "number", "minimum": 0},
+            "eta_max": {"type": "number", "exclusiveMinimum": 0},
+            "efficiency": _FORMULA,
+            resolution_key: _FORMULA,
+            "isolation": _ISO,
+        },
+    }
 
 
 #: JSON Schema of the card's ``detector:`` section (and of the presets, with ``name``)
@@ -82,16 +95,28 @@ DETECTOR_SCHEMA: dict[str, Any] = {
         "electron": _obj_schema("energy_resolution"),
         "muon": _obj_schema("pt_resolution"),
         "photon": _obj_schema("energy_resolution"),
-        "jet": {"type": "object", "additionalProperties": False,
-                "properties": {"algorithm": {"enum": ["antikt", "kt", "cambridge"]},
-                               "radius": {"type": "number", "exclusiveMinimum": 0},
-                               "pt_min": {"type": "number", "minimum": 0},
-                               "eta_max": {"type": "number", "exclusiveMinimum": 0},
-                               "energy_resolution": _FORMULA}},
-        "btag": {"type": "object", "additionalProperties": False,
-                 "properties": {"delta_r": {"type": "number", "exclusiveMinimum": 0},
-                                "eta_max": {"type": "number", "exclusiveMinimum": 0},
-                                "efficiency_b": _FORMULA, "efficiency_c": _FORMULA, "efficiency_light": _FORMULA}},
+        "jet": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "algorithm": {"enum": ["antikt", "kt", "cambridge"]},
+                "radius": {"type": "number", "exclusiveMinimum": 0},
+                "pt_min": {"type": "number", "minimum": 0},
+                "eta_max": {"type": "number", "exclusiveMinimum": 0},
+                "energy_resolution": _FORMULA,
+            },
+        },
+        "btag": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "delta_r": {"type": "number", "exclusiveMinimum": 0},
+                "eta_max": {"type": "number", "exclusiveMinimum": 0},
+                "efficiency_b": _FORMULA,
+                "efficiency_c": _FORMULA,
+                "efficiency_light": _FORMULA,
+            },
+        },
     },
 }
 
@@ -210,14 +235,24 @@ def _positive_gauss(rng: np.random.Generator, mean: np.ndarray, sigma: np.ndarra
     return np.where(out > 0, out, mean)
 
 
-def _isolation(cand_ev: np.ndarray, cand_pt: np.ndarray, cand_eta: np.ndarray, cand_phi: np.ndarray,
-               vis_ev: np.ndarray, vis_pt: np.ndarray, vis_eta: np.ndarray, vis_phi: np.ndarray,
-               n: int, delta_r: float) -> np.ndarray:
+def _isolation(
+    cand_ev: np.ndarray,
+    cand_pt: np.ndarray,
+    cand_eta: np.ndarray,
+    cand_phi: np.ndarray,
+    vis_ev: np.ndarray,
+    vis_pt: np.ndarray,
+    vis_eta: np.ndarray,
+    vis_phi: np.ndarray,
+    n: int,
+    delta_r: float,
+) -> np.ndarray:
     """Scalar p_T sum of the visible particles within delta_r of each candidate, minus its own p_T."""
     if cand_ev.size == 0:
         return np.zeros(0)
-    cand = ak.unflatten(ak.zip({"eta": cand_eta, "phi": cand_phi, "k": np.arange(cand_ev.size)}),
-                        np.bincount(cand_ev, minlength=n))
+    cand = ak.unflatten(
+        ak.zip({"eta": cand_eta, "phi": cand_phi, "k": np.arange(cand_ev.size)}), np.bincount(cand_ev, minlength=n)
+    )
     vis = ak.unflatten(ak.zip({"eta": vis_eta, "phi": vis_phi, "pt": vis_pt}), np.bincount(vis_ev, minlength=n))
     pairs = ak.cartesian([cand, vis], axis=1, nested=True)
     c, v = ak.unzip(pairs)
@@ -231,9 +266,21 @@ def _isolation(cand_ev: np.ndarray, cand_pt: np.ndarray, cand_eta: np.ndarray, c
     return out - cand_pt
 
 
-def _lepton_like(kind: str, det: Detector, rng: np.random.Generator, n: int, ev: np.ndarray, idx: np.ndarray,
-                 px: np.ndarray, py: np.ndarray, pz: np.ndarray, e: np.ndarray, charge: np.ndarray,
-                 vis: dict[str, np.ndarray], mass: float) -> tuple[ak.Array, np.ndarray, np.ndarray]:
+def _lepton_like(
+    kind: str,
+    det: Detector,
+    rng: np.random.Generator,
+    n: int,
+    ev: np.ndarray,
+    idx: np.ndarray,
+    px: np.ndarray,
+    py: np.ndarray,
+    pz: np.ndarray,
+    e: np.ndarray,
+    charge: np.ndarray,
+    vis: dict[str, np.ndarray],
+    mass: float,
+) -> tuple[ak.Array, np.ndarray, np.ndarray]:
     """Select, isolate, keep with efficiency and smear one species; returns (objects, used particle
     indices, (dpx, dpy) smearing shift)."""
     cfg = det.config[kind]
@@ -243,8 +290,18 @@ def _lepton_like(kind: str, det: Detector, rng: np.random.Generator, n: int, ev:
     iso_cfg = cfg.get("isolation")
     if iso_cfg:
         vmask = vis["pt"] > iso_cfg.get("min_pt", 0.0)
-        iso = _isolation(ev, pt, eta, phi, vis["ev"][vmask], vis["pt"][vmask], vis["eta"][vmask],
-                         vis["phi"][vmask], n, float(iso_cfg.get("delta_r", 0.3)))
+        iso = _isolation(
+            ev,
+            pt,
+            eta,
+            phi,
+            vis["ev"][vmask],
+            vis["pt"][vmask],
+            vis["eta"][vmask],
+            vis["phi"][vmask],
+            n,
+            float(iso_cfg.get("delta_r", 0.3)),
+        )
         keep = iso <= iso_cfg.get("max_relative", np.inf) * pt
         ev, idx, px, py, pz, e, charge, pt, eta, phi = (a[keep] for a in (ev, idx, px, py, pz, e, charge, pt, eta, phi))
     eff = np.clip(_eval(det.formula(kind, "efficiency"), pt, eta, phi, e), 0.0, 1.0)
@@ -260,15 +317,25 @@ def _lepton_like(kind: str, det: Detector, rng: np.random.Generator, n: int, ev:
     shift_x = (pt_new - pt) * np.cos(phi)
     shift_y = (pt_new - pt) * np.sin(phi)
     counts = np.bincount(ev, minlength=n)
-    objs = make_objects(ak.unflatten(pt_new, counts), ak.unflatten(eta, counts), ak.unflatten(phi, counts),
-                        ak.unflatten(np.full(pt.shape, mass), counts), charge=ak.unflatten(charge, counts))
+    objs = make_objects(
+        ak.unflatten(pt_new, counts),
+        ak.unflatten(eta, counts),
+        ak.unflatten(phi, counts),
+        ak.unflatten(np.full(pt.shape, mass), counts),
+        charge=ak.unflatten(charge, counts),
+    )
     dx = np.bincount(ev, weights=shift_x, minlength=n)
     dy = np.bincount(ev, weights=shift_y, minlength=n)
     return objs, idx, np.stack([dx, dy])
 
 
-def simulate(events: Any, *, preset: str | Detector = "atlas", overrides: dict[str, Any] | None = None,
-             rng: np.random.Generator | int | None = None) -> RecoEvents:
+def simulate(
+    events: Any,
+    *,
+    preset: str | Detector = "atlas",
+    overrides: dict[str, Any] | None = None,
+    rng: np.random.Generator | int | None = None,
+) -> RecoEvents:
     """Run the fast detector simulation on a chunk of events.
 
     Args:
@@ -290,8 +357,7 @@ def simulate(events: Any, *, preset: str | Detector = "atlas", overrides: dict[s
     flat = ak.flatten(parts)
     px, py, pz, e = (np.asarray(ak.to_numpy(flat[c]), dtype=np.float64) for c in ("px", "py", "pz", "E"))
     pid = np.asarray(ak.to_numpy(flat.pid), dtype=np.int64)
-    charge = (np.asarray(ak.to_numpy(flat.charge), dtype=np.float64) if "charge" in flat.fields
-              else np.zeros(pid.shape))
+    charge = np.asarray(ak.to_numpy(flat.charge), dtype=np.float64) if "charge" in flat.fields else np.zeros(pid.shape)
     ev = np.repeat(np.arange(n), counts)
     idx = np.arange(pid.size)
     apid = np.abs(pid)
@@ -306,15 +372,18 @@ def simulate(events: Any, *, preset: str | Detector = "atlas", overrides: dict[s
     used = np.zeros(pid.size, dtype=bool)
     for kind, code, mass in (("electron", 11, 0.000511), ("muon", 13, 0.10566), ("photon", 22, 0.0)):
         sel = (apid == code) & visible
-        objs, used_idx, sh = _lepton_like(kind, det, rng, n, ev[sel], idx[sel], px[sel], py[sel], pz[sel], e[sel],
-                                          charge[sel], vis, mass)
+        objs, used_idx, sh = _lepton_like(
+            kind, det, rng, n, ev[sel], idx[sel], px[sel], py[sel], pz[sel], e[sel], charge[sel], vis, mass
+        )
         out[kind] = objs
         shifts += sh
         if kind != "muon":
             used[used_idx] = True
     # jets
     jmask = visible & ~used & (apid != 13)
-    jets, jshift = _jets(det, rng, n, ev[jmask], px[jmask], py[jmask], pz[jmask], e[jmask], events, parton_level=bool(parton.any()))
+    jets, jshift = _jets(
+        det, rng, n, ev[jmask], px[jmask], py[jmask], pz[jmask], e[jmask], events, parton_level=bool(parton.any())
+    )
     shifts += jshift
     # missing E_T
     mx = -np.bincount(ev[visible], weights=px[visible], minlength=n) - shifts[0]
@@ -325,25 +394,45 @@ def simulate(events: Any, *, preset: str | Detector = "atlas", overrides: dict[s
     if weights.ndim == 2 and hasattr(events, "nominal") and "nominal" not in names:
         weights = np.concatenate([np.asarray(events.nominal)[:, None], weights], axis=1)
         names = ("nominal", *names)
-    return RecoEvents(electrons=out["electron"], muons=out["muon"], photons=out["photon"], jets=jets, met=met,
-                      weights=weights, weight_names=names)
+    return RecoEvents(
+        electrons=out["electron"],
+        muons=out["muon"],
+        photons=out["photon"],
+        jets=jets,
+        met=met,
+        weights=weights,
+        weight_names=names,
+    )
 
 
-def _jets(det: Detector, rng: np.random.Generator, n: int, ev: np.ndarray, px: np.ndarray, py: np.ndarray,
-          pz: np.ndarray, e: np.ndarray, events: Any, *, parton_level: bool) -> tuple[ak.Array, np.ndarray]:
+def _jets(
+    det: Detector,
+    rng: np.random.Generator,
+    n: int,
+    ev: np.ndarray,
+    px: np.ndarray,
+    py: np.ndarray,
+    pz: np.ndarray,
+    e: np.ndarray,
+    events: Any,
+    *,
+    parton_level: bool,
+) -> tuple[ak.Array, np.ndarray]:
     try:
         import fastjet
     except ImportError as exc:  # GPL code kept out of the default install: the ``detector`` extra
         raise MissingDependencyError("fastjet (jet clustering in the fast detector)", "detector") from exc
 
     cfg = det.config["jet"]
-    algo = {"antikt": fastjet.antikt_algorithm, "kt": fastjet.kt_algorithm,
-            "cambridge": fastjet.cambridge_algorithm}[cfg.get("algorithm", "antikt")]
+    algo = {"antikt": fastjet.antikt_algorithm, "kt": fastjet.kt_algorithm, "cambridge": fastjet.cambridge_algorithm}[
+        cfg.get("algorithm", "antikt")
+    ]
     jetdef = fastjet.JetDefinition(algo, float(cfg.get("radius", 0.4)))
     counts = np.bincount(ev, minlength=n)
     inputs = ak.unflatten(ak.zip({"px": px, "py": py, "pz": pz, "E": e}), counts)
-    empty = ak.unflatten(ak.zip({"px": np.zeros(0), "py": np.zeros(0), "pz": np.zeros(0), "E": np.zeros(0)}),
-                         np.zeros(n, dtype=np.int64))
+    empty = ak.unflatten(
+        ak.zip({"px": np.zeros(0), "py": np.zeros(0), "pz": np.zeros(0), "E": np.zeros(0)}), np.zeros(n, dtype=np.int64)
+    )
     if px.size:
         raw = fastjet.ClusterSequence(inputs, jetdef).inclusive_jets(min_pt=max(0.5 * cfg.get("pt_min", 0.0), 1.0))
     else:
@@ -361,8 +450,12 @@ def _jets(det: Detector, rng: np.random.Generator, n: int, ev: np.ndarray, px: n
     m2 = np.maximum(je2**2 - jx2**2 - jy2**2 - jz2**2, 0.0)
     keep = (pt2 > cfg.get("pt_min", 0.0)) & (np.abs(jeta) < cfg.get("eta_max", 1e9))
     # MET responds to the smearing of the kept jets
-    shift = np.stack([np.bincount(jev[keep], weights=(jx2 - jx)[keep], minlength=n),
-                      np.bincount(jev[keep], weights=(jy2 - jy)[keep], minlength=n)])
+    shift = np.stack(
+        [
+            np.bincount(jev[keep], weights=(jx2 - jx)[keep], minlength=n),
+            np.bincount(jev[keep], weights=(jy2 - jy)[keep], minlength=n),
+        ]
+    )
     jev, pt2, jeta, jphi, m = jev[keep], pt2[keep], jeta[keep], jphi[keep], np.sqrt(m2[keep])
     flavour = _flavour(det, n, jev, jeta, jphi, events, parton_level=parton_level)
     bt = det.config["btag"]
@@ -373,14 +466,21 @@ def _jets(det: Detector, rng: np.random.Generator, n: int, ev: np.ndarray, px: n
             eff[sel] = _eval(det.formula("btag", key), pt2[sel], jeta[sel], jphi[sel], pt2[sel] * np.cosh(jeta[sel]))
     btag = (rng.random(pt2.shape) < np.clip(eff, 0, 1)) & (np.abs(jeta) < bt.get("eta_max", 2.5))
     c = np.bincount(jev, minlength=n)
-    jets = make_objects(ak.unflatten(pt2, c), ak.unflatten(jeta, c), ak.unflatten(jphi, c), ak.unflatten(m, c),
-                        btag=ak.unflatten(btag.astype(np.int64), c), tautag=ak.unflatten(np.zeros(c.sum(), np.int64), c),
-                        flavour=ak.unflatten(flavour, c))
+    jets = make_objects(
+        ak.unflatten(pt2, c),
+        ak.unflatten(jeta, c),
+        ak.unflatten(jphi, c),
+        ak.unflatten(m, c),
+        btag=ak.unflatten(btag.astype(np.int64), c),
+        tautag=ak.unflatten(np.zeros(c.sum(), np.int64), c),
+        flavour=ak.unflatten(flavour, c),
+    )
     return jets, shift
 
 
-def _flavour(det: Detector, n: int, jev: np.ndarray, jeta: np.ndarray, jphi: np.ndarray, events: Any, *,
-             parton_level: bool) -> np.ndarray:
+def _flavour(
+    det: Detector, n: int, jev: np.ndarray, jeta: np.ndarray, jphi: np.ndarray, events: Any, *, parton_level: bool
+) -> np.ndarray:
     """5 for jets with a b hadron (b parton at parton level) within btag.delta_r, else 4 for c, else 0."""
     flavour = np.zeros(jev.shape, dtype=np.int64)
     if jev.size == 0:

@@ -49,8 +49,12 @@ def _home(delphes_home: str | os.PathLike[str] | None) -> Path | None:
     return Path(home) if home else None
 
 
-def delphes_executable(fmt: Literal["HepMC3", "HepMC2"], *, delphes_home: str | os.PathLike[str] | None = None,
-                       runtime: Runtime | None = None) -> str:
+def delphes_executable(
+    fmt: Literal["HepMC3", "HepMC2"],
+    *,
+    delphes_home: str | os.PathLike[str] | None = None,
+    runtime: Runtime | None = None,
+) -> str:
     """The Delphes program for a HepMC format: ``DELPHES_HOME/DelphesHepMC3`` (``...HepMC2``, or the
     older ``DelphesHepMC`` for HepMC2); in a container, the name found on the image's ``PATH``.
 
@@ -85,10 +89,18 @@ def find_delphes_card(card: str | os.PathLike[str], *, delphes_home: str | os.Pa
     raise ConfigError(f"Delphes card {str(card)!r} not found (a path, or a card name in $DELPHES_HOME/cards)")
 
 
-def run_delphes(hepmc: str | os.PathLike[str], output: str | os.PathLike[str], *, card: str | os.PathLike[str],
-                fmt: Literal["HepMC3", "HepMC2"] = "HepMC3", delphes_home: str | os.PathLike[str] | None = None,
-                runtime: Runtime | None = None, timeout_s: float | None = None, overwrite: bool = False,
-                workdir: str | os.PathLike[str] | None = None) -> DelphesResult:
+def run_delphes(
+    hepmc: str | os.PathLike[str],
+    output: str | os.PathLike[str],
+    *,
+    card: str | os.PathLike[str],
+    fmt: Literal["HepMC3", "HepMC2"] = "HepMC3",
+    delphes_home: str | os.PathLike[str] | None = None,
+    runtime: Runtime | None = None,
+    timeout_s: float | None = None,
+    overwrite: bool = False,
+    workdir: str | os.PathLike[str] | None = None,
+) -> DelphesResult:
     """Run Delphes on a HepMC file; the ROOT output is moved onto ``output`` atomically.
 
     Raises:
@@ -110,11 +122,20 @@ def run_delphes(hepmc: str | os.PathLike[str], output: str | os.PathLike[str], *
         root_tmp = wd / "delphes_events.root"
         mounts = tuple(str(p) for p in {card_path.parent, Path(hepmc).resolve().parent})
         rt_run = rt if rt.engine == "local" else dataclasses.replace(rt, mounts=(*rt.mounts, *mounts))
-        res = run_program([exe, str(card_path), str(root_tmp), str(Path(hepmc).resolve())], workdir=wd,
-                          runtime=rt_run, log_name="delphes.log", timeout_s=timeout_s)
+        res = run_program(
+            [exe, str(card_path), str(root_tmp), str(Path(hepmc).resolve())],
+            workdir=wd,
+            runtime=rt_run,
+            log_name="delphes.log",
+            timeout_s=timeout_s,
+        )
         if not root_tmp.is_file():
-            raise ExternalToolError("Delphes finished without writing its ROOT file", command=res.command,
-                                    returncode=0, log_tail=res.log_tail)
+            raise ExternalToolError(
+                "Delphes finished without writing its ROOT file",
+                command=res.command,
+                returncode=0,
+                log_tail=res.log_tail,
+            )
         n = delphes_n_events(root_tmp)
         log_keep = target.with_name(target.name + ".log")
         with atomic_path(target, overwrite=overwrite) as out:
@@ -123,10 +144,19 @@ def run_delphes(hepmc: str | os.PathLike[str], output: str | os.PathLike[str], *
     return DelphesResult(path=target, n_events=n, log_path=log_keep, command=tuple(res.command))
 
 
-def delphes_from_lhe(lhe: str | os.PathLike[str], output: str | os.PathLike[str], *, card: str | os.PathLike[str],
-                     fmt: Literal["HepMC3", "HepMC2"] = "HepMC3", delphes_home: str | os.PathLike[str] | None = None,
-                     runtime: Runtime | None = None, timeout_s: float | None = None, overwrite: bool = False,
-                     keep_hepmc: str | os.PathLike[str] | None = None, **shower_options: Any) -> DelphesResult:
+def delphes_from_lhe(
+    lhe: str | os.PathLike[str],
+    output: str | os.PathLike[str],
+    *,
+    card: str | os.PathLike[str],
+    fmt: Literal["HepMC3", "HepMC2"] = "HepMC3",
+    delphes_home: str | os.PathLike[str] | None = None,
+    runtime: Runtime | None = None,
+    timeout_s: float | None = None,
+    overwrite: bool = False,
+    keep_hepmc: str | os.PathLike[str] | None = None,
+    **shower_options: Any,
+) -> DelphesResult:
     """Shower an LHE file with Pythia 8, write HepMC, run Delphes: the full chain to a Delphes ROOT file.
 
     Args:
@@ -154,5 +184,13 @@ def delphes_from_lhe(lhe: str | os.PathLike[str], output: str | os.PathLike[str]
     with tempfile.TemporaryDirectory(prefix=".lhcgold-hepmc-", dir=target.parent) as tmp:
         hepmc = Path(keep_hepmc) if keep_hepmc else Path(tmp) / "events.hepmc"
         shower_to_hepmc(lhe, hepmc, fmt=fmt, overwrite=overwrite, **shower_options)
-        return run_delphes(hepmc, target, card=card, fmt=fmt, delphes_home=delphes_home, runtime=runtime,
-                           timeout_s=timeout_s, overwrite=overwrite)
+        return run_delphes(
+            hepmc,
+            target,
+            card=card,
+            fmt=fmt,
+            delphes_home=delphes_home,
+            runtime=runtime,
+            timeout_s=timeout_s,
+            overwrite=overwrite,
+        )

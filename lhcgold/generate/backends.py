@@ -31,10 +31,15 @@ class GeneratorBackend:
 
 
 BACKENDS: dict[str, GeneratorBackend] = {
-    "embedded": GeneratorBackend("embedded", "embedded LO generator (Drell-Yan, WH) with exact component weights",
-                                 "lhcgold.generate.embedded", "generate_to_files"),
-    "mg5": GeneratorBackend("mg5", "MadGraph5_aMC@NLO with reweighting, through lhcgold.runtime",
-                            "lhcgold.generate.mg5", "generate_mg5"),
+    "embedded": GeneratorBackend(
+        "embedded",
+        "embedded LO generator (Drell-Yan, WH) with exact component weights",
+        "lhcgold.generate.embedded",
+        "generate_to_files",
+    ),
+    "mg5": GeneratorBackend(
+        "mg5", "MadGraph5_aMC@NLO with reweighting, through lhcgold.runtime", "lhcgold.generate.mg5", "generate_mg5"
+    ),
 }
 
 

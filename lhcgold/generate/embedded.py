@@ -190,11 +190,16 @@ class GenerationResult:
     def sample_id(self) -> str:
         """Identity of the sample (same for shards that differ only in seed and size)."""
         names = self.benchmark_names
-        return generation_sample_id(self.card, process=self.process.name, unweighted=self.unweighted,
-                                    generation_benchmark=names[self.generation_benchmark] if names else None)
+        return generation_sample_id(
+            self.card,
+            process=self.process.name,
+            unweighted=self.unweighted,
+            generation_benchmark=names[self.generation_benchmark] if names else None,
+        )
 
-    def write_lhe(self, path: str | Path, *, overwrite: bool = False, chunk_size: int = 20_000,
-                  scale_variations: bool = False) -> Path:
+    def write_lhe(
+        self, path: str | Path, *, overwrite: bool = False, chunk_size: int = 20_000, scale_variations: bool = False
+    ) -> Path:
         """Write an MG5-style LHE file (LHEF 3, ``<rwgt>`` per benchmark; gzip for ``.gz``).
 
         With ``scale_variations`` (Drell–Yan), the μR/μF × {0.5, 1, 2} weights are added as MG5's
@@ -256,9 +261,15 @@ class GenerationResult:
                     masses=p.masses[lo:hi],
                     scale=p.scale[lo:hi],
                     xwgt=xw[lo:hi],
-                    rwgt=np.concatenate([bw[lo:hi], self.component_weights[lo:hi] * per]
-                                        + ([scale_variation_weights(self.process, p.momenta[lo:hi], self.channel[lo:hi],
-                                                                    xw[lo:hi])] if scale_variations else []), axis=1),
+                    rwgt=np.concatenate(
+                        [bw[lo:hi], self.component_weights[lo:hi] * per]
+                        + (
+                            [scale_variation_weights(self.process, p.momenta[lo:hi], self.channel[lo:hi], xw[lo:hi])]
+                            if scale_variations
+                            else []
+                        ),
+                        axis=1,
+                    ),
                     alpha_qed=ew.alpha,
                     alpha_s=0.130,
                 )
@@ -558,8 +569,10 @@ def generate_to_files(
     unw = gopts.unweighted if unweighted is None else bool(unweighted)
     sv = gopts.scale_variations if scale_variations is None else bool(scale_variations)
     if sv and popts.name != "drell_yan":
-        raise ConfigError(f"scale variations are implemented for the Drell-Yan process, not {popts.name!r}",
-                          path="generate.scale_variations")
+        raise ConfigError(
+            f"scale variations are implemented for the Drell-Yan process, not {popts.name!r}",
+            path="generate.scale_variations",
+        )
     if unw:
         res = generate(card, n_events=n_events, rng=rng, progress=progress, unweighted=True)
         if lhe_path is not None:
@@ -593,8 +606,12 @@ def generate_to_files(
     run = _Run(card, n_events=n_events, rng=rng, unweighted=False, process=None)
     proc = run.proc
     n = run.n_req
-    sample_id = generation_sample_id(card, process=proc.name, unweighted=False,
-                                     generation_benchmark=card.benchmark_names[run.gb] if card.benchmarks else None)
+    sample_id = generation_sample_id(
+        card,
+        process=proc.name,
+        unweighted=False,
+        generation_benchmark=card.benchmark_names[run.gb] if card.benchmarks else None,
+    )
     fb = component_factors(card.benchmark_values, proc.components) if card.benchmarks else None
     with contextlib.ExitStack() as stack:
         writer = None
@@ -666,12 +683,14 @@ def generate_to_files(
                             masses=r.masses,
                             scale=r.scale,
                             xwgt=xw,
-                            rwgt=np.concatenate([bw, m] + ([scale_variation_weights(proc, r.momenta, c.ch, xw)]
-                                                           if sv else []), axis=1),
+                            rwgt=np.concatenate(
+                                [bw, m] + ([scale_variation_weights(proc, r.momenta, c.ch, xw)] if sv else []), axis=1
+                            ),
                             alpha_qed=proc.ew.alpha,
                             alpha_s=0.130,
                         ),
-                        tuple(card.benchmark_names) + _component_ids(proc.components)
+                        tuple(card.benchmark_names)
+                        + _component_ids(proc.components)
                         + (tuple(s[0] for s in scale_variation_ids()) if sv else ()),
                         1,
                     )
@@ -717,8 +736,9 @@ def generate_to_files(
     )
 
 
-def generation_sample_id(card: AnalysisCard, *, process: str, unweighted: bool,
-                         generation_benchmark: str | None) -> str:
+def generation_sample_id(
+    card: AnalysisCard, *, process: str, unweighted: bool, generation_benchmark: str | None
+) -> str:
     """A hash naming the sample a generation run belongs to: the card without ``generate.seed`` and
     ``generate.n_events``, the process, the weighting and the generation benchmark. Shards (same
     card, other seeds or sizes) share it; :func:`lhcgold.io.combine.combine_and_shuffle` averages them."""
@@ -728,8 +748,11 @@ def generation_sample_id(card: AnalysisCard, *, process: str, unweighted: bool,
     raw = {k: v for k, v in dict(card.raw).items() if k not in ("name", "description")}
     gen = {k: v for k, v in dict(raw.get("generate") or {}).items() if k not in ("seed", "n_events")}
     raw["generate"] = gen
-    blob = json.dumps({"card": raw, "process": process, "unweighted": bool(unweighted),
-                       "generation_benchmark": generation_benchmark}, sort_keys=True, default=str)
+    blob = json.dumps(
+        {"card": raw, "process": process, "unweighted": bool(unweighted), "generation_benchmark": generation_benchmark},
+        sort_keys=True,
+        default=str,
+    )
     return "lhcgold-gen:" + hashlib.sha256(blob.encode()).hexdigest()[:32]
 
 
@@ -744,8 +767,9 @@ def _component_ids(components: NDArray[np.int64]) -> tuple[str, ...]:
 
 
 def _component_descriptions(components: NDArray[np.int64], names: Any) -> tuple[str, ...]:
-    return tuple("lhcgold morphing component " + " ".join(f"{p}^{int(e)}" for p, e in zip(names, row))
-                 for row in components)
+    return tuple(
+        "lhcgold morphing component " + " ".join(f"{p}^{int(e)}" for p, e in zip(names, row)) for row in components
+    )
 
 
 def _subset(b: Any, idx: NDArray[np.intp]) -> Any:

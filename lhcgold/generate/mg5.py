@@ -52,8 +52,17 @@ from . import mg5_cards as cards
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["GENERATOR_MG5_SCHEMA", "MG5Options", "MG5Run", "MG5RunResult", "MG5Summary", "generate_mg5",
-           "parse_mg5", "samples_from_manifest", "write_run_cards"]
+__all__ = [
+    "GENERATOR_MG5_SCHEMA",
+    "MG5Options",
+    "MG5Run",
+    "MG5RunResult",
+    "MG5Summary",
+    "generate_mg5",
+    "parse_mg5",
+    "samples_from_manifest",
+    "write_run_cards",
+]
 
 _str_list = {"type": "array", "items": {"type": "string", "minLength": 1}}
 _RUN_SCHEMA: dict[str, Any] = {
@@ -162,8 +171,11 @@ def parse_mg5(card: AnalysisCard, *, n_events: int | None = None, seed: int | No
     base = card.source.parent if card.source else None
     for i, p in enumerate(card.parameters):
         if not p.lha_block or p.lha_id <= 0:
-            raise ConfigError(f"parameter {p.name!r} needs lha_block and lha_id (a param_card entry) for MG5",
-                              path=f"parameters[{i}]", source=src)
+            raise ConfigError(
+                f"parameter {p.name!r} needs lha_block and lha_id (a param_card entry) for MG5",
+                path=f"parameters[{i}]",
+                source=src,
+            )
     gen_seed = 0 if seed is None else int(seed)
     default_runs = [{"name": card.benchmarks[0].name if card.benchmarks else "run", "seed": gen_seed + 1}]
     runs: list[MG5Run] = []
@@ -178,24 +190,31 @@ def parse_mg5(card: AnalysisCard, *, n_events: int | None = None, seed: int | No
         if bench is None and not bg and card.benchmarks:
             bench = card.benchmarks[0].name
         if bench is not None and bench not in card.benchmark_names:
-            raise unknown_name_error("benchmark", bench, card.benchmark_names,
-                                     path=f"generator.runs[{k}].benchmark", source=src)
-        runs.append(MG5Run(
-            name=name, benchmark=bench, background=bg,
-            n_events=int(n_events if n_events is not None else r.get("n_events", 10_000)),
-            seed=int(r.get("seed", gen_seed + k + 1)) if seed is None else gen_seed + k + 1,
-            process=tuple(r.get("process", sec["process"])),
-            decays=tuple(r.get("decays", sec.get("decays", ()))),
-            run_card=dict(r.get("run_card", {})),
-        ))
+            raise unknown_name_error(
+                "benchmark", bench, card.benchmark_names, path=f"generator.runs[{k}].benchmark", source=src
+            )
+        runs.append(
+            MG5Run(
+                name=name,
+                benchmark=bench,
+                background=bg,
+                n_events=int(n_events if n_events is not None else r.get("n_events", 10_000)),
+                seed=int(r.get("seed", gen_seed + k + 1)) if seed is None else gen_seed + k + 1,
+                process=tuple(r.get("process", sec["process"])),
+                decays=tuple(r.get("decays", sec.get("decays", ()))),
+                run_card=dict(r.get("run_card", {})),
+            )
+        )
     param_card = _resolve(base, sec.get("param_card"))
     if param_card is not None and not param_card.is_file():
-        raise ConfigError(f"cannot read the param_card {str(param_card)!r}: no such file", path="generator.param_card",
-                          source=src)
+        raise ConfigError(
+            f"cannot read the param_card {str(param_card)!r}: no such file", path="generator.param_card", source=src
+        )
     templates = _resolve(base, sec.get("templates"))
     if templates is not None and not templates.is_dir():
-        raise ConfigError(f"templates directory {str(templates)!r} does not exist", path="generator.templates",
-                          source=src)
+        raise ConfigError(
+            f"templates directory {str(templates)!r} does not exist", path="generator.templates", source=src
+        )
     try:
         runtime = Runtime.from_mapping(sec.get("runtime"))
     except ConfigError as exc:
@@ -254,8 +273,15 @@ def _write(path: Path, text: str) -> Path:
     return path
 
 
-def write_run_cards(card: AnalysisCard, opts: MG5Options, run: MG5Run, cards_dir: Path, *,
-                    run_card_template: str | None = None, param_card_template: str | None = None) -> WrittenCards:
+def write_run_cards(
+    card: AnalysisCard,
+    opts: MG5Options,
+    run: MG5Run,
+    cards_dir: Path,
+    *,
+    run_card_template: str | None = None,
+    param_card_template: str | None = None,
+) -> WrittenCards:
     """Write the run, param, reweight and MadSpin cards of one run into ``cards_dir``.
 
     The templates default to the process directory's own cards (MG5 writes them at ``output``),
@@ -270,27 +296,40 @@ def write_run_cards(card: AnalysisCard, opts: MG5Options, run: MG5Run, cards_dir
         try:
             param_card_template = opts.param_card.read_text(encoding="utf-8")
         except OSError as exc:
-            raise ConfigError(f"cannot read the param_card {str(opts.param_card)!r}: {exc.strerror or exc}",
-                              path="generator.param_card") from None
+            raise ConfigError(
+                f"cannot read the param_card {str(opts.param_card)!r}: {exc.strerror or exc}",
+                path="generator.param_card",
+            ) from None
     param_path = None
     if param_card_template is not None:
-        param_path = _write(cards_dir / "param_card.dat",
-                            cards.patch_param_card(param_card_template, _param_values(card, run.benchmark)))
+        param_path = _write(
+            cards_dir / "param_card.dat",
+            cards.patch_param_card(param_card_template, _param_values(card, run.benchmark)),
+        )
     else:
         logger.info("%s: no base param_card (give generator.param_card or let MG5 write one)", run.name)
     rw_path = None
     if opts.reweight and card.benchmarks and card.parameters and not run.background:
         tpl = None if tdir is None else cards.template_text("reweight_card.dat", directory=tdir)
-        entries = [(b.name, [(p.lha_block, p.lha_id, p.card_value(float(b.values.get(p.name, 0.0))))
-                             for p in card.parameters]) for b in card.benchmarks]
+        entries = [
+            (b.name, [(p.lha_block, p.lha_id, p.card_value(float(b.values.get(p.name, 0.0)))) for p in card.parameters])
+            for b in card.benchmarks
+        ]
         rw_path = _write(cards_dir / "reweight_card.dat", cards.reweight_card(entries, template=tpl))
     ms_path = None
     if run.decays:
         tpl = None if tdir is None else cards.template_text("madspin_card.dat", directory=tdir)
-        ms_path = _write(cards_dir / "madspin_card.dat",
-                         cards.madspin_card(decays=run.decays, seed=run.seed, defines=opts.define, template=tpl))
-    return WrittenCards(proc_card=cards_dir.parent / "proc_card_mg5.dat", run_card=run_path, param_card=param_path,
-                        reweight_card=rw_path, madspin_card=ms_path)
+        ms_path = _write(
+            cards_dir / "madspin_card.dat",
+            cards.madspin_card(decays=run.decays, seed=run.seed, defines=opts.define, template=tpl),
+        )
+    return WrittenCards(
+        proc_card=cards_dir.parent / "proc_card_mg5.dat",
+        run_card=run_path,
+        param_card=param_path,
+        reweight_card=rw_path,
+        madspin_card=ms_path,
+    )
 
 
 @dataclass(frozen=True)
@@ -320,57 +359,89 @@ class MG5Summary:
 
 def _mg5_program(opts: MG5Options) -> Path:
     if not opts.mg5_home:
-        raise ExternalToolError("MG5_aMC not configured: set generator.mg5_home in the card or the MG5_HOME "
-                                "environment variable")
+        raise ExternalToolError(
+            "MG5_aMC not configured: set generator.mg5_home in the card or the MG5_HOME environment variable"
+        )
     exe = Path(opts.mg5_home) / "bin" / "mg5_aMC"
     if opts.runtime.engine == "local" and not exe.is_file():
-        raise ExternalToolError(f"MG5_aMC not found: {str(exe)!r} does not exist (check generator.mg5_home / "
-                                "MG5_HOME)", command=[str(exe)])
+        raise ExternalToolError(
+            f"MG5_aMC not found: {str(exe)!r} does not exist (check generator.mg5_home / MG5_HOME)", command=[str(exe)]
+        )
     return exe
 
 
-def _one_run(card: AnalysisCard, opts: MG5Options, run: MG5Run, out: Path, *, overwrite: bool,
-             cards_only: bool) -> MG5RunResult:
+def _one_run(
+    card: AnalysisCard, opts: MG5Options, run: MG5Run, out: Path, *, overwrite: bool, cards_only: bool
+) -> MG5RunResult:
     rundir = (out / "mg5" / run.name).resolve()
     rundir.mkdir(parents=True, exist_ok=True)
     tdir = opts.templates
     proc_tpl = None if tdir is None else cards.template_text("proc_card_mg5.dat", directory=tdir)
-    _write(rundir / "proc_card_mg5.dat", cards.proc_card(model=opts.model, processes=run.process, output="process",
-                                                         defines=opts.define, restrict=opts.restrict,
-                                                         template=proc_tpl))
+    _write(
+        rundir / "proc_card_mg5.dat",
+        cards.proc_card(
+            model=opts.model,
+            processes=run.process,
+            output="process",
+            defines=opts.define,
+            restrict=opts.restrict,
+            template=proc_tpl,
+        ),
+    )
     reweight = opts.reweight and not run.background and bool(card.benchmarks and card.parameters)
-    _write(rundir / "launch_commands.mg5", cards.launch_commands("process", reweight=reweight,
-                                                                  madspin=bool(run.decays)))
+    _write(
+        rundir / "launch_commands.mg5", cards.launch_commands("process", reweight=reweight, madspin=bool(run.decays))
+    )
     if cards_only:
         write_run_cards(card, opts, run, rundir / "Cards")
         return MG5RunResult(run.name, rundir, None, run.benchmark, run.background, None, None, None)
     exe = _mg5_program(opts)
-    run_program([str(exe), "proc_card_mg5.dat"], workdir=rundir, runtime=opts.runtime, step="output",
-                log_name="mg5_output.log", timeout_s=opts.timeout_s)
+    run_program(
+        [str(exe), "proc_card_mg5.dat"],
+        workdir=rundir,
+        runtime=opts.runtime,
+        step="output",
+        log_name="mg5_output.log",
+        timeout_s=opts.timeout_s,
+    )
     pcards = rundir / "process" / "Cards"
     if not pcards.is_dir():
-        raise ExternalToolError(f"MG5 wrote no process directory {str(pcards.parent)!r}",
-                                command=[str(exe), "proc_card_mg5.dat"])
+        raise ExternalToolError(
+            f"MG5 wrote no process directory {str(pcards.parent)!r}", command=[str(exe), "proc_card_mg5.dat"]
+        )
     own_run = pcards / "run_card.dat"
     own_param = pcards / "param_card.dat"
-    write_run_cards(card, opts, run, pcards,
-                    run_card_template=own_run.read_text() if own_run.is_file() and opts.templates is None else None,
-                    param_card_template=(own_param.read_text() if opts.param_card is None and own_param.is_file()
-                                         else None))
-    run_program([str(exe), "launch_commands.mg5"], workdir=rundir, runtime=opts.runtime, step="launch",
-                log_name="mg5_launch.log", timeout_s=opts.timeout_s)
+    write_run_cards(
+        card,
+        opts,
+        run,
+        pcards,
+        run_card_template=own_run.read_text() if own_run.is_file() and opts.templates is None else None,
+        param_card_template=(own_param.read_text() if opts.param_card is None and own_param.is_file() else None),
+    )
+    run_program(
+        [str(exe), "launch_commands.mg5"],
+        workdir=rundir,
+        runtime=opts.runtime,
+        step="launch",
+        log_name="mg5_launch.log",
+        timeout_s=opts.timeout_s,
+    )
     return _collect(card, run, rundir, out, overwrite=overwrite, reweighted=opts.reweight)
 
 
-def _collect(card: AnalysisCard, run: MG5Run, rundir: Path, out: Path, *, overwrite: bool,
-             reweighted: bool) -> MG5RunResult:
+def _collect(
+    card: AnalysisCard, run: MG5Run, rundir: Path, out: Path, *, overwrite: bool, reweighted: bool
+) -> MG5RunResult:
     from ..io.lhe import count_lhe_events, read_lhe_header
 
     # the newest run folder with events (MadSpin writes run_01_decayed_1 after run_01)
     found = sorted((rundir / "process" / "Events").glob("*/unweighted_events.lhe.gz"), key=lambda p: p.stat().st_mtime)
     if not found:
-        raise ExternalToolError(f"MG5 finished but wrote no LHE file in {str(rundir / 'process' / 'Events')!r}",
-                                log_tail=read_tail(rundir / "mg5_launch.log"))
+        raise ExternalToolError(
+            f"MG5 finished but wrote no LHE file in {str(rundir / 'process' / 'Events')!r}",
+            log_tail=read_tail(rundir / "mg5_launch.log"),
+        )
     src = found[-1]
     events = src.parent
     header = read_lhe_header(src)
@@ -387,13 +458,30 @@ def _collect(card: AnalysisCard, run: MG5Run, rundir: Path, out: Path, *, overwr
         delphes = out / f"{run.name}.delphes.root"
         with atomic_path(delphes, overwrite=overwrite) as tmp:
             shutil.copyfile(roots[-1], tmp)
-    return MG5RunResult(run.name, rundir, target, run.benchmark, run.background, header.total_xsec_pb,
-                        float(sum(header.xsec_err_pb)), count_lhe_events(target), header.weight_names, delphes)
+    return MG5RunResult(
+        run.name,
+        rundir,
+        target,
+        run.benchmark,
+        run.background,
+        header.total_xsec_pb,
+        float(sum(header.xsec_err_pb)),
+        count_lhe_events(target),
+        header.weight_names,
+        delphes,
+    )
 
 
-def generate_mg5(card: AnalysisCard, output: str | os.PathLike[str], *, n_events: int | None = None,
-                 seed: int | None = None, overwrite: bool = False, cards_only: bool = False,
-                 runs: Sequence[str] | None = None) -> MG5Summary:
+def generate_mg5(
+    card: AnalysisCard,
+    output: str | os.PathLike[str],
+    *,
+    n_events: int | None = None,
+    seed: int | None = None,
+    overwrite: bool = False,
+    cards_only: bool = False,
+    runs: Sequence[str] | None = None,
+) -> MG5Summary:
     """Write the MG5 cards of every run, run MG5_aMC and collect the LHE files.
 
     Args:
@@ -420,10 +508,20 @@ def generate_mg5(card: AnalysisCard, output: str | os.PathLike[str], *, n_events
     manifest = None
     if not cards_only:
         manifest = out / "runs.json"
-        data = [{"name": r.name, "file": r.lhe.name if r.lhe else None, "sampled_from": r.sampled_from,
-                 "background": r.background, "xsec_pb": r.xsec_pb, "xsec_err_pb": r.xsec_err_pb,
-                 "n_events": r.n_events, "weights": list(r.weight_names),
-                 "delphes": r.delphes.name if r.delphes else None} for r in results]
+        data = [
+            {
+                "name": r.name,
+                "file": r.lhe.name if r.lhe else None,
+                "sampled_from": r.sampled_from,
+                "background": r.background,
+                "xsec_pb": r.xsec_pb,
+                "xsec_err_pb": r.xsec_err_pb,
+                "n_events": r.n_events,
+                "weights": list(r.weight_names),
+                "delphes": r.delphes.name if r.delphes else None,
+            }
+            for r in results
+        ]
         with atomic_path(manifest, overwrite=True) as tmp:
             tmp.write_text(json.dumps({"generator": "mg5", "runs": data}, indent=1) + "\n")
     return MG5Summary(runs=tuple(results), manifest=manifest, cards_only=cards_only)
@@ -459,6 +557,12 @@ def samples_from_manifest(manifest: str | os.PathLike[str], *, delphes: bool = F
             if not r.get("delphes"):
                 raise EventFileError(f"{str(path)!r}: run {r['name']!r} has no Delphes file")
             src = path.parent / r["delphes"]
-        out.append(Sample(src, sampled_from=None if r.get("background") else r.get("sampled_from"),
-                          is_background=bool(r.get("background")), lhe=lhe if delphes else None))
+        out.append(
+            Sample(
+                src,
+                sampled_from=None if r.get("background") else r.get("sampled_from"),
+                is_background=bool(r.get("background")),
+                lhe=lhe if delphes else None,
+            )
+        )
     return out

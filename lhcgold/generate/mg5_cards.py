@@ -63,8 +63,15 @@ def format_value(value: object) -> str:
     return str(value)
 
 
-def proc_card(*, model: str, processes: Sequence[str], output: str, defines: Mapping[str, str] | None = None,
-              restrict: str | None = None, template: str | None = None) -> str:
+def proc_card(
+    *,
+    model: str,
+    processes: Sequence[str],
+    output: str,
+    defines: Mapping[str, str] | None = None,
+    restrict: str | None = None,
+    template: str | None = None,
+) -> str:
     """A proc_card (MG5 command file): ``import model``, ``define``, ``generate``/``add process``, ``output``.
 
     Args:
@@ -118,7 +125,7 @@ def patch_run_card(text: str, settings: Mapping[str, object]) -> str:
         m = _RUN_LINE.match(line.rstrip("\r\n"))
         if m and m.group(4).lower() in want and m.group(4).lower() not in done:
             key = m.group(4).lower()
-            end = line[len(line.rstrip("\r\n")):]
+            end = line[len(line.rstrip("\r\n")) :]
             lines[i] = f"{m.group(1)}{want[key]}{m.group(3)}{m.group(4)}{m.group(5)}{end}"
             done.add(key)
     extra = [k for k in want if k not in done]
@@ -132,8 +139,9 @@ def patch_run_card(text: str, settings: Mapping[str, object]) -> str:
     return "".join(lines)
 
 
-def reweight_card(benchmarks: Sequence[tuple[str, Sequence[tuple[str, int, float]]]], *,
-                  template: str | None = None) -> str:
+def reweight_card(
+    benchmarks: Sequence[tuple[str, Sequence[tuple[str, int, float]]]], *, template: str | None = None
+) -> str:
     """A reweight_card: the template's ``change`` lines, then per benchmark
     ``launch --rwgt_name=NAME`` and one ``set BLOCK ID VALUE`` line per parameter."""
     head = template if template is not None else template_text("reweight_card.dat")
@@ -146,15 +154,19 @@ def reweight_card(benchmarks: Sequence[tuple[str, Sequence[tuple[str, int, float
     return "".join(out)
 
 
-def madspin_card(*, decays: Sequence[str], seed: int, defines: Mapping[str, str] | None = None,
-                 template: str | None = None) -> str:
+def madspin_card(
+    *, decays: Sequence[str], seed: int, defines: Mapping[str, str] | None = None, template: str | None = None
+) -> str:
     """A MadSpin card: ``set seed``, ``define`` lines, one ``decay`` line per entry, ``launch``."""
     for d in decays:
         if "\n" in d:
             raise ConfigError(f"a decay is one line, got {d!r}", path="generator.decays")
     tpl = string.Template(template if template is not None else template_text("madspin_card.dat"))
-    text = tpl.substitute(seed=int(seed), defines="\n".join(f"define {k} = {v}" for k, v in (defines or {}).items()),
-                          decays="\n".join(f"decay {d}" for d in decays))
+    text = tpl.substitute(
+        seed=int(seed),
+        defines="\n".join(f"define {k} = {v}" for k, v in (defines or {}).items()),
+        decays="\n".join(f"decay {d}" for d in decays),
+    )
     return re.sub(r"\n{2,}", "\n", text)
 
 
@@ -165,5 +177,7 @@ def launch_commands(process_dir: str, *, reweight: bool, madspin: bool, shower: 
     if "\n" in process_dir or "\n" in shower:
         raise ConfigError(f"bad process directory {process_dir!r}")
     onoff = {True: "ON", False: "OFF"}
-    return (f"launch {process_dir}\nshower={shower}\ndetector=OFF\nanalysis=OFF\nmadspin={onoff[madspin]}\n"
-            f"reweight={onoff[reweight]}\ndone\n")
+    return (
+        f"launch {process_dir}\nshower={shower}\ndetector=OFF\nanalysis=OFF\nmadspin={onoff[madspin]}\n"
+        f"reweight={onoff[reweight]}\ndone\n"
+    )

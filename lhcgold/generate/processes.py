@@ -713,5 +713,11 @@ def _reconstructed_wh_angles(pl: Array, ph: Array, metx: Array, mety: Array, mw:
     with np.errstate(divide="ignore", invalid="ignore"):
         y_wh = 0.5 * np.log((e_tot + pz_tot) / (e_tot - pz_tot))
     phi = np.asarray(ang["phi_star"], dtype=float)
-    return [np.asarray(ang["m_wh"], dtype=float), y_wh, np.asarray(ang["cos_Theta"], dtype=float),
-            np.asarray(ang["cos_theta_star"], dtype=float), np.sin(phi), np.cos(phi)]
+    return [
+        np.asarray(ang["m_wh"], dtype=float),
+        y_wh,
+        np.asarray(ang["cos_Theta"], dtype=float),
+        np.asarray(ang["cos_theta_star"], dtype=float),
+        np.sin(phi),
+        np.cos(phi),
+    ]

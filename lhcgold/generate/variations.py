@@ -104,8 +104,10 @@ def check_scale_variations(process: Any) -> None:
     from .processes import DrellYanProcess
 
     if not isinstance(process, DrellYanProcess):
-        raise ConfigError(f"scale variations are implemented for the Drell-Yan process, not {type(process).__name__}",
-                          path="generate.scale_variations")
+        raise ConfigError(
+            f"scale variations are implemented for the Drell-Yan process, not {type(process).__name__}",
+            path="generate.scale_variations",
+        )
 
 
 def scale_variation_ids() -> tuple[tuple[str, float, float], ...]:
@@ -113,8 +115,9 @@ def scale_variation_ids() -> tuple[tuple[str, float, float], ...]:
     return tuple((f"scale_mur{r:g}_muf{f:g}", r, f) for r, f in SCALE_GRID)
 
 
-def scale_variation_weights(process: Any, momenta: Any, channel: Any, nominal: NDArray[np.float64]
-                            ) -> NDArray[np.float64]:
+def scale_variation_weights(
+    process: Any, momenta: Any, channel: Any, nominal: NDArray[np.float64]
+) -> NDArray[np.float64]:
     """(N, 9) weights at the :data:`SCALE_GRID` points: the nominal weight times the μF luminosity
     ratio (μR leaves LO Drell–Yan unchanged), in :func:`scale_variation_ids` order."""
     muf = muf_ratios(process, momenta, channel, (0.5, 2.0))

@@ -9,7 +9,6 @@ puts equal weighted fractions (equal cross sections) into every bin.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Union
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -17,7 +16,7 @@ from numpy.typing import ArrayLike, NDArray
 from ..exceptions import ConfigError
 
 #: ``bins`` as users give it: one int for every axis, one int or edge array per axis.
-BinsLike = Union[int, Sequence[int | ArrayLike]]
+BinsLike = int | Sequence[int | ArrayLike]
 
 
 def normalize_bins(bins: BinsLike | None, n_axes: int) -> list[int | NDArray[np.float64]]:
@@ -32,9 +31,8 @@ def normalize_bins(bins: BinsLike | None, n_axes: int) -> list[int | NDArray[np.
         out: list[int | NDArray[np.float64]] = [int(bins)] * n_axes
     else:
         seq = list(bins)  # type: ignore[arg-type]
-        if n_axes == 1 and len(seq) > 1 and all(np.ndim(b) == 0 and not isinstance(b, (int, np.integer))
-                                                for b in seq):
-            seq = [np.asarray(seq, dtype=np.float64)]   # a flat edge list for a single axis
+        if n_axes == 1 and len(seq) > 1 and all(np.ndim(b) == 0 and not isinstance(b, (int, np.integer)) for b in seq):
+            seq = [np.asarray(seq, dtype=np.float64)]  # a flat edge list for a single axis
         if len(seq) != n_axes:
             raise ConfigError(f"bins has {len(seq)} entries for {n_axes} histogram axes")
         out = [int(b) if isinstance(b, (int, np.integer)) else np.asarray(b, dtype=np.float64) for b in seq]
@@ -44,13 +42,15 @@ def normalize_bins(bins: BinsLike | None, n_axes: int) -> list[int | NDArray[np.
                 raise ConfigError(f"bins[{i}] must be >= 1, got {b}")
         else:
             if b.ndim != 1 or b.size < 2 or not np.all(np.isfinite(b)) or np.any(np.diff(b) <= 0):
-                raise ConfigError(f"bins[{i}]: edges must be a finite, strictly increasing 1-D array "
-                                  f"with at least 2 entries")
+                raise ConfigError(
+                    f"bins[{i}]: edges must be a finite, strictly increasing 1-D array with at least 2 entries"
+                )
     return out
 
 
-def weighted_quantiles(x: NDArray[np.float64], q: ArrayLike,
-                       weights: NDArray[np.float64] | None = None) -> NDArray[np.float64]:
+def weighted_quantiles(
+    x: NDArray[np.float64], q: ArrayLike, weights: NDArray[np.float64] | None = None
+) -> NDArray[np.float64]:
     """Weighted quantiles with the midpoint rule (equals ``np.percentile`` for unit weights).
 
     Negative weights (possible after morphing) are treated as zero.
@@ -69,8 +69,9 @@ def weighted_quantiles(x: NDArray[np.float64], q: ArrayLike,
     return np.interp(np.asarray(q, dtype=np.float64), cw, xs)
 
 
-def adaptive_edges(x: NDArray[np.float64], n_bins: int, weights: NDArray[np.float64] | None = None
-                   ) -> NDArray[np.float64]:
+def adaptive_edges(
+    x: NDArray[np.float64], n_bins: int, weights: NDArray[np.float64] | None = None
+) -> NDArray[np.float64]:
     """Edges of ``n_bins`` bins with equal weighted content (outer edges = min and max of x).
 
     Ties in x can make quantiles coincide; duplicate edges are removed (fewer bins).
@@ -83,8 +84,9 @@ def adaptive_edges(x: NDArray[np.float64], n_bins: int, weights: NDArray[np.floa
     return edges
 
 
-def madminer_adaptive_edges(x: NDArray[np.float64], n_bins: int, weights: NDArray[np.float64] | None = None
-                            ) -> NDArray[np.float64]:
+def madminer_adaptive_edges(
+    x: NDArray[np.float64], n_bins: int, weights: NDArray[np.float64] | None = None
+) -> NDArray[np.float64]:
     """MadMiner 0.9.6 ``Histo._adaptive_binning``: weighted quantiles from 0.1 % to 99.9 %.
 
     Reproduced exactly (same quantile convention, zero-width bins of width <= 1e-9 removed)

@@ -73,8 +73,9 @@ class Sample:
         stop = n if self.stop is None else min(self.stop, n)
         return max(stop - self.start, 0)
 
-    def iter_chunks(self, *, chunk_size: int = DEFAULT_CHUNK_SIZE,
-                    progress: bool = False) -> Iterator[tuple[NDArray[np.float64], NDArray[np.float64]]]:
+    def iter_chunks(
+        self, *, chunk_size: int = DEFAULT_CHUNK_SIZE, progress: bool = False
+    ) -> Iterator[tuple[NDArray[np.float64], NDArray[np.float64]]]:
         """Yield ``(x (n, O), m (n, C))`` chunks.
 
         ``m`` includes the file's per-run sampling factors (files that combine runs at several
@@ -130,17 +131,20 @@ def require_finite(values: NDArray[np.float64], sample: Sample, first_event: int
     bad = ~np.isfinite(values)
     if bad.any():
         row = int(np.argwhere(bad)[0, 0])
-        raise EventFileError(f"{_label(sample.events)}: event {first_event + row} has a non-finite {what} "
-                             f"({np.asarray(values[row]).tolist()}); inference would give NaN results")
+        raise EventFileError(
+            f"{_label(sample.events)}: event {first_event + row} has a non-finite {what} "
+            f"({np.asarray(values[row]).tolist()}); inference would give NaN results"
+        )
 
 
-def check_finite(events: EventsLike, columns: Sequence[int] | None = None, *,
-                 chunk_size: int = DEFAULT_CHUNK_SIZE) -> None:
+def check_finite(
+    events: EventsLike, columns: Sequence[int] | None = None, *, chunk_size: int = DEFAULT_CHUNK_SIZE
+) -> None:
     """Stream a sample once and raise EventFileError at the first NaN/inf weight or observable
     (only ``columns`` of the observables, all when None), naming the file and the event."""
     sample = as_sample(events)
     pos = sample.start
-    for x, _ in sample.iter_chunks(chunk_size=chunk_size):   # checks the weights
+    for x, _ in sample.iter_chunks(chunk_size=chunk_size):  # checks the weights
         require_finite(x if columns is None else x[:, list(columns)], sample, pos, "observable")
         pos += len(x)
 
@@ -150,8 +154,9 @@ def _label(events: Any) -> str:
     return str(path if path is not None else events)
 
 
-def partition_sample(events: EventsLike, partition: str = "test", *, test_split: float = 0.2,
-                     validation_split: float = 0.2) -> Sample:
+def partition_sample(
+    events: EventsLike, partition: str = "test", *, test_split: float = 0.2, validation_split: float = 0.2
+) -> Sample:
     """The ``partition`` of an events file as a :class:`Sample`, weighted to the full cross section.
 
     The partitions are those of :mod:`lhcgold.augment` (and MadMiner): train, validation and test are
@@ -165,8 +170,12 @@ def partition_sample(events: EventsLike, partition: str = "test", *, test_split:
 
     ef = as_sample(events).file
     try:
-        start, stop, factor = partition_bounds(ef.n_events, partition,  # type: ignore[arg-type]
-                                               test_split=test_split, validation_split=validation_split)
+        start, stop, factor = partition_bounds(
+            ef.n_events,
+            partition,  # type: ignore[arg-type]
+            test_split=test_split,
+            validation_split=validation_split,
+        )
     except ConfigError as exc:
         raise ConfigError(f"{_label(ef)} has no usable {partition} partition: {exc}") from None
     return Sample(ef, start=start, stop=stop, weight_scale=factor)
@@ -219,8 +228,9 @@ def resolve_theta(theta: ArrayLike | str | None, setup: Setup) -> NDArray[np.flo
         return np.asarray(setup.theta_of(theta), dtype=np.float64)
     th = np.asarray(theta, dtype=np.float64)
     if th.shape != (setup.n_parameters,):
-        raise ConfigError(f"theta must have shape ({setup.n_parameters},) for parameters "
-                          f"{setup.parameter_names}, got {th.shape}")
+        raise ConfigError(
+            f"theta must have shape ({setup.n_parameters},) for parameters {setup.parameter_names}, got {th.shape}"
+        )
     return th
 
 
@@ -264,5 +274,6 @@ def model_columns(model: Any, available: Sequence[str]) -> list[int] | None:
     if missing:
         raise ConfigError(
             f"the model was trained on observables {names}, but the events carry {tuple(available)}: "
-            f"missing {tuple(missing)}")
+            f"missing {tuple(missing)}"
+        )
     return column_indices(names, available)

@@ -42,8 +42,15 @@ from .results import LimitResult
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["ClosureCheck", "MCSpread", "RatioCalibration", "batch_spread", "closure_check", "contour_area",
-           "ratio_calibration"]
+__all__ = [
+    "ClosureCheck",
+    "MCSpread",
+    "RatioCalibration",
+    "batch_spread",
+    "closure_check",
+    "contour_area",
+    "ratio_calibration",
+]
 
 
 # ------------------------------------------------------------------------------------------------ closure
@@ -87,11 +94,14 @@ class ClosureCheck:
             return ""
         parts = []
         if self.excluded:
-            parts.append(f"its {self.cl:.0%} CL region excludes the true point {list(self.theta_true)} "
-                         f"(p = {self.p_true:.3g})")
+            parts.append(
+                f"its {self.cl:.0%} CL region excludes the true point {list(self.theta_true)} (p = {self.p_true:.3g})"
+            )
         if self.best_fit_off:
-            parts.append(f"its best fit {[float(f'{v:.4g}') for v in self.best_fit]} is "
-                         f"{max(self.offset_cells):.1f} grid cells from the true point")
+            parts.append(
+                f"its best fit {[float(f'{v:.4g}') for v in self.best_fit]} is "
+                f"{max(self.offset_cells):.1f} grid cells from the true point"
+            )
         return f"closure failed for {self.method!r} on Asimov data: " + " and ".join(parts)
 
     def to_dict(self) -> dict[str, Any]:
@@ -100,8 +110,9 @@ class ClosureCheck:
         return d
 
 
-def closure_check(result: LimitResult, theta_true: ArrayLike | None = None, *, cl: float = 0.68,
-                  tolerance_cells: float = 1.0) -> ClosureCheck | None:
+def closure_check(
+    result: LimitResult, theta_true: ArrayLike | None = None, *, cl: float = 0.68, tolerance_cells: float = 1.0
+) -> ClosureCheck | None:
     """Closure of a limit result at the point its Asimov data were generated at.
 
     Args:
@@ -124,8 +135,10 @@ def closure_check(result: LimitResult, theta_true: ArrayLike | None = None, *, c
     best = np.asarray(result.best_fit, dtype=np.float64)
     if result.grid_axes is not None:
         axes = [np.asarray(a, dtype=np.float64) for a in result.grid_axes]
-        if any(not (a.min() - 1e-12 * max(1.0, abs(a).max()) <= t <= a.max() + 1e-12 * max(1.0, abs(a).max()))
-               for a, t in zip(axes, true)):
+        if any(
+            not (a.min() - 1e-12 * max(1.0, abs(a).max()) <= t <= a.max() + 1e-12 * max(1.0, abs(a).max()))
+            for a, t in zip(axes, true)
+        ):
             return None
         q_true = _interpolate(axes, result.reshaped(q), true)
         cells = tuple(float(abs(b - t) / _spacing(a)) for a, b, t in zip(axes, best, true))
@@ -133,11 +146,19 @@ def closure_check(result: LimitResult, theta_true: ArrayLike | None = None, *, c
         q_true = float(q[np.argmin(np.sum((result.thetas - true) ** 2, axis=1))])
         cells = tuple(float("nan") for _ in true)
     p_true = float(chi2.sf(max(q_true, 0.0), result.dof))
-    return ClosureCheck(method=result.method, parameter_names=tuple(result.parameter_names),
-                        theta_true=tuple(float(v) for v in true), best_fit=tuple(float(v) for v in best),
-                        offset_cells=cells, q_true=float(q_true), p_true=p_true, cl=float(cl),
-                        tolerance_cells=float(tolerance_cells), excluded=bool(p_true < 1.0 - cl),
-                        best_fit_off=bool(any(c > tolerance_cells + 1e-9 for c in cells if np.isfinite(c))))
+    return ClosureCheck(
+        method=result.method,
+        parameter_names=tuple(result.parameter_names),
+        theta_true=tuple(float(v) for v in true),
+        best_fit=tuple(float(v) for v in best),
+        offset_cells=cells,
+        q_true=float(q_true),
+        p_true=p_true,
+        cl=float(cl),
+        tolerance_cells=float(tolerance_cells),
+        excluded=bool(p_true < 1.0 - cl),
+        best_fit_off=bool(any(c > tolerance_cells + 1e-9 for c in cells if np.isfinite(c))),
+    )
 
 
 def _kept_coordinates(result: LimitResult, full: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -147,8 +168,9 @@ def _kept_coordinates(result: LimitResult, full: NDArray[np.float64]) -> NDArray
         return np.array([full[list(names).index(n)] for n in result.parameter_names])
     if full.size == len(result.parameter_names):
         return full
-    raise ConfigError(f"theta_true has {full.size} components; cannot match them to the scanned parameters "
-                      f"{result.parameter_names}")
+    raise ConfigError(
+        f"theta_true has {full.size} components; cannot match them to the scanned parameters {result.parameter_names}"
+    )
 
 
 def _spacing(axis: NDArray[np.float64]) -> float:
@@ -199,8 +221,15 @@ class RatioCalibration:
         return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.items()})
 
 
-def ratio_calibration(model: Any, events: EventsLike, theta: ArrayLike, *, reference: ArrayLike | None = None,
-                      bins: int = 10, chunk_size: int = DEFAULT_CHUNK_SIZE) -> RatioCalibration:
+def ratio_calibration(
+    model: Any,
+    events: EventsLike,
+    theta: ArrayLike,
+    *,
+    reference: ArrayLike | None = None,
+    bins: int = 10,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+) -> RatioCalibration:
     """E_ref[r̂(x|θ)] and the reliability curve of ŝ = 1/(1 + r̂(x|θ)), on weighted events.
 
     Args:
@@ -225,8 +254,8 @@ def ratio_calibration(model: Any, events: EventsLike, theta: ArrayLike, *, refer
     f_th, f_ref = factors(th, comps), factors(ref, comps)
     cols = model_columns(model, sample.observables)
     edges = np.linspace(0.0, 1.0, bins + 1)
-    acc = np.zeros((4, bins))                      # w_ref, w_θ, Σ ŝ·(w_ref + w_θ) [normalised later]
-    sums = np.zeros(4)                             # Σ w_ref, Σ w_θ, Σ w_ref r, Σ w_ref r²
+    acc = np.zeros((4, bins))  # w_ref, w_θ, Σ ŝ·(w_ref + w_θ) [normalised later]
+    sums = np.zeros(4)  # Σ w_ref, Σ w_θ, Σ w_ref r, Σ w_ref r²
     for x, m in sample.iter_chunks(chunk_size=chunk_size):
         lr = np.asarray(model.log_ratio(x if cols is None else x[:, cols], th[None]), dtype=np.float64).reshape(-1)
         w_ref, w_th = m @ f_ref, m @ f_th
@@ -246,7 +275,7 @@ def ratio_calibration(model: Any, events: EventsLike, theta: ArrayLike, *, refer
     # standard error of a weighted mean (effective sample size from the weights)
     var = max(sums[3] / sums[0] - expect**2, 0.0)
     n_eff = _n_eff(sample, f_ref, chunk_size)
-    a_ref, a_th = acc[0] / sums[0], acc[1] / sums[1]      # equal priors: each hypothesis normalised to one
+    a_ref, a_th = acc[0] / sums[0], acc[1] / sums[1]  # equal priors: each hypothesis normalised to one
     tot = a_ref + a_th
     with np.errstate(divide="ignore", invalid="ignore"):
         observed = np.where(tot > 0, a_ref / tot, np.nan)
@@ -254,10 +283,16 @@ def ratio_calibration(model: Any, events: EventsLike, theta: ArrayLike, *, refer
     weight = tot / tot.sum()
     big = (weight >= 0.01) & np.isfinite(observed)
     return RatioCalibration(
-        theta=tuple(th.tolist()), reference=tuple(ref.tolist()), expectation=float(expect),
-        expectation_error=float(np.sqrt(var / max(n_eff, 1.0))), bin_edges=tuple(edges.tolist()),
-        predicted=tuple(predicted.tolist()), observed=tuple(observed.tolist()), weight=tuple(weight.tolist()),
-        max_deviation=float(np.max(np.abs(observed - predicted)[big])) if big.any() else float("nan"))
+        theta=tuple(th.tolist()),
+        reference=tuple(ref.tolist()),
+        expectation=float(expect),
+        expectation_error=float(np.sqrt(var / max(n_eff, 1.0))),
+        bin_edges=tuple(edges.tolist()),
+        predicted=tuple(predicted.tolist()),
+        observed=tuple(observed.tolist()),
+        weight=tuple(weight.tolist()),
+        max_deviation=float(np.max(np.abs(observed - predicted)[big])) if big.any() else float("nan"),
+    )
 
 
 def _n_eff(sample: Sample, f: NDArray[np.float64], chunk_size: int) -> float:
@@ -292,12 +327,17 @@ class MCSpread:
             return np.where(v > 0, self.std_error / v, np.nan)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"batch_values": np.asarray(self.batch_values).tolist(), "mean": np.asarray(self.mean).tolist(),
-                "std_error": np.asarray(self.std_error).tolist(), "n_batches": self.n_batches}
+        return {
+            "batch_values": np.asarray(self.batch_values).tolist(),
+            "mean": np.asarray(self.mean).tolist(),
+            "std_error": np.asarray(self.std_error).tolist(),
+            "n_batches": self.n_batches,
+        }
 
 
-def batch_spread(compute: Callable[[Sample], ArrayLike], events: EventsLike, *, n_batches: int = 5,
-                 align: int | None = None) -> MCSpread:
+def batch_spread(
+    compute: Callable[[Sample], ArrayLike], events: EventsLike, *, n_batches: int = 5, align: int | None = None
+) -> MCSpread:
     """Spread of ``compute(subset)`` over ``n_batches`` disjoint, contiguous subsets of the events.
 
     Each subset's weights are scaled by ``n_batches`` so that it estimates the same quantity as
@@ -325,11 +365,21 @@ def batch_spread(compute: Callable[[Sample], ArrayLike], events: EventsLike, *, 
         if np.all(np.diff(aligned) > 0):
             bounds = aligned
     bounds = bounds + sample.start
-    values = np.stack([np.asarray(compute(Sample(sample.file, int(a), int(b),
-                                                 weight_scale=sample.weight_scale * n_batches)), dtype=np.float64)
-                       for a, b in zip(bounds[:-1], bounds[1:])])
-    return MCSpread(batch_values=values, mean=values.mean(axis=0),
-                    std_error=values.std(axis=0, ddof=1) / np.sqrt(n_batches), n_batches=int(n_batches))
+    values = np.stack(
+        [
+            np.asarray(
+                compute(Sample(sample.file, int(a), int(b), weight_scale=sample.weight_scale * n_batches)),
+                dtype=np.float64,
+            )
+            for a, b in zip(bounds[:-1], bounds[1:])
+        ]
+    )
+    return MCSpread(
+        batch_values=values,
+        mean=values.mean(axis=0),
+        std_error=values.std(axis=0, ddof=1) / np.sqrt(n_batches),
+        n_batches=int(n_batches),
+    )
 
 
 def contour_area(result: LimitResult, cl: float = 0.68) -> float:

@@ -77,9 +77,13 @@ class FastRatioNetwork:
         w = [lin.weight.detach().double() for lin in linears]
         b = [lin.bias.detach().double() for lin in linears]
         # the inputs are standardised in float64 before the cast (as precise as the network's own path)
-        self.scaling = [net.x_mean.double().cpu().numpy(), net.x_std.double().cpu().numpy(),
-                        net.theta_mean.double().cpu().numpy(), net.theta_std.double().cpu().numpy()]
-        w0t, w0x, b0 = w[0][:, :self.n_par], w[0][:, self.n_par:], b[0]
+        self.scaling = [
+            net.x_mean.double().cpu().numpy(),
+            net.x_std.double().cpu().numpy(),
+            net.theta_mean.double().cpu().numpy(),
+            net.theta_std.double().cpu().numpy(),
+        ]
+        w0t, w0x, b0 = w[0][:, : self.n_par], w[0][:, self.n_par :], b[0]
         if self.tanh:
             w0t, w0x, b0 = 2 * w0t, 2 * w0x, 2 * b0
             hidden = [(4 * wi, 2 * (bi - wi.sum(1))) for wi, bi in zip(w[1:-1], b[1:-1])]
@@ -125,15 +129,15 @@ class FastRatioNetwork:
             x_mean, x_std, t_mean, t_std = self.scaling
             xs = torch.as_tensor((x - x_mean) / x_std, dtype=self.dtype, device=self.device)
             ts = torch.as_tensor((th - t_mean) / t_std, dtype=self.dtype, device=self.device)
-            hx = lin(xs, self.w0_x, self.b0)                                   # (N, H)
-            ht = lin(ts, self.w0_theta)                                        # (T, H)
+            hx = lin(xs, self.w0_x, self.b0)  # (N, H)
+            ht = lin(ts, self.w0_theta)  # (T, H)
             out = torch.empty((len(th), len(x)), dtype=self.dtype, device=self.device)
             n_t = max(1, self.block_rows // max(len(x), 1))
             n_x = max(1, min(len(x), self.block_rows))
             for t0 in range(0, len(th), n_t):
                 for x0 in range(0, len(x), n_x):
-                    h = self._activation(ht[t0:t0 + n_t, None, :] + hx[None, x0:x0 + n_x, :], 0)
+                    h = self._activation(ht[t0 : t0 + n_t, None, :] + hx[None, x0 : x0 + n_x, :], 0)
                     for i, (w, b) in enumerate(self.hidden, start=1):
                         h = self._activation(lin(h, w, b), i)
-                    out[t0:t0 + n_t, x0:x0 + n_x] = lin(h, *self.out)[..., 0]
+                    out[t0 : t0 + n_t, x0 : x0 + n_x] = lin(h, *self.out)[..., 0]
             return out.double().cpu().numpy()  # type: ignore[no-any-return]

@@ -102,20 +102,35 @@ class FisherInformation:
     def project(self, keep: Sequence[str | int]) -> FisherInformation:
         """The information on ``keep`` with the other parameters fixed (sub-matrix)."""
         idx = parameter_indices(keep, self.parameter_names)
-        return replace(self, matrix=project_information(self.matrix, idx),
-                       parameter_names=tuple(self.parameter_names[i] for i in idx), theta=self.theta[idx],
-                       method=f"{self.method} (projected)")
+        return replace(
+            self,
+            matrix=project_information(self.matrix, idx),
+            parameter_names=tuple(self.parameter_names[i] for i in idx),
+            theta=self.theta[idx],
+            method=f"{self.method} (projected)",
+        )
 
     def profile(self, keep: Sequence[str | int]) -> FisherInformation:
         """The information on ``keep`` with the other parameters profiled (Schur complement)."""
         idx = parameter_indices(keep, self.parameter_names)
-        return replace(self, matrix=profile_information(self.matrix, idx),
-                       parameter_names=tuple(self.parameter_names[i] for i in idx), theta=self.theta[idx],
-                       method=f"{self.method} (profiled)")
+        return replace(
+            self,
+            matrix=profile_information(self.matrix, idx),
+            parameter_names=tuple(self.parameter_names[i] for i in idx),
+            theta=self.theta[idx],
+            method=f"{self.method} (profiled)",
+        )
 
-    def ellipse(self, *, center: ArrayLike | None = None, parameters: Sequence[str | int] = (0, 1),
-                cl: float | None = None, distance: float = 1.0, profile: bool = True,
-                n_points: int = 200) -> NDArray[np.float64]:
+    def ellipse(
+        self,
+        *,
+        center: ArrayLike | None = None,
+        parameters: Sequence[str | int] = (0, 1),
+        cl: float | None = None,
+        distance: float = 1.0,
+        profile: bool = True,
+        n_points: int = 200,
+    ) -> NDArray[np.float64]:
         """Points (n_points, 2) of the ellipse Δθᵀ I Δθ = d² in the plane of two parameters.
 
         Args:
@@ -134,15 +149,25 @@ class FisherInformation:
         return fisher_ellipse(sub, c, cl=cl, distance=distance, n_points=n_points)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"matrix": self.matrix.tolist(), "parameter_names": list(self.parameter_names),
-                "theta": self.theta.tolist(), "luminosity_ifb": self.luminosity_ifb, "method": self.method,
-                "details": _jsonable(self.details)}
+        return {
+            "matrix": self.matrix.tolist(),
+            "parameter_names": list(self.parameter_names),
+            "theta": self.theta.tolist(),
+            "luminosity_ifb": self.luminosity_ifb,
+            "method": self.method,
+            "details": _jsonable(self.details),
+        }
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> FisherInformation:
-        return cls(matrix=np.asarray(d["matrix"], dtype=np.float64), parameter_names=tuple(d["parameter_names"]),
-                   theta=np.asarray(d["theta"], dtype=np.float64), luminosity_ifb=float(d["luminosity_ifb"]),
-                   method=str(d["method"]), details=dict(d.get("details", {})))
+        return cls(
+            matrix=np.asarray(d["matrix"], dtype=np.float64),
+            parameter_names=tuple(d["parameter_names"]),
+            theta=np.asarray(d["theta"], dtype=np.float64),
+            luminosity_ifb=float(d["luminosity_ifb"]),
+            method=str(d["method"]),
+            details=dict(d.get("details", {})),
+        )
 
     def save(self, path: str, *, overwrite: bool = False) -> None:
         """Write as JSON (``.json``) or HDF5 (``.h5``/``.hdf5``), atomically."""
@@ -194,8 +219,15 @@ def profile_information(matrix: ArrayLike, keep: Sequence[int]) -> NDArray[np.fl
     return i_aa - i_ab @ np.linalg.pinv(i_bb, hermitian=True) @ i_ab.T
 
 
-def fisher_ellipse(matrix: ArrayLike, center: ArrayLike = (0.0, 0.0), *, cl: float | None = None,
-                   distance: float = 1.0, n_points: int = 200, line_length: float = 1e3) -> NDArray[np.float64]:
+def fisher_ellipse(
+    matrix: ArrayLike,
+    center: ArrayLike = (0.0, 0.0),
+    *,
+    cl: float | None = None,
+    distance: float = 1.0,
+    n_points: int = 200,
+    line_length: float = 1e3,
+) -> NDArray[np.float64]:
     """Points (n_points, 2) on Δθᵀ I Δθ = d² for a 2 × 2 information matrix.
 
     With ``cl`` (e.g. 0.68, 0.95) d² is the χ² quantile for 2 degrees of freedom. A matrix of
@@ -209,8 +241,8 @@ def fisher_ellipse(matrix: ArrayLike, center: ArrayLike = (0.0, 0.0), *, cl: flo
     m = np.asarray(matrix, dtype=np.float64)
     if m.shape != (2, 2):
         raise ConfigError(f"fisher_ellipse needs a 2 x 2 matrix, got {m.shape}")
-    d2 = chi2.ppf(cl, 2) if cl is not None else distance ** 2
-    vals, vecs = np.linalg.eigh(0.5 * (m + m.T))     # ascending
+    d2 = chi2.ppf(cl, 2) if cl is not None else distance**2
+    vals, vecs = np.linalg.eigh(0.5 * (m + m.T))  # ascending
     c = np.asarray(center, dtype=np.float64)
     if vals[1] <= 0:
         raise ConfigError("the information matrix has no positive eigenvalue: no constraint to draw")
@@ -221,18 +253,32 @@ def fisher_ellipse(matrix: ArrayLike, center: ArrayLike = (0.0, 0.0), *, cl: flo
         lines = [c + r * vecs[:, 1] + s, np.full((1, 2), np.nan), c - r * vecs[:, 1] + s]
         return np.concatenate(lines)
     phi = np.linspace(0.0, 2.0 * np.pi, n_points)
-    pts = (np.cos(phi)[:, None] * np.sqrt(d2 / vals[0]) * vecs[:, 0]
-           + np.sin(phi)[:, None] * np.sqrt(d2 / vals[1]) * vecs[:, 1])
+    pts = (
+        np.cos(phi)[:, None] * np.sqrt(d2 / vals[0]) * vecs[:, 0]
+        + np.sin(phi)[:, None] * np.sqrt(d2 / vals[1]) * vecs[:, 1]
+    )
     return pts + c
 
 
 # --------------------------------------------------------------------------------------------------
 # Information from events
 # --------------------------------------------------------------------------------------------------
-def _result(matrix: NDArray[np.float64], sample: Any, theta: NDArray[np.float64], luminosity_ifb: float,
-            method: str, **details: Any) -> FisherInformation:
-    return FisherInformation(matrix=0.5 * (matrix + matrix.T), parameter_names=sample.setup.parameter_names,
-                             theta=theta, luminosity_ifb=float(luminosity_ifb), method=method, details=details)
+def _result(
+    matrix: NDArray[np.float64],
+    sample: Any,
+    theta: NDArray[np.float64],
+    luminosity_ifb: float,
+    method: str,
+    **details: Any,
+) -> FisherInformation:
+    return FisherInformation(
+        matrix=0.5 * (matrix + matrix.T),
+        parameter_names=sample.setup.parameter_names,
+        theta=theta,
+        luminosity_ifb=float(luminosity_ifb),
+        method=method,
+        details=details,
+    )
 
 
 def _check_lumi(luminosity_ifb: float) -> float:
@@ -241,9 +287,14 @@ def _check_lumi(luminosity_ifb: float) -> float:
     return luminosity_ifb * PB_PER_IFB
 
 
-def truth_information(events: EventsLike, *, theta: ArrayLike | str | None = None,
-                      luminosity_ifb: float = 300.0, chunk_size: int = DEFAULT_CHUNK_SIZE,
-                      progress: bool = False) -> FisherInformation:
+def truth_information(
+    events: EventsLike,
+    *,
+    theta: ArrayLike | str | None = None,
+    luminosity_ifb: float = 300.0,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    progress: bool = False,
+) -> FisherInformation:
     """Information of an ideal measurement of every event's full kinematics (parton truth).
 
     I = L Σ_i ∇w_i ∇w_iᵀ / w_i with the event weights w_i(θ) [pb]. Events with w_i(θ) ≤ 0
@@ -274,8 +325,13 @@ def truth_information(events: EventsLike, *, theta: ArrayLike | str | None = Non
     return _result(lumi * info, sample, th, luminosity_ifb, "truth", include_rate=True)
 
 
-def rate_information(events: EventsLike, *, theta: ArrayLike | str | None = None,
-                     luminosity_ifb: float = 300.0, chunk_size: int = DEFAULT_CHUNK_SIZE) -> FisherInformation:
+def rate_information(
+    events: EventsLike,
+    *,
+    theta: ArrayLike | str | None = None,
+    luminosity_ifb: float = 300.0,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+) -> FisherInformation:
     """Information in the total rate alone: I = L ∇σ ∇σᵀ / σ."""
     sample = as_sample(events)
     lumi = _check_lumi(luminosity_ifb)
@@ -285,8 +341,9 @@ def rate_information(events: EventsLike, *, theta: ArrayLike | str | None = None
     return _result(lumi * _rate_matrix(sigma_c, comps, th), sample, th, luminosity_ifb, "rate")
 
 
-def _rate_matrix(sigma_c: NDArray[np.float64], comps: NDArray[np.int64], th: NDArray[np.float64]
-                 ) -> NDArray[np.float64]:
+def _rate_matrix(
+    sigma_c: NDArray[np.float64], comps: NDArray[np.int64], th: NDArray[np.float64]
+) -> NDArray[np.float64]:
     sigma = float(factors(th, comps) @ sigma_c)
     if sigma <= 0:
         raise ConfigError(f"the cross section at theta={th} is not positive ({sigma} pb)")
@@ -294,9 +351,16 @@ def _rate_matrix(sigma_c: NDArray[np.float64], comps: NDArray[np.int64], th: NDA
     return np.outer(grad, grad) / sigma
 
 
-def exact_information(events: EventsLike, truth: Any, *, theta: ArrayLike | str | None = None,
-                      luminosity_ifb: float = 300.0, include_rate: bool = True,
-                      chunk_size: int = 20_000, progress: bool = False) -> FisherInformation:
+def exact_information(
+    events: EventsLike,
+    truth: Any,
+    *,
+    theta: ArrayLike | str | None = None,
+    luminosity_ifb: float = 300.0,
+    include_rate: bool = True,
+    chunk_size: int = 20_000,
+    progress: bool = False,
+) -> FisherInformation:
     """Information of the exact observed-level likelihood of an embedded process, rate included.
 
     I = L Σ_i w_i t(x_i) t(x_i)ᵀ + L ∇σ∇σᵀ/σ, with the exact score t(x|θ) = ∇ log p(x|θ) from the
@@ -356,10 +420,17 @@ def _named(method: str, include_rate: bool) -> str:
     return method if include_rate else f"{method} (shape only)"
 
 
-def histogram_information(events: EventsLike, observables: str | Sequence[str], *,
-                          bins: _binning.BinsLike | None = None, theta: ArrayLike | str | None = None,
-                          luminosity_ifb: float = 300.0, binning_theta: ArrayLike | str | None = None,
-                          chunk_size: int = DEFAULT_CHUNK_SIZE, progress: bool = False) -> FisherInformation:
+def histogram_information(
+    events: EventsLike,
+    observables: str | Sequence[str],
+    *,
+    bins: _binning.BinsLike | None = None,
+    theta: ArrayLike | str | None = None,
+    luminosity_ifb: float = 300.0,
+    binning_theta: ArrayLike | str | None = None,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    progress: bool = False,
+) -> FisherInformation:
     """Information of a 1-D or 2-D (or n-D) histogram of observables, rate included.
 
     I = L Σ_k ∇σ_k ∇σ_kᵀ / σ_k over all bins k; the outer bins are overflow bins, so the sum of
@@ -384,23 +455,32 @@ def histogram_information(events: EventsLike, observables: str | Sequence[str], 
     comps = components_of(sample.setup)
     th = resolve_theta(theta, sample.setup)
     th_bin = th if binning_theta is None else resolve_theta(binning_theta, sample.setup)
-    edges = histogram_edges(sample, cols, _binning.normalize_bins(bins, len(cols)), factors(th_bin, comps),
-                            chunk_size=chunk_size)
+    edges = histogram_edges(
+        sample, cols, _binning.normalize_bins(bins, len(cols)), factors(th_bin, comps), chunk_size=chunk_size
+    )
     s_kc = bin_component_sums(sample, cols, edges, chunk_size=chunk_size, progress=progress)
     f, df = factors(th, comps), factor_gradients(th, comps)
-    sigma_k = s_kc @ f               # (K,)
-    grad_k = s_kc @ df.T             # (K, P)
+    sigma_k = s_kc @ f  # (K,)
+    grad_k = s_kc @ df.T  # (K, P)
     ok = sigma_k > 0
     if np.count_nonzero(~ok):
-        logger.info("histogram information: %d of %d bins empty at theta=%s (skipped)",
-                    int(np.count_nonzero(~ok)), len(ok), th)
+        logger.info(
+            "histogram information: %d of %d bins empty at theta=%s (skipped)", int(np.count_nonzero(~ok)), len(ok), th
+        )
     info = (grad_k[ok] / sigma_k[ok, None]).T @ grad_k[ok]
-    return _result(lumi * info, sample, th, luminosity_ifb, "histogram", observables=list(names),
-                   edges=[e.tolist() for e in edges])
+    return _result(
+        lumi * info, sample, th, luminosity_ifb, "histogram", observables=list(names), edges=[e.tolist() for e in edges]
+    )
 
 
-def histogram_edges(sample: Any, cols: Sequence[int], bins: list[Any], f_binning: NDArray[np.float64], *,
-                    chunk_size: int = DEFAULT_CHUNK_SIZE) -> list[NDArray[np.float64]]:
+def histogram_edges(
+    sample: Any,
+    cols: Sequence[int],
+    bins: list[Any],
+    f_binning: NDArray[np.float64],
+    *,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+) -> list[NDArray[np.float64]]:
     """Edges per axis: given arrays as they are, ints by weighted quantiles at f_binning."""
     if all(not isinstance(b, int) for b in bins):
         return list(bins)
@@ -414,12 +494,17 @@ def histogram_edges(sample: Any, cols: Sequence[int], bins: list[Any], f_binning
     if not xs:
         raise ConfigError("cannot build a histogram binning from an empty event sample")
     x_all, w_all = np.concatenate(xs), np.concatenate(ws)
-    return [_binning.adaptive_edges(x_all[:, d], b, w_all) if isinstance(b, int) else b
-            for d, b in enumerate(bins)]
+    return [_binning.adaptive_edges(x_all[:, d], b, w_all) if isinstance(b, int) else b for d, b in enumerate(bins)]
 
 
-def bin_component_sums(sample: Any, cols: Sequence[int], edges: Sequence[NDArray[np.float64]], *,
-                       chunk_size: int = DEFAULT_CHUNK_SIZE, progress: bool = False) -> NDArray[np.float64]:
+def bin_component_sums(
+    sample: Any,
+    cols: Sequence[int],
+    edges: Sequence[NDArray[np.float64]],
+    *,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    progress: bool = False,
+) -> NDArray[np.float64]:
     """Per-bin sums of the component weights, S_kc (K, C), in one streamed pass."""
     n_bins = _binning.n_bins_total(edges)
     out: NDArray[np.float64] | None = None
@@ -439,10 +524,17 @@ def _score_columns(model: Any, sample: Any) -> list[int] | None:
     return model_columns(model, sample.observables)
 
 
-def sally_information(events: EventsLike, score_model: Any, *, theta: ArrayLike | str | None = None,
-                      luminosity_ifb: float = 300.0, include_rate: bool = True,
-                      score_components: Sequence[int] | None = None,
-                      chunk_size: int = DEFAULT_CHUNK_SIZE, progress: bool = False) -> FisherInformation:
+def sally_information(
+    events: EventsLike,
+    score_model: Any,
+    *,
+    theta: ArrayLike | str | None = None,
+    luminosity_ifb: float = 300.0,
+    include_rate: bool = True,
+    score_components: Sequence[int] | None = None,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    progress: bool = False,
+) -> FisherInformation:
     """Information of the estimated score t̂(x) (SALLY): L Σ_i w_i t̂_i t̂_iᵀ, plus the rate term.
 
     The score estimator must be trained at ``theta`` (its reference point); ``score_model.score(x)``
@@ -482,8 +574,9 @@ def sally_information(events: EventsLike, score_model: Any, *, theta: ArrayLike 
     return _result(info, sample, th, luminosity_ifb, _named("sally", include_rate), include_rate=include_rate)
 
 
-def _model_score(model: Any, x: NDArray[np.float64], n_par: int,
-                 score_components: Sequence[int] | None) -> NDArray[np.float64]:
+def _model_score(
+    model: Any, x: NDArray[np.float64], n_par: int, score_components: Sequence[int] | None
+) -> NDArray[np.float64]:
     t = np.asarray(model.score(x), dtype=np.float64)
     if t.ndim != 2 or t.shape[0] != len(x):
         raise ConfigError(f"score model returned shape {t.shape} for {len(x)} events")
@@ -497,9 +590,18 @@ def _model_score(model: Any, x: NDArray[np.float64], n_par: int,
     return t[:, :n_par]
 
 
-def ml_information(events: EventsLike, ratio_model: Any, *, theta: ArrayLike | str | None = None,
-                   luminosity_ifb: float = 300.0, include_rate: bool = True, step: ArrayLike | None = None,
-                   gradient: str = "auto", chunk_size: int = 20_000, progress: bool = False) -> FisherInformation:
+def ml_information(
+    events: EventsLike,
+    ratio_model: Any,
+    *,
+    theta: ArrayLike | str | None = None,
+    luminosity_ifb: float = 300.0,
+    include_rate: bool = True,
+    step: ArrayLike | None = None,
+    gradient: str = "auto",
+    chunk_size: int = 20_000,
+    progress: bool = False,
+) -> FisherInformation:
     """Information from a parameterised ratio estimator, t̂ = ∇_θ log r̂(x|θ); then as :func:`sally_information`.
 
     Args:
@@ -516,8 +618,11 @@ def ml_information(events: EventsLike, ratio_model: Any, *, theta: ArrayLike | s
     comps = components_of(setup)
     th = resolve_theta(theta, setup)
     n_par = len(th)
-    h = (1e-3 * np.diff(setup.ranges, axis=1)[:, 0]) if step is None else np.broadcast_to(
-        np.asarray(step, dtype=np.float64), (n_par,))
+    h = (
+        (1e-3 * np.diff(setup.ranges, axis=1)[:, 0])
+        if step is None
+        else np.broadcast_to(np.asarray(step, dtype=np.float64), (n_par,))
+    )
     shifted = np.concatenate([th + np.diag(h), th - np.diag(h)])  # (2P, P)
     cols = model_columns(ratio_model, sample.observables)
     f = factors(th, comps)
@@ -538,5 +643,13 @@ def ml_information(events: EventsLike, ratio_model: Any, *, theta: ArrayLike | s
     info *= lumi
     if include_rate:  # the rate term as in rate_information (the file's precise σ_c when stored)
         info += lumi * _rate_matrix(sample.component_xsec(chunk_size=chunk_size), comps, th)
-    return _result(info, sample, th, luminosity_ifb, _named("ml", include_rate), include_rate=include_rate,
-                   gradient="autograd" if use_score else "fd", step=None if use_score else h.tolist())
+    return _result(
+        info,
+        sample,
+        th,
+        luminosity_ifb,
+        _named("ml", include_rate),
+        include_rate=include_rate,
+        gradient="autograd" if use_score else "fd",
+        step=None if use_score else h.tolist(),
+    )

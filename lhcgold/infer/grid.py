@@ -109,4 +109,5 @@ def check_in_ranges(points: NDArray[np.float64], ranges: NDArray[np.float64], na
         vals = points[bad[:, p], p]
         raise ConfigError(
             f"grid point(s) outside the range of parameter {names[p]!r} [{lo[p]:g}, {hi[p]:g}]: "
-            f"e.g. {vals[0]:g}; the morphing is only validated there (pass allow_outside=True to override)")
+            f"e.g. {vals[0]:g}; the morphing is only validated there (pass allow_outside=True to override)"
+        )

@@ -79,17 +79,17 @@ class ObservedData:
 
     def chunks(self) -> Iterator[tuple[NDArray[np.float64], NDArray[np.float64]]]:
         for s in range(0, len(self.x), self.chunk_size):
-            yield self.x[s:s + self.chunk_size], self.weights[s:s + self.chunk_size]
+            yield self.x[s : s + self.chunk_size], self.weights[s : s + self.chunk_size]
 
 
 @dataclass(eq=False)
 class Context:
     """What a likelihood model sees when :func:`~lhcgold.infer.expected_limits` evaluates it."""
 
-    thetas: NDArray[np.float64]          # (T, P)
-    components: NDArray[np.int64]        # (C, P)
-    data: Any                            # AsimovData | ObservedData
-    simulation: Sample                   # weighted events for templates / cross sections
+    thetas: NDArray[np.float64]  # (T, P)
+    components: NDArray[np.int64]  # (C, P)
+    data: Any  # AsimovData | ObservedData
+    simulation: Sample  # weighted events for templates / cross sections
     chunk_size: int
     progress: bool = False
 
@@ -160,11 +160,10 @@ class _HistogramBase:
         with np.errstate(invalid="ignore"):
             return log_p[:, nz] @ fractions[nz]
 
-    def evaluate(self, ctx: Context) -> tuple[NDArray[np.float64], NDArray[np.float64],
-                                             list[NDArray[np.float64]]]:
+    def evaluate(self, ctx: Context) -> tuple[NDArray[np.float64], NDArray[np.float64], list[NDArray[np.float64]]]:
         """(log p_k(θ) (T, K), data fractions f_k (K,), edges) for the context's grid."""
         tpl = self.templates if self.templates is not None else ctx.simulation
-        self._prepare_summary(ctx.data.observables)    # checks that the data carry what is needed
+        self._prepare_summary(ctx.data.observables)  # checks that the data carry what is needed
         data_cols = self._cols  # type: ignore[attr-defined]
         self._prepare_summary(tpl.observables)
         bins = _binning.normalize_bins(self.bins, self._n_axes())
@@ -196,8 +195,9 @@ class _HistogramBase:
             s = cached[i] if cached else self._summary(x)
             idx = _binning.bin_indices(s, edges)
             keep = _binning.inside(s, edges) if self.madminer_compat else slice(None)
-            part = np.stack([np.bincount(idx[keep], weights=m[keep, c], minlength=n_bins)
-                             for c in range(m.shape[1])], axis=1)
+            part = np.stack(
+                [np.bincount(idx[keep], weights=m[keep, c], minlength=n_bins) for c in range(m.shape[1])], axis=1
+            )
             s_kc = part if s_kc is None else s_kc + part
             if same:
                 frac += np.bincount(idx, weights=(m @ ctx.data.f_true) / ctx.data.sigma_true, minlength=n_bins)
@@ -208,7 +208,7 @@ class _HistogramBase:
                 s = self._summary(x, data_cols)
                 frac += np.bincount(_binning.bin_indices(s, edges), weights=w, minlength=n_bins)
 
-        sigma_k = factors(ctx.thetas, ctx.components) @ s_kc.T          # (T, K)
+        sigma_k = factors(ctx.thetas, ctx.components) @ s_kc.T  # (T, K)
         total = sigma_k.sum(axis=1, keepdims=True)
         if np.any(total <= 0):
             raise LhcgoldError("the histogram templates have no positive cross section at some grid point")
@@ -219,9 +219,10 @@ class _HistogramBase:
             raise LhcgoldError(
                 f"histogram bin {k} holds data (fraction {frac[k]:.3g}) but its template is empty or negative "
                 f"at theta={ctx.thetas[t].tolist()} ({int(bad.any(axis=0).sum())} such bins); use fewer bins, "
-                f"more template events, or empty_bins='epsilon'")
+                f"more template events, or empty_bins='epsilon'"
+            )
         if self.epsilon > 0:
-            p = (np.clip(p, 0.0, None) + self.epsilon)
+            p = np.clip(p, 0.0, None) + self.epsilon
             p /= p.sum(axis=1, keepdims=True)
         with np.errstate(divide="ignore", invalid="ignore"):
             log_p = np.where(p > 0, np.log(np.where(p > 0, p, 1.0)), -np.inf)
@@ -233,8 +234,9 @@ class _HistogramBase:
             return factors(ctx.thetas, ctx.components).mean(axis=0)
         th = np.asarray(b, dtype=np.float64)
         if th.shape != (ctx.components.shape[1],):
-            raise ConfigError(f"binning must be 'grid' or a parameter point of shape "
-                              f"({ctx.components.shape[1]},), got {b!r}")
+            raise ConfigError(
+                f"binning must be 'grid' or a parameter point of shape ({ctx.components.shape[1]},), got {b!r}"
+            )
         return factors(th, ctx.components)
 
 
@@ -406,10 +408,13 @@ class NeuralRatio:
     fast: bool = True
 
     def __post_init__(self) -> None:
-        if not (callable(getattr(self.ratio_model, "log_ratio", None))
-                or callable(getattr(self.ratio_model, "log_likelihood", None))):
-            raise ConfigError("NeuralRatio needs a model with a log_ratio(x, thetas) or log_likelihood(x, thetas) "
-                              "method")
+        if not (
+            callable(getattr(self.ratio_model, "log_ratio", None))
+            or callable(getattr(self.ratio_model, "log_likelihood", None))
+        ):
+            raise ConfigError(
+                "NeuralRatio needs a model with a log_ratio(x, thetas) or log_likelihood(x, thetas) method"
+            )
         object.__setattr__(self, "_normalization", None)
 
     @property
@@ -440,8 +445,7 @@ class NeuralRatio:
             return None
         ref = np.asarray(ref, dtype=np.float64).reshape(-1)
         if ref.shape != (n_parameters,):
-            raise ConfigError(f"the ratio reference has {ref.size} components, the setup has {n_parameters} "
-                              "parameters")
+            raise ConfigError(f"the ratio reference has {ref.size} components, the setup has {n_parameters} parameters")
         return ref
 
     def normalization(self) -> dict[str, Any] | None:
@@ -452,10 +456,11 @@ class NeuralRatio:
     def label(self) -> str:
         return "ml"
 
-    def _log_ratios(self, x: NDArray[np.float64], ctx: Context, ref: NDArray[np.float64] | None,
-                    tb: int) -> NDArray[np.float64]:
+    def _log_ratios(
+        self, x: NDArray[np.float64], ctx: Context, ref: NDArray[np.float64] | None, tb: int
+    ) -> NDArray[np.float64]:
         n_t = len(ctx.thetas)
-        lr = np.concatenate([self._evaluate(x, ctx.thetas[s:s + tb]) for s in range(0, n_t, tb)])
+        lr = np.concatenate([self._evaluate(x, ctx.thetas[s : s + tb]) for s in range(0, n_t, tb)])
         if lr.shape != (n_t, len(x)):
             raise ConfigError(f"log_ratio returned shape {lr.shape}, expected {(n_t, len(x))}")
         lr = lr.astype(np.float64)
@@ -468,12 +473,18 @@ class NeuralRatio:
         object.__setattr__(self, "_fn", self._evaluator())
         ref = self.reference_point(ctx.components.shape[1]) if self.normalize else None
         if self.normalize and ref is None and not self.is_density:
-            logger.warning("NeuralRatio: the reference of the ratio is unknown (no theta_ref): the estimated ratio is "
-                           "used unnormalised; pass reference= to calibrate it")
+            logger.warning(
+                "NeuralRatio: the reference of the ratio is unknown (no theta_ref): the estimated ratio is "
+                "used unnormalised; pass reference= to calibrate it"
+            )
         f_ref = None if ref is None else factors(ref, ctx.components)
         # Asimov data at θ_ref on the simulation itself: the normalisation comes from the same pass
-        same = (ref is not None and isinstance(ctx.data, AsimovData) and ctx.data.sample is ctx.simulation
-                and np.allclose(ctx.data.f_true, f_ref, rtol=1e-12, atol=0))
+        same = (
+            ref is not None
+            and isinstance(ctx.data, AsimovData)
+            and ctx.data.sample is ctx.simulation
+            and np.allclose(ctx.data.f_true, f_ref, rtol=1e-12, atol=0)
+        )
         out = np.zeros(len(ctx.thetas))
         norm = np.zeros(len(ctx.thetas))
         n_bad, w_sum, ref_sum = 0, 0.0, 0.0
@@ -481,7 +492,7 @@ class NeuralRatio:
         step = max(1, self.max_elements // tb)
         for x_chunk, w_chunk in ctx.data.chunks():
             for s0 in range(0, len(x_chunk), step):
-                x, w = x_chunk[s0:s0 + step], w_chunk[s0:s0 + step]
+                x, w = x_chunk[s0 : s0 + step], w_chunk[s0 : s0 + step]
                 lr = self._log_ratios(x if cols is None else x[:, cols], ctx, ref, tb)
                 ok = np.all(np.isfinite(lr), axis=0)
                 if not np.all(ok):
@@ -501,21 +512,23 @@ class NeuralRatio:
             norm, ref_sum = self._reference_expectation(ctx, ref, f_ref, cols, tb)  # type: ignore[arg-type]
         expect = norm / ref_sum
         if np.any(expect <= 0) or not np.all(np.isfinite(expect)):
-            raise LhcgoldError("the ratio estimator's normalisation E_ref[r] is not positive and finite at some "
-                               "grid point")
+            raise LhcgoldError(
+                "the ratio estimator's normalisation E_ref[r] is not positive and finite at some grid point"
+            )
         object.__setattr__(self, "_normalization", {"reference": ref.tolist(), "expectation": expect})
         return out - w_sum * np.log(expect)  # type: ignore[no-any-return]
 
-    def _reference_expectation(self, ctx: Context, ref: NDArray[np.float64], f_ref: NDArray[np.float64],
-                               cols: Any, tb: int) -> tuple[NDArray[np.float64], float]:
+    def _reference_expectation(
+        self, ctx: Context, ref: NDArray[np.float64], f_ref: NDArray[np.float64], cols: Any, tb: int
+    ) -> tuple[NDArray[np.float64], float]:
         """Σ_i w_i(θ_ref) r̂(x_i|θ) over the simulation, and Σ_i w_i(θ_ref)."""
         norm = np.zeros(len(ctx.thetas))
         total = 0.0
         step = max(1, self.max_elements // tb)
         for x_chunk, m_chunk in ctx.simulation.iter_chunks(chunk_size=ctx.chunk_size):
             for s0 in range(0, len(x_chunk), step):
-                x = x_chunk[s0:s0 + step]
-                w = m_chunk[s0:s0 + step] @ f_ref
+                x = x_chunk[s0 : s0 + step]
+                w = m_chunk[s0 : s0 + step] @ f_ref
                 lr = self._log_ratios(x if cols is None else x[:, cols], ctx, ref, tb)
                 ok = np.all(np.isfinite(lr), axis=0)
                 norm += np.exp(lr[:, ok]) @ w[ok]
@@ -550,11 +563,16 @@ class Truth:
     include_rate: bool = True
 
     def __post_init__(self) -> None:
-        if not (callable(getattr(self.process, "truth_components", None))
-                or callable(getattr(self.process, "components", None))):
+        if not (
+            callable(getattr(self.process, "truth_components", None))
+            or callable(getattr(self.process, "components", None))
+        ):
             raise ConfigError("Truth needs a process with a truth_components(x) method (or a TruthModel)")
-        if (self.xsec_components is None and getattr(self.process, "sigma_c", None) is None
-                and not callable(getattr(self.process, "xsec_components", None))):
+        if (
+            self.xsec_components is None
+            and getattr(self.process, "sigma_c", None) is None
+            and not callable(getattr(self.process, "xsec_components", None))
+        ):
             raise ConfigError("Truth needs xsec_components, or a process with an xsec_components() method")
         if self.observables is None:
             names = getattr(self.process, "observed_names", None) or getattr(self.process, "observables", None)
@@ -576,7 +594,7 @@ class Truth:
             val = self.process.sigma_c
         else:
             val = self.process.xsec_components()
-        if isinstance(val, tuple):   # (σ_c, δσ_c)
+        if isinstance(val, tuple):  # (σ_c, δσ_c)
             val = val[0]
         sig = np.asarray(val, dtype=np.float64)
         object.__setattr__(self, "_sigma_c", sig)
@@ -584,11 +602,12 @@ class Truth:
 
     def kinematic_log_likelihood(self, ctx: Context) -> NDArray[np.float64]:
         cols = None if not self.observables else column_indices(self.observables, ctx.data.observables)
-        f = factors(ctx.thetas, ctx.components)                           # (T, C)
+        f = factors(ctx.thetas, ctx.components)  # (T, C)
         sigma_c = self.sigma_components()
         if sigma_c.shape != (ctx.components.shape[0],):
-            raise ConfigError(f"xsec_components has shape {sigma_c.shape}, the setup has "
-                              f"{ctx.components.shape[0]} components")
+            raise ConfigError(
+                f"xsec_components has shape {sigma_c.shape}, the setup has {ctx.components.shape[0]} components"
+            )
         sigma = f @ sigma_c
         # On Asimov data at θ_true the density ratio ρ(x) = p(x|θ)/p(x|θ_true) has E_true[ρ] = 1 exactly.
         # Its Monte-Carlo mean over the same weighted events is not 1, and that linear MC noise moves the
@@ -604,16 +623,17 @@ class Truth:
             fn = fn if callable(fn) else self.process.components
             pc = np.asarray(fn(x if cols is None else x[:, cols]), dtype=np.float64)
             if pc.shape != (len(x), ctx.components.shape[0]):
-                raise ConfigError(f"truth_components returned shape {pc.shape}, expected "
-                                  f"{(len(x), ctx.components.shape[0])}")
-            dens = f @ pc.T                                               # (T, n)
+                raise ConfigError(
+                    f"truth_components returned shape {pc.shape}, expected {(len(x), ctx.components.shape[0])}"
+                )
+            dens = f @ pc.T  # (T, n)
             with np.errstate(divide="ignore", invalid="ignore"):
                 logd = np.where(dens > 0, np.log(np.where(dens > 0, dens, 1.0)), -np.inf)
             keep = w != 0
             out += logd[:, keep] @ w[keep]
             w_sum += float(np.sum(w))
             if f_true is not None:
-                d_true = pc @ np.asarray(f_true, dtype=np.float64)            # (n,)
+                d_true = pc @ np.asarray(f_true, dtype=np.float64)  # (n,)
                 ok = keep & (d_true > 0)
                 rho_sum += (dens[:, ok] / d_true[ok]) @ w[ok]
         with np.errstate(divide="ignore", invalid="ignore"):

@@ -48,8 +48,7 @@ from .results import LimitResult
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["asymptotic_p_values", "expected_limits", "expected_limits_by_method", "observed_limits",
-           "toy_p_values"]
+__all__ = ["asymptotic_p_values", "expected_limits", "expected_limits_by_method", "observed_limits", "toy_p_values"]
 
 PB_PER_IFB = 1000.0
 
@@ -71,11 +70,20 @@ def poisson_log_pmf(n: float, mu: NDArray[np.float64]) -> NDArray[np.float64]:
     return out
 
 
-def expected_limits(likelihood: LikelihoodModel, events: EventsLike, *, grid: Grid | ArrayLike,
-                    luminosity_ifb: float = 300.0, asimov_theta: ArrayLike | str | None = None,
-                    profile: Sequence[str | int] = (), dof: int | None = None,
-                    round_n_observed: bool = False, allow_outside: bool = False,
-                    chunk_size: int = DEFAULT_CHUNK_SIZE, progress: bool = False) -> LimitResult:
+def expected_limits(
+    likelihood: LikelihoodModel,
+    events: EventsLike,
+    *,
+    grid: Grid | ArrayLike,
+    luminosity_ifb: float = 300.0,
+    asimov_theta: ArrayLike | str | None = None,
+    profile: Sequence[str | int] = (),
+    dof: int | None = None,
+    round_n_observed: bool = False,
+    allow_outside: bool = False,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    progress: bool = False,
+) -> LimitResult:
     """Expected (Asimov) limits: p-values of every grid point for data generated at ``asimov_theta``.
 
     Args:
@@ -111,12 +119,30 @@ def expected_limits(likelihood: LikelihoodModel, events: EventsLike, *, grid: Gr
     if sigma_events <= 0:
         raise ConfigError(f"the events' cross section at the Asimov point {th_true.tolist()} is not positive")
     data = AsimovData(sample, f_true, sigma_events, chunk_size, progress)
-    return _scan(likelihood, data, sample, setup, comps, points, grid_obj, sigma_c, lumi, luminosity_ifb,
-                 n_obs, profile, dof, round_n_observed, chunk_size, progress, asimov_theta=th_true)
+    return _scan(
+        likelihood,
+        data,
+        sample,
+        setup,
+        comps,
+        points,
+        grid_obj,
+        sigma_c,
+        lumi,
+        luminosity_ifb,
+        n_obs,
+        profile,
+        dof,
+        round_n_observed,
+        chunk_size,
+        progress,
+        asimov_theta=th_true,
+    )
 
 
-def expected_limits_by_method(likelihoods: Mapping[str, LikelihoodModel], events: EventsLike, *,
-                              grid: Grid | ArrayLike, **kwargs: Any) -> dict[str, LimitResult]:
+def expected_limits_by_method(
+    likelihoods: Mapping[str, LikelihoodModel], events: EventsLike, *, grid: Grid | ArrayLike, **kwargs: Any
+) -> dict[str, LimitResult]:
     """:func:`expected_limits` for several likelihood models on the same events and grid.
 
     Example (the five methods of the main job; ``plot.plot_contours`` draws the result)::
@@ -130,11 +156,22 @@ def expected_limits_by_method(likelihoods: Mapping[str, LikelihoodModel], events
     return {label: expected_limits(like, events, grid=grid, **kwargs) for label, like in likelihoods.items()}
 
 
-def observed_limits(likelihood: LikelihoodModel, x_observed: ArrayLike | EventsLike, events: EventsLike, *,
-                    grid: Grid | ArrayLike, luminosity_ifb: float = 300.0, n_observed: float | None = None,
-                    weights: ArrayLike | None = None, observables: Sequence[str] | None = None,
-                    profile: Sequence[str | int] = (), dof: int | None = None, allow_outside: bool = False,
-                    chunk_size: int = DEFAULT_CHUNK_SIZE, progress: bool = False) -> LimitResult:
+def observed_limits(
+    likelihood: LikelihoodModel,
+    x_observed: ArrayLike | EventsLike,
+    events: EventsLike,
+    *,
+    grid: Grid | ArrayLike,
+    luminosity_ifb: float = 300.0,
+    n_observed: float | None = None,
+    weights: ArrayLike | None = None,
+    observables: Sequence[str] | None = None,
+    profile: Sequence[str | int] = (),
+    dof: int | None = None,
+    allow_outside: bool = False,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    progress: bool = False,
+) -> LimitResult:
     """Observed limits: p-values of every grid point given observed events.
 
     Args:
@@ -159,8 +196,9 @@ def observed_limits(likelihood: LikelihoodModel, x_observed: ArrayLike | EventsL
     points, grid_obj = _points(grid, setup, allow_outside)
     lumi = _lumi(luminosity_ifb)
     sigma_c = sample.component_xsec(chunk_size=chunk_size)
-    if isinstance(x_observed, np.ndarray) or (isinstance(x_observed, (list, tuple)) and len(x_observed) > 0
-                                               and not isinstance(x_observed, str)):
+    if isinstance(x_observed, np.ndarray) or (
+        isinstance(x_observed, (list, tuple)) and len(x_observed) > 0 and not isinstance(x_observed, str)
+    ):
         x = np.asarray(x_observed, dtype=np.float64)
         names = tuple(observables) if observables is not None else sample.observables
     else:
@@ -174,8 +212,25 @@ def observed_limits(likelihood: LikelihoodModel, x_observed: ArrayLike | EventsL
         raise ConfigError("observed weights must be non-negative, one per event, with a positive sum")
     n_obs = float(w.sum()) if n_observed is None else float(n_observed)
     data = ObservedData(x, w / w.sum(), names, chunk_size)
-    return _scan(likelihood, data, sample, setup, comps, points, grid_obj, sigma_c, lumi, luminosity_ifb,
-                 n_obs, profile, dof, False, chunk_size, progress, asimov_theta=None)
+    return _scan(
+        likelihood,
+        data,
+        sample,
+        setup,
+        comps,
+        points,
+        grid_obj,
+        sigma_c,
+        lumi,
+        luminosity_ifb,
+        n_obs,
+        profile,
+        dof,
+        False,
+        chunk_size,
+        progress,
+        asimov_theta=None,
+    )
 
 
 def _lumi(luminosity_ifb: float) -> float:
@@ -191,16 +246,33 @@ def _points(grid: Any, setup: Any, allow_outside: bool) -> tuple[NDArray[np.floa
     return points, grid_obj
 
 
-def _scan(likelihood: LikelihoodModel, data: Any, sample: Any, setup: Any, comps: NDArray[np.int64],
-          points: NDArray[np.float64], grid_obj: Grid | None, sigma_c: NDArray[np.float64], lumi: float,
-          luminosity_ifb: float, n_obs: float, profile: Sequence[str | int], dof: int | None,
-          round_n: bool, chunk_size: int, progress: bool, *,
-          asimov_theta: NDArray[np.float64] | None) -> LimitResult:
+def _scan(
+    likelihood: LikelihoodModel,
+    data: Any,
+    sample: Any,
+    setup: Any,
+    comps: NDArray[np.int64],
+    points: NDArray[np.float64],
+    grid_obj: Grid | None,
+    sigma_c: NDArray[np.float64],
+    lumi: float,
+    luminosity_ifb: float,
+    n_obs: float,
+    profile: Sequence[str | int],
+    dof: int | None,
+    round_n: bool,
+    chunk_size: int,
+    progress: bool,
+    *,
+    asimov_theta: NDArray[np.float64] | None,
+) -> LimitResult:
     if not hasattr(likelihood, "kinematic_log_likelihood"):
-        raise ConfigError(f"{likelihood!r} is not a likelihood model (RateOnly, Histogram, ScoreHistogram, "
-                          f"NeuralRatio, Truth)")
-    ctx = Context(thetas=points, components=comps, data=data, simulation=sample, chunk_size=chunk_size,
-                  progress=progress)
+        raise ConfigError(
+            f"{likelihood!r} is not a likelihood model (RateOnly, Histogram, ScoreHistogram, NeuralRatio, Truth)"
+        )
+    ctx = Context(
+        thetas=points, components=comps, data=data, simulation=sample, chunk_size=chunk_size, progress=progress
+    )
     ll_kin = n_obs * np.asarray(likelihood.kinematic_log_likelihood(ctx), dtype=np.float64)
     if likelihood.include_rate:
         n = float(np.round(n_obs)) if round_n else n_obs
@@ -209,8 +281,11 @@ def _scan(likelihood: LikelihoodModel, data: Any, sample: Any, setup: Any, comps
         ll_rate = np.zeros(len(points))
     ll = ll_kin + ll_rate
     if np.any(np.isnan(ll)):
-        logger.warning("%s: log-likelihood is NaN at %d grid points (treated as excluded)", likelihood.label,
-                       int(np.isnan(ll).sum()))
+        logger.warning(
+            "%s: log-likelihood is NaN at %d grid points (treated as excluded)",
+            likelihood.label,
+            int(np.isnan(ll).sum()),
+        )
         ll = np.where(np.isnan(ll), -np.inf, ll)
 
     names = setup.parameter_names
@@ -237,13 +312,14 @@ def _scan(likelihood: LikelihoodModel, data: Any, sample: Any, setup: Any, comps
         shape = grid_obj.shape
         ll_g = ll.reshape(shape)
         kin_g, rate_g = ll_kin.reshape(shape), np.broadcast_to(ll_rate, ll.shape).reshape(shape)
-        drop = [i for i in range(len(names)) if i not in keep]   # profiled and fixed axes
-        moved = np.moveaxis(ll_g, drop, list(range(len(keep), len(names)))).reshape(
-            [shape[i] for i in keep] + [-1])
+        drop = [i for i in range(len(names)) if i not in keep]  # profiled and fixed axes
+        moved = np.moveaxis(ll_g, drop, list(range(len(keep), len(names)))).reshape([shape[i] for i in keep] + [-1])
         arg = np.argmax(moved, axis=-1)
         take = lambda a: np.take_along_axis(  # noqa: E731
             np.moveaxis(a, drop, list(range(len(keep), len(names)))).reshape([shape[i] for i in keep] + [-1]),
-            arg[..., None], axis=-1)[..., 0].ravel()
+            arg[..., None],
+            axis=-1,
+        )[..., 0].ravel()
         ll, ll_kin_r, ll_rate_r = take(ll_g), take(kin_g), take(rate_g)
         if prof_idx:
             pts_g = points.reshape(*shape, len(names))
@@ -259,14 +335,28 @@ def _scan(likelihood: LikelihoodModel, data: Any, sample: Any, setup: Any, comps
     n_dof = len(keep) if dof is None else int(dof)
     ratio = ll - np.max(ll)
     p = asymptotic_p_values(-2.0 * ratio, n_dof) if np.isfinite(np.max(ll)) else np.zeros_like(ll)
-    details: dict[str, Any] = {"n_points_evaluated": len(points), "rounded_n_observed": bool(round_n),
-                               "all_parameter_names": list(names)}
+    details: dict[str, Any] = {
+        "n_points_evaluated": len(points),
+        "rounded_n_observed": bool(round_n),
+        "all_parameter_names": list(names),
+    }
     details.update(_ratio_details(likelihood))
     res = LimitResult(
-        method=likelihood.label, parameter_names=tuple(names[i] for i in keep), thetas=pts_keep,
-        log_likelihood=ll, log_likelihood_kinematic=ll_kin, log_likelihood_rate=ll_rate, p_values=p,
-        dof=n_dof, n_observed=n_obs, luminosity_ifb=float(luminosity_ifb), asimov_theta=asimov_theta,
-        grid_axes=axes, profiled=tuple(names[i] for i in prof_idx), profiled_values=prof_values, fixed=fixed,
+        method=likelihood.label,
+        parameter_names=tuple(names[i] for i in keep),
+        thetas=pts_keep,
+        log_likelihood=ll,
+        log_likelihood_kinematic=ll_kin,
+        log_likelihood_rate=ll_rate,
+        p_values=p,
+        dof=n_dof,
+        n_observed=n_obs,
+        luminosity_ifb=float(luminosity_ifb),
+        asimov_theta=asimov_theta,
+        grid_axes=axes,
+        profiled=tuple(names[i] for i in prof_idx),
+        profiled_values=prof_values,
+        fixed=fixed,
         details=details,
     )
     return _with_closure(res)
@@ -280,8 +370,11 @@ def _ratio_details(likelihood: Any) -> dict[str, Any]:
     out: dict[str, Any] = {"ratio_normalized": norm is not None}
     if norm is not None:
         e = np.asarray(norm["expectation"], dtype=np.float64)
-        out["ratio_normalization"] = {"reference": norm["reference"], "expectation": e.tolist(),
-                                      "max_abs_deviation": float(np.max(np.abs(e - 1.0)))}
+        out["ratio_normalization"] = {
+            "reference": norm["reference"],
+            "expectation": e.tolist(),
+            "max_abs_deviation": float(np.max(np.abs(e - 1.0))),
+        }
     return out
 
 
@@ -300,11 +393,19 @@ def _with_closure(res: LimitResult) -> LimitResult:
     return res
 
 
-def toy_p_values(likelihood: _HistogramBase | Any, events: EventsLike, *, grid: Grid | ArrayLike,
-                 observed_q: ArrayLike, luminosity_ifb: float = 300.0, n_toys: int = 1000,
-                 points: Sequence[int] | None = None, allow_outside: bool = False,
-                 chunk_size: int = DEFAULT_CHUNK_SIZE, rng: np.random.Generator | int | None = None
-                 ) -> NDArray[np.float64]:
+def toy_p_values(
+    likelihood: _HistogramBase | Any,
+    events: EventsLike,
+    *,
+    grid: Grid | ArrayLike,
+    observed_q: ArrayLike,
+    luminosity_ifb: float = 300.0,
+    n_toys: int = 1000,
+    points: Sequence[int] | None = None,
+    allow_outside: bool = False,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    rng: np.random.Generator | int | None = None,
+) -> NDArray[np.float64]:
     """p-values from Poisson toys for binned models (RateOnly, Histogram, ScoreHistogram).
 
     For each selected grid point θ_j, toys n_k ~ Pois(L σ_k(θ_j)) are drawn in every bin and
@@ -340,7 +441,7 @@ def toy_p_values(likelihood: _HistogramBase | Any, events: EventsLike, *, grid: 
         ctx = Context(thetas=pts, components=comps, data=data, simulation=sample, chunk_size=chunk_size)
         log_p, _, _ = likelihood.evaluate(ctx)
         sigma = lumi * (factors(pts, comps) @ sample.component_xsec(chunk_size=chunk_size))
-        mu = np.exp(log_p) * sigma[:, None]                                  # (T, K)
+        mu = np.exp(log_p) * sigma[:, None]  # (T, K)
         if not likelihood.include_rate:
             raise ConfigError("toy p-values need the rate term (include_rate=True)")
     else:
@@ -350,7 +451,7 @@ def toy_p_values(likelihood: _HistogramBase | Any, events: EventsLike, *, grid: 
     idx = range(len(pts)) if points is None else [int(i) for i in points]
     out = np.full(len(pts), np.nan)
     for j in idx:
-        n = gen.poisson(mu[j], size=(n_toys, mu.shape[1])).astype(np.float64)     # (toys, K)
+        n = gen.poisson(mu[j], size=(n_toys, mu.shape[1])).astype(np.float64)  # (toys, K)
         with np.errstate(invalid="ignore"):
             ll = np.where(n[:, None, :] > 0, n[:, None, :] * log_mu[None, :, :], 0.0).sum(-1) - mu.sum(-1)[None]
         q = -2.0 * (ll[:, j] - ll.max(axis=1))

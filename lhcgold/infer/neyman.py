@@ -88,8 +88,16 @@ class ToyEnsemble:
     _cdf: dict[int, NDArray[np.float64]] = field(default_factory=dict)
 
     @classmethod
-    def build(cls, likelihood: Any, events: EventsLike, *, grid: Grid | ArrayLike, luminosity_ifb: float,
-              allow_outside: bool = False, chunk_size: int = DEFAULT_CHUNK_SIZE) -> ToyEnsemble:
+    def build(
+        cls,
+        likelihood: Any,
+        events: EventsLike,
+        *,
+        grid: Grid | ArrayLike,
+        luminosity_ifb: float,
+        allow_outside: bool = False,
+        chunk_size: int = DEFAULT_CHUNK_SIZE,
+    ) -> ToyEnsemble:
         """Per-event log-likelihood table of the simulated events on the grid."""
         sample = as_sample(events)
         setup = sample.setup
@@ -107,8 +115,16 @@ class ToyEnsemble:
         if np.any(mu <= 0):
             raise ConfigError("the cross section is not positive at some grid point")
         dof = len(grid_obj.scanned) if grid_obj is not None else setup.n_parameters
-        return cls(points, table, m, f, mu, bool(getattr(likelihood, "include_rate", True)), dof,
-                   str(getattr(likelihood, "label", type(likelihood).__name__)))
+        return cls(
+            points,
+            table,
+            m,
+            f,
+            mu,
+            bool(getattr(likelihood, "include_rate", True)),
+            dof,
+            str(getattr(likelihood, "label", type(likelihood).__name__)),
+        )
 
     def index_of(self, theta: NDArray[np.float64]) -> int:
         """Index of the grid point equal to ``theta`` (ConfigError if it is not on the grid)."""
@@ -123,8 +139,10 @@ class ToyEnsemble:
         if j not in self._cdf:
             w = self.m @ self.f[j]
             if np.any(w < -1e-12 * np.abs(w).max()):
-                raise ConfigError(f"{int((w < 0).sum())} events have negative weight at theta "
-                                  f"{self.thetas[j].tolist()}; toys need non-negative weights")
+                raise ConfigError(
+                    f"{int((w < 0).sum())} events have negative weight at theta "
+                    f"{self.thetas[j].tolist()}; toys need non-negative weights"
+                )
             c = np.cumsum(np.clip(w, 0.0, None))
             self._cdf[j] = c / c[-1]
         return self._cdf[j]
@@ -147,8 +165,15 @@ class ToyEnsemble:
         return -2.0 * (ll[:, j] - ll.max(axis=1))
 
 
-def _per_event_table(likelihood: Any, x: NDArray[np.float64], m: NDArray[np.float64], sample: Any,
-                     points: NDArray[np.float64], comps: NDArray[np.int64], chunk_size: int) -> NDArray[np.float64]:
+def _per_event_table(
+    likelihood: Any,
+    x: NDArray[np.float64],
+    m: NDArray[np.float64],
+    sample: Any,
+    points: NDArray[np.float64],
+    comps: NDArray[np.int64],
+    chunk_size: int,
+) -> NDArray[np.float64]:
     """log p̂(x_i|θ_t) (T, N) up to θ-independent constants, as the model scores events."""
     names = sample.observables
     if isinstance(likelihood, RateOnly):
@@ -161,17 +186,21 @@ def _per_event_table(likelihood: Any, x: NDArray[np.float64], m: NDArray[np.floa
         sigma = f @ likelihood.sigma_components()
         out = np.empty((len(points), len(x)))
         for s in range(0, len(x), chunk_size):
-            xx = x[s:s + chunk_size]
+            xx = x[s : s + chunk_size]
             pc = np.asarray(fn(xx if cols is None else xx[:, cols]), dtype=np.float64)
             with np.errstate(divide="ignore", invalid="ignore"):
-                out[:, s:s + chunk_size] = np.log(f @ pc.T) - np.log(sigma)[:, None]
+                out[:, s : s + chunk_size] = np.log(f @ pc.T) - np.log(sigma)[:, None]
         return out
     if isinstance(likelihood, NeuralRatio):
         cols = model_columns(likelihood.ratio_model, names)
         xx = x if cols is None else x[:, cols]
         tb = max(1, min(likelihood.theta_batch, len(points)))
-        return np.concatenate([np.asarray(likelihood._evaluate(xx, points[s:s + tb]), dtype=np.float64)
-                               for s in range(0, len(points), tb)])
+        return np.concatenate(
+            [
+                np.asarray(likelihood._evaluate(xx, points[s : s + tb]), dtype=np.float64)
+                for s in range(0, len(points), tb)
+            ]
+        )
     if isinstance(likelihood, _HistogramBase):
         f0 = factors(points[0], comps)
         w0 = m @ f0
@@ -179,11 +208,17 @@ def _per_event_table(likelihood: Any, x: NDArray[np.float64], m: NDArray[np.floa
         ctx = Context(thetas=points, components=comps, data=data, simulation=sample, chunk_size=chunk_size)
         log_p, _, edges = likelihood.evaluate(ctx)
         likelihood._prepare_summary(names)
-        idx = np.concatenate([_binning.bin_indices(likelihood._summary(x[s:s + chunk_size]), edges)
-                              for s in range(0, len(x), chunk_size)])
+        idx = np.concatenate(
+            [
+                _binning.bin_indices(likelihood._summary(x[s : s + chunk_size]), edges)
+                for s in range(0, len(x), chunk_size)
+            ]
+        )
         return log_p[:, idx]  # type: ignore[no-any-return]
-    raise ConfigError(f"toys are implemented for RateOnly, Histogram, ScoreHistogram, NeuralRatio and Truth, "
-                      f"not {type(likelihood).__name__}")
+    raise ConfigError(
+        f"toys are implemented for RateOnly, Histogram, ScoreHistogram, NeuralRatio and Truth, "
+        f"not {type(likelihood).__name__}"
+    )
 
 
 @dataclass(frozen=True)
@@ -225,10 +260,20 @@ def _check_cl(cl: float, n_toys: int) -> None:
         raise ConfigError(f"n_toys must be >= 10, got {n_toys}")
 
 
-def neyman_belt(likelihood: Any, events: EventsLike, *, grid: Grid | ArrayLike, luminosity_ifb: float = 300.0,
-                cl: float = 0.68, n_toys: int = 1000, points: Any = None, allow_outside: bool = False,
-                chunk_size: int = DEFAULT_CHUNK_SIZE, rng: np.random.Generator | int | None = None,
-                ensemble: ToyEnsemble | None = None) -> NeymanBelt:
+def neyman_belt(
+    likelihood: Any,
+    events: EventsLike,
+    *,
+    grid: Grid | ArrayLike,
+    luminosity_ifb: float = 300.0,
+    cl: float = 0.68,
+    n_toys: int = 1000,
+    points: Any = None,
+    allow_outside: bool = False,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    rng: np.random.Generator | int | None = None,
+    ensemble: ToyEnsemble | None = None,
+) -> NeymanBelt:
     """Toy critical values of q at the grid points (all, or the indices in ``points``).
 
     Args:
@@ -244,10 +289,11 @@ def neyman_belt(likelihood: Any, events: EventsLike, *, grid: Grid | ArrayLike, 
     """
     _check_cl(cl, n_toys)
     gen = np.random.default_rng(rng)
-    ens = ensemble or ToyEnsemble.build(likelihood, events, grid=grid, luminosity_ifb=luminosity_ifb,
-                                        allow_outside=allow_outside, chunk_size=chunk_size)
+    ens = ensemble or ToyEnsemble.build(
+        likelihood, events, grid=grid, luminosity_ifb=luminosity_ifb, allow_outside=allow_outside, chunk_size=chunk_size
+    )
     crit = np.full(len(ens.thetas), np.nan)
-    for j in (range(len(ens.thetas)) if points is None else [int(i) for i in points]):
+    for j in range(len(ens.thetas)) if points is None else [int(i) for i in points]:
         crit[j] = float(np.quantile(ens.q_at(j, int(n_toys), gen), cl))
     return NeymanBelt(ens.thetas, float(cl), crit, float(chi2.ppf(cl, ens.dof)), ens.dof, int(n_toys), ens.label)
 
@@ -295,16 +341,29 @@ class CoverageResult:
         return float(np.sqrt(self.cl * (1 - self.cl) / self.n_toys))
 
     def summary(self) -> str:
-        return (f"{self.label}: coverage of {100 * self.cl:.0f}% intervals at {self.theta_true.tolist()} from "
-                f"{self.n_toys} toys: Wilks {self.wilks:.3f} ± {self.wilks_error:.3f} "
-                f"(q ≤ {self.wilks_critical:.3f}), Neyman {self.neyman:.3f} ± {self.neyman_error:.3f} "
-                f"(q ≤ {self.neyman_critical:.3f} from {self.n_toys_belt} toys)")
+        return (
+            f"{self.label}: coverage of {100 * self.cl:.0f}% intervals at {self.theta_true.tolist()} from "
+            f"{self.n_toys} toys: Wilks {self.wilks:.3f} ± {self.wilks_error:.3f} "
+            f"(q ≤ {self.wilks_critical:.3f}), Neyman {self.neyman:.3f} ± {self.neyman_error:.3f} "
+            f"(q ≤ {self.neyman_critical:.3f} from {self.n_toys_belt} toys)"
+        )
 
 
-def coverage(likelihood: Any, events: EventsLike, *, grid: Grid | ArrayLike, theta_true: ArrayLike | str | None = None,
-             luminosity_ifb: float = 300.0, cl: float = 0.68, n_toys: int = 500, n_toys_belt: int = 1000,
-             allow_outside: bool = False, chunk_size: int = DEFAULT_CHUNK_SIZE,
-             rng: np.random.Generator | int | None = None, ensemble: ToyEnsemble | None = None) -> CoverageResult:
+def coverage(
+    likelihood: Any,
+    events: EventsLike,
+    *,
+    grid: Grid | ArrayLike,
+    theta_true: ArrayLike | str | None = None,
+    luminosity_ifb: float = 300.0,
+    cl: float = 0.68,
+    n_toys: int = 500,
+    n_toys_belt: int = 1000,
+    allow_outside: bool = False,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    rng: np.random.Generator | int | None = None,
+    ensemble: ToyEnsemble | None = None,
+) -> CoverageResult:
     """Coverage at θ_true (a grid point; default the origin) of Wilks and Neyman intervals.
 
     Arguments as :func:`neyman_belt`; ``n_toys`` toys test the coverage, ``n_toys_belt``
@@ -313,14 +372,25 @@ def coverage(likelihood: Any, events: EventsLike, *, grid: Grid | ArrayLike, the
     _check_cl(cl, n_toys)
     _check_cl(cl, n_toys_belt)
     gen = np.random.default_rng(rng)
-    ens = ensemble or ToyEnsemble.build(likelihood, events, grid=grid, luminosity_ifb=luminosity_ifb,
-                                        allow_outside=allow_outside, chunk_size=chunk_size)
+    ens = ensemble or ToyEnsemble.build(
+        likelihood, events, grid=grid, luminosity_ifb=luminosity_ifb, allow_outside=allow_outside, chunk_size=chunk_size
+    )
     th = resolve_theta(theta_true, as_sample(events).setup)
     j = ens.index_of(th)
     crit_toys = float(np.quantile(ens.q_at(j, int(n_toys_belt), gen), cl))
     q = ens.q_at(j, int(n_toys), gen)
     crit_wilks = float(chi2.ppf(cl, ens.dof))
-    res = CoverageResult(th, float(cl), int(n_toys), float(np.mean(q <= crit_wilks)), float(np.mean(q <= crit_toys)),
-                         crit_wilks, crit_toys, int(n_toys_belt), q, ens.label)
+    res = CoverageResult(
+        th,
+        float(cl),
+        int(n_toys),
+        float(np.mean(q <= crit_wilks)),
+        float(np.mean(q <= crit_toys)),
+        crit_wilks,
+        crit_toys,
+        int(n_toys_belt),
+        q,
+        ens.label,
+    )
     logger.info("%s", res.summary())
     return res

@@ -150,9 +150,12 @@ def nuisances_from_file(path: str | Any) -> list[WeightVariation]:
                 raise EventFileError(f"{path}: nuisance benchmarks {missing} are not in benchmarks/names")
             w_ref = w[:, ref]
             with np.errstate(divide="ignore", invalid="ignore"):
-                return [WeightVariation(name, w[:, bench.index(p)] / w_ref,
-                                        None if n == "None" else w[:, bench.index(n)] / w_ref)
-                        for name, p, n in zip(names, pos, neg, strict=True)]
+                return [
+                    WeightVariation(
+                        name, w[:, bench.index(p)] / w_ref, None if n == "None" else w[:, bench.index(n)] / w_ref
+                    )
+                    for name, p, n in zip(names, pos, neg, strict=True)
+                ]
     except (OSError, KeyError, ValueError, IndexError) as exc:
         if isinstance(exc, EventFileError):
             raise
@@ -177,12 +180,22 @@ class _Binned:
     sums; only the others need the per-event exponential.
     """
 
-    def __init__(self, bins: NDArray[np.int64], n_bins: int, m: NDArray[np.float64], a: NDArray[np.float64],
-                 b: NDArray[np.float64], lumi: float):
+    def __init__(
+        self,
+        bins: NDArray[np.int64],
+        n_bins: int,
+        m: NDArray[np.float64],
+        a: NDArray[np.float64],
+        b: NDArray[np.float64],
+        lumi: float,
+    ):
         self.bins, self.n_bins, self.m, self.lumi = bins, n_bins, m, lumi
         self.k = a.shape[1]
-        self.glob = np.array([bool(np.all(a[:, j] == a[0, j]) and np.all(b[:, j] == 0)) for j in range(self.k)],
-                             dtype=bool) if len(a) else np.ones(self.k, dtype=bool)
+        self.glob = (
+            np.array([bool(np.all(a[:, j] == a[0, j]) and np.all(b[:, j] == 0)) for j in range(self.k)], dtype=bool)
+            if len(a)
+            else np.ones(self.k, dtype=bool)
+        )
         self.kappa = a[0, self.glob] if len(a) else np.zeros(int(self.glob.sum()))
         self.a_loc, self.b_loc = a[:, ~self.glob], b[:, ~self.glob]
         self.s_kc = np.stack([np.bincount(bins, weights=m[:, c], minlength=n_bins) for c in range(m.shape[1])], 1)
@@ -207,8 +220,12 @@ class _Binned:
             w = self._weights(f) * np.exp(self.a_loc @ nl + self.b_loc @ (nl * nl))
             base = np.bincount(self.bins, weights=w, minlength=self.n_bins)
             dw = w[:, None] * (self.a_loc + 2.0 * self.b_loc * nl[None, :])
-            d[:, ~self.glob] = np.stack([np.bincount(self.bins, weights=dw[:, j], minlength=self.n_bins)
-                                         for j in range(dw.shape[1])], 1) * g
+            d[:, ~self.glob] = (
+                np.stack(
+                    [np.bincount(self.bins, weights=dw[:, j], minlength=self.n_bins) for j in range(dw.shape[1])], 1
+                )
+                * g
+            )
         mu = g * base
         d[:, self.glob] = mu[:, None] * self.kappa[None, :]
         return self.lumi * mu, self.lumi * d
@@ -218,8 +235,15 @@ class _Binned:
         return self.mu_and_grad(f, nu)[0]
 
 
-def _binned(likelihood: Any, sample: Any, points: NDArray[np.float64], comps: NDArray[np.int64],
-            nuisances: Sequence[Nuisance], lumi: float, chunk_size: int) -> _Binned:
+def _binned(
+    likelihood: Any,
+    sample: Any,
+    points: NDArray[np.float64],
+    comps: NDArray[np.int64],
+    nuisances: Sequence[Nuisance],
+    lumi: float,
+    chunk_size: int,
+) -> _Binned:
     parts = list(sample.iter_chunks(chunk_size=chunk_size))
     if not parts:
         raise ConfigError("the event sample is empty")
@@ -236,14 +260,16 @@ def _binned(likelihood: Any, sample: Any, points: NDArray[np.float64], comps: ND
         bins = _binning.bin_indices(likelihood._summary(x), edges)
         n_bins = _binning.n_bins_total(edges)
     else:
-        raise ConfigError("nuisance profiling is implemented for RateOnly and Histogram, "
-                          f"not {type(likelihood).__name__}")
+        raise ConfigError(
+            f"nuisance profiling is implemented for RateOnly and Histogram, not {type(likelihood).__name__}"
+        )
     a, b = nuisance_coefficients(nuisances, len(x))
     return _Binned(bins, n_bins, m, a, b, lumi)
 
 
-def _log_l(model: _Binned, n_obs: NDArray[np.float64], f: NDArray[np.float64], nu: NDArray[np.float64]
-           ) -> tuple[float, NDArray[np.float64]]:
+def _log_l(
+    model: _Binned, n_obs: NDArray[np.float64], f: NDArray[np.float64], nu: NDArray[np.float64]
+) -> tuple[float, NDArray[np.float64]]:
     """log L(θ, ν) and its ν-gradient."""
     mu, d = model.mu_and_grad(f, nu)
     if np.any(mu <= 0):
@@ -253,8 +279,9 @@ def _log_l(model: _Binned, n_obs: NDArray[np.float64], f: NDArray[np.float64], n
     return ll, grad
 
 
-def _profile_nu(model: _Binned, n_obs: NDArray[np.float64], f: NDArray[np.float64], start: NDArray[np.float64]
-                ) -> tuple[float, NDArray[np.float64]]:
+def _profile_nu(
+    model: _Binned, n_obs: NDArray[np.float64], f: NDArray[np.float64], start: NDArray[np.float64]
+) -> tuple[float, NDArray[np.float64]]:
     if start.size == 0:
         return _log_l(model, n_obs, f, start)[0], start
 
@@ -307,9 +334,17 @@ class ProfileLimitResult:
         return float(vals.min()), float(vals.max())
 
 
-def profile_limits(likelihood: RateOnly | Histogram, events: EventsLike, *, nuisances: Sequence[Nuisance],
-                   grid: Grid | ArrayLike, luminosity_ifb: float = 300.0, asimov_theta: ArrayLike | str | None = None,
-                   allow_outside: bool = False, chunk_size: int = DEFAULT_CHUNK_SIZE) -> ProfileLimitResult:
+def profile_limits(
+    likelihood: RateOnly | Histogram,
+    events: EventsLike,
+    *,
+    nuisances: Sequence[Nuisance],
+    grid: Grid | ArrayLike,
+    luminosity_ifb: float = 300.0,
+    asimov_theta: ArrayLike | str | None = None,
+    allow_outside: bool = False,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+) -> ProfileLimitResult:
     """Expected (Asimov) limits with the nuisances profiled and fixed (see the module docstring).
 
     Args:
@@ -340,8 +375,9 @@ def profile_limits(likelihood: RateOnly | Histogram, events: EventsLike, *, nuis
         start = nu_hat[t] if np.all(np.isfinite(nu_hat[t])) else np.zeros(k)
     ll_prof = np.maximum(ll_prof, ll_fixed)  # the profile is never below ν = 0
     dof = len(grid_obj.scanned) if grid_obj is not None else setup.n_parameters
-    return ProfileLimitResult(points, tuple(nu.name for nu in nuisances), ll_fixed, ll_prof, nu_hat, dof,
-                              float(n_obs.sum()), th_true)
+    return ProfileLimitResult(
+        points, tuple(nu.name for nu in nuisances), ll_fixed, ll_prof, nu_hat, dof, float(n_obs.sum()), th_true
+    )
 
 
 @dataclass(frozen=True)
@@ -365,9 +401,15 @@ class NuisanceInformation:
     nuisance_names: tuple[str, ...]
 
 
-def profiled_information(likelihood: RateOnly | Histogram, events: EventsLike, *, nuisances: Sequence[Nuisance],
-                         theta: ArrayLike | str | None = None, luminosity_ifb: float = 300.0,
-                         chunk_size: int = DEFAULT_CHUNK_SIZE) -> NuisanceInformation:
+def profiled_information(
+    likelihood: RateOnly | Histogram,
+    events: EventsLike,
+    *,
+    nuisances: Sequence[Nuisance],
+    theta: ArrayLike | str | None = None,
+    luminosity_ifb: float = 300.0,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+) -> NuisanceInformation:
     """Fisher information I_ab = Σ_k ∂_a μ_k ∂_b μ_k / μ_k (+ δ_ab for ν) at (θ, ν = 0), and its profile."""
     sample = as_sample(events)
     setup = sample.setup

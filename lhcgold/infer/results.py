@@ -107,8 +107,17 @@ class LimitResult:
             if len(a) > 1:
                 step = a[1] - a[0]
                 if np.allclose(np.diff(a), step):
-                    axes.append(hist.axis.Regular(len(a), a[0] - step / 2, a[-1] + step / 2, name=name,
-                                                  label=name, underflow=False, overflow=False))
+                    axes.append(
+                        hist.axis.Regular(
+                            len(a),
+                            a[0] - step / 2,
+                            a[-1] + step / 2,
+                            name=name,
+                            label=name,
+                            underflow=False,
+                            overflow=False,
+                        )
+                    )
                     continue
                 mids = 0.5 * (a[1:] + a[:-1])
                 edges = np.concatenate([[a[0] - (mids[0] - a[0])], mids, [a[-1] + (a[-1] - mids[-1])]])
@@ -139,14 +148,22 @@ class LimitResult:
             return None if a is None else np.asarray(a).tolist()
 
         return {
-            "method": self.method, "parameter_names": list(self.parameter_names), "thetas": arr(self.thetas),
-            "log_likelihood": arr(self.log_likelihood), "log_likelihood_kinematic": arr(self.log_likelihood_kinematic),
-            "log_likelihood_rate": arr(self.log_likelihood_rate), "p_values": arr(self.p_values),
-            "dof": int(self.dof), "n_observed": float(self.n_observed), "luminosity_ifb": float(self.luminosity_ifb),
+            "method": self.method,
+            "parameter_names": list(self.parameter_names),
+            "thetas": arr(self.thetas),
+            "log_likelihood": arr(self.log_likelihood),
+            "log_likelihood_kinematic": arr(self.log_likelihood_kinematic),
+            "log_likelihood_rate": arr(self.log_likelihood_rate),
+            "p_values": arr(self.p_values),
+            "dof": int(self.dof),
+            "n_observed": float(self.n_observed),
+            "luminosity_ifb": float(self.luminosity_ifb),
             "asimov_theta": arr(self.asimov_theta),
             "grid_axes": None if self.grid_axes is None else [arr(a) for a in self.grid_axes],
-            "profiled": list(self.profiled), "profiled_values": arr(self.profiled_values),
-            "fixed": {k: float(v) for k, v in self.fixed.items()}, "details": _plain(self.details),
+            "profiled": list(self.profiled),
+            "profiled_values": arr(self.profiled_values),
+            "fixed": {k: float(v) for k, v in self.fixed.items()},
+            "details": _plain(self.details),
         }
 
     @classmethod
@@ -156,17 +173,24 @@ class LimitResult:
 
         n_par = len(d["parameter_names"])
         return cls(
-            method=d["method"], parameter_names=tuple(d["parameter_names"]),
+            method=d["method"],
+            parameter_names=tuple(d["parameter_names"]),
             thetas=np.asarray(d["thetas"], dtype=np.float64).reshape(-1, n_par),
-            log_likelihood=arr(d["log_likelihood"]), log_likelihood_kinematic=arr(d["log_likelihood_kinematic"]),
-            log_likelihood_rate=arr(d["log_likelihood_rate"]), p_values=arr(d["p_values"]), dof=int(d["dof"]),
-            n_observed=float(d["n_observed"]), luminosity_ifb=float(d["luminosity_ifb"]),
+            log_likelihood=arr(d["log_likelihood"]),
+            log_likelihood_kinematic=arr(d["log_likelihood_kinematic"]),
+            log_likelihood_rate=arr(d["log_likelihood_rate"]),
+            p_values=arr(d["p_values"]),
+            dof=int(d["dof"]),
+            n_observed=float(d["n_observed"]),
+            luminosity_ifb=float(d["luminosity_ifb"]),
             asimov_theta=arr(d.get("asimov_theta")),
             grid_axes=None if d.get("grid_axes") is None else tuple(arr(a) for a in d["grid_axes"]),
             profiled=tuple(d.get("profiled", ())),
-            profiled_values=None if d.get("profiled_values") is None
+            profiled_values=None
+            if d.get("profiled_values") is None
             else np.asarray(d["profiled_values"], dtype=np.float64).reshape(-1, len(d.get("profiled", ()))),
-            fixed=dict(d.get("fixed", {})), details=dict(d.get("details", {})),
+            fixed=dict(d.get("fixed", {})),
+            details=dict(d.get("details", {})),
         )
 
     def save(self, path: str, *, overwrite: bool = False) -> None:

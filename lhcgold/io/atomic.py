@@ -12,8 +12,7 @@ from ..exceptions import EventFileError
 
 
 @contextlib.contextmanager
-def atomic_path(path: str | os.PathLike[str], *, overwrite: bool = False,
-                suffix: str | None = None) -> Iterator[Path]:
+def atomic_path(path: str | os.PathLike[str], *, overwrite: bool = False, suffix: str | None = None) -> Iterator[Path]:
     """Yield a temporary path in the target's directory; rename it onto ``path`` on success.
 
     Nothing half-written is ever visible at ``path``: if the block raises (or the process
@@ -31,8 +30,9 @@ def atomic_path(path: str | os.PathLike[str], *, overwrite: bool = False,
     if target.exists() and not overwrite:
         raise EventFileError(f"{str(target)!r} exists; refusing to overwrite it (pass overwrite=True)")
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=(suffix or target.suffix) + ".tmp",
-                                    dir=target.parent)
+    fd, tmp_name = tempfile.mkstemp(
+        prefix=f".{target.name}.", suffix=(suffix or target.suffix) + ".tmp", dir=target.parent
+    )
     os.close(fd)
     tmp = Path(tmp_name)
     tmp.unlink()  # writers create the file themselves (h5py refuses some existing empty files)
@@ -58,8 +58,9 @@ def _publish_exclusive(tmp: Path, target: Path) -> None:
     try:
         os.link(tmp, target)
     except FileExistsError:
-        raise EventFileError(f"{str(target)!r} appeared while writing (another process?); "
-                             "refusing to overwrite it") from None
+        raise EventFileError(
+            f"{str(target)!r} appeared while writing (another process?); refusing to overwrite it"
+        ) from None
     except OSError:  # no hard links here (some network or FAT file systems)
         if target.exists():
             raise EventFileError(f"{str(target)!r} appeared while writing; refusing to overwrite it") from None

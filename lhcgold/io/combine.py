@@ -75,9 +75,11 @@ def sample_factors(files: Sequence[EventFile], mode: CombineMode = "auto") -> Sa
     if mode == "auto" and len(files) > 1:
         missing = [str(f.path) for f, i in zip(files, ids) if not i or i == "None"]
         if missing:
-            raise ConfigError(f"cannot tell whether the inputs are shards of one sample or distinct samples: "
-                              f"{', '.join(missing)} record no sample_id (files not written by lhcgold?); "
-                              "say --shards (average them) or --samples (add them)")
+            raise ConfigError(
+                f"cannot tell whether the inputs are shards of one sample or distinct samples: "
+                f"{', '.join(missing)} record no sample_id (files not written by lhcgold?); "
+                "say --shards (average them) or --samples (add them)"
+            )
     if mode == "samples" or (mode == "auto" and len(files) == 1):
         keys = [str(k) for k in range(len(files))] if mode == "samples" else ["0"]
     elif mode == "shards":
@@ -130,12 +132,21 @@ def check_compatible(files: Sequence[EventFile]) -> None:
         if not np.allclose(s.benchmark_values, s0.benchmark_values, rtol=1e-12, atol=1e-12):
             raise EventFileError(f"{where} have different benchmark parameter values")
         if (s.components is None) != (s0.components is None) or (
-                s.components is not None and (s.components.shape != s0.components.shape  # type: ignore[union-attr]
-                                              or not np.array_equal(s.components, s0.components))):
+            s.components is not None
+            and (
+                s.components.shape != s0.components.shape  # type: ignore[union-attr]
+                or not np.array_equal(s.components, s0.components)
+            )
+        ):
             raise EventFileError(f"{where} have different morphing components")
-        if s.morphing_matrix is not None and s0.morphing_matrix is not None and (
+        if (
+            s.morphing_matrix is not None
+            and s0.morphing_matrix is not None
+            and (
                 s.morphing_matrix.shape != s0.morphing_matrix.shape
-                or not np.allclose(s.morphing_matrix, s0.morphing_matrix, rtol=1e-9, atol=1e-12)):
+                or not np.allclose(s.morphing_matrix, s0.morphing_matrix, rtol=1e-9, atol=1e-12)
+            )
+        ):
             raise EventFileError(f"{where} have different morphing matrices")
         if f.observables != ref.observables:
             raise EventFileError(f"{where} have different observables: {f.observables} vs {ref.observables}")
@@ -146,19 +157,32 @@ def shared_nuisance(files: Sequence[EventFile]) -> Any:
     warning when only some files, or files with different layouts, have nuisance weights)."""
     layouts = [f.nuisance for f in files]
     first = layouts[0]
-    if first is not None and all(lay is not None and lay.nuisance_parameters == first.nuisance_parameters
-                                 and lay.benchmark_names == first.benchmark_names for lay in layouts):
+    if first is not None and all(
+        lay is not None
+        and lay.nuisance_parameters == first.nuisance_parameters
+        and lay.benchmark_names == first.benchmark_names
+        for lay in layouts
+    ):
         return first
     if any(lay is not None for lay in layouts):
         logger.warning("the inputs do not all share one nuisance setup: their nuisance weights are dropped")
     return None
 
 
-def combine_and_shuffle(inputs: Sequence[str | os.PathLike[str]], output: str | os.PathLike[str], *,
-                        k_factors: float | Sequence[float] = 1.0, shuffle: bool = True,
-                        rng: np.random.Generator | int | None = None, bucket_size: int = 200_000,
-                        chunk_size: int = 100_000, overwrite: bool = False, mode: CombineMode = "auto",
-                        attrs: dict[str, object] | None = None, progress: bool = False) -> int:
+def combine_and_shuffle(
+    inputs: Sequence[str | os.PathLike[str]],
+    output: str | os.PathLike[str],
+    *,
+    k_factors: float | Sequence[float] = 1.0,
+    shuffle: bool = True,
+    rng: np.random.Generator | int | None = None,
+    bucket_size: int = 200_000,
+    chunk_size: int = 100_000,
+    overwrite: bool = False,
+    mode: CombineMode = "auto",
+    attrs: dict[str, object] | None = None,
+    progress: bool = False,
+) -> int:
     """Concatenate events files into one, shuffled, with memory bounded by ``bucket_size`` rows.
 
     Args:
@@ -207,8 +231,15 @@ def combine_and_shuffle(inputs: Sequence[str | os.PathLike[str]], output: str | 
     nuisance = shared_nuisance(files)
     n_n = 0 if nuisance is None else len(nuisance.benchmark_ids)
     width = n_o + n_b + 1 + n_c + n_n
-    attrs = {"lhcgold_stage": "combine", "inputs": [str(f.path) for f in files], "shuffled": bool(shuffle),
-             "k_factors": ks, "sample_factors": plan.factors, "combine_mode": mode, **plan.attrs}
+    attrs = {
+        "lhcgold_stage": "combine",
+        "inputs": [str(f.path) for f in files],
+        "shuffled": bool(shuffle),
+        "k_factors": ks,
+        "sample_factors": plan.factors,
+        "combine_mode": mode,
+        **plan.attrs,
+    }
     for key in ("card_hash", "level", "detector"):
         vals = {str(f.attrs.get(key)) for f in files}
         if len(vals) == 1 and key in files[0].attrs:
@@ -230,15 +261,27 @@ def combine_and_shuffle(inputs: Sequence[str | os.PathLike[str]], output: str | 
 
     def write(writer: EventWriter, block: np.ndarray) -> None:
         c0 = n_o + n_b + 1
-        writer.append(block[:, :n_o], block[:, n_o:n_o + n_b], block[:, n_o + n_b].astype(np.int64),
-                      component_weights=block[:, c0:c0 + n_c] if n_c else None,
-                      nuisance_weights=block[:, c0 + n_c:] if n_n else None)
+        writer.append(
+            block[:, :n_o],
+            block[:, n_o : n_o + n_b],
+            block[:, n_o + n_b].astype(np.int64),
+            component_weights=block[:, c0 : c0 + n_c] if n_c else None,
+            nuisance_weights=block[:, c0 + n_c :] if n_n else None,
+        )
 
     definitions = list(files[0].definitions) if files[0].definitions else None
     try:
-        with EventWriter(out, setup, files[0].observables, definitions=definitions, overwrite=overwrite,
-                         store_components=store_components, attrs=attrs, negative_weights="keep",
-                         nuisance=nuisance) as writer:
+        with EventWriter(
+            out,
+            setup,
+            files[0].observables,
+            definitions=definitions,
+            overwrite=overwrite,
+            store_components=store_components,
+            attrs=attrs,
+            negative_weights="keep",
+            nuisance=nuisance,
+        ) as writer:
             if not shuffle or n_total == 0:
                 for f, k in zip(files, factors):
                     for chunk in f.iter_chunks(chunk_size):

@@ -61,8 +61,9 @@ def _open_tree(path: Path, tree: str):  # type: ignore[no-untyped-def]
         keys = [k.split(";")[0] for k in f.keys()]
         if tree not in keys:
             f.close()
-            raise EventFileError(f"{str(path)!r}: no {tree!r} tree (not a Delphes file?); "
-                                 f"keys: {', '.join(keys) or 'none'}")
+            raise EventFileError(
+                f"{str(path)!r}: no {tree!r} tree (not a Delphes file?); keys: {', '.join(keys) or 'none'}"
+            )
         t = f[tree]
     except EventFileError:
         raise
@@ -105,9 +106,17 @@ def _weight_names(n: int, weight_names: Sequence[str] | None, lhe_names: tuple[s
     return ("nominal",) if n == 1 else tuple(f"weight_{k}" for k in range(n))
 
 
-def iter_delphes(path: str | Path, *, chunk_size: int = 50_000, weight_names: Sequence[str] | None = None,
-                 lhe: str | Path | None = None, normalise: bool | int | None = None, tree: str = "Delphes",
-                 n_events: int | None = None, progress: bool = False) -> Iterator[RecoEvents]:
+def iter_delphes(
+    path: str | Path,
+    *,
+    chunk_size: int = 50_000,
+    weight_names: Sequence[str] | None = None,
+    lhe: str | Path | None = None,
+    normalise: bool | int | None = None,
+    tree: str = "Delphes",
+    n_events: int | None = None,
+    progress: bool = False,
+) -> Iterator[RecoEvents]:
     """Stream a Delphes ROOT file as :class:`RecoEvents` chunks.
 
     Args:
@@ -159,8 +168,7 @@ def iter_delphes(path: str | Path, *, chunk_size: int = 50_000, weight_names: Se
         names: tuple[str, ...] | None = None
         start = 0
         try:
-            for arrays in t.iterate(expressions, step_size=chunk_size, library="ak", how=dict,
-                                    entry_stop=n_total):
+            for arrays in t.iterate(expressions, step_size=chunk_size, library="ak", how=dict, entry_stop=n_total):
                 ev, names = _to_events(arrays, wbranch, names, weight_names, lhe_names, scale, p, start)
                 start += len(ev)
                 if bar is not None:
@@ -175,9 +183,16 @@ def iter_delphes(path: str | Path, *, chunk_size: int = 50_000, weight_names: Se
                 bar.close()
 
 
-def _to_events(arrays: dict[str, ak.Array], wbranch: str, names: tuple[str, ...] | None,
-               weight_names: Sequence[str] | None, lhe_names: tuple[str, ...] | None, scale: float,
-               path: Path, start: int) -> tuple[RecoEvents, tuple[str, ...]]:
+def _to_events(
+    arrays: dict[str, ak.Array],
+    wbranch: str,
+    names: tuple[str, ...] | None,
+    weight_names: Sequence[str] | None,
+    lhe_names: tuple[str, ...] | None,
+    scale: float,
+    path: Path,
+    start: int,
+) -> tuple[RecoEvents, tuple[str, ...]]:
     w = arrays[wbranch]
     counts = np.asarray(ak.num(w, axis=1))
     n_w = int(counts[0]) if len(counts) else (len(names) if names else 1)
@@ -195,20 +210,34 @@ def _to_events(arrays: dict[str, ak.Array], wbranch: str, names: tuple[str, ...]
     for c in ("Electron", "Muon", "Photon"):
         pt = ak.values_astype(arrays[f"{c}.PT"], np.float64)
         extra = {"charge": ak.values_astype(arrays[f"{c}.Charge"], np.float64)} if f"{c}.Charge" in arrays else {}
-        colls[c] = make_objects(pt, ak.values_astype(arrays[f"{c}.Eta"], np.float64),
-                                ak.values_astype(arrays[f"{c}.Phi"], np.float64), ak.zeros_like(pt) + _MASS[c],
-                                **extra)
+        colls[c] = make_objects(
+            pt,
+            ak.values_astype(arrays[f"{c}.Eta"], np.float64),
+            ak.values_astype(arrays[f"{c}.Phi"], np.float64),
+            ak.zeros_like(pt) + _MASS[c],
+            **extra,
+        )
     pt = ak.values_astype(arrays["Jet.PT"], np.float64)
-    jets = make_objects(pt, ak.values_astype(arrays["Jet.Eta"], np.float64),
-                        ak.values_astype(arrays["Jet.Phi"], np.float64),
-                        ak.values_astype(arrays["Jet.Mass"], np.float64),
-                        btag=ak.values_astype(arrays["Jet.BTag"], np.int64),
-                        tautag=ak.values_astype(arrays["Jet.TauTag"], np.int64))
+    jets = make_objects(
+        pt,
+        ak.values_astype(arrays["Jet.Eta"], np.float64),
+        ak.values_astype(arrays["Jet.Phi"], np.float64),
+        ak.values_astype(arrays["Jet.Mass"], np.float64),
+        btag=ak.values_astype(arrays["Jet.BTag"], np.int64),
+        tautag=ak.values_astype(arrays["Jet.TauTag"], np.int64),
+    )
     met_v = ak.fill_none(ak.firsts(arrays["MissingET.MET"]), 0.0)
     met_phi = ak.fill_none(ak.firsts(arrays["MissingET.Phi"]), 0.0)
     met = make_met(ak.to_numpy(met_v).astype(np.float64), ak.to_numpy(met_phi).astype(np.float64))
-    ev = RecoEvents(electrons=colls["Electron"], muons=colls["Muon"], photons=colls["Photon"], jets=jets,
-                    met=met, weights=weights * scale, weight_names=names)
+    ev = RecoEvents(
+        electrons=colls["Electron"],
+        muons=colls["Muon"],
+        photons=colls["Photon"],
+        jets=jets,
+        met=met,
+        weights=weights * scale,
+        weight_names=names,
+    )
     return ev, names
 
 
@@ -221,7 +250,11 @@ def read_delphes(path: str | Path, **options: object) -> RecoEvents:
         return chunks[0]
     c0 = chunks[0]
     return RecoEvents(
-        electrons=ak.concatenate([c.electrons for c in chunks]), muons=ak.concatenate([c.muons for c in chunks]),
-        photons=ak.concatenate([c.photons for c in chunks]), jets=ak.concatenate([c.jets for c in chunks]),
-        met=ak.concatenate([c.met for c in chunks]), weights=np.concatenate([c.weights for c in chunks]),
-        weight_names=c0.weight_names)
+        electrons=ak.concatenate([c.electrons for c in chunks]),
+        muons=ak.concatenate([c.muons for c in chunks]),
+        photons=ak.concatenate([c.photons for c in chunks]),
+        jets=ak.concatenate([c.jets for c in chunks]),
+        met=ak.concatenate([c.met for c in chunks]),
+        weights=np.concatenate([c.weights for c in chunks]),
+        weight_names=c0.weight_names,
+    )

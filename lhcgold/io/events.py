@@ -134,10 +134,19 @@ class EventWriter:
     Use as a context manager: on an exception nothing is left behind.
     """
 
-    def __init__(self, path: str | os.PathLike[str], setup: Setup, observables: Sequence[str], *,
-                 definitions: Sequence[str] | None = None, overwrite: bool = False,
-                 store_components: bool = False, attrs: Mapping[str, Any] | None = None,
-                 negative_weights: Literal["error", "warn", "keep"] = "error", nuisance: Any = None):
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        setup: Setup,
+        observables: Sequence[str],
+        *,
+        definitions: Sequence[str] | None = None,
+        overwrite: bool = False,
+        store_components: bool = False,
+        attrs: Mapping[str, Any] | None = None,
+        negative_weights: Literal["error", "warn", "keep"] = "error",
+        nuisance: Any = None,
+    ):
         self.path = Path(path)
         self.setup = setup
         self.observables = tuple(observables)
@@ -166,23 +175,48 @@ class EventWriter:
         f["observables/names"] = encode_strings(self.observables)
         f["observables/definitions"] = encode_strings([d or EMPTY_EXPR for d in defs])
         n_o, n_b = len(self.observables), setup.n_benchmarks + n_nuis
-        f.create_dataset("samples/observations", shape=(0, n_o), maxshape=(None, n_o), dtype=np.float64,
-                         chunks=(_chunk_rows(n_o), max(n_o, 1)), fletcher32=True)
-        f.create_dataset("samples/weights", shape=(0, n_b), maxshape=(None, n_b), dtype=np.float64,
-                         chunks=(_chunk_rows(n_b), max(n_b, 1)), fletcher32=True)
-        f.create_dataset("samples/sampling_benchmarks", shape=(0,), maxshape=(None,), dtype=np.int64,
-                         chunks=(_chunk_rows(1),), fletcher32=True)
+        f.create_dataset(
+            "samples/observations",
+            shape=(0, n_o),
+            maxshape=(None, n_o),
+            dtype=np.float64,
+            chunks=(_chunk_rows(n_o), max(n_o, 1)),
+            fletcher32=True,
+        )
+        f.create_dataset(
+            "samples/weights",
+            shape=(0, n_b),
+            maxshape=(None, n_b),
+            dtype=np.float64,
+            chunks=(_chunk_rows(n_b), max(n_b, 1)),
+            fletcher32=True,
+        )
+        f.create_dataset(
+            "samples/sampling_benchmarks",
+            shape=(0,),
+            maxshape=(None,),
+            dtype=np.int64,
+            chunks=(_chunk_rows(1),),
+            fletcher32=True,
+        )
         if store_components:
             n_c = setup.components.shape[0]  # type: ignore[union-attr]
-            f.create_dataset("lhcgold/component_weights", shape=(0, n_c), maxshape=(None, n_c),
-                             dtype=np.float64, chunks=(_chunk_rows(n_c), n_c), fletcher32=True)
+            f.create_dataset(
+                "lhcgold/component_weights",
+                shape=(0, n_c),
+                maxshape=(None, n_c),
+                dtype=np.float64,
+                chunks=(_chunk_rows(n_c), n_c),
+                fletcher32=True,
+            )
         f.attrs.update(writer_attrs({"content": "events", **(attrs or {})}))
 
     def __enter__(self) -> EventWriter:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         if exc_type is None:
             self.close()
         else:
@@ -207,8 +241,15 @@ class EventWriter:
         if errors is not None:
             self._file["lhcgold/xsec_components_err"] = np.asarray(errors, dtype=np.float64).reshape(sig.shape)
 
-    def append(self, observations: ArrayLike, weights: ArrayLike, sampling_benchmarks: ArrayLike = 0, *,
-               component_weights: ArrayLike | None = None, nuisance_weights: ArrayLike | None = None) -> None:
+    def append(
+        self,
+        observations: ArrayLike,
+        weights: ArrayLike,
+        sampling_benchmarks: ArrayLike = 0,
+        *,
+        component_weights: ArrayLike | None = None,
+        nuisance_weights: ArrayLike | None = None,
+    ) -> None:
         """Append a chunk of events.
 
         Args:
@@ -245,8 +286,10 @@ class EventWriter:
         if neg.any():
             row = int(np.argwhere(neg)[0, 0])
             if self.negative_weights == "error":
-                raise EventFileError(f"{self.path}: event {self._n + row} has a negative weight "
-                                     f"({w[row].tolist()}); pass negative_weights='keep' to accept them")
+                raise EventFileError(
+                    f"{self.path}: event {self._n + row} has a negative weight "
+                    f"({w[row].tolist()}); pass negative_weights='keep' to accept them"
+                )
             self._n_negative += int(neg.any(axis=1).sum())
         m = None
         if self.store_components:
@@ -262,8 +305,12 @@ class EventWriter:
             w = np.concatenate([w, self._nuisance_block(nuisance_weights, n)], axis=1)
         f = self._file
         lo, hi = self._n, self._n + n
-        for name, data in (("samples/observations", x), ("samples/weights", w), ("samples/sampling_benchmarks", ids),
-                           ("lhcgold/component_weights", m)):
+        for name, data in (
+            ("samples/observations", x),
+            ("samples/weights", w),
+            ("samples/sampling_benchmarks", ids),
+            ("lhcgold/component_weights", m),
+        ):
             if data is None:
                 continue
             ds = f[name]
@@ -315,8 +362,9 @@ def _write_nuisance_setup(f: h5py.File, setup: Setup, layout: Any) -> None:
     for key in ("names", "values", "is_nuisance", "is_reference"):
         del f[f"benchmarks/{key}"]
     f["benchmarks/names"] = encode_strings(names + extra)
-    f["benchmarks/values"] = np.concatenate([setup.benchmark_values.astype(np.float64).reshape(len(names), n_p),
-                                             np.zeros((n_x, n_p))])
+    f["benchmarks/values"] = np.concatenate(
+        [setup.benchmark_values.astype(np.float64).reshape(len(names), n_p), np.zeros((n_x, n_p))]
+    )
     f["benchmarks/is_nuisance"] = np.concatenate([np.zeros(len(names), dtype=np.int64), np.ones(n_x, dtype=np.int64)])
     ref = np.zeros(len(names) + n_x, dtype=np.int64)
     ref[0] = 1
@@ -338,8 +386,11 @@ class EventFile:
             self.attrs = {k: (v.decode() if isinstance(v, bytes) else v) for k, v in f.attrs.items()}
             if "observables/names" in f:
                 self.observables = tuple(decode_strings(f["observables/names"]))
-                self.definitions = tuple(decode_strings(f["observables/definitions"])) \
-                    if "observables/definitions" in f else (EMPTY_EXPR,) * len(self.observables)
+                self.definitions = (
+                    tuple(decode_strings(f["observables/definitions"]))
+                    if "observables/definitions" in f
+                    else (EMPTY_EXPR,) * len(self.observables)
+                )
             else:
                 self.observables, self.definitions = (), ()
             have = [k in f for k in ("samples/observations", "samples/weights", "samples/sampling_benchmarks")]
@@ -351,20 +402,25 @@ class EventFile:
                 return
             self._read_nuisance(f)
             if not all(have):
-                raise EventFileError(f"{self.path}: samples/ must hold observations, weights and "
-                                     "sampling_benchmarks together")
+                raise EventFileError(
+                    f"{self.path}: samples/ must hold observations, weights and sampling_benchmarks together"
+                )
             obs, w, ids = f["samples/observations"], f["samples/weights"], f["samples/sampling_benchmarks"]
             n = w.shape[0]
             if w.ndim != 2 or obs.ndim != 2 or ids.shape != (n,) or obs.shape[0] != n:
-                raise EventFileError(f"{self.path}: inconsistent sample shapes: observations {obs.shape}, "
-                                     f"weights {w.shape}, sampling_benchmarks {ids.shape}")
+                raise EventFileError(
+                    f"{self.path}: inconsistent sample shapes: observations {obs.shape}, "
+                    f"weights {w.shape}, sampling_benchmarks {ids.shape}"
+                )
             if obs.shape[1] != len(self.observables):
-                raise EventFileError(f"{self.path}: {obs.shape[1]} observable columns but "
-                                     f"{len(self.observables)} observable names")
+                raise EventFileError(
+                    f"{self.path}: {obs.shape[1]} observable columns but {len(self.observables)} observable names"
+                )
             # madminer appends nuisance benchmarks after the physics ones; we use the physics columns
             if w.shape[1] < self.setup.n_benchmarks:
-                raise EventFileError(f"{self.path}: {w.shape[1]} weight columns for "
-                                     f"{self.setup.n_benchmarks} benchmarks")
+                raise EventFileError(
+                    f"{self.path}: {w.shape[1]} weight columns for {self.setup.n_benchmarks} benchmarks"
+                )
             self.n_events = int(n)
             self.n_weight_columns = int(w.shape[1])
             self.has_components = "lhcgold/component_weights" in f
@@ -385,8 +441,10 @@ class EventFile:
         if got is None:
             return
         if "samples/weights" in f and any(c < n_b or c >= f["samples/weights"].shape[1] for c in got[1]):
-            log.warning("%s: nuisance parameters ignored: their benchmarks have no weight columns after the "
-                        "physics ones", self.path)
+            log.warning(
+                "%s: nuisance parameters ignored: their benchmarks have no weight columns after the physics ones",
+                self.path,
+            )
             return
         self.nuisance, self.nuisance_columns = got
 
@@ -394,8 +452,10 @@ class EventFile:
         return self.n_events
 
     def __repr__(self) -> str:
-        return (f"EventFile({str(self.path)!r}, n_events={self.n_events}, parameters={self.setup.parameter_names}, "
-                f"observables={self.observables})")
+        return (
+            f"EventFile({str(self.path)!r}, n_events={self.n_events}, parameters={self.setup.parameter_names}, "
+            f"observables={self.observables})"
+        )
 
     def _slice(self, f: h5py.File, start: int, stop: int) -> EventChunk:
         n_b = self.setup.n_benchmarks
@@ -408,22 +468,34 @@ class EventFile:
                 w = np.asarray(f["samples/weights"][start:stop, :n_b], dtype=np.float64)
             chunk = EventChunk(
                 observations=np.asarray(f["samples/observations"][start:stop], dtype=np.float64),
-                weights=w, nuisance_weights=nuis,
+                weights=w,
+                nuisance_weights=nuis,
                 sampling_benchmarks=np.asarray(f["samples/sampling_benchmarks"][start:stop], dtype=np.int64),
-                component_weights=(np.asarray(f["lhcgold/component_weights"][start:stop], dtype=np.float64)
-                                   if self.has_components else None),
-                start=start, setup=self.setup)
+                component_weights=(
+                    np.asarray(f["lhcgold/component_weights"][start:stop], dtype=np.float64)
+                    if self.has_components
+                    else None
+                ),
+                start=start,
+                setup=self.setup,
+            )
         except (OSError, RuntimeError, KeyError, ValueError, TypeError) as exc:
-            raise EventFileError(f"{self.path}: cannot read events {start}-{stop} (truncated or corrupted "
-                                 f"file?): {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from exc
+            raise EventFileError(
+                f"{self.path}: cannot read events {start}-{stop} (truncated or corrupted "
+                f"file?): {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
+            ) from exc
         self._validate(chunk)
         return chunk
 
     def _validate(self, chunk: EventChunk) -> None:
         """Finite weights, no infinite observable (NaN marks a missing object) and valid sampling
         indices, else an error naming the file and the event."""
-        names = {"observations": self.observables, "weights": self.setup.benchmark_names,
-                 "component_weights": (), "nuisance_weights": self.nuisance.benchmark_names if self.nuisance else ()}
+        names = {
+            "observations": self.observables,
+            "weights": self.setup.benchmark_names,
+            "component_weights": (),
+            "nuisance_weights": self.nuisance.benchmark_names if self.nuisance else (),
+        }
         for label in ("weights", "observations", "component_weights", "nuisance_weights"):
             arr = getattr(chunk, label)
             if arr is None:
@@ -434,15 +506,19 @@ class EventFile:
                 row, col = (int(i) for i in np.argwhere(bad)[0])
                 cols = names[label]
                 what = f"{label[:-1]} {cols[col]!r}" if col < len(cols) else f"{label[:-1]} column {col}"
-                raise EventFileError(f"{self.path}: event {chunk.start + row} has a non-finite {what} "
-                                     f"({arr[row, col]}); {int(bad.any(axis=1).sum())} such event(s) in "
-                                     f"events {chunk.start}-{chunk.start + len(chunk)}: the file is damaged")
+                raise EventFileError(
+                    f"{self.path}: event {chunk.start + row} has a non-finite {what} "
+                    f"({arr[row, col]}); {int(bad.any(axis=1).sum())} such event(s) in "
+                    f"events {chunk.start}-{chunk.start + len(chunk)}: the file is damaged"
+                )
         ids = chunk.sampling_benchmarks
         out = (ids < -1) | (ids >= self.n_weight_columns)
         if out.any():
             row = int(np.argmax(out))
-            raise EventFileError(f"{self.path}: event {chunk.start + row} has sampling benchmark index {ids[row]}, "
-                                 f"outside [-1, {self.n_weight_columns - 1}]: the file is damaged")
+            raise EventFileError(
+                f"{self.path}: event {chunk.start + row} has sampling benchmark index {ids[row]}, "
+                f"outside [-1, {self.n_weight_columns - 1}]: the file is damaged"
+            )
 
     def read(self, start: int = 0, stop: int | None = None) -> EventChunk:
         """Events ``[start, stop)`` in one chunk."""
@@ -450,8 +526,9 @@ class EventFile:
         with open_h5(self.path) as f:
             return self._slice(f, start, stop)
 
-    def iter_chunks(self, chunk_size: int = 100_000, *, start: int = 0, stop: int | None = None,
-                    progress: bool = False) -> Iterator[EventChunk]:
+    def iter_chunks(
+        self, chunk_size: int = 100_000, *, start: int = 0, stop: int | None = None, progress: bool = False
+    ) -> Iterator[EventChunk]:
         """Iterate over events ``[start, stop)`` in chunks of at most ``chunk_size``."""
         if chunk_size <= 0:
             raise ValueError("chunk_size must be positive")

@@ -81,8 +81,16 @@ def _parse_transform(text: str) -> tuple[float, float]:
 
 def read_setup_groups(f: h5py.File, source: str) -> Setup:
     """Rebuild a :class:`Setup` from an open file (ours or MadMiner's)."""
-    required = ["parameters/names", "parameters/lha_blocks", "parameters/lha_ids", "parameters/max_power",
-                "parameters/val_ranges", "parameters/transforms", "benchmarks/names", "benchmarks/values"]
+    required = [
+        "parameters/names",
+        "parameters/lha_blocks",
+        "parameters/lha_ids",
+        "parameters/max_power",
+        "parameters/val_ranges",
+        "parameters/transforms",
+        "benchmarks/names",
+        "benchmarks/values",
+    ]
     missing = [k for k in required if k not in f]
     if missing:
         raise EventFileError(f"{source}: not a MadMiner/lhcgold file (missing {', '.join(missing)})")
@@ -99,24 +107,32 @@ def read_setup_groups(f: h5py.File, source: str) -> Setup:
         params = []
         for i, name in enumerate(names):
             scale, offset = _parse_transform(transforms[i])
-            params.append(Parameter(name=name, lha_block="" if blocks[i] == "lhcgold" else blocks[i],
-                                    lha_id=int(ids[i]), max_power=int(np.ravel(powers[i])[0]),
-                                    range=(float(ranges[i, 0]), float(ranges[i, 1])), card_scale=scale,
-                                    card_offset=offset))
+            params.append(
+                Parameter(
+                    name=name,
+                    lha_block="" if blocks[i] == "lhcgold" else blocks[i],
+                    lha_id=int(ids[i]),
+                    max_power=int(np.ravel(powers[i])[0]),
+                    range=(float(ranges[i, 0]), float(ranges[i, 1])),
+                    card_scale=scale,
+                    card_offset=offset,
+                )
+            )
         bnames = decode_strings(f["benchmarks/names"])
         bvalues = np.asarray(f["benchmarks/values"][()], dtype=np.float64)
         if bvalues.shape != (len(bnames), n_p):
-            raise EventFileError(f"{source}: benchmarks/values has shape {bvalues.shape}, expected "
-                                 f"({len(bnames)}, {n_p})")
+            raise EventFileError(
+                f"{source}: benchmarks/values has shape {bvalues.shape}, expected ({len(bnames)}, {n_p})"
+            )
         nuisance = f["benchmarks/is_nuisance"][()] if "benchmarks/is_nuisance" in f else np.zeros(len(bnames))
-        benchmarks = tuple(Benchmark(n, dict(zip(names, map(float, v))))
-                           for n, v, nu in zip(bnames, bvalues, nuisance) if not nu)
+        benchmarks = tuple(
+            Benchmark(n, dict(zip(names, map(float, v)))) for n, v, nu in zip(bnames, bvalues, nuisance) if not nu
+        )
         components = matrix = None
         if "morphing/components" in f and "morphing/morphing_matrix" in f:
             components = np.asarray(f["morphing/components"][()], dtype=np.int64).reshape(-1, n_p)
             matrix = np.asarray(f["morphing/morphing_matrix"][()], dtype=np.float64)
-        return Setup(parameters=tuple(params), benchmarks=benchmarks, components=components,
-                     morphing_matrix=matrix)
+        return Setup(parameters=tuple(params), benchmarks=benchmarks, components=components, morphing_matrix=matrix)
     except EventFileError:
         raise
     except (KeyError, ValueError, TypeError, OSError) as exc:

@@ -205,7 +205,7 @@ def _parse_header(text: str, path: Path) -> tuple[dict[str, tuple[str, ...]], di
     end = text.find("</initrwgt>", start)
     if end < 0:
         raise EventFileError(f"{str(path)!r}: malformed header: <initrwgt> is not closed")
-    block = text[start:end + len("</initrwgt>")]
+    block = text[start : end + len("</initrwgt>")]
     try:
         root = ET.fromstring(block)
     except ET.ParseError as exc:
@@ -258,8 +258,9 @@ def _header_from_text(text: str, p: Path) -> LHEHeader:
     i1 = text.find("</init>", i0)
     if i0 < 0 or i1 < 0:
         raise EventFileError(f"{str(p)!r}: truncated or malformed header: no complete <init> block")
-    lines = [ln for ln in text[i0 + len("<init>"):i1].splitlines()
-             if ln.strip() and not ln.lstrip().startswith(("<", "#"))]
+    lines = [
+        ln for ln in text[i0 + len("<init>") : i1].splitlines() if ln.strip() and not ln.lstrip().startswith(("<", "#"))
+    ]
     try:
         first = lines[0].split()
         beam_pdg = (int(first[0]), int(first[1]))
@@ -277,7 +278,7 @@ def _header_from_text(text: str, p: Path) -> LHEHeader:
     run_card = head
     m0 = head.find("<MGRunCard>")
     if m0 >= 0:
-        run_card = head[m0:head.find("</MGRunCard>", m0)]
+        run_card = head[m0 : head.find("</MGRunCard>", m0)]
     for value, key in _RUNCARD_RE.findall(run_card):
         if key == "event_norm" and event_norm is None:
             event_norm = value.lower()
@@ -286,18 +287,46 @@ def _header_from_text(text: str, p: Path) -> LHEHeader:
                 nevents = int(float(value))
             except ValueError:
                 nevents = None
-    return LHEHeader(path=p, weight_names=names, weight_groups=groups, weight_info=info,
-                     event_norm=event_norm, nevents_card=nevents, beam_pdg=beam_pdg,
-                     beam_energy_gev=beam_e, idwtup=idwtup, xsec_pb=xsec, xsec_err_pb=xerr,
-                     header_text=head)
+    return LHEHeader(
+        path=p,
+        weight_names=names,
+        weight_groups=groups,
+        weight_info=info,
+        event_norm=event_norm,
+        nevents_card=nevents,
+        beam_pdg=beam_pdg,
+        beam_energy_gev=beam_e,
+        idwtup=idwtup,
+        xsec_pb=xsec,
+        xsec_err_pb=xerr,
+        header_text=head,
+    )
 
 
 @lru_cache(maxsize=4096)
 def _charge_of(pid: int) -> float:
     a = abs(pid)
     sign = 1 if pid > 0 else -1
-    table = {1: -1 / 3, 2: 2 / 3, 3: -1 / 3, 4: 2 / 3, 5: -1 / 3, 6: 2 / 3,
-             11: -1, 13: -1, 15: -1, 24: 1, 37: 1, 12: 0, 14: 0, 16: 0, 21: 0, 22: 0, 23: 0, 25: 0}
+    table = {
+        1: -1 / 3,
+        2: 2 / 3,
+        3: -1 / 3,
+        4: 2 / 3,
+        5: -1 / 3,
+        6: 2 / 3,
+        11: -1,
+        13: -1,
+        15: -1,
+        24: 1,
+        37: 1,
+        12: 0,
+        14: 0,
+        16: 0,
+        21: 0,
+        22: 0,
+        23: 0,
+        25: 0,
+    }
     if a in table:
         return sign * table[a]
     try:
@@ -350,7 +379,7 @@ class _Reader:
         gt = text.find(">")
         if gt < 0 or not text.startswith("<event"):
             raise self.error(number, "malformed XML: bad <event> tag")
-        body = text[gt + 1:]
+        body = text[gt + 1 :]
         lt = body.find("<")
         numeric = body if lt < 0 else body[:lt]
         tail = "" if lt < 0 else body[lt:]
@@ -365,11 +394,11 @@ class _Reader:
         except ValueError:
             raise self.error(number, f"malformed event header line {lines[0].strip()!r}") from None
         if len(lines) != nup + 1:
-            extra = [ln for ln in lines[nup + 1:] if ln.strip()]
+            extra = [ln for ln in lines[nup + 1 :] if ln.strip()]
             if len(lines) < nup + 1 or extra:
-                found = len(lines) - 1 - (len(lines[nup + 1:]) - len(extra) if len(lines) > nup + 1 else 0)
+                found = len(lines) - 1 - (len(lines[nup + 1 :]) - len(extra) if len(lines) > nup + 1 else 0)
                 raise self.error(number, f"NUP = {nup} declares {nup} particle lines, found {found}")
-        ptext = "\n".join(lines[1:1 + nup])
+        ptext = "\n".join(lines[1 : 1 + nup])
         # weights
         row: list[float]
         if tail:
@@ -418,8 +447,9 @@ class _Reader:
             if self.mode is None:
                 self.mode = "none"
             elif self.weight_names:
-                raise self.error(number, f"missing declared weights ({len(self.weight_names)} expected, "
-                                         "no <rwgt> block)")
+                raise self.error(
+                    number, f"missing declared weights ({len(self.weight_names)} expected, no <rwgt> block)"
+                )
             row = []
         b.head.append(" ".join(head[:6]))
         b.particle_text.append(ptext)
@@ -454,8 +484,9 @@ class _Reader:
                     if vals is not None:
                         rows.append(vals)
                         continue
-                raise self.error(first + k + 1,
-                                 f"expected {nup} particle lines of 13 numbers, found {vals.size} numbers")
+                raise self.error(
+                    first + k + 1, f"expected {nup} particle lines of 13 numbers, found {vals.size} numbers"
+                )
             rows.append(vals)
         return np.concatenate(rows) if rows else np.zeros(0)
 
@@ -485,8 +516,15 @@ class _Reader:
         counts = np.asarray(b.nup, dtype=np.int64)
         pid = flat[:, 0].astype(np.int64)
         status = flat[:, 1].astype(np.int64)
-        fields = {"px": flat[:, 6], "py": flat[:, 7], "pz": flat[:, 8], "E": flat[:, 9],
-                  "pid": pid, "status": status, "charge": pid_charge(pid)}
+        fields = {
+            "px": flat[:, 6],
+            "py": flat[:, 7],
+            "pz": flat[:, 8],
+            "E": flat[:, 9],
+            "pid": pid,
+            "status": status,
+            "charge": pid_charge(pid),
+        }
         if self.final_state_only:
             keep = status == 1
             event_of = np.repeat(np.arange(n), counts)
@@ -496,9 +534,16 @@ class _Reader:
             fields["mother1"] = flat[:, 2].astype(np.int64)
             fields["mother2"] = flat[:, 3].astype(np.int64)
         particles = ak.unflatten(ak.zip(fields, with_name="Momentum4D"), counts)
-        return LHEChunk(particles=particles, nominal=nominal * scale, weights=weights * scale,
-                        weight_names=self.weight_names, first_event=first, scale=head[:, 3].copy(),
-                        alpha_qcd=head[:, 5].copy(), alpha_qed=head[:, 4].copy())
+        return LHEChunk(
+            particles=particles,
+            nominal=nominal * scale,
+            weights=weights * scale,
+            weight_names=self.weight_names,
+            first_event=first,
+            scale=head[:, 3].copy(),
+            alpha_qcd=head[:, 5].copy(),
+            alpha_qed=head[:, 4].copy(),
+        )
 
 
 def _parse_floats(text: str) -> np.ndarray | None:
@@ -527,8 +572,13 @@ def _is_numeric(text: str) -> bool:
 _AVERAGE_NORMS = ("average", "bias")
 
 
-def lhe_weight_scale(header: LHEHeader, *, normalise: bool | int = True, n_events: int | None = None,
-                     first_weights: np.ndarray | None = None) -> float:
+def lhe_weight_scale(
+    header: LHEHeader,
+    *,
+    normalise: bool | int = True,
+    n_events: int | None = None,
+    first_weights: np.ndarray | None = None,
+) -> float:
     """The factor that turns an LHE file's weights into pb, such that the events read sum to sigma.
 
     Follows MG5's ``event_norm`` (run card in the header): ``average``/``bias``: the mean weight is
@@ -565,13 +615,19 @@ def lhe_weight_scale(header: LHEHeader, *, normalise: bool | int = True, n_event
         norm = _guess_norm_from_init(header, n_file, first_weights)
     if norm in _AVERAGE_NORMS:
         if header.nevents_card is not None and header.nevents_card != n_file:
-            logger.info("%s: %d events in the file, the run card says nevents = %d; dividing by the events read",
-                        header.path, n_file, header.nevents_card)
+            logger.info(
+                "%s: %d events in the file, the run card says nevents = %d; dividing by the events read",
+                header.path,
+                n_file,
+                header.nevents_card,
+            )
         return 1.0 / n_used
     if norm == "sum":
         return n_file / n_used
-    raise EventFileError(f"{str(header.path)!r}: event_norm = {norm} is not supported (weights that do not "
-                         "carry the cross section); regenerate with event_norm = average or sum")
+    raise EventFileError(
+        f"{str(header.path)!r}: event_norm = {norm} is not supported (weights that do not "
+        "carry the cross section); regenerate with event_norm = average or sum"
+    )
 
 
 def _unweighted_init_scale(header: LHEHeader, first: np.ndarray | None) -> float:
@@ -592,8 +648,9 @@ def _guess_norm_from_init(header: LHEHeader, n_file: int, first: np.ndarray | No
     xsec = header.total_xsec_pb
     where = f"{str(header.path)!r}: no MG5 run card with event_norm in the header"
     if first is None or not len(first) or not math.isfinite(xsec) or xsec <= 0:
-        raise EventFileError(f"{where} and no positive <init> cross section: cannot tell how the weights are "
-                             "normalised")
+        raise EventFileError(
+            f"{where} and no positive <init> cross section: cannot tell how the weights are normalised"
+        )
     mean = float(np.mean(first))
     if mean <= 0:
         raise EventFileError(f"{where}; the mean weight is {mean:g}: cannot tell how the weights are normalised")
@@ -601,16 +658,24 @@ def _guess_norm_from_init(header: LHEHeader, n_file: int, first: np.ndarray | No
     dist_sum = abs(math.log(mean * n_file / xsec))
     best, dist = ("average", dist_avg) if dist_avg <= dist_sum else ("sum", dist_sum)
     if dist > math.log(3.0):
-        raise EventFileError(f"{where}; the mean weight {mean:g} pb fits neither the <init> cross section "
-                             f"{xsec:g} pb (average) nor it / {n_file} events (sum): cannot tell how the weights "
-                             "are normalised")
+        raise EventFileError(
+            f"{where}; the mean weight {mean:g} pb fits neither the <init> cross section "
+            f"{xsec:g} pb (average) nor it / {n_file} events (sum): cannot tell how the weights "
+            "are normalised"
+        )
     logger.info("%s: no run card; weights taken as event_norm = %s from the <init> cross section", header.path, best)
     return best
 
 
-def iter_lhe(path: str | Path, *, chunk_size: int = 10_000, final_state_only: bool = True,
-             normalise: bool | int = True, n_events: int | None = None,
-             progress: bool = False) -> Iterator[LHEChunk]:
+def iter_lhe(
+    path: str | Path,
+    *,
+    chunk_size: int = 10_000,
+    final_state_only: bool = True,
+    normalise: bool | int = True,
+    n_events: int | None = None,
+    progress: bool = False,
+) -> Iterator[LHEChunk]:
     """Stream an LHE file in chunks of events.
 
     Args:
@@ -733,7 +798,8 @@ def concatenate_chunks(chunks: Sequence[LHEChunk]) -> LHEChunk:
         particles=ak.concatenate([c.particles for c in chunks]) if len(chunks) > 1 else chunks[0].particles,
         nominal=np.concatenate([c.nominal for c in chunks]),
         weights=np.concatenate([c.weights for c in chunks]),
-        weight_names=names, first_event=chunks[0].first_event,
+        weight_names=names,
+        first_event=chunks[0].first_event,
         scale=np.concatenate([c.scale for c in chunks]),
         alpha_qcd=np.concatenate([c.alpha_qcd for c in chunks]),
         alpha_qed=np.concatenate([c.alpha_qed for c in chunks]),

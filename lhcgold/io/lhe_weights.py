@@ -34,10 +34,20 @@ from numpy.typing import NDArray
 
 from ..exceptions import EventFileError
 
-__all__ = ["BenchmarkPoints", "NuisanceLayout", "SystematicsWeights", "WeightInfo", "benchmark_points",
-           "nuisance_factors", "nuisance_layout", "nuisance_weights", "parse_weights", "read_nuisance_groups",
-           "systematics_weights",
-           "write_nuisance_groups"]
+__all__ = [
+    "BenchmarkPoints",
+    "NuisanceLayout",
+    "SystematicsWeights",
+    "WeightInfo",
+    "benchmark_points",
+    "nuisance_factors",
+    "nuisance_layout",
+    "nuisance_weights",
+    "parse_weights",
+    "read_nuisance_groups",
+    "systematics_weights",
+    "write_nuisance_groups",
+]
 
 
 @dataclass(frozen=True)
@@ -75,7 +85,7 @@ def parse_weights(header_text: str) -> tuple[WeightInfo, ...]:
     if end < 0:
         raise EventFileError("malformed header: <initrwgt> is not closed")
     try:
-        root = ET.fromstring(header_text[start:end + len("</initrwgt>")])
+        root = ET.fromstring(header_text[start : end + len("</initrwgt>")])
     except ET.ParseError as exc:
         raise EventFileError(f"malformed XML in the header's <initrwgt> block: {exc}") from exc
     out: list[WeightInfo] = []
@@ -86,9 +96,17 @@ def parse_weights(header_text: str) -> tuple[WeightInfo, ...]:
                 visit(child, child.get("name") or child.get("type") or "")
             elif child.tag == "weight" and child.get("id") is not None:
                 a = {k.upper(): v for k, v in child.attrib.items()}
-                out.append(WeightInfo(id=str(child.get("id")), group=group, text=(child.text or "").strip(),
-                                      mur=_num(a.get("MUR"), float), muf=_num(a.get("MUF"), float),
-                                      pdf=_num(a.get("PDF"), int), dyn_scale=_num(a.get("DYN_SCALE"), int)))
+                out.append(
+                    WeightInfo(
+                        id=str(child.get("id")),
+                        group=group,
+                        text=(child.text or "").strip(),
+                        mur=_num(a.get("MUR"), float),
+                        muf=_num(a.get("MUF"), float),
+                        pdf=_num(a.get("PDF"), int),
+                        dyn_scale=_num(a.get("DYN_SCALE"), int),
+                    )
+                )
 
     visit(root, "")
     return tuple(out)
@@ -114,8 +132,11 @@ def systematics_weights(header_text: str) -> SystematicsWeights:
     ws = [w for w in parse_weights(header_text) if w.mur is not None and w.muf is not None]
     central = [w for w in ws if w.mur == 1.0 and w.muf == 1.0 and w.dyn_scale is None and w.pdf is not None]
     central_pdf = central[0].pdf if central else next((w.pdf for w in ws if w.pdf is not None), None)
-    scale = tuple(w for w in ws if w.dyn_scale is None and (w.pdf is None or w.pdf == central_pdf)
-                  and not (w.mur == 1.0 and w.muf == 1.0))
+    scale = tuple(
+        w
+        for w in ws
+        if w.dyn_scale is None and (w.pdf is None or w.pdf == central_pdf) and not (w.mur == 1.0 and w.muf == 1.0)
+    )
     sets: dict[str, list[WeightInfo]] = {}
     for w in ws:
         at_central_scale = w.mur == 1.0 and w.muf == 1.0 and w.dyn_scale is None
@@ -149,8 +170,14 @@ def _fmt(x: float) -> str:
     return repr(float(x))
 
 
-def nuisance_layout(header_text: str, *, scale: Literal["mu", "mur", "muf"] | None = "mu", pdf: bool = True,
-                    scale_name: str = "scale", pdf_name: str = "pdf") -> NuisanceLayout:
+def nuisance_layout(
+    header_text: str,
+    *,
+    scale: Literal["mu", "mur", "muf"] | None = "mu",
+    pdf: bool = True,
+    scale_name: str = "scale",
+    pdf_name: str = "pdf",
+) -> NuisanceLayout:
     """MadMiner's nuisance setup from MG5's systematics weights.
 
     Args:
@@ -169,8 +196,7 @@ def nuisance_layout(header_text: str, *, scale: Literal["mu", "mur", "muf"] | No
     nps: list[tuple[str, str, str, str]] = []
     ids: dict[str, str] = {}
     if scale is not None:
-        pick = {"mu": lambda w: w.mur == w.muf, "mur": lambda w: w.muf == 1.0,
-                "muf": lambda w: w.mur == 1.0}[scale]
+        pick = {"mu": lambda w: w.mur == w.muf, "mur": lambda w: w.muf == 1.0, "muf": lambda w: w.mur == 1.0}[scale]
         cands = [w for w in sw.scale if pick(w)]
         if not cands:
             raise EventFileError(f"no {scale} scale variations among the file's weights (was use_syst = True?)")
@@ -196,8 +222,14 @@ def nuisance_layout(header_text: str, *, scale: Literal["mu", "mur", "muf"] | No
     return NuisanceLayout(systematics=tuple(systs), nuisance_parameters=tuple(nps), benchmark_ids=ids)
 
 
-def nuisance_weights(weights: NDArray[np.float64], weight_names: Sequence[str], nominal: NDArray[np.float64],
-                     layout: NuisanceLayout, *, reference: NDArray[np.float64] | None = None) -> NDArray[np.float64]:
+def nuisance_weights(
+    weights: NDArray[np.float64],
+    weight_names: Sequence[str],
+    nominal: NDArray[np.float64],
+    layout: NuisanceLayout,
+    *,
+    reference: NDArray[np.float64] | None = None,
+) -> NDArray[np.float64]:
     """Nuisance benchmark columns (``layout.benchmark_names`` order) for a chunk of events.
 
     Args:
@@ -224,8 +256,9 @@ def nuisance_weights(weights: NDArray[np.float64], weight_names: Sequence[str], 
     return out
 
 
-def nuisance_factors(nu: Sequence[float], columns: NDArray[np.float64], reference: NDArray[np.float64],
-                     layout: NuisanceLayout) -> NDArray[np.float64]:
+def nuisance_factors(
+    nu: Sequence[float], columns: NDArray[np.float64], reference: NDArray[np.float64], layout: NuisanceLayout
+) -> NDArray[np.float64]:
     """Per-event factor exp(Σ a_k ν_k + b_k ν_k²) (MadMiner's NuisanceMorpher; a, b clipped to ±10)."""
     col = {n: k for k, n in enumerate(layout.benchmark_names)}
     log = np.zeros(len(reference))
@@ -311,7 +344,7 @@ def benchmark_points(header_text: str, *, group: str | None = "mg_reweighting") 
     i0 = header_text.find("<slha>")
     if i0 >= 0:
         i1 = header_text.find("</slha>", i0)
-        base = parse_param_card(header_text[i0 + len("<slha>"):i1 if i1 >= 0 else None])
+        base = parse_param_card(header_text[i0 + len("<slha>") : i1 if i1 >= 0 else None])
     points: dict[str, dict[tuple[str, int], float]] = {}
     for w in parse_weights(header_text):
         sets = _SET_LINE.findall(w.text)
@@ -357,8 +390,10 @@ def read_nuisance_groups(f: Any) -> tuple[NuisanceLayout, tuple[int, ...]] | Non
     nps = tuple(zip(cols[0], cols[1], cols[2], negs, strict=True))  # type: ignore[arg-type]
     systs: tuple[tuple[str, str, str, str], ...] = ()
     if "systematics/names" in f:
-        srows = [decode_strings(f[f"systematics/{k}"]) if f"systematics/{k}" in f else None
-                 for k in ("names", "types", "values", "scales")]
+        srows = [
+            decode_strings(f[f"systematics/{k}"]) if f"systematics/{k}" in f else None
+            for k in ("names", "types", "values", "scales")
+        ]
         if all(r is not None and len(r) == len(srows[0]) for r in srows):  # type: ignore[arg-type]
             systs = tuple(zip(*srows, strict=True))  # type: ignore[misc]
     bench = decode_strings(f["benchmarks/names"])

@@ -27,8 +27,17 @@ from numpy.typing import NDArray
 from .._version import __version__
 from .atomic import atomic_path
 
-__all__ = ["PARAM_BLOCK", "LHEChunkData", "LHEInit", "ParamEntry", "benchmark_descriptions", "param_entries",
-           "slha_block", "write_lhe", "write_lhe_from_body"]
+__all__ = [
+    "PARAM_BLOCK",
+    "LHEChunkData",
+    "LHEInit",
+    "ParamEntry",
+    "benchmark_descriptions",
+    "param_entries",
+    "slha_block",
+    "write_lhe",
+    "write_lhe_from_body",
+]
 
 #: param_card block of the embedded model's parameters (those without an ``lha_block`` of their own)
 PARAM_BLOCK = "LHCGOLD"
@@ -72,10 +81,13 @@ def benchmark_descriptions(entries: Sequence[ParamEntry], benchmarks: Sequence[M
 
 def slha_block(entries: Sequence[ParamEntry], values: Mapping[str, float]) -> str:
     """An ``<slha>`` header section: the param_card of the generation point (MG5's banner layout)."""
-    lines = ["<slha>", "######################################################################",
-             "## PARAM_CARD written by lhcgold: the model parameters of the      ##",
-             "## generation benchmark (the point of XWGTUP)                      ##",
-             "######################################################################"]
+    lines = [
+        "<slha>",
+        "######################################################################",
+        "## PARAM_CARD written by lhcgold: the model parameters of the      ##",
+        "## generation benchmark (the point of XWGTUP)                      ##",
+        "######################################################################",
+    ]
     blocks: dict[str, list[ParamEntry]] = {}
     for e in entries:
         blocks.setdefault(e.block, []).append(e)
@@ -182,8 +194,10 @@ def _header(init: LHEInit) -> str:
             lines.append("<initrwgt>")
         lines.append('<weightgroup name="Central scale variation" combine="envelope">')
         for wid, mur, muf in init.scale_weights:
-            lines.append(f'<weight id="{escape(wid)}" MUR="{mur:g}" MUF="{muf:g}" PDF="{init.pdf_lhaid}" > '
-                         f"MUR={mur:g} MUF={muf:g} </weight>")
+            lines.append(
+                f'<weight id="{escape(wid)}" MUR="{mur:g}" MUF="{muf:g}" PDF="{init.pdf_lhaid}" > '
+                f"MUR={mur:g} MUF={muf:g} </weight>"
+            )
         lines.append("</weightgroup>")
     if init.weight_ids or init.scale_weights:
         lines.append("</initrwgt>")

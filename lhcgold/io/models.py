@@ -108,8 +108,9 @@ def _move_into_place(tmp: Path, target: Path, *, overwrite: bool) -> None:
             if not target.exists():
                 raise
             if not overwrite:
-                raise EventFileError(f"{str(target)!r} appeared while writing (another process?); "
-                                     "refusing to overwrite it") from exc
+                raise EventFileError(
+                    f"{str(target)!r} appeared while writing (another process?); refusing to overwrite it"
+                ) from exc
     elif not overwrite:
         raise EventFileError(f"{str(target)!r} appeared while writing (another process?); refusing to overwrite it")
     check_replaceable_model_dir(target)
@@ -118,8 +119,9 @@ def _move_into_place(tmp: Path, target: Path, *, overwrite: bool) -> None:
         os.replace(target, old / "model")
         os.rename(tmp, target)
     except OSError as exc:
-        raise EventFileError(f"{str(target)!r}: cannot replace the model directory (another process "
-                             f"writing it?): {exc.strerror or exc}") from exc
+        raise EventFileError(
+            f"{str(target)!r}: cannot replace the model directory (another process writing it?): {exc.strerror or exc}"
+        ) from exc
     finally:
         shutil.rmtree(old, ignore_errors=True)
 
@@ -146,13 +148,16 @@ def check_replaceable_model_dir(path: str | os.PathLike[str]) -> None:
     except (OSError, ValueError, AttributeError):
         fmt = None
     if fmt != MODEL_FORMAT:
-        raise EventFileError(f"{str(p)!r} is not an lhcgold model directory (no valid manifest.json); "
-                             "refusing to replace it: remove it yourself or choose another output")
+        raise EventFileError(
+            f"{str(p)!r} is not an lhcgold model directory (no valid manifest.json); "
+            "refusing to replace it: remove it yourself or choose another output"
+        )
     allowed = {"manifest.json", "weights.pt"} | {m.name for m in p.iterdir() if _is_member_dir(m)}
     foreign = sorted(e.name for e in p.iterdir() if e.name not in allowed)
     if foreign:
-        raise EventFileError(f"{str(p)!r} holds files lhcgold did not write ({', '.join(foreign[:5])}); "
-                             "refusing to replace it")
+        raise EventFileError(
+            f"{str(p)!r} holds files lhcgold did not write ({', '.join(foreign[:5])}); refusing to replace it"
+        )
 
 
 def _is_member_dir(p: Path) -> bool:
@@ -170,22 +175,23 @@ def member_dir(folder: str | os.PathLike[str], name: Any) -> Path:
         raise EventFileError(f"{base / 'manifest.json'}: invalid ensemble member name {name!r}")
     rel = Path(name)
     if rel.is_absolute() or ".." in rel.parts or "\\" in name:
-        raise EventFileError(f"{base / 'manifest.json'}: ensemble member path {name!r} leaves the model "
-                             "directory; refusing it")
+        raise EventFileError(
+            f"{base / 'manifest.json'}: ensemble member path {name!r} leaves the model directory; refusing it"
+        )
     path = base / rel
     try:
         inside = path.resolve(strict=False).is_relative_to(base.resolve(strict=True))
     except OSError as exc:
         raise EventFileError(f"{base}: cannot resolve ensemble member {name!r}: {exc}") from exc
     if not inside:
-        raise EventFileError(f"{base / 'manifest.json'}: ensemble member {name!r} points outside the model "
-                             "directory (symbolic link?); refusing it")
+        raise EventFileError(
+            f"{base / 'manifest.json'}: ensemble member {name!r} points outside the model "
+            "directory (symbolic link?); refusing it"
+        )
     return path
 
 
-def _write_one(
-    folder: Path, manifest: dict[str, Any], state_dict: dict[str, Any], torch: Any
-) -> None:
+def _write_one(folder: Path, manifest: dict[str, Any], state_dict: dict[str, Any], torch: Any) -> None:
     man = {
         "format": MODEL_FORMAT,
         "format_version": MODEL_FORMAT_VERSION,
@@ -228,9 +234,7 @@ def read_model_dir(path: str | os.PathLike[str]) -> tuple[dict[str, Any], dict[s
     if isinstance(version, bool) or not isinstance(version, int):
         raise EventFileError(f"{man_path}: format_version must be an integer, got {version!r}")
     if version > MODEL_FORMAT_VERSION:
-        raise EventFileError(
-            f"{man_path}: model format {man['format_version']} is newer than this lhcgold reads"
-        )
+        raise EventFileError(f"{man_path}: model format {man['format_version']} is newer than this lhcgold reads")
     wpath = folder / "weights.pt"
     if not wpath.is_file():
         raise EventFileError(f"{str(folder)!r}: weights.pt is missing")
@@ -240,8 +244,10 @@ def read_model_dir(path: str | os.PathLike[str]) -> tuple[dict[str, Any], dict[s
     if expected is None:
         logger.warning("%s: written by an older lhcgold without a weights hash; weights not checked", man_path)
     elif _sha256(wpath) != expected:
-        raise EventFileError(f"{wpath}: content does not match the sha256 in manifest.json (tampered or "
-                             "damaged weights); refusing to load it")
+        raise EventFileError(
+            f"{wpath}: content does not match the sha256 in manifest.json (tampered or "
+            "damaged weights); refusing to load it"
+        )
     try:
         state = torch.load(wpath, map_location="cpu", weights_only=True)
     except Exception as exc:  # torch raises several types for corrupt files

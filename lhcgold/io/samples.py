@@ -72,9 +72,7 @@ class TrainingSet:
 
     def __post_init__(self) -> None:
         if self.kind not in _KINDS:
-            raise EventFileError(
-                f"unknown training-set kind {self.kind!r}; known: {', '.join(_KINDS)}"
-            )
+            raise EventFileError(f"unknown training-set kind {self.kind!r}; known: {', '.join(_KINDS)}")
         x = np.asarray(self.x, dtype=np.float64)
         if x.ndim == 1:
             x = x[:, None]
@@ -95,9 +93,7 @@ class TrainingSet:
         object.__setattr__(self, "observables", tuple(self.observables))
         object.__setattr__(self, "parameters", tuple(self.parameters))
         if self.observables and len(self.observables) != x.shape[1]:
-            raise EventFileError(
-                f"{len(self.observables)} observable names for {x.shape[1]} columns"
-            )
+            raise EventFileError(f"{len(self.observables)} observable names for {x.shape[1]} columns")
 
     # -------------------------------------------------------------- views
     def __len__(self) -> int:
@@ -131,10 +127,7 @@ class TrainingSet:
 
     def subset(self, index: NDArray[np.int64] | slice) -> TrainingSet:
         """The samples at ``index`` (a copy)."""
-        kw = {
-            name: (None if getattr(self, name) is None else getattr(self, name)[index])
-            for name in _ARRAYS
-        }
+        kw = {name: (None if getattr(self, name) is None else getattr(self, name)[index]) for name in _ARRAYS}
         return replace(self, **kw)
 
     def arrays(self) -> dict[str, NDArray[np.float64]]:
@@ -156,8 +149,9 @@ def write_training_set(path: str | Path, ts: TrainingSet, *, overwrite: bool = F
             f.attrs["metadata"] = json.dumps(ts.metadata, default=_json_default)
             g = f.create_group("samples")
             for name, arr in ts.arrays().items():
-                g.create_dataset(name, data=arr, compression="gzip" if arr.size > 4096 else None,
-                                 fletcher32=arr.size > 0)
+                g.create_dataset(
+                    name, data=arr, compression="gzip" if arr.size > 4096 else None, fletcher32=arr.size > 0
+                )
     return target
 
 
@@ -177,8 +171,7 @@ def read_training_set(path: str | Path) -> TrainingSet:
             version = int(f.attrs["format_version"])
             if version > FORMAT_VERSION:
                 raise EventFileError(
-                    f"{str(p)!r} has format version {version}; this lhcgold reads "
-                    f"up to {FORMAT_VERSION}"
+                    f"{str(p)!r} has format version {version}; this lhcgold reads up to {FORMAT_VERSION}"
                 )
             g = f["samples"]
             arrays = {name: g[name][...] for name in _ARRAYS if name in g}
@@ -204,9 +197,11 @@ def _check_finite(path: Path, arrays: dict[str, Any]) -> None:
         bad = ~np.isfinite(a)
         if bad.any():
             row = int(np.argwhere(bad)[0][0]) if a.ndim else 0
-            raise EventFileError(f"{str(path)!r}: sample {row} has a non-finite {name} value; "
-                                 f"{int(bad.reshape(len(a), -1).any(axis=1).sum()) if a.ndim else 1} "
-                                 "such sample(s): the file is damaged")
+            raise EventFileError(
+                f"{str(path)!r}: sample {row} has a non-finite {name} value; "
+                f"{int(bad.reshape(len(a), -1).any(axis=1).sum()) if a.ndim else 1} "
+                "such sample(s): the file is damaged"
+            )
 
 
 def _json_default(o: Any) -> Any:

@@ -15,8 +15,9 @@ from .h5common import open_h5, read_setup_groups, write_setup_groups, writer_att
 __all__ = ["read_setup", "write_setup"]
 
 
-def write_setup(path: str | os.PathLike[str], setup: Setup, *, overwrite: bool = False,
-                attrs: Mapping[str, Any] | None = None) -> None:
+def write_setup(
+    path: str | os.PathLike[str], setup: Setup, *, overwrite: bool = False, attrs: Mapping[str, Any] | None = None
+) -> None:
     """Write a setup file atomically (madminer's ``MadMiner.load`` reads it).
 
     Args:

@@ -63,7 +63,7 @@ def patch_param_card(text: str, values: Mapping[tuple[str, int], float]) -> str:
     lines = text.splitlines(keepends=True)
     for n, line in enumerate(lines):
         core = line.rstrip("\r\n")
-        end = line[len(core):]
+        end = line[len(core) :]
         m = _BLOCK_LINE.match(core)
         if m:
             block = m.group(1).lower()
@@ -89,6 +89,9 @@ def patch_param_card(text: str, values: Mapping[tuple[str, int], float]) -> str:
     missing = [k for k in want if k not in done]
     if missing:
         b, i = missing[0]
-        raise ConfigError(f"the param_card has no entry {i} in block {b.upper()} "
-                          f"(blocks: {', '.join(x.upper() for x in blocks) or 'none'})", path="parameters")
+        raise ConfigError(
+            f"the param_card has no entry {i} in block {b.upper()} "
+            f"(blocks: {', '.join(x.upper() for x in blocks) or 'none'})",
+            path="parameters",
+        )
     return "".join(lines)

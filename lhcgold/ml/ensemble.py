@@ -24,9 +24,7 @@ __all__ = ["Ensemble", "load_estimator", "load_model"]
 logger = logging.getLogger(__name__)
 
 
-def _train_member(
-    est: Estimator, data: TrainingSet, config: TrainConfig, threads: int
-) -> Estimator:
+def _train_member(est: Estimator, data: TrainingSet, config: TrainConfig, threads: int) -> Estimator:
     import torch
 
     torch.set_num_threads(max(1, threads))
@@ -66,10 +64,7 @@ class Ensemble:
         ``n_jobs`` processes (default: one per core, at most one per member).
         """
         cfg = config or TrainConfig()
-        cfgs = [
-            replace(cfg, seed=None if cfg.seed is None else cfg.seed + i)
-            for i in range(len(self.members))
-        ]
+        cfgs = [replace(cfg, seed=None if cfg.seed is None else cfg.seed + i) for i in range(len(self.members))]
         cores = os.cpu_count() or 1
         jobs = min(len(self.members), cores if n_jobs is None else max(1, n_jobs))
         if jobs <= 1:
@@ -80,19 +75,14 @@ class Ensemble:
             ctx = multiprocessing.get_context("spawn")
             with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
                 futures = [
-                    pool.submit(_train_member, m, data, c, threads)
-                    for m, c in zip(self.members, cfgs, strict=True)
+                    pool.submit(_train_member, m, data, c, threads) for m, c in zip(self.members, cfgs, strict=True)
                 ]
                 self.members = [f.result() for f in futures]
         return [m.history for m in self.members if m.history is not None]
 
-    def _stack(
-        self, name: str, *args: Any, **kwargs: Any
-    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    def _stack(self, name: str, *args: Any, **kwargs: Any) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         vals = np.stack([getattr(m, name)(*args, **kwargs) for m in self.members])
-        return vals.mean(axis=0), vals.std(axis=0, ddof=1) if len(vals) > 1 else np.zeros(
-            vals.shape[1:]
-        )
+        return vals.mean(axis=0), vals.std(axis=0, ddof=1) if len(vals) > 1 else np.zeros(vals.shape[1:])
 
     def log_ratio(
         self, x: ArrayLike, theta0: ArrayLike, theta1: ArrayLike | None = None
@@ -102,19 +92,14 @@ class Ensemble:
             return self._stack("log_ratio", x, theta0)
         return self._stack("log_ratio", x, theta0, theta1)
 
-    def score(
-        self, x: ArrayLike, theta: ArrayLike | None = None
-    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    def score(self, x: ArrayLike, theta: ArrayLike | None = None) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         """Mean and standard deviation over members of t̂."""
         return self._stack("score", x, theta) if theta is not None else self._stack("score", x)
 
     def save(self, path: str | Path, *, overwrite: bool = False) -> Path:
         from ..io.models import write_model_dir
 
-        members = {
-            f"member_{i}": (m.manifest(), m._check_fitted().state_dict())
-            for i, m in enumerate(self.members)
-        }
+        members = {f"member_{i}": (m.manifest(), m._check_fitted().state_dict()) for i, m in enumerate(self.members)}
         man = {
             "class": "Ensemble",
             "family": self.family,
@@ -137,8 +122,9 @@ def load_model(path: str | Path) -> Any:
     if man.get("class") == "Ensemble":
         names = man.get("members")
         if not isinstance(names, list) or not names:
-            raise EventFileError(f"{Path(path) / 'manifest.json'}: an ensemble manifest needs a non-empty "
-                                 "'members' list")
+            raise EventFileError(
+                f"{Path(path) / 'manifest.json'}: an ensemble manifest needs a non-empty 'members' list"
+            )
         members = []
         for name in names:
             sub = member_dir(path, name)
@@ -187,5 +173,6 @@ def load_estimator(path: str | Path) -> Estimator:
     if isinstance(model, Ensemble):
         raise EventFileError(
             f"{str(path)!r} is an ensemble of {len(model.members)} {model.family} estimators; this needs one "
-            f"estimator: pass a member directory (e.g. {str(Path(path) / 'member_0')!r})")
+            f"estimator: pass a member directory (e.g. {str(Path(path) / 'member_0')!r})"
+        )
     return model  # type: ignore[no-any-return]

@@ -95,9 +95,7 @@ class Estimator:
             raise ConfigError(f"{type(self).__name__} needs a method")
         self.spec: MethodSpec = get_method(name)
         if self.spec.family != self.family:
-            raise ConfigError(
-                f"method {name!r} trains a {self.spec.family} estimator, not {type(self).__name__}"
-            )
+            raise ConfigError(f"method {name!r} trains a {self.spec.family} estimator, not {type(self).__name__}")
         if activation not in ACTIVATIONS:
             from ..exceptions import unknown_name_error
 
@@ -134,9 +132,7 @@ class Estimator:
 
     def _check_fitted(self) -> torch.nn.Module:
         if self.net is None:
-            raise ConfigError(
-                f"{type(self).__name__} is not trained (call train() or load_model())"
-            )
+            raise ConfigError(f"{type(self).__name__} is not trained (call train() or load_model())")
         return self.net
 
     def _x(self, x: ArrayLike, *, full: bool = True) -> NDArray[np.float64]:
@@ -149,9 +145,7 @@ class Estimator:
         if full and self.features is not None and xx.shape[1] != self.n_observables:
             xx = xx[:, self.features]
         if xx.shape[1] != self.n_observables:
-            raise ConfigError(
-                f"x has {xx.shape[1]} columns, the estimator uses {self.n_observables}"
-            )
+            raise ConfigError(f"x has {xx.shape[1]} columns, the estimator uses {self.n_observables}")
         if len(xx) == 0:
             raise ConfigError("x is empty")
         if not np.all(np.isfinite(xx)):
@@ -163,9 +157,7 @@ class Estimator:
         single = th.ndim == 1
         th = np.atleast_2d(th)
         if th.shape[1] != self.n_parameters:
-            raise ConfigError(
-                f"{name} must have {self.n_parameters} components, got shape {th.shape}"
-            )
+            raise ConfigError(f"{name} must have {self.n_parameters} components, got shape {th.shape}")
         if not np.all(np.isfinite(th)):
             raise ConfigError(f"{name} contains NaN or infinite values")
         return th, single
@@ -194,16 +186,13 @@ class Estimator:
         x = data.x
         if self.features is not None:
             if max(self.features) >= x.shape[1] or min(self.features) < 0:
-                raise ConfigError(
-                    f"features {self.features} out of range for {x.shape[1]} observables"
-                )
+                raise ConfigError(f"features {self.features} out of range for {x.shape[1]} observables")
         self.observables = tuple(data.observables) or tuple(f"x{i}" for i in range(x.shape[1]))
         if self.features is not None:
             self.observables = tuple(self.observables[i] for i in self.features)
         self.n_observables = len(self.observables)
         self.parameters = tuple(data.parameters) or tuple(
-            f"theta{i}"
-            for i in range((data.theta0 if data.theta0 is not None else data.t_xz).shape[1])
+            f"theta{i}" for i in range((data.theta0 if data.theta0 is not None else data.t_xz).shape[1])
         )  # type: ignore[union-attr]
         self.n_parameters = len(self.parameters)
         self.alpha = cfg.alpha
@@ -212,16 +201,13 @@ class Estimator:
         for name, arr in arrays.items():
             if not np.all(np.isfinite(arr)):
                 raise ConfigError(
-                    f"training data {name!r} contains {int((~np.isfinite(arr)).sum())} NaN or "
-                    "infinite values"
+                    f"training data {name!r} contains {int((~np.isfinite(arr)).sum())} NaN or infinite values"
                 )
         if cfg.seed is not None:
             torch.manual_seed(cfg.seed)
         self.net = self._build()
         self._init_scaling(arrays)
-        self.history = fit(
-            self.net, arrays, self._loss, cfg, progress=progress, val_data=val_arrays
-        )
+        self.history = fit(self.net, arrays, self._loss, cfg, progress=progress, val_data=val_arrays)
         self.net.to("cpu")
         return self.history
 
@@ -230,9 +216,7 @@ class Estimator:
         x = arrays["x"]
         std = x.std(axis=0)
         net.x_mean.copy_(torch.as_tensor(x.mean(axis=0)))
-        net.x_std.copy_(
-            torch.as_tensor(np.where(std > 1e-12 * np.maximum(np.abs(x).max(0), 1.0), std, 1.0))
-        )
+        net.x_std.copy_(torch.as_tensor(np.where(std > 1e-12 * np.maximum(np.abs(x).max(0), 1.0), std, 1.0)))
         th = arrays.get("theta0")
         if th is not None and self._scale_parameters:
             if "theta1" in arrays and self.family == "double_ratio":
@@ -250,9 +234,7 @@ class Estimator:
     def _device(self) -> torch.device:
         return next(self._check_fitted().parameters()).device
 
-    def _batched(
-        self, fn: Any, arrays: Sequence[NDArray[np.float64]], *, grad: bool = False
-    ) -> NDArray[np.float64]:
+    def _batched(self, fn: Any, arrays: Sequence[NDArray[np.float64]], *, grad: bool = False) -> NDArray[np.float64]:
         net = self._check_fitted()
         net.eval()
         dev = self._device()
@@ -297,9 +279,7 @@ class Estimator:
         """Save to a model directory (manifest.json + weights.pt), atomically."""
         from ..io.models import write_model_dir
 
-        return write_model_dir(
-            path, self.manifest(), self._check_fitted().state_dict(), overwrite=overwrite
-        )
+        return write_model_dir(path, self.manifest(), self._check_fitted().state_dict(), overwrite=overwrite)
 
     @classmethod
     def _from_manifest(cls, man: dict[str, Any]) -> Estimator:
@@ -316,9 +296,7 @@ class Estimator:
         est.parameters = tuple(man["parameters"])
         est.n_observables, est.n_parameters = len(est.observables), len(est.parameters)
         est.alpha = man.get("alpha", 1.0)
-        est.theta_ref = (
-            None if man.get("theta_ref") is None else np.asarray(man["theta_ref"], dtype=np.float64)
-        )
+        est.theta_ref = None if man.get("theta_ref") is None else np.asarray(man["theta_ref"], dtype=np.float64)
         est._load_extra(man.get("extra", {}))
         est.net = est._build()
         return est
@@ -342,9 +320,7 @@ class ParameterizedRatioEstimator(Estimator):
     family = "ratio"
 
     def _build(self) -> torch.nn.Module:
-        return RatioNet(
-            self.n_observables, self.n_parameters, self.n_hidden, self.activation, self.dropout
-        )
+        return RatioNet(self.n_observables, self.n_parameters, self.n_hidden, self.activation, self.dropout)
 
     def _training_arrays(self, ts: TrainingSet) -> dict[str, NDArray[np.float64]]:
         check_training_set(self.spec, ts.kind, ts.gold, ts.y is not None)
@@ -400,9 +376,7 @@ class ParameterizedRatioEstimator(Estimator):
         ths = np.repeat(th, n, axis=0)
         return self._batched(lambda a, b: net(a, b), [xs, ths]).reshape(t, n)
 
-    def log_ratio(
-        self, x: ArrayLike, theta0: ArrayLike, theta1: ArrayLike | None = None
-    ) -> NDArray[np.float64]:
+    def log_ratio(self, x: ArrayLike, theta0: ArrayLike, theta1: ArrayLike | None = None) -> NDArray[np.float64]:
         """log r̂(x|θ0, θ1) for every θ0 (and θ1) and every event.
 
         Args:
@@ -486,14 +460,10 @@ class MorphingAwareRatioEstimator(ParameterizedRatioEstimator):
         self.basis = None if basis is None else np.asarray(basis, dtype=np.float64)
 
     @classmethod
-    def from_setup(
-        cls, setup: Any, method: str = "alice", **kwargs: Any
-    ) -> MorphingAwareRatioEstimator:
+    def from_setup(cls, setup: Any, method: str = "alice", **kwargs: Any) -> MorphingAwareRatioEstimator:
         """From a :class:`~lhcgold.config.Setup` with morphing."""
         m = setup.morpher
-        return cls(
-            method, components=m.components, morphing_matrix=m.matrix, basis=m.basis, **kwargs
-        )
+        return cls(method, components=m.components, morphing_matrix=m.matrix, basis=m.basis, **kwargs)
 
     def _reference_index(self) -> int:
         if self.basis is None or self.theta_ref is None:
@@ -523,9 +493,7 @@ class MorphingAwareRatioEstimator(ParameterizedRatioEstimator):
     def _load_extra(self, extra: dict[str, Any]) -> None:
         self.components = np.asarray(extra["components"], dtype=np.int64)
         self.morphing_matrix = np.asarray(extra["morphing_matrix"], dtype=np.float64)
-        self.basis = (
-            None if extra.get("basis") is None else np.asarray(extra["basis"], dtype=np.float64)
-        )
+        self.basis = None if extra.get("basis") is None else np.asarray(extra["basis"], dtype=np.float64)
 
 
 class DoubleParameterizedRatioEstimator(Estimator):
@@ -537,9 +505,7 @@ class DoubleParameterizedRatioEstimator(Estimator):
     family = "double_ratio"
 
     def _build(self) -> torch.nn.Module:
-        return DoubleRatioNet(
-            self.n_observables, self.n_parameters, self.n_hidden, self.activation, self.dropout
-        )
+        return DoubleRatioNet(self.n_observables, self.n_parameters, self.n_hidden, self.activation, self.dropout)
 
     def _training_arrays(self, ts: TrainingSet) -> dict[str, NDArray[np.float64]]:
         check_training_set(self.spec, ts.kind, ts.gold, ts.y is not None)
@@ -570,14 +536,10 @@ class DoubleParameterizedRatioEstimator(Estimator):
         scale = net.theta_std.to(lr.dtype)
         y = b.get("y")
         w0 = (1.0 - y) if y is not None else None
-        sc = L.score_mse(g0 * scale, b["t_xz"] * scale, w0) + L.score_mse(
-            -g1 * scale, b["t_xz1"] * scale, y
-        )
+        sc = L.score_mse(g0 * scale, b["t_xz"] * scale, w0) + L.score_mse(-g1 * scale, b["t_xz1"] * scale, y)
         return base + self.alpha * sc, {"base": base, "score": sc}
 
-    def log_ratio_per_event(
-        self, x: ArrayLike, theta0: ArrayLike, theta1: ArrayLike
-    ) -> NDArray[np.float64]:
+    def log_ratio_per_event(self, x: ArrayLike, theta0: ArrayLike, theta1: ArrayLike) -> NDArray[np.float64]:
         """log r̂(x_i|θ0_i, θ1_i) with one pair per event: θ0, θ1 (N, P) or (P,); returns (N,)."""
         net = self._check_fitted()
         xx = self._x(x)
@@ -594,9 +556,7 @@ class DoubleParameterizedRatioEstimator(Estimator):
         th0, th1 = np.broadcast_arrays(th0, th1)
         n, t = len(xx), len(th0)
         xs = np.broadcast_to(xx[None], (t, n, xx.shape[1])).reshape(t * n, -1)
-        out = self._batched(
-            lambda a, b, c: net(a, b, c), [xs, np.repeat(th0, n, 0), np.repeat(th1, n, 0)]
-        )
+        out = self._batched(lambda a, b, c: net(a, b, c), [xs, np.repeat(th0, n, 0), np.repeat(th1, n, 0)])
         out = out.reshape(t, n)
         return out[0] if (s0 and s1) else out
 
@@ -609,9 +569,7 @@ class ScoreEstimator(Estimator):
     _scale_parameters = False
 
     def _build(self) -> torch.nn.Module:
-        return ScoreNet(
-            self.n_observables, self.n_parameters, self.n_hidden, self.activation, self.dropout
-        )
+        return ScoreNet(self.n_observables, self.n_parameters, self.n_hidden, self.activation, self.dropout)
 
     def _training_arrays(self, ts: TrainingSet) -> dict[str, NDArray[np.float64]]:
         check_training_set(self.spec, ts.kind, ts.gold, ts.y is not None)
@@ -652,17 +610,13 @@ class LikelihoodEstimator(Estimator):
 
     family = "likelihood"
 
-    def __init__(
-        self, method: str | None = None, *, transforms: int = 3, bins: int = 8, **kwargs: Any
-    ):
+    def __init__(self, method: str | None = None, *, transforms: int = 3, bins: int = 8, **kwargs: Any):
         super().__init__(method, **kwargs)
         self.transforms = int(transforms)
         self.bins = int(bins)
 
     def _build(self) -> torch.nn.Module:
-        return FlowNet(
-            self.n_observables, self.n_parameters, self.n_hidden, self.transforms, self.bins
-        )
+        return FlowNet(self.n_observables, self.n_parameters, self.n_hidden, self.transforms, self.bins)
 
     def _extra_manifest(self) -> dict[str, Any]:
         return {"transforms": self.transforms, "bins": self.bins}

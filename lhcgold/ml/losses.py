@@ -44,9 +44,7 @@ def rolr_loss(log_r_hat: torch.Tensor, y: torch.Tensor, log_r_xz: torch.Tensor) 
     return ((1.0 - y) * (1.0 / r_hat - 1.0 / r) ** 2).mean() + (y * (r_hat - r) ** 2).mean()
 
 
-def score_mse(
-    t_hat: torch.Tensor, t_xz: torch.Tensor, weight: torch.Tensor | None = None
-) -> torch.Tensor:
+def score_mse(t_hat: torch.Tensor, t_xz: torch.Tensor, weight: torch.Tensor | None = None) -> torch.Tensor:
     """Mean over samples and parameters of weight·(t̂ − t)² (weight (n,) broadcast)."""
     sq = (t_hat - t_xz) ** 2
     if weight is not None:

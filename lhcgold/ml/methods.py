@@ -66,20 +66,12 @@ class MethodSpec:
     sample_kinds: tuple[str, ...]
 
 
-def _ratio(
-    name: str, req: set[str], labels: bool, base: BaseLoss, score: bool, cls: str
-) -> MethodSpec:
-    return MethodSpec(
-        name, "ratio", frozenset(req), labels, base, score, cls, ("ratio", "more_ratios")
-    )
+def _ratio(name: str, req: set[str], labels: bool, base: BaseLoss, score: bool, cls: str) -> MethodSpec:
+    return MethodSpec(name, "ratio", frozenset(req), labels, base, score, cls, ("ratio", "more_ratios"))
 
 
-def _double(
-    name: str, req: set[str], labels: bool, base: BaseLoss, score: bool, cls: str
-) -> MethodSpec:
-    return MethodSpec(
-        name, "double_ratio", frozenset(req), labels, base, score, cls, ("more_ratios", "ratio")
-    )
+def _double(name: str, req: set[str], labels: bool, base: BaseLoss, score: bool, cls: str) -> MethodSpec:
+    return MethodSpec(name, "double_ratio", frozenset(req), labels, base, score, cls, ("more_ratios", "ratio"))
 
 
 METHODS: dict[str, MethodSpec] = {
@@ -95,9 +87,7 @@ METHODS: dict[str, MethodSpec] = {
     "alices2": _double("alices2", {"r_xz", "t_xz", "t_xz1"}, False, "alice", True, "ALICES2"),
     "rascal2": _double("rascal2", {"r_xz", "t_xz", "t_xz1"}, True, "rolr", True, "RASCAL2"),
     "cascal2": _double("cascal2", {"t_xz", "t_xz1"}, True, "carl", True, "CASCAL2"),
-    "sally": MethodSpec(
-        "sally", "score", frozenset({"t_xz"}), False, "mse", False, "SALLY", ("local", "density")
-    ),
+    "sally": MethodSpec("sally", "score", frozenset({"t_xz"}), False, "mse", False, "SALLY", ("local", "density")),
     "sallino": MethodSpec(
         "sallino",
         "score",
@@ -163,12 +153,9 @@ def check_training_set(
             )
         )
     if spec.labels and not has_labels:
-        raise ConfigError(
-            f"method {spec.name!r} needs class labels y (a ratio sample); got a {kind!r} sample"
-        )
+        raise ConfigError(f"method {spec.name!r} needs class labels y (a ratio sample); got a {kind!r} sample")
     if kind not in spec.sample_kinds:
         raise ConfigError(
-            f"method {spec.name!r} trains on {' or '.join(spec.sample_kinds)} samples, "
-            f"got a {kind!r} sample"
+            f"method {spec.name!r} trains on {' or '.join(spec.sample_kinds)} samples, got a {kind!r} sample"
         )
     return spec

@@ -78,9 +78,7 @@ class _Scaled(nn.Module):
 class RatioNet(_Scaled):
     """log r̂(x|θ) = MLP(θ, x) (single parameterised: denominator fixed)."""
 
-    def __init__(
-        self, n_obs: int, n_par: int, hidden: Sequence[int], activation: str, dropout: float = 0.0
-    ):
+    def __init__(self, n_obs: int, n_par: int, hidden: Sequence[int], activation: str, dropout: float = 0.0):
         super().__init__(n_obs, n_par)
         self.mlp = MLP(n_obs + n_par, hidden, 1, activation, dropout)
 
@@ -91,9 +89,7 @@ class RatioNet(_Scaled):
 class DoubleRatioNet(_Scaled):
     """log r̂(x|θ0,θ1) = f(θ0, θ1, x) − f(θ1, θ0, x) (antisymmetric by construction)."""
 
-    def __init__(
-        self, n_obs: int, n_par: int, hidden: Sequence[int], activation: str, dropout: float = 0.0
-    ):
+    def __init__(self, n_obs: int, n_par: int, hidden: Sequence[int], activation: str, dropout: float = 0.0):
         super().__init__(n_obs, n_par)
         self.mlp = MLP(n_obs + 2 * n_par, hidden, 1, activation, dropout)
 
@@ -105,9 +101,7 @@ class DoubleRatioNet(_Scaled):
 class ScoreNet(_Scaled):
     """t̂(x) = MLP(x) × t_scale (the target's standard deviation, a buffer)."""
 
-    def __init__(
-        self, n_obs: int, n_par: int, hidden: Sequence[int], activation: str, dropout: float = 0.0
-    ):
+    def __init__(self, n_obs: int, n_par: int, hidden: Sequence[int], activation: str, dropout: float = 0.0):
         super().__init__(n_obs, n_par)
         self.register_buffer("t_scale", torch.ones(n_par, dtype=torch.float64))
         self.mlp = MLP(n_obs, hidden, n_par, activation, dropout)
@@ -156,12 +150,8 @@ class MorphingRatioNet(_Scaled):
     def forward(self, x: torch.Tensor, theta: torch.Tensor) -> torch.Tensor:
         w = self.morphing_weights(theta)
         free = self.free.to(w.dtype)
-        rho = torch.exp(
-            torch.clamp(self.mlp(self.sx(x)), -self.clamp, self.clamp).to(w.dtype) * free
-        )
-        sig = torch.exp(
-            torch.clamp(self.log_xsec_ratios, -self.clamp, self.clamp).to(w.dtype) * free
-        )
+        rho = torch.exp(torch.clamp(self.mlp(self.sx(x)), -self.clamp, self.clamp).to(w.dtype) * free)
+        sig = torch.exp(torch.clamp(self.log_xsec_ratios, -self.clamp, self.clamp).to(w.dtype) * free)
         num = torch.clamp((w * rho).sum(1), min=1e-12)
         den = torch.clamp(w @ sig, min=1e-12)
         return (torch.log(num) - torch.log(den)).to(x.dtype)
@@ -174,9 +164,7 @@ class FlowNet(_Scaled):
     physical x (MadMiner's MAF omitted it).
     """
 
-    def __init__(
-        self, n_obs: int, n_par: int, hidden: Sequence[int], transforms: int = 3, bins: int = 8
-    ):
+    def __init__(self, n_obs: int, n_par: int, hidden: Sequence[int], transforms: int = 3, bins: int = 8):
         super().__init__(n_obs, n_par)
         import zuko
 

@@ -75,8 +75,7 @@ class TrainConfig:
             if not math.isfinite(value):
                 raise ConfigError(f"{name} must be a finite number, got {value}")
         if self.initial_lr <= 0 or self.final_lr <= 0:
-            raise ConfigError(f"learning rates must be positive, got initial {self.initial_lr}, "
-                              f"final {self.final_lr}")
+            raise ConfigError(f"learning rates must be positive, got initial {self.initial_lr}, final {self.final_lr}")
         if self.weight_decay < 0:
             raise ConfigError(f"weight_decay must be >= 0, got {self.weight_decay}")
         if self.clip_gradient is not None and not (math.isfinite(self.clip_gradient) and self.clip_gradient > 0):
@@ -133,8 +132,9 @@ def resolve_device(device: str) -> torch.device:
         raise ConfigError(f"unknown device {device!r}; use auto, cpu, cuda or cuda:N") from None
     if dev.type == "cuda":
         if not torch.cuda.is_available():
-            raise ConfigError(f"device {device!r} requested but CUDA is not available on this machine "
-                              "(use --device cpu or auto)")
+            raise ConfigError(
+                f"device {device!r} requested but CUDA is not available on this machine (use --device cpu or auto)"
+            )
         if dev.index is not None and dev.index >= torch.cuda.device_count():
             raise ConfigError(f"device {device!r}: this machine has {torch.cuda.device_count()} CUDA device(s)")
     elif dev.type == "mps" and not (hasattr(torch.backends, "mps") and torch.backends.mps.is_available()):
@@ -206,18 +206,13 @@ def _fit(
         perm = gen.permutation(n)
         n_val = int(round(config.validation_split * n))
         if n - n_val < 1 or n_val < 1:
-            raise ConfigError(
-                f"{n} samples are too few for validation_split={config.validation_split}"
-            )
+            raise ConfigError(f"{n} samples are too few for validation_split={config.validation_split}")
         val_idx, tr_idx = perm[:n_val], perm[n_val:]
         val_data = {k: v[val_idx] for k, v in data.items()}
         data = {k: v[tr_idx] for k, v in data.items()}
 
     def to_t(d: dict[str, np.ndarray]) -> dict[str, torch.Tensor]:
-        return {
-            k: torch.as_tensor(np.ascontiguousarray(v), dtype=dtype, device=device)
-            for k, v in d.items()
-        }
+        return {k: torch.as_tensor(np.ascontiguousarray(v), dtype=dtype, device=device) for k, v in d.items()}
 
     tr = to_t(data)
     va = to_t(val_data) if val_data is not None else None
@@ -228,9 +223,7 @@ def _fit(
         p.data = p.data.to(dtype)
     params = [p for p in model.parameters() if p.requires_grad]
     if config.optimizer == "sgd":
-        opt: torch.optim.Optimizer = torch.optim.SGD(
-            params, lr=config.initial_lr, weight_decay=config.weight_decay
-        )
+        opt: torch.optim.Optimizer = torch.optim.SGD(params, lr=config.initial_lr, weight_decay=config.weight_decay)
     else:
         opt = torch.optim.Adam(
             params,
@@ -239,10 +232,7 @@ def _fit(
             amsgrad=config.optimizer == "amsgrad",
         )
     n_ep = config.n_epochs
-    lrs = [
-        config.initial_lr * (config.final_lr / config.initial_lr) ** (e / max(n_ep - 1, 1))
-        for e in range(n_ep)
-    ]
+    lrs = [config.initial_lr * (config.final_lr / config.initial_lr) ** (e / max(n_ep - 1, 1)) for e in range(n_ep)]
 
     bar = None
     if progress:
@@ -295,15 +285,11 @@ def _fit(
             score_now = hist_tr[-1]
         if score_now < best:
             best, best_epoch, stale = score_now, epoch, 0
-            best_state = copy.deepcopy(
-                model.state_dict()
-            )  # a copy, not a reference (MadMiner bug #4)
+            best_state = copy.deepcopy(model.state_dict())  # a copy, not a reference (MadMiner bug #4)
         else:
             stale += 1
         if bar is not None:
-            bar.set_postfix(
-                train=f"{hist_tr[-1]:.4g}", val=f"{hist_va[-1]:.4g}" if hist_va else "-"
-            )
+            bar.set_postfix(train=f"{hist_tr[-1]:.4g}", val=f"{hist_va[-1]:.4g}" if hist_va else "-")
             bar.update(1)
         logger.debug(
             "epoch %d: train %.6g val %s lr %.3g",
@@ -335,9 +321,7 @@ def _fit(
     )
 
 
-def _evaluate_loss(
-    loss_fn: LossFn, data: dict[str, torch.Tensor], batch: int
-) -> tuple[float, dict[str, float]]:
+def _evaluate_loss(loss_fn: LossFn, data: dict[str, torch.Tensor], batch: int) -> tuple[float, dict[str, float]]:
     n = len(next(iter(data.values())))
     total = 0.0
     parts: dict[str, float] = {}

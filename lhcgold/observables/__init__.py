@@ -70,10 +70,16 @@ BASE_NAMES: tuple[str, ...] = ("e", "mu", "l", "a", "j", "b", "met", "visible", 
 _EXPR_OR_MAPPING = {
     "oneOf": [
         {"type": "string", "minLength": 1},
-        {"type": "object", "additionalProperties": False, "required": ["expression"],
-         "properties": {"expression": {"type": "string", "minLength": 1},
-                        "default": {"type": ["number", "null"]},
-                        "required": {"type": "boolean"}}},
+        {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["expression"],
+            "properties": {
+                "expression": {"type": "string", "minLength": 1},
+                "default": {"type": ["number", "null"]},
+                "required": {"type": "boolean"},
+            },
+        },
     ]
 }
 OBSERVABLES_SCHEMA: dict[str, Any] = {
@@ -83,11 +89,17 @@ OBSERVABLES_SCHEMA: dict[str, Any] = {
 }
 CUTS_SCHEMA: dict[str, Any] = {
     "type": "array",
-    "items": {"oneOf": [
-        {"type": "string", "minLength": 1},
-        {"type": "object", "additionalProperties": False, "required": ["expression"],
-         "properties": {"expression": {"type": "string", "minLength": 1}}},
-    ]},
+    "items": {
+        "oneOf": [
+            {"type": "string", "minLength": 1},
+            {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["expression"],
+                "properties": {"expression": {"type": "string", "minLength": 1}},
+            },
+        ]
+    },
 }
 
 Definition = str | Callable[[RecoEvents], Any]
@@ -153,8 +165,7 @@ class ObservableResult:
 
 
 class _Compiled:
-    def __init__(self, observables: Sequence[Observable], cuts: Sequence[Cut],
-                 efficiencies: Sequence[Efficiency]):
+    def __init__(self, observables: Sequence[Observable], cuts: Sequence[Cut], efficiencies: Sequence[Efficiency]):
         names: list[str] = []
         self.observables: list[tuple[Observable, Expression | Callable[[RecoEvents], Any]]] = []
         for ob in observables:
@@ -162,17 +173,30 @@ class _Compiled:
                 raise ConfigError(f"observable {ob.name!r} defined twice")
             if ob.name in BASE_NAMES:
                 raise ConfigError(f"observable name {ob.name!r} clashes with an object collection")
-            fn = (compile_expression(ob.definition, names=(*BASE_NAMES, *names), path=f"observables.{ob.name}")
-                  if isinstance(ob.definition, str) else ob.definition)
+            fn = (
+                compile_expression(ob.definition, names=(*BASE_NAMES, *names), path=f"observables.{ob.name}")
+                if isinstance(ob.definition, str)
+                else ob.definition
+            )
             self.observables.append((ob, fn))
             names.append(ob.name)
         self.names = tuple(names)
         all_names = (*BASE_NAMES, *names)
-        self.cuts = [compile_expression(c.definition, names=all_names, path=f"cuts[{k}]")
-                     if isinstance(c.definition, str) else c.definition for k, c in enumerate(cuts)]
-        self.efficiencies = [(compile_expression(e.definition, names=all_names, path=f"efficiencies[{k}]")
-                              if isinstance(e.definition, str) else e.definition, e.default)
-                             for k, e in enumerate(efficiencies)]
+        self.cuts = [
+            compile_expression(c.definition, names=all_names, path=f"cuts[{k}]")
+            if isinstance(c.definition, str)
+            else c.definition
+            for k, c in enumerate(cuts)
+        ]
+        self.efficiencies = [
+            (
+                compile_expression(e.definition, names=all_names, path=f"efficiencies[{k}]")
+                if isinstance(e.definition, str)
+                else e.definition,
+                e.default,
+            )
+            for k, e in enumerate(efficiencies)
+        ]
 
 
 def _column(value: Any, n: int, what: str) -> np.ndarray:
@@ -188,8 +212,14 @@ def _column(value: Any, n: int, what: str) -> np.ndarray:
     return arr
 
 
-def compute(events: RecoEvents, observables: Sequence[Observable], *, cuts: Sequence[Cut] = (),
-            efficiencies: Sequence[Efficiency] = (), compiled: Any = None) -> ObservableResult:
+def compute(
+    events: RecoEvents,
+    observables: Sequence[Observable],
+    *,
+    cuts: Sequence[Cut] = (),
+    efficiencies: Sequence[Efficiency] = (),
+    compiled: Any = None,
+) -> ObservableResult:
     """Evaluate observables, cuts and efficiencies on a chunk of events.
 
     Args:
@@ -237,18 +267,25 @@ def compute(events: RecoEvents, observables: Sequence[Observable], *, cuts: Sequ
         eff *= val
     keep &= eff > 0
     values = np.stack(cols, axis=1) if cols else np.zeros((n, 0))
-    return ObservableResult(names=comp.names, values=values[keep], mask=keep, efficiency=eff[keep],
-                            weights=events.weights[keep] * eff[keep, None])
+    return ObservableResult(
+        names=comp.names,
+        values=values[keep],
+        mask=keep,
+        efficiency=eff[keep],
+        weights=events.weights[keep] * eff[keep, None],
+    )
 
 
-def compile_analysis(observables: Sequence[Observable], *, cuts: Sequence[Cut] = (),
-                     efficiencies: Sequence[Efficiency] = ()) -> Any:
+def compile_analysis(
+    observables: Sequence[Observable], *, cuts: Sequence[Cut] = (), efficiencies: Sequence[Efficiency] = ()
+) -> Any:
     """Check and compile once (raises ConfigError on bad expressions); pass as ``compiled=``."""
     return _Compiled(observables, cuts, efficiencies)
 
 
-def default_observables(*, n_leptons: int = 2, n_photons: int = 1, n_jets: int = 2,
-                        include_met: bool = True, include_numbers: bool = True) -> list[Observable]:
+def default_observables(
+    *, n_leptons: int = 2, n_photons: int = 1, n_jets: int = 2, include_met: bool = True, include_numbers: bool = True
+) -> list[Observable]:
     """pT, eta, phi of the hardest objects, MET, and multiplicities (missing objects -> NaN)."""
     out: list[Observable] = []
     for coll, nmax in (("l", n_leptons), ("a", n_photons), ("j", n_jets)):
@@ -280,8 +317,11 @@ def from_card(card: Any) -> tuple[list[Observable], list[Cut], list[Efficiency]]
         if isinstance(spec, str):
             observables.append(Observable(name, spec))
         else:
-            observables.append(Observable(name, spec["expression"], default=spec.get("default"),
-                                          required=bool(spec.get("required", False))))
+            observables.append(
+                Observable(
+                    name, spec["expression"], default=spec.get("default"), required=bool(spec.get("required", False))
+                )
+            )
     cuts = [Cut(c if isinstance(c, str) else c["expression"]) for c in cut_section]
     rec = card.section("reconstruct") or {}
     effs = [Efficiency(e) for e in rec.get("efficiencies", [])]

@@ -93,6 +93,7 @@ def _reduce(fn: Callable[..., Any], default: float) -> Callable[[Any], Any]:
         if _is_jagged(x):
             return ak.fill_none(fn(x, axis=1), default)
         return x
+
     return run
 
 
@@ -104,6 +105,7 @@ def _minmax(reducer: Callable[..., Any], elementwise: Callable[..., Any]) -> Cal
         for a in args[1:]:
             out = elementwise(out, a)
         return out
+
     return run
 
 
@@ -115,51 +117,117 @@ def _ufunc(f: Callable[..., Any]) -> Callable[..., Any]:
     def run(*args: Any) -> Any:
         with np.errstate(all="ignore"):
             return f(*args)
+
     return run
 
 
 FUNCTIONS: dict[str, Callable[..., Any]] = {
-    "abs": _ufunc(np.abs), "sqrt": _ufunc(np.sqrt), "exp": _ufunc(np.exp), "log": _ufunc(np.log),
-    "log10": _ufunc(np.log10), "sin": _ufunc(np.sin), "cos": _ufunc(np.cos), "tan": _ufunc(np.tan),
-    "arcsin": _ufunc(np.arcsin), "arccos": _ufunc(np.arccos), "arctan": _ufunc(np.arctan),
-    "arctan2": _ufunc(np.arctan2), "sinh": _ufunc(np.sinh), "cosh": _ufunc(np.cosh),
-    "tanh": _ufunc(np.tanh), "asin": _ufunc(np.arcsin), "acos": _ufunc(np.arccos),
-    "atan": _ufunc(np.arctan), "atan2": _ufunc(np.arctan2), "isnan": _ufunc(np.isnan),
-    "where": _ufunc(np.where), "sign": _ufunc(np.sign),
+    "abs": _ufunc(np.abs),
+    "sqrt": _ufunc(np.sqrt),
+    "exp": _ufunc(np.exp),
+    "log": _ufunc(np.log),
+    "log10": _ufunc(np.log10),
+    "sin": _ufunc(np.sin),
+    "cos": _ufunc(np.cos),
+    "tan": _ufunc(np.tan),
+    "arcsin": _ufunc(np.arcsin),
+    "arccos": _ufunc(np.arccos),
+    "arctan": _ufunc(np.arctan),
+    "arctan2": _ufunc(np.arctan2),
+    "sinh": _ufunc(np.sinh),
+    "cosh": _ufunc(np.cosh),
+    "tanh": _ufunc(np.tanh),
+    "asin": _ufunc(np.arcsin),
+    "acos": _ufunc(np.arccos),
+    "atan": _ufunc(np.arctan),
+    "atan2": _ufunc(np.arctan2),
+    "isnan": _ufunc(np.isnan),
+    "where": _ufunc(np.where),
+    "sign": _ufunc(np.sign),
     "nan_to": lambda x, v: np.where(np.isnan(to_numpy(x)), v, to_numpy(x)),
-    "min": _minmax(ak.min, np.minimum), "max": _minmax(ak.max, np.maximum),
-    "n": _count, "len": _count, "sum": _reduce(ak.sum, 0.0),
-    "any": _reduce(ak.any, False), "all": _reduce(ak.all, True),
-    "mass": library.mass, "mll": library.mll, "mt": library.mt, "delta_r": library.delta_r,
-    "delta_phi": library.delta_phi, "delta_eta": library.delta_eta,
-    "cos_theta_star_cs": library.cos_theta_star_cs, "neutrino_pz": library.neutrino_pz,
-    "mt_wh": library.mt_wh, "rapidity": library.rapidity,
+    "min": _minmax(ak.min, np.minimum),
+    "max": _minmax(ak.max, np.maximum),
+    "n": _count,
+    "len": _count,
+    "sum": _reduce(ak.sum, 0.0),
+    "any": _reduce(ak.any, False),
+    "all": _reduce(ak.all, True),
+    "mass": library.mass,
+    "mll": library.mll,
+    "mt": library.mt,
+    "delta_r": library.delta_r,
+    "delta_phi": library.delta_phi,
+    "delta_eta": library.delta_eta,
+    "cos_theta_star_cs": library.cos_theta_star_cs,
+    "neutrino_pz": library.neutrino_pz,
+    "mt_wh": library.mt_wh,
+    "rapidity": library.rapidity,
     "wh_cos_Theta": lambda lep, met, h: library.wh_angles_reco(lep, met, h)["cos_Theta"],
     "wh_cos_theta_star": lambda lep, met, h: library.wh_angles_reco(lep, met, h)["cos_theta_star"],
     "wh_phi_star": lambda lep, met, h: library.wh_angles_reco(lep, met, h)["phi_star"],
     "wh_mass": lambda lep, met, h: library.wh_angles_reco(lep, met, h)["m_wh"],
 }
 
-CONSTANTS: dict[str, float] = {"pi": float(np.pi), "e_const": float(np.e), "nan": float("nan"),
-                               "inf": float("inf"), "True": True, "False": False}  # type: ignore[dict-item]
+CONSTANTS: dict[str, float] = {
+    "pi": float(np.pi),
+    "e_const": float(np.e),
+    "nan": float("nan"),
+    "inf": float("inf"),
+    "True": True,
+    "False": False,
+}  # type: ignore[dict-item]
 
-ATTRIBUTES: frozenset[str] = frozenset({
-    "pt", "eta", "phi", "m", "mass", "e", "E", "energy", "px", "py", "pz", "p", "rapidity", "theta",
-    "mt", "Et", "et", "charge", "btag", "tautag", "pid", "isolation", "status", "tau",
-})
+ATTRIBUTES: frozenset[str] = frozenset(
+    {
+        "pt",
+        "eta",
+        "phi",
+        "m",
+        "mass",
+        "e",
+        "E",
+        "energy",
+        "px",
+        "py",
+        "pz",
+        "p",
+        "rapidity",
+        "theta",
+        "mt",
+        "Et",
+        "et",
+        "charge",
+        "btag",
+        "tautag",
+        "pid",
+        "isolation",
+        "status",
+        "tau",
+    }
+)
 _ATTR_ALIASES = {"et": "Et", "E": "E", "e": "E", "energy": "E", "m": "mass"}
 _METHODS: dict[str, Callable[[Any, Any], Any]] = {
-    "deltaR": lambda a, b: library.delta_r(a, b), "deltaphi": lambda a, b: library.delta_phi(a, b),
+    "deltaR": lambda a, b: library.delta_r(a, b),
+    "deltaphi": lambda a, b: library.delta_phi(a, b),
     "deltaeta": lambda a, b: library.delta_eta(a, b),
 }
 
 _BINOPS: dict[type, Callable[[Any, Any], Any]] = {
-    ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
-    ast.Pow: operator.pow, ast.Mod: operator.mod, ast.FloorDiv: operator.floordiv,
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
+    ast.Pow: operator.pow,
+    ast.Mod: operator.mod,
+    ast.FloorDiv: operator.floordiv,
 }
 _CMPOPS: dict[type, Callable[[Any, Any], Any]] = {
-    ast.Lt: operator.lt, ast.LtE: operator.le, ast.Gt: operator.gt, ast.GtE: operator.ge,
-    ast.Eq: operator.eq, ast.NotEq: operator.ne,
+    ast.Lt: operator.lt,
+    ast.LtE: operator.le,
+    ast.Gt: operator.gt,
+    ast.GtE: operator.ge,
+    ast.Eq: operator.eq,
+    ast.NotEq: operator.ne,
 }
 
 
@@ -278,6 +346,7 @@ class _Compiler:
             def binop(ns: Namespace) -> Any:
                 with np.errstate(all="ignore"):
                     return op(left(ns), right(ns))
+
             return binop
         if isinstance(node, ast.UnaryOp):
             operand = self.compile(node.operand)
@@ -312,14 +381,19 @@ class _Compiler:
                     out = res if out is None else np.logical_and(out, res)
                     a = b
                 return out
+
             return compare
         if isinstance(node, ast.IfExp):
             test, body, orelse = self.compile(node.test), self.compile(node.body), self.compile(node.orelse)
             return lambda ns: np.where(to_numpy(test(ns)).astype(bool), to_numpy(body(ns)), to_numpy(orelse(ns)))
         if isinstance(node, ast.Subscript):
             index = node.slice
-            if not (isinstance(index, ast.Constant) and isinstance(index.value, int)
-                    and not isinstance(index.value, bool) and index.value >= 0):
+            if not (
+                isinstance(index, ast.Constant)
+                and isinstance(index.value, int)
+                and not isinstance(index.value, bool)
+                and index.value >= 0
+            ):
                 raise self.fail("only a non-negative integer index is allowed (x[0], x[1], ...)", node)
             k = index.value
             if k >= MAX_INDEX:
@@ -328,8 +402,11 @@ class _Compiler:
             return lambda ns: pick(value(ns), k)
         if isinstance(node, ast.Attribute):
             if node.attr not in ATTRIBUTES:
-                raise self.fail(f"attribute {node.attr!r} is not allowed{suggest(node.attr, ATTRIBUTES)}; "
-                                f"allowed: {', '.join(sorted(ATTRIBUTES))}", node)
+                raise self.fail(
+                    f"attribute {node.attr!r} is not allowed{suggest(node.attr, ATTRIBUTES)}; "
+                    f"allowed: {', '.join(sorted(ATTRIBUTES))}",
+                    node,
+                )
             value = self.compile(node.value)
             attr = node.attr
             return lambda ns: _attr(value(ns), attr)
@@ -384,16 +461,19 @@ def _check_size(tree: ast.AST, text: str, *, source: str | None, path: str | Non
         node, depth = stack.pop()
         n_nodes += 1
         if n_nodes > MAX_NODES:
-            raise ConfigError(f"expression {short!r} is too large (more than {MAX_NODES} terms)",
-                              path=path, source=source)
+            raise ConfigError(
+                f"expression {short!r} is too large (more than {MAX_NODES} terms)", path=path, source=source
+            )
         if depth > MAX_DEPTH:
-            raise ConfigError(f"expression {short!r} is nested too deeply (more than {MAX_DEPTH} levels)",
-                              path=path, source=source)
+            raise ConfigError(
+                f"expression {short!r} is nested too deeply (more than {MAX_DEPTH} levels)", path=path, source=source
+            )
         stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
 
 
-def compile_expression(text: str, *, names: Collection[str], source: str | None = None,
-                       path: str | None = None) -> Expression:
+def compile_expression(
+    text: str, *, names: Collection[str], source: str | None = None, path: str | None = None
+) -> Expression:
     """Parse and check an expression; the result evaluates over whole arrays.
 
     Args:
@@ -407,8 +487,11 @@ def compile_expression(text: str, *, names: Collection[str], source: str | None 
     if not isinstance(text, str) or not text.strip():
         raise ConfigError(f"expression must be a non-empty string, not {text!r}", path=path, source=source)
     if len(text) > MAX_LENGTH:
-        raise ConfigError(f"expression {text[:40]!r}... is too long ({len(text)} characters, at most {MAX_LENGTH})",
-                          path=path, source=source)
+        raise ConfigError(
+            f"expression {text[:40]!r}... is too long ({len(text)} characters, at most {MAX_LENGTH})",
+            path=path,
+            source=source,
+        )
     try:
         tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as exc:

@@ -129,8 +129,9 @@ def cos_theta_star_cs(lminus: Any, lplus: Any) -> np.ndarray:
     return sign * c
 
 
-def neutrino_pz(lepton: Any, met: Any, *, m_w: float = M_W_GEV,
-                choice: Literal["smaller", "larger", "plus", "minus"] = "smaller") -> np.ndarray:
+def neutrino_pz(
+    lepton: Any, met: Any, *, m_w: float = M_W_GEV, choice: Literal["smaller", "larger", "plus", "minus"] = "smaller"
+) -> np.ndarray:
     """Neutrino p_z from m(l nu) = m_W with p_T(nu) = MET (massless lepton and neutrino).
 
     Complex solutions (m_T > m_W) take the real part. ``choice`` picks the solution with the smaller
@@ -167,8 +168,12 @@ def _boost(p: tuple[np.ndarray, ...], b: tuple[np.ndarray, ...]) -> tuple[np.nda
         gamma = 1.0 / np.sqrt(1.0 - b2)
         bp = bx * px + by * py + bz * pz
         g2 = np.where(b2 > 0, (gamma - 1.0) / b2, 0.0)
-    return (px + g2 * bp * bx + gamma * bx * e, py + g2 * bp * by + gamma * by * e,
-            pz + g2 * bp * bz + gamma * bz * e, gamma * (e + bp))
+    return (
+        px + g2 * bp * bx + gamma * bx * e,
+        py + g2 * bp * by + gamma * by * e,
+        pz + g2 * bp * bz + gamma * bz * e,
+        gamma * (e + bp),
+    )
 
 
 def _unit(v: tuple[np.ndarray, ...]) -> tuple[np.ndarray, ...]:
@@ -185,8 +190,9 @@ def _dot(a: tuple[np.ndarray, ...], b: tuple[np.ndarray, ...]) -> np.ndarray:
     return a[0] * b[0] + a[1] * b[1] + a[2] * b[2]
 
 
-def wh_angles(lepton: Any, neutrino: Any, higgs: Any, *,
-              quark_direction: Literal["boost", "+z"] | np.ndarray = "boost") -> dict[str, np.ndarray]:
+def wh_angles(
+    lepton: Any, neutrino: Any, higgs: Any, *, quark_direction: Literal["boost", "+z"] | np.ndarray = "boost"
+) -> dict[str, np.ndarray]:
     """The W H production and decay angles of PROCESSES.md section 2(b).
 
     Args:
@@ -235,12 +241,17 @@ def wh_angles(lepton: Any, neutrino: Any, higgs: Any, *,
         cos_star = lz / np.sqrt(lx * lx + ly * ly + lz * lz)
     phi_star = np.arctan2(ly, lx)
     m2 = tot[3] ** 2 - tot[0] ** 2 - tot[1] ** 2 - tot[2] ** 2
-    return {"cos_Theta": cos_big, "cos_theta_star": cos_star, "phi_star": phi_star,
-            "m_wh": np.sqrt(np.maximum(m2, 0.0))}
+    return {
+        "cos_Theta": cos_big,
+        "cos_theta_star": cos_star,
+        "phi_star": phi_star,
+        "m_wh": np.sqrt(np.maximum(m2, 0.0)),
+    }
 
 
-def reconstruct_neutrino(lepton: Any, met: Any, *, m_w: float = M_W_GEV,
-                         choice: Literal["smaller", "larger", "plus", "minus"] = "smaller") -> Any:
+def reconstruct_neutrino(
+    lepton: Any, met: Any, *, m_w: float = M_W_GEV, choice: Literal["smaller", "larger", "plus", "minus"] = "smaller"
+) -> Any:
     """The neutrino as a ``Momentum4D`` array: p_T from the MET, p_z from :func:`neutrino_pz`."""
     import vector
 
@@ -250,9 +261,15 @@ def reconstruct_neutrino(lepton: Any, met: Any, *, m_w: float = M_W_GEV,
     return ak.zip({"px": nx, "py": ny, "pz": pz, "E": np.sqrt(nx * nx + ny * ny + pz * pz)}, with_name="Momentum4D")
 
 
-def wh_angles_reco(lepton: Any, met: Any, higgs: Any, *, m_w: float = M_W_GEV,
-                   choice: Literal["smaller", "larger", "plus", "minus"] = "smaller",
-                   quark_direction: Literal["boost", "+z"] | np.ndarray = "boost") -> dict[str, np.ndarray]:
+def wh_angles_reco(
+    lepton: Any,
+    met: Any,
+    higgs: Any,
+    *,
+    m_w: float = M_W_GEV,
+    choice: Literal["smaller", "larger", "plus", "minus"] = "smaller",
+    quark_direction: Literal["boost", "+z"] | np.ndarray = "boost",
+) -> dict[str, np.ndarray]:
     """:func:`wh_angles` with the neutrino reconstructed from the MET and the W mass constraint."""
     nu = reconstruct_neutrino(lepton, met, m_w=m_w, choice=choice)
     return wh_angles(lepton, nu, higgs, quark_direction=quark_direction)

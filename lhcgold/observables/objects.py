@@ -35,8 +35,10 @@ def make_objects(pt: Any, eta: Any, phi: Any, mass: Any, **extra: Any) -> ak.Arr
 def make_met(met: Any, phi: Any) -> ak.Array:
     """One ``Momentum4D`` per event with p_T = MET, eta = mass = 0."""
     met = np.asarray(met, dtype=np.float64)
-    return ak.zip({"pt": met, "eta": np.zeros_like(met), "phi": np.asarray(phi, dtype=np.float64),
-                   "mass": np.zeros_like(met)}, with_name="Momentum4D")
+    return ak.zip(
+        {"pt": met, "eta": np.zeros_like(met), "phi": np.asarray(phi, dtype=np.float64), "mass": np.zeros_like(met)},
+        with_name="Momentum4D",
+    )
 
 
 @dataclass(frozen=True)
@@ -83,13 +85,23 @@ class RecoEvents:
     def visible(self) -> ak.Array:
         """Sum of all visible objects (one ``Momentum4D`` per event)."""
         colls = (self.electrons, self.muons, self.photons, self.jets)
-        sums = {c: sum(ak.to_numpy(ak.sum(getattr(coll, c), axis=1)) for coll in colls) for c in ("px", "py", "pz", "E")}
+        sums = {
+            c: sum(ak.to_numpy(ak.sum(getattr(coll, c), axis=1)) for coll in colls) for c in ("px", "py", "pz", "E")
+        }
         return ak.zip(sums, with_name="Momentum4D")
 
     def namespace(self) -> dict[str, Any]:
         """Names available to string expressions."""
-        ns: dict[str, Any] = {"e": self.electrons, "mu": self.muons, "l": self.leptons, "a": self.photons,
-                              "j": self.jets, "b": self.bjets, "met": self.met, "visible": self.visible}
+        ns: dict[str, Any] = {
+            "e": self.electrons,
+            "mu": self.muons,
+            "l": self.leptons,
+            "a": self.photons,
+            "j": self.jets,
+            "b": self.bjets,
+            "met": self.met,
+            "visible": self.visible,
+        }
         if self.truth is not None:
             ns["p"] = self.truth
         ns.update(self.extra)
@@ -98,8 +110,13 @@ class RecoEvents:
     def take(self, mask: np.ndarray) -> RecoEvents:
         """The events where ``mask`` is true (or at the given indices)."""
         return RecoEvents(
-            electrons=self.electrons[mask], muons=self.muons[mask], photons=self.photons[mask],
-            jets=self.jets[mask], met=self.met[mask], weights=self.weights[mask],
-            weight_names=self.weight_names, truth=None if self.truth is None else self.truth[mask],
+            electrons=self.electrons[mask],
+            muons=self.muons[mask],
+            photons=self.photons[mask],
+            jets=self.jets[mask],
+            met=self.met[mask],
+            weights=self.weights[mask],
+            weight_names=self.weight_names,
+            truth=None if self.truth is None else self.truth[mask],
             extra={k: v[mask] for k, v in self.extra.items()},
         )

@@ -166,5 +166,3 @@ def _quark_type(quark: int | str) -> int:
             return 0
         raise ValueError(f"unknown quark {quark!r}")
     return QUARK_TYPE[abs(int(quark))]
-
-

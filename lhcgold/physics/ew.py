@@ -122,8 +122,12 @@ class EWInputs:
         k_qcd = 1.0 + self.alpha_s_at(self.mz) / math.pi
         total = 0.0
         #  (T3, Q, colours × QCD factor, number of flavours)
-        for t3, q, nc, nf in ((0.5, 0.0, 1.0, 3), (-0.5, -1.0, 1.0, 3), (0.5, 2 / 3, 3 * k_qcd, 2),
-                              (-0.5, -1 / 3, 3 * k_qcd, 3)):
+        for t3, q, nc, nf in (
+            (0.5, 0.0, 1.0, 3),
+            (-0.5, -1.0, 1.0, 3),
+            (0.5, 2 / 3, 3 * k_qcd, 2),
+            (-0.5, -1 / 3, 3 * k_qcd, 3),
+        ):
             v = t3 - 2.0 * q * self.sw2
             total += nf * nc * (v * v + t3 * t3)
         return self.gz_coupling**2 * self.mz / (48.0 * math.pi) * total

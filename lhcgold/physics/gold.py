@@ -83,8 +83,9 @@ def xsec_gradient(sigma_c: ArrayLike, components: ArrayLike, theta: ArrayLike) -
     return out[0] if single else out
 
 
-def joint_log_ratio(m: ArrayLike, components: ArrayLike, theta0: ArrayLike, theta1: ArrayLike, *,
-                    sigma_c: ArrayLike) -> NDArray[np.float64]:
+def joint_log_ratio(
+    m: ArrayLike, components: ArrayLike, theta0: ArrayLike, theta1: ArrayLike, *, sigma_c: ArrayLike
+) -> NDArray[np.float64]:
     """log r(x,z|θ0,θ1) per event.
 
     θ0 and θ1 may each be (P,) or (T, P) (broadcast against each other); the result is (N,)
@@ -106,18 +107,17 @@ def joint_log_ratio(m: ArrayLike, components: ArrayLike, theta0: ArrayLike, thet
     return out[0] if (s0 and s1) else out
 
 
-def joint_score(m: ArrayLike, components: ArrayLike, theta: ArrayLike, *,
-                sigma_c: ArrayLike) -> NDArray[np.float64]:
+def joint_score(m: ArrayLike, components: ArrayLike, theta: ArrayLike, *, sigma_c: ArrayLike) -> NDArray[np.float64]:
     """t(x,z|θ) per event: (N, P) for one θ, (T, N, P) for many."""
     th, single = _theta(theta)
     mm = np.asarray(m, dtype=np.float64)
     sig = np.asarray(sigma_c, dtype=np.float64)
-    f = component_factors(th, components)                 # (T, C)
-    grad_f = component_factor_gradients(th, components)   # (T, P, C)
-    w = f @ mm.T                                          # (T, N)
-    grad_w = np.einsum("tpc,nc->tnp", grad_f, mm)         # (T, N, P)
-    s = f @ sig                                           # (T,)
-    grad_s = grad_f @ sig                                 # (T, P)
+    f = component_factors(th, components)  # (T, C)
+    grad_f = component_factor_gradients(th, components)  # (T, P, C)
+    w = f @ mm.T  # (T, N)
+    grad_w = np.einsum("tpc,nc->tnp", grad_f, mm)  # (T, N, P)
+    s = f @ sig  # (T,)
+    grad_s = grad_f @ sig  # (T, P)
     with np.errstate(divide="ignore", invalid="ignore"):
         out = grad_w / w[:, :, None] - (grad_s / s[:, None])[:, None, :]
     return out[0] if single else out

@@ -143,19 +143,18 @@ class Morpher:
         self.components = np.asarray(components, dtype=np.int64)
         self.basis = np.asarray(basis, dtype=np.float64)
         if self.basis.ndim != 2 or self.basis.shape[1] != self.components.shape[1]:
-            raise MorphingError(
-                f"basis must have shape (B, {self.components.shape[1]}), got {self.basis.shape}")
+            raise MorphingError(f"basis must have shape (B, {self.components.shape[1]}), got {self.basis.shape}")
         n_c, n_b = self.components.shape[0], self.basis.shape[0]
         if n_b < n_c:
-            raise MorphingError(
-                f"morphing needs at least {n_c} benchmarks for {n_c} components, got {n_b}")
+            raise MorphingError(f"morphing needs at least {n_c} benchmarks for {n_c} components, got {n_b}")
         a = component_factors(self.basis, self.components)  # (B, C)
         sv = np.linalg.svd(a, compute_uv=False)
         self.condition_number = float(sv[0] / sv[-1]) if sv[-1] > 0 else float("inf")
         if not np.isfinite(self.condition_number) or self.condition_number > 1e14:
             raise MorphingError(
                 f"the benchmark basis is singular (condition number {self.condition_number:.3g}): "
-                "choose benchmarks that separate all components")
+                "choose benchmarks that separate all components"
+            )
         self._a = a
         self.matrix = np.linalg.pinv(a) if n_b > n_c else np.linalg.inv(a)
 
@@ -206,9 +205,15 @@ class BasisSearch:
     condition_number: float
 
 
-def optimize_basis(components: ArrayLike, ranges: ArrayLike, *, fixed: ArrayLike | None = None,
-                   n_trials: int = 100, n_test_thetas: int = 100,
-                   rng: np.random.Generator | int | None = None) -> BasisSearch:
+def optimize_basis(
+    components: ArrayLike,
+    ranges: ArrayLike,
+    *,
+    fixed: ArrayLike | None = None,
+    n_trials: int = 100,
+    n_test_thetas: int = 100,
+    rng: np.random.Generator | int | None = None,
+) -> BasisSearch:
     """Random search for a morphing basis, as MadMiner does, but seeded.
 
     The missing points are drawn uniformly in the box of ``ranges``; each trial is scored by

@@ -12,8 +12,9 @@ from ._mpl import axes, color_cycle
 __all__ = ["plot_calibration"]
 
 
-def plot_calibration(calibrations: Any, *, ax: Any = None, min_weight: float = 1e-3,
-                     legend: bool = True) -> dict[str, Any]:
+def plot_calibration(
+    calibrations: Any, *, ax: Any = None, min_weight: float = 1e-3, legend: bool = True
+) -> dict[str, Any]:
     """Observed fraction of reference events vs the classifier output ŝ = 1/(1 + r̂), per θ.
 
     A perfectly calibrated ratio estimator lies on the diagonal.
@@ -30,8 +31,7 @@ def plot_calibration(calibrations: Any, *, ax: Any = None, min_weight: float = 1
     """
     from ..infer.diagnostics import RatioCalibration
 
-    if isinstance(calibrations, RatioCalibration) or (isinstance(calibrations, Mapping)
-                                                      and "observed" in calibrations):
+    if isinstance(calibrations, RatioCalibration) or (isinstance(calibrations, Mapping) and "observed" in calibrations):
         calibrations = {None: calibrations}
     elif not isinstance(calibrations, Mapping):
         calibrations = {None if len(calibrations) == 1 else i: c for i, c in enumerate(calibrations)}

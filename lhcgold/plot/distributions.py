@@ -28,9 +28,16 @@ def _thetas(setup: Any, thetas: Any) -> dict[str, np.ndarray]:
     return out
 
 
-def distribution_hists(events: Any, observable: str, *, thetas: Any = None, bins: int | Sequence[float] = 40,
-                       range: tuple[float, float] | None = None, luminosity_ifb: float | None = None,
-                       chunk_size: int = 100_000) -> dict[str, Any]:
+def distribution_hists(
+    events: Any,
+    observable: str,
+    *,
+    thetas: Any = None,
+    bins: int | Sequence[float] = 40,
+    range: tuple[float, float] | None = None,
+    luminosity_ifb: float | None = None,
+    chunk_size: int = 100_000,
+) -> dict[str, Any]:
     """Weighted histograms (``hist.Hist``, Weight storage) of one observable at several θ, streamed.
 
     Args:
@@ -53,7 +60,7 @@ def distribution_hists(events: Any, observable: str, *, thetas: Any = None, bins
     ths = _thetas(setup, thetas)
     if not ths:
         raise ConfigError("no parameter points to plot")
-    f = np.stack([factors(t, comps) for t in ths.values()])            # (K, C)
+    f = np.stack([factors(t, comps) for t in ths.values()])  # (K, C)
     if isinstance(bins, int):
         if range is None:
             xs, ws = [], []
@@ -70,16 +77,27 @@ def distribution_hists(events: Any, observable: str, *, thetas: Any = None, bins
     scale = 1000.0 * luminosity_ifb if luminosity_ifb is not None else 1.0
     hists = {label: hist.Hist(axis, storage=hist.storage.Weight()) for label in ths}
     for x, m in sample.iter_chunks(chunk_size=chunk_size):
-        w = (m @ f.T) * scale                                            # (n, K)
+        w = (m @ f.T) * scale  # (n, K)
         for k, label in enumerate(ths):
             hists[label].fill(x[:, col], weight=w[:, k])
     return hists
 
 
-def plot_distributions(events: Any, observable: str, *, thetas: Any = None, bins: int | Sequence[float] = 40,
-                       range: tuple[float, float] | None = None, density: bool = False,
-                       luminosity_ifb: float | None = None, ax: Any = None, colors: Sequence[Any] | None = None,
-                       log: bool = False, legend: bool = True, ratio_to: str | None = None) -> dict[str, Any]:
+def plot_distributions(
+    events: Any,
+    observable: str,
+    *,
+    thetas: Any = None,
+    bins: int | Sequence[float] = 40,
+    range: tuple[float, float] | None = None,
+    density: bool = False,
+    luminosity_ifb: float | None = None,
+    ax: Any = None,
+    colors: Sequence[Any] | None = None,
+    log: bool = False,
+    legend: bool = True,
+    ratio_to: str | None = None,
+) -> dict[str, Any]:
     """Weighted distributions of one observable per benchmark / θ (mplhep step histograms).
 
     Args:
@@ -99,8 +117,7 @@ def plot_distributions(events: Any, observable: str, *, thetas: Any = None, bins
     """
     hep = mplhep()
     ax = axes(ax)
-    hists = distribution_hists(events, observable, thetas=thetas, bins=bins, range=range,
-                               luminosity_ifb=luminosity_ifb)
+    hists = distribution_hists(events, observable, thetas=thetas, bins=bins, range=range, luminosity_ifb=luminosity_ifb)
     artists = {}
     ref = None
     if ratio_to is not None:
@@ -116,8 +133,7 @@ def plot_distributions(events: Any, observable: str, *, thetas: Any = None, bins
         elif density:
             area = np.sum(vals * np.diff(h.axes[0].edges))
             vals, err = vals / area, err / area
-        artists[label] = hep.histplot(vals, h.axes[0].edges, yerr=err, ax=ax, label=label, color=c,
-                                      histtype="step")
+        artists[label] = hep.histplot(vals, h.axes[0].edges, yerr=err, ax=ax, label=label, color=c, histtype="step")
     ax.set_xlabel(observable)
     if ref is not None:
         ax.set_ylabel(f"ratio to {ratio_to}")

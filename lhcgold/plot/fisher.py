@@ -12,10 +12,20 @@ from ._mpl import axes, color_cycle
 __all__ = ["plot_fisher_ellipses"]
 
 
-def plot_fisher_ellipses(infos: Any, *, parameters: Sequence[str | int] = (0, 1), cl: float | None = 0.68,
-                         distance: float = 1.0, center: Sequence[float] | None = None, profile: bool = True,
-                         ax: Any = None, colors: Sequence[Any] | None = None, linestyles: Sequence[str] | None = None,
-                         legend: bool = True, n_points: int = 400) -> dict[str, Any]:
+def plot_fisher_ellipses(
+    infos: Any,
+    *,
+    parameters: Sequence[str | int] = (0, 1),
+    cl: float | None = 0.68,
+    distance: float = 1.0,
+    center: Sequence[float] | None = None,
+    profile: bool = True,
+    ax: Any = None,
+    colors: Sequence[Any] | None = None,
+    linestyles: Sequence[str] | None = None,
+    legend: bool = True,
+    n_points: int = 400,
+) -> dict[str, Any]:
     """Ellipses Δθᵀ I Δθ = d² (d² from ``cl`` for 2 dof, or ``distance``²), one per information matrix.
 
     Args:
@@ -44,11 +54,13 @@ def plot_fisher_ellipses(infos: Any, *, parameters: Sequence[str | int] = (0, 1)
     lines = {}
     bounded = []
     for (label, info), c, ls in zip(items.items(), cols, styles):
-        pts = info.ellipse(center=center, parameters=parameters, cl=cl, distance=distance, profile=profile,
-                           n_points=n_points)
+        pts = info.ellipse(
+            center=center, parameters=parameters, cl=cl, distance=distance, profile=profile, n_points=n_points
+        )
         is_band = bool(np.isnan(pts).any())
-        (lines[label],) = ax.plot(pts[:, 0], pts[:, 1], color=c, linestyle=ls, label=label,
-                                  scalex=not is_band, scaley=not is_band)
+        (lines[label],) = ax.plot(
+            pts[:, 0], pts[:, 1], color=c, linestyle=ls, label=label, scalex=not is_band, scaley=not is_band
+        )
         if not is_band:
             bounded.append(pts)
     if bounded:

@@ -26,13 +26,23 @@ def _as_mapping(results: Any) -> dict[str, Any]:
 
 def _grid_2d(result: Any) -> tuple[np.ndarray, np.ndarray]:
     if result.grid_axes is None or len(result.grid_axes) != 2:
-        raise ConfigError(f"{result.method}: a 2-D plot needs a result on a regular 2-D grid "
-                          f"(got parameters {result.parameter_names})")
+        raise ConfigError(
+            f"{result.method}: a 2-D plot needs a result on a regular 2-D grid "
+            f"(got parameters {result.parameter_names})"
+        )
     return result.grid_axes[0], result.grid_axes[1]
 
 
-def plot_pvalue_map(result: Any, *, ax: Any = None, log: bool = True, p_min: float = 1e-3,
-                    cmap: str = "viridis", colorbar: bool = True, show_best_fit: bool = True) -> dict[str, Any]:
+def plot_pvalue_map(
+    result: Any,
+    *,
+    ax: Any = None,
+    log: bool = True,
+    p_min: float = 1e-3,
+    cmap: str = "viridis",
+    colorbar: bool = True,
+    show_best_fit: bool = True,
+) -> dict[str, Any]:
     """The p-value map of a 2-D scan as a colour mesh (log colour scale by default).
 
     Returns:
@@ -46,21 +56,38 @@ def plot_pvalue_map(result: Any, *, ax: Any = None, log: bool = True, p_min: flo
     p = np.clip(h.values(), p_min, 1.0)
     norm = mcolors.LogNorm(vmin=p_min, vmax=1.0) if log else mcolors.Normalize(vmin=0.0, vmax=1.0)
     mesh = ax.pcolormesh(x_edges, y_edges, p.T, norm=norm, cmap=cmap, shading="flat")
-    cbar = ax.figure.colorbar(mesh, ax=ax, label="expected p-value" if result.asimov_theta is not None
-                              else "p-value") if colorbar else None
+    cbar = (
+        ax.figure.colorbar(mesh, ax=ax, label="expected p-value" if result.asimov_theta is not None else "p-value")
+        if colorbar
+        else None
+    )
     bf = None
     if show_best_fit:
-        (bf,) = ax.plot(*result.best_fit, marker="*", color="white", markeredgecolor="black", markersize=12,
-                        linestyle="none", label="best fit")
+        (bf,) = ax.plot(
+            *result.best_fit,
+            marker="*",
+            color="white",
+            markeredgecolor="black",
+            markersize=12,
+            linestyle="none",
+            label="best fit",
+        )
     ax.set_xlabel(result.parameter_names[0])
     ax.set_ylabel(result.parameter_names[1])
     return {"mesh": mesh, "colorbar": cbar, "best_fit": bf}
 
 
-def plot_contours(results: Any, *, cls: Sequence[float] = (0.68, 0.95), ax: Any = None,
-                  colors: Sequence[Any] | None = None, linestyles: Sequence[str] = ("-", "--", ":", "-."),
-                  show_best_fit: bool = True, truth: Sequence[float] | None = None,
-                  legend: bool = True) -> dict[str, Any]:
+def plot_contours(
+    results: Any,
+    *,
+    cls: Sequence[float] = (0.68, 0.95),
+    ax: Any = None,
+    colors: Sequence[Any] | None = None,
+    linestyles: Sequence[str] = ("-", "--", ":", "-."),
+    show_best_fit: bool = True,
+    truth: Sequence[float] | None = None,
+    legend: bool = True,
+) -> dict[str, Any]:
     """Contours of several 2-D scans at the given confidence levels (p = 1 − CL).
 
     Args:
@@ -108,8 +135,14 @@ def plot_contours(results: Any, *, cls: Sequence[float] = (0.68, 0.95), ax: Any 
     return out
 
 
-def plot_q_1d(results: Any, *, ax: Any = None, colors: Sequence[Any] | None = None,
-              cls: Sequence[float] = (0.68, 0.95), legend: bool = True) -> dict[str, Any]:
+def plot_q_1d(
+    results: Any,
+    *,
+    ax: Any = None,
+    colors: Sequence[Any] | None = None,
+    cls: Sequence[float] = (0.68, 0.95),
+    legend: bool = True,
+) -> dict[str, Any]:
     """q(θ) = −2 Δlog L of 1-D scans, with horizontal lines at the χ²₁ thresholds of ``cls``."""
     from scipy.stats import chi2
 

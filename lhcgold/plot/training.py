@@ -27,8 +27,15 @@ def _history_dict(history: Any) -> dict[str, np.ndarray]:
     return out
 
 
-def plot_training_history(history: Any, *, keys: Sequence[str] | None = None, ax: Any = None, log: bool = True,
-                          colors: Sequence[Any] | None = None, legend: bool = True) -> dict[str, Any]:
+def plot_training_history(
+    history: Any,
+    *,
+    keys: Sequence[str] | None = None,
+    ax: Any = None,
+    log: bool = True,
+    colors: Sequence[Any] | None = None,
+    legend: bool = True,
+) -> dict[str, Any]:
     """Loss curves per epoch: training (solid) and validation (dashed) series.
 
     Args:
@@ -63,10 +70,20 @@ def plot_training_history(history: Any, *, keys: Sequence[str] | None = None, ax
     return {"lines": lines, "legend": leg}
 
 
-def plot_learning_curve(n_train: Sequence[float], values: Any, *, errors: Any = None, ax: Any = None,
-                        labels: Sequence[str] | None = None, colors: Sequence[Any] | None = None,
-                        ylabel: str = "metric", reference: float | None = None, reference_label: str = "truth",
-                        logx: bool = True, legend: bool = True) -> dict[str, Any]:
+def plot_learning_curve(
+    n_train: Sequence[float],
+    values: Any,
+    *,
+    errors: Any = None,
+    ax: Any = None,
+    labels: Sequence[str] | None = None,
+    colors: Sequence[Any] | None = None,
+    ylabel: str = "metric",
+    reference: float | None = None,
+    reference_label: str = "truth",
+    logx: bool = True,
+    legend: bool = True,
+) -> dict[str, Any]:
     """A metric (e.g. expected limit width, Fisher determinant, test loss) against training-set size.
 
     Args:

@@ -103,8 +103,9 @@ class Runtime:
         name = self.engine_path or self.engine
         found = shutil.which(name)
         if found is None:
-            raise ExternalToolError(f"container engine {name!r} not found (install it or choose another runtime)",
-                                    command=[name])
+            raise ExternalToolError(
+                f"container engine {name!r} not found (install it or choose another runtime)", command=[name]
+            )
         return found
 
     def wrap(self, argv: Sequence[str], *, workdir: Path) -> list[str]:
@@ -140,9 +141,12 @@ class Runtime:
             except (OSError, subprocess.TimeoutExpired) as exc:
                 raise ExternalToolError(f"cannot query the {self.engine} engine: {exc}", command=cmd) from exc
             if proc.returncode != 0:
-                raise ExternalToolError(f"{self.engine} image {self.image!r} is not available locally",
-                                        command=cmd, returncode=proc.returncode,
-                                        log_tail=(proc.stderr or proc.stdout).strip())
+                raise ExternalToolError(
+                    f"{self.engine} image {self.image!r} is not available locally",
+                    command=cmd,
+                    returncode=proc.returncode,
+                    log_tail=(proc.stderr or proc.stdout).strip(),
+                )
         elif "://" not in str(self.image) and not Path(str(self.image)).is_file():
             raise ExternalToolError(f"{self.engine} image {self.image!r} not found", command=[exe, "exec"])
 
@@ -258,8 +262,15 @@ def run_program(
             done = {}
         if done.get("program") == program and done.get("engine") == rt.engine and done.get("image") == rt.image:
             logger.info("%s: already done (%s), skipping", step, marker)
-            return RunResult(command=command, returncode=0, workdir=wd, log_path=log_path,
-                             log_tail=read_tail(log_path, lines=tail_lines), duration_s=0.0, skipped=True)
+            return RunResult(
+                command=command,
+                returncode=0,
+                workdir=wd,
+                log_path=log_path,
+                log_tail=read_tail(log_path, lines=tail_lines),
+                duration_s=0.0,
+                skipped=True,
+            )
         marker.unlink()
     if rt.engine == "local" and shutil.which(program[0]) is None:
         raise ExternalToolError(f"program {program[0]!r} not found or not executable", command=program)
@@ -269,30 +280,51 @@ def run_program(
     t0 = time.monotonic()
     with open(log_path, "wb") as log:
         try:
-            proc = subprocess.Popen(command, cwd=wd, stdout=log, stderr=subprocess.STDOUT,  # noqa: S603
-                                    stdin=subprocess.PIPE if stdin_text is not None else subprocess.DEVNULL,
-                                    env=full_env, start_new_session=True)
+            proc = subprocess.Popen(
+                command,
+                cwd=wd,
+                stdout=log,
+                stderr=subprocess.STDOUT,  # noqa: S603
+                stdin=subprocess.PIPE if stdin_text is not None else subprocess.DEVNULL,
+                env=full_env,
+                start_new_session=True,
+            )
         except OSError as exc:
             raise ExternalToolError(f"cannot start {command[0]!r}: {exc.strerror or exc}", command=command) from exc
         try:
             proc.communicate(input=stdin_text.encode() if stdin_text is not None else None, timeout=timeout_s)
         except subprocess.TimeoutExpired:
             _kill_group(proc)
-            raise ExternalToolError(f"{Path(program[0]).name} timed out after {timeout_s:g} s (log: {log_path})",
-                                    command=command, returncode=proc.returncode,
-                                    log_tail=read_tail(log_path, lines=tail_lines)) from None
+            raise ExternalToolError(
+                f"{Path(program[0]).name} timed out after {timeout_s:g} s (log: {log_path})",
+                command=command,
+                returncode=proc.returncode,
+                log_tail=read_tail(log_path, lines=tail_lines),
+            ) from None
         except BaseException:
             _kill_group(proc)
             raise
     duration = time.monotonic() - t0
     tail = read_tail(log_path, lines=tail_lines)
     if proc.returncode != 0:
-        raise ExternalToolError(f"{Path(program[0]).name} failed (log: {log_path})", command=command,
-                                returncode=proc.returncode, log_tail=tail)
+        raise ExternalToolError(
+            f"{Path(program[0]).name} failed (log: {log_path})",
+            command=command,
+            returncode=proc.returncode,
+            log_tail=tail,
+        )
     if marker is not None:
         tmp = marker.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"program": program, "engine": rt.engine, "image": rt.image,
-                                   "duration_s": duration, "finished": time.time()}))
+        tmp.write_text(
+            json.dumps(
+                {
+                    "program": program,
+                    "engine": rt.engine,
+                    "image": rt.image,
+                    "duration_s": duration,
+                    "finished": time.time(),
+                }
+            )
+        )
         os.replace(tmp, marker)
-    return RunResult(command=command, returncode=0, workdir=wd, log_path=log_path, log_tail=tail,
-                     duration_s=duration)
+    return RunResult(command=command, returncode=0, workdir=wd, log_path=log_path, log_tail=tail, duration_s=duration)

@@ -144,8 +144,14 @@ def _batch_to_chunk(batch: ak.Array, names: tuple[str, ...], scale: float, first
     had_b = _is_hadron_of(apid, 5) & (pt > 5.0)
     had_c = _is_hadron_of(apid, 4) & (pt > 5.0)
     weights = np.asarray(ak.to_numpy(batch.info.weights), dtype=np.float64).reshape(len(batch), -1)
-    return ShowerChunk(particles=select(final, True), bhadrons=select(had_b, False), chadrons=select(had_c, False),
-                       weights=weights * scale, weight_names=names, first_event=first)
+    return ShowerChunk(
+        particles=select(final, True),
+        bhadrons=select(had_b, False),
+        chadrons=select(had_c, False),
+        weights=weights * scale,
+        weight_names=names,
+        first_event=first,
+    )
 
 
 def _lhe_scale(header: Any, normalise: bool, n_events: int | None) -> float:
@@ -185,14 +191,26 @@ def split_events(n_events: int, n_parts: int) -> list[EventRange]:
         raise ConfigError(f"the number of parallel processes must be a positive integer, got {n_parts!r}")
     n = max(min(int(n_parts), int(n_events)), 1)
     edges = [round(k * n_events / n) for k in range(n + 1)]
-    return [EventRange(index=k, start=edges[k], count=edges[k + 1] - edges[k]) for k in range(n)
-            if edges[k + 1] > edges[k]]
+    return [
+        EventRange(index=k, start=edges[k], count=edges[k + 1] - edges[k]) for k in range(n) if edges[k + 1] > edges[k]
+    ]
 
 
-def iter_shower(path: str | Path, *, batch_size: int = 1000, n_events: int | None = None, mpi: bool = True,
-                hadronisation: bool = True, isr: bool = True, fsr: bool = True, seed: int | None = 1,
-                settings: Sequence[str] = (), normalise: bool = True, skip_events: int = 0,
-                progress: bool = False) -> Iterator[ShowerChunk]:
+def iter_shower(
+    path: str | Path,
+    *,
+    batch_size: int = 1000,
+    n_events: int | None = None,
+    mpi: bool = True,
+    hadronisation: bool = True,
+    isr: bool = True,
+    fsr: bool = True,
+    seed: int | None = 1,
+    settings: Sequence[str] = (),
+    normalise: bool = True,
+    skip_events: int = 0,
+    progress: bool = False,
+) -> Iterator[ShowerChunk]:
     """Shower and hadronise one LHE file, yielding chunks of final-state particles.
 
     Args:
@@ -238,12 +256,22 @@ def iter_shower(path: str | Path, *, batch_size: int = 1000, n_events: int | Non
     pythia8mc = _pythia()
     pythia = pythia8mc.Pythia("", False)
     base = [
-        "Beams:frameType = 4", f"Beams:LHEF = {p}",
-        f"PartonLevel:MPI = {'on' if mpi else 'off'}", f"HadronLevel:all = {'on' if hadronisation else 'off'}",
-        f"PartonLevel:ISR = {'on' if isr else 'off'}", f"PartonLevel:FSR = {'on' if fsr else 'off'}",
-        "Next:numberCount = 0", "Next:numberShowEvent = 0", "Next:numberShowInfo = 0",
-        "Next:numberShowProcess = 0", "Next:numberShowLHA = 0", "Init:showChangedSettings = off",
-        "Init:showChangedParticleData = off", "Init:showProcesses = off", "Print:quiet = on", "SLHA:verbose = 0",
+        "Beams:frameType = 4",
+        f"Beams:LHEF = {p}",
+        f"PartonLevel:MPI = {'on' if mpi else 'off'}",
+        f"HadronLevel:all = {'on' if hadronisation else 'off'}",
+        f"PartonLevel:ISR = {'on' if isr else 'off'}",
+        f"PartonLevel:FSR = {'on' if fsr else 'off'}",
+        "Next:numberCount = 0",
+        "Next:numberShowEvent = 0",
+        "Next:numberShowInfo = 0",
+        "Next:numberShowProcess = 0",
+        "Next:numberShowLHA = 0",
+        "Init:showChangedSettings = off",
+        "Init:showChangedParticleData = off",
+        "Init:showProcesses = off",
+        "Print:quiet = on",
+        "SLHA:verbose = 0",
         f"Beams:nSkipLHEFatInit = {int(skip_events)}",
     ]
     if seed is not None:
@@ -292,15 +320,26 @@ def concatenate_showered(chunks: Sequence[ShowerChunk]) -> ShowerChunk:
     for c in chunks:
         if c.weight_names != names:
             raise EventFileError(f"cannot join showered events with weights {c.weight_names} and {names}")
-    return ShowerChunk(particles=ak.concatenate([c.particles for c in chunks]),
-                       bhadrons=ak.concatenate([c.bhadrons for c in chunks]),
-                       chadrons=ak.concatenate([c.chadrons for c in chunks]),
-                       weights=np.concatenate([c.weights for c in chunks]), weight_names=names)
+    return ShowerChunk(
+        particles=ak.concatenate([c.particles for c in chunks]),
+        bhadrons=ak.concatenate([c.bhadrons for c in chunks]),
+        chadrons=ak.concatenate([c.chadrons for c in chunks]),
+        weights=np.concatenate([c.weights for c in chunks]),
+        weight_names=names,
+    )
 
 
-def shower_lhe(paths: str | Path | Sequence[str | Path], *, n_events: int | None = None, mpi: bool = True,
-               hadronisation: bool = True, seed: int | None = 1, settings: Sequence[str] = (),
-               batch_size: int = 1000, progress: bool = False) -> ShowerChunk:
+def shower_lhe(
+    paths: str | Path | Sequence[str | Path],
+    *,
+    n_events: int | None = None,
+    mpi: bool = True,
+    hadronisation: bool = True,
+    seed: int | None = 1,
+    settings: Sequence[str] = (),
+    batch_size: int = 1000,
+    progress: bool = False,
+) -> ShowerChunk:
     """Shower LHE files into memory (one after the other; file k gets a seed derived from ``seed``).
 
     For large samples, stream with :func:`iter_shower` or write files with :func:`shower_files`.
@@ -309,8 +348,18 @@ def shower_lhe(paths: str | Path | Sequence[str | Path], *, n_events: int | None
     chunks = []
     for k, path in enumerate(paths):
         s = seed if (seed is None or len(paths) == 1) else _derive_seed(seed, k)
-        chunks += list(iter_shower(path, n_events=n_events, mpi=mpi, hadronisation=hadronisation, seed=s,
-                                   settings=settings, batch_size=batch_size, progress=progress))
+        chunks += list(
+            iter_shower(
+                path,
+                n_events=n_events,
+                mpi=mpi,
+                hadronisation=hadronisation,
+                seed=s,
+                settings=settings,
+                batch_size=batch_size,
+                progress=progress,
+            )
+        )
     return concatenate_showered(chunks)
 
 
@@ -322,9 +371,16 @@ FORMAT = "lhcgold-showered"
 
 def _write_chunk(group: Any, chunk: ShowerChunk) -> None:
     def put(name: str, arr: ak.Array) -> None:
-        fields = {f: (ak.values_astype(arr[f], np.float32) if f in ("px", "py", "pz", "E") else
-                      ak.values_astype(arr[f], np.int32) if f == "pid" else ak.values_astype(arr[f], np.int8))
-                  for f in arr.fields}
+        fields = {
+            f: (
+                ak.values_astype(arr[f], np.float32)
+                if f in ("px", "py", "pz", "E")
+                else ak.values_astype(arr[f], np.int32)
+                if f == "pid"
+                else ak.values_astype(arr[f], np.int8)
+            )
+            for f in arr.fields
+        }
         packed = ak.to_packed(ak.zip(fields, with_name="Momentum4D"))
         form, length, buffers = ak.to_buffers(packed)
         g = group.create_group(name)
@@ -342,8 +398,10 @@ def _write_chunk(group: Any, chunk: ShowerChunk) -> None:
 def _read_array(g: Any) -> ak.Array:
     buffers = {k: g[k][()] for k in g.keys()}
     arr = ak.from_buffers(ak.forms.from_json(g.attrs["form"]), int(g.attrs["length"]), buffers)
-    fields = {f: (ak.values_astype(arr[f], np.float64) if f in ("px", "py", "pz", "E", "charge") else arr[f])
-              for f in arr.fields}
+    fields = {
+        f: (ak.values_astype(arr[f], np.float64) if f in ("px", "py", "pz", "E", "charge") else arr[f])
+        for f in arr.fields
+    }
     return ak.zip(fields, with_name="Momentum4D")
 
 
@@ -379,8 +437,11 @@ def _shower_sample_id(src: str, opts: dict[str, Any]) -> str:
 
     from ..reconstruct import source_identity
 
-    settings = {k: v for k, v in opts.items() if k not in ("seed", "n_events", "progress", "batch_size", "overwrite",
-                                                           "skip_events")}
+    settings = {
+        k: v
+        for k, v in opts.items()
+        if k not in ("seed", "n_events", "progress", "batch_size", "overwrite", "skip_events")
+    }
     blob = json.dumps({"lhe": source_identity(src), "shower": settings}, sort_keys=True, default=str)
     return "lhcgold-shower:" + hashlib.sha256(blob.encode()).hexdigest()[:32]
 
@@ -405,10 +466,20 @@ def showered_n_events(path: str | Path) -> int:
         raise EventFileError(f"{str(path)!r}: not a complete showered-events file: {exc}") from exc
 
 
-def shower_files(inputs: Sequence[str | Path], outputs: Sequence[str | Path], *, n_workers: int = 1,
-                 n_events: int | None = None, mpi: bool = True, hadronisation: bool = True,
-                 seed: int | None = 1, settings: Sequence[str] = (), batch_size: int = 1000,
-                 overwrite: bool = False, progress: bool = False) -> list[tuple[Path, int]]:
+def shower_files(
+    inputs: Sequence[str | Path],
+    outputs: Sequence[str | Path],
+    *,
+    n_workers: int = 1,
+    n_events: int | None = None,
+    mpi: bool = True,
+    hadronisation: bool = True,
+    seed: int | None = 1,
+    settings: Sequence[str] = (),
+    batch_size: int = 1000,
+    overwrite: bool = False,
+    progress: bool = False,
+) -> list[tuple[Path, int]]:
     """Shower several LHE files, in parallel processes, each into its own HDF5 file (atomic writes).
 
     File k gets a seed derived from ``seed`` and k (``numpy.random.SeedSequence``), so results do not
@@ -424,9 +495,16 @@ def shower_files(inputs: Sequence[str | Path], outputs: Sequence[str | Path], *,
     jobs = []
     for k, (src, out) in enumerate(zip(inputs, outputs)):
         s = seed if (seed is None or len(inputs) == 1) else _derive_seed(seed, k)
-        opts = {"n_events": n_events, "mpi": mpi, "hadronisation": hadronisation, "seed": s,
-                "settings": tuple(settings), "batch_size": batch_size, "progress": progress,
-                "overwrite": overwrite}
+        opts = {
+            "n_events": n_events,
+            "mpi": mpi,
+            "hadronisation": hadronisation,
+            "seed": s,
+            "settings": tuple(settings),
+            "batch_size": batch_size,
+            "progress": progress,
+            "overwrite": overwrite,
+        }
         jobs.append((str(src), str(out), opts))
     if n_workers > 1 and len(jobs) == 1:
         results = [_shower_split(jobs[0], n_workers)]
@@ -463,23 +541,41 @@ def _shower_split(job: tuple[str, str, dict[str, Any]], n_workers: int) -> tuple
     seed = base.get("seed")
     parent = Path(out).parent if Path(out).parent.exists() else None
     with tempfile.TemporaryDirectory(dir=parent, prefix=".lhcgold-shower-") as tmp:
-        parts = [(src, str(Path(tmp) / f"part{r.index:03d}.h5"),
-                  {**base, "n_events": r.count, "skip_events": r.start, "progress": False,
-                   "seed": None if seed is None else _derive_seed(seed, r.index)}) for r in ranges]
+        parts = [
+            (
+                src,
+                str(Path(tmp) / f"part{r.index:03d}.h5"),
+                {
+                    **base,
+                    "n_events": r.count,
+                    "skip_events": r.start,
+                    "progress": False,
+                    "seed": None if seed is None else _derive_seed(seed, r.index),
+                },
+            )
+            for r in ranges
+        ]
         logger.info("%s: %d events showered in %d processes", src, n_total, len(parts))
         # leaving the block (also on Ctrl-C / SIGTERM) terminates and joins the workers first
         with get_context("spawn").Pool(len(parts), initializer=worker_init) as pool:
             pool.map(_shower_one, parts, chunksize=1)
-        n = _join_showered([Path(p[1]) for p in parts], Path(out), factors=[r.count / n_total for r in ranges],
-                           attrs={"source": str(src), "options": json.dumps({k: v for k, v in base.items()
-                                                                             if k != "progress"}),
-                                  "source_sample_id": _shower_sample_id(src, base)},
-                           overwrite=bool(opts.get("overwrite", False)))
+        n = _join_showered(
+            [Path(p[1]) for p in parts],
+            Path(out),
+            factors=[r.count / n_total for r in ranges],
+            attrs={
+                "source": str(src),
+                "options": json.dumps({k: v for k, v in base.items() if k != "progress"}),
+                "source_sample_id": _shower_sample_id(src, base),
+            },
+            overwrite=bool(opts.get("overwrite", False)),
+        )
     return out, n
 
 
-def _join_showered(parts: Sequence[Path], out: Path, *, factors: Sequence[float], attrs: dict[str, Any],
-                   overwrite: bool) -> int:
+def _join_showered(
+    parts: Sequence[Path], out: Path, *, factors: Sequence[float], attrs: dict[str, Any], overwrite: bool
+) -> int:
     """Concatenate showered-events files chunk by chunk (weights of part k times ``factors[k]``)."""
     import h5py
 
@@ -533,18 +629,25 @@ def iter_showered(path: str | Path) -> Iterator[ShowerChunk]:
             names = tuple(json.loads(f.attrs["weight_names"]))
             keys = sorted(f["chunks"].keys())
         except (KeyError, ValueError, TypeError, OSError) as exc:
-            raise EventFileError(f"{str(p)!r}: malformed showered-events file (weight_names or chunks/): "
-                                 f"{exc}") from exc
+            raise EventFileError(
+                f"{str(p)!r}: malformed showered-events file (weight_names or chunks/): {exc}"
+            ) from exc
         for key in keys:
             try:
                 g = f["chunks"][key]
                 w = g["weights"][()]
-                chunk = ShowerChunk(particles=_read_array(g["particles"]), bhadrons=_read_array(g["bhadrons"]),
-                                    chadrons=_read_array(g["chadrons"]), weights=w, weight_names=names,
-                                    first_event=first)
+                chunk = ShowerChunk(
+                    particles=_read_array(g["particles"]),
+                    bhadrons=_read_array(g["bhadrons"]),
+                    chadrons=_read_array(g["chadrons"]),
+                    weights=w,
+                    weight_names=names,
+                    first_event=first,
+                )
             except (KeyError, ValueError, TypeError, OSError) as exc:
-                raise EventFileError(f"{str(p)!r}: malformed or damaged showered-events chunk {key!r} (events "
-                                     f"from {first}): {exc}") from exc
+                raise EventFileError(
+                    f"{str(p)!r}: malformed or damaged showered-events chunk {key!r} (events from {first}): {exc}"
+                ) from exc
             yield chunk
             first += len(w)
 

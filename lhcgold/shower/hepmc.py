@@ -56,8 +56,14 @@ class HepMCResult:
     weight_sums_pb: tuple[float, ...]
 
 
-def write_hepmc(chunks: Iterable[Any], path: str | os.PathLike[str], *, beam_energy_gev: float,
-                fmt: HepMCFormat = "HepMC3", overwrite: bool = False) -> HepMCResult:
+def write_hepmc(
+    chunks: Iterable[Any],
+    path: str | os.PathLike[str],
+    *,
+    beam_energy_gev: float,
+    fmt: HepMCFormat = "HepMC3",
+    overwrite: bool = False,
+) -> HepMCResult:
     """Write showered chunks (:class:`lhcgold.shower.ShowerChunk`) as a HepMC ASCII file, atomically.
 
     Args:
@@ -107,12 +113,22 @@ def write_hepmc(chunks: Iterable[Any], path: str | os.PathLike[str], *, beam_ene
                     n += 1
                 if sums is not None:
                     sums += ch.weights.sum(axis=0)
-    return HepMCResult(path=target, n_events=n, weight_names=names,
-                       weight_sums_pb=tuple(float(s) for s in (sums if sums is not None else ())))
+    return HepMCResult(
+        path=target,
+        n_events=n,
+        weight_names=names,
+        weight_sums_pb=tuple(float(s) for s in (sums if sums is not None else ())),
+    )
 
 
-def shower_to_hepmc(lhe_path: str | os.PathLike[str], hepmc_path: str | os.PathLike[str], *,
-                    fmt: HepMCFormat = "HepMC3", overwrite: bool = False, **shower_options: Any) -> HepMCResult:
+def shower_to_hepmc(
+    lhe_path: str | os.PathLike[str],
+    hepmc_path: str | os.PathLike[str],
+    *,
+    fmt: HepMCFormat = "HepMC3",
+    overwrite: bool = False,
+    **shower_options: Any,
+) -> HepMCResult:
     """Shower an LHE file with Pythia 8 and write the events as HepMC.
 
     Args:
@@ -129,5 +145,10 @@ def shower_to_hepmc(lhe_path: str | os.PathLike[str], hepmc_path: str | os.PathL
     _pyhepmc()
     shower_options.setdefault("normalise", False)
     header = read_lhe_header(lhe_path)
-    return write_hepmc(iter_shower(lhe_path, **shower_options), hepmc_path,
-                       beam_energy_gev=float(header.beam_energy_gev[0]), fmt=fmt, overwrite=overwrite)
+    return write_hepmc(
+        iter_shower(lhe_path, **shower_options),
+        hepmc_path,
+        beam_energy_gev=float(header.beam_energy_gev[0]),
+        fmt=fmt,
+        overwrite=overwrite,
+    )

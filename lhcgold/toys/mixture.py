@@ -109,9 +109,7 @@ class GaussianMixtureToy:
     def _theta(self, theta: ArrayLike) -> NDArray[np.float64]:
         th = np.asarray(theta, dtype=np.float64)
         if th.shape[-1] != self.n_parameters:
-            raise ConfigError(
-                f"theta must have {self.n_parameters} components, got shape {th.shape}"
-            )
+            raise ConfigError(f"theta must have {self.n_parameters} components, got shape {th.shape}")
         return th
 
     def class_weights(self, theta: ArrayLike) -> NDArray[np.float64]:
@@ -190,26 +188,18 @@ class GaussianMixtureToy:
         return x, k
 
     # ------------------------------------------------------------------ joint quantities
-    def joint_log_ratio(
-        self, k: ArrayLike, theta0: ArrayLike, theta1: ArrayLike
-    ) -> NDArray[np.float64]:
+    def joint_log_ratio(self, k: ArrayLike, theta0: ArrayLike, theta1: ArrayLike) -> NDArray[np.float64]:
         """log r(x,z|θ0,θ1) = log π_k(θ0) − log π_k(θ1); θ0, θ1 (P,) or (N, P) per event."""
         kk = np.asarray(k, dtype=np.int64)
-        lp0 = np.log(
-            np.broadcast_to(self.class_probabilities(theta0), kk.shape + (self.n_classes,))
-        )
-        lp1 = np.log(
-            np.broadcast_to(self.class_probabilities(theta1), kk.shape + (self.n_classes,))
-        )
+        lp0 = np.log(np.broadcast_to(self.class_probabilities(theta0), kk.shape + (self.n_classes,)))
+        lp1 = np.log(np.broadcast_to(self.class_probabilities(theta1), kk.shape + (self.n_classes,)))
         idx = np.arange(kk.size)
         return lp0[idx, kk] - lp1[idx, kk]
 
     def joint_score(self, k: ArrayLike, theta: ArrayLike) -> NDArray[np.float64]:
         """t(x,z|θ) = ∇ log π_k(θ); returns (N, P)."""
         kk = np.asarray(k, dtype=np.int64)
-        g = np.broadcast_to(
-            self.class_log_prob_gradients(theta), kk.shape + (self.n_classes, self.n_parameters)
-        )
+        g = np.broadcast_to(self.class_log_prob_gradients(theta), kk.shape + (self.n_classes, self.n_parameters))
         return g[np.arange(kk.size), kk]
 
     # ------------------------------------------------------------------ truth
@@ -236,9 +226,7 @@ class GaussianMixtureToy:
         """log r(x|θ0,θ1) = log p(x|θ0) − log p(x|θ1)."""
         return self.log_likelihood(x, theta0) - self.log_likelihood(x, theta1)
 
-    def log_ratio_pairs(
-        self, x: ArrayLike, theta0: ArrayLike, theta1: ArrayLike
-    ) -> NDArray[np.float64]:
+    def log_ratio_pairs(self, x: ArrayLike, theta0: ArrayLike, theta1: ArrayLike) -> NDArray[np.float64]:
         """log r(x_i|θ0_i, θ1_i) with one θ pair per event (N, P) (or broadcast (P,))."""
         xx = np.asarray(x, dtype=np.float64)
         ld = self._log_class_densities(xx)
@@ -250,9 +238,7 @@ class GaussianMixtureToy:
             mx = a.max(axis=-1, keepdims=True)
             return (mx + np.log(np.exp(a - mx).sum(axis=-1, keepdims=True)))[:, 0]
 
-        return lse(np.log(self.class_probabilities(th0))) - lse(
-            np.log(self.class_probabilities(th1))
-        )
+        return lse(np.log(self.class_probabilities(th0))) - lse(np.log(self.class_probabilities(th1)))
 
     def score(self, x: ArrayLike, theta: ArrayLike) -> NDArray[np.float64]:
         """True score ∇_θ log p(x|θ) at one θ (P,) or per event (N, P); returns (N, P)."""

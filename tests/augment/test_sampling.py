@@ -103,9 +103,7 @@ def test_ratio_sample_gold_and_layout(toy_events, toy, match_rows):
         ]
     )
     np.testing.assert_allclose(ts.t_xz[:300], exp_t, rtol=1e-10, atol=1e-12)
-    np.testing.assert_allclose(
-        ts.log_r_xz, toy.joint_log_ratio(k[rows], ts.theta0, ts.theta1), atol=0.05
-    )
+    np.testing.assert_allclose(ts.log_r_xz, toy.joint_log_ratio(k[rows], ts.theta0, ts.theta1), atol=0.05)
 
 
 def test_more_ratios(toy_events):
@@ -139,9 +137,7 @@ def test_benchmark_weight_files_give_the_same_gold(toy_events_benchmarks_only, m
     ts = sample_local(path, theta=Point(TH), n_samples=500, rng=6)
     rows = match_rows(path, ts.x)
     m, sigma_c, _, comps = _partition_gold_inputs(path, "train")
-    np.testing.assert_allclose(
-        ts.t_xz, gold.joint_score(m[rows], comps, TH, sigma_c=sigma_c), rtol=1e-8
-    )
+    np.testing.assert_allclose(ts.t_xz, gold.joint_score(m[rows], comps, TH, sigma_c=sigma_c), rtol=1e-8)
 
 
 def test_reproducible_with_seed(toy_events):
@@ -189,9 +185,7 @@ def test_bad_input(toy_events):
     with pytest.raises(ConfigError, match="unknown benchmark"):
         sample_ratio(path, theta0=Benchmark("bsm"), theta1=Benchmark("sm"), n_samples=10)
     with pytest.raises(ConfigError, match="empty"):
-        sample_local(
-            path, theta=Benchmark("sm"), n_samples=10, partition="validation", validation_split=0.0
-        )
+        sample_local(path, theta=Benchmark("sm"), n_samples=10, partition="validation", validation_split=0.0)
     with pytest.raises(EventFileError):
         sample_local(str(path) + ".missing", theta=Benchmark("sm"), n_samples=10)
 
@@ -234,13 +228,19 @@ def test_negative_weights_are_refused_or_dropped_with_a_warning(toy, caplog):
     x, m, _ = toy.weighted_events(2000, rng=8)
     m = m.copy()
     m[:300] *= -1.0  # 15% negative-weight events (e.g. NLO)
-    ev = ArrayEvents(x, m, toy.components, ["a", "b"], ranges=np.array([[-1, 1], [-1, 1]]),
-                     benchmark_names=["sm"], benchmark_values=np.array([[0.0, 0.0]]))
+    ev = ArrayEvents(
+        x,
+        m,
+        toy.components,
+        ["a", "b"],
+        ranges=np.array([[-1, 1], [-1, 1]]),
+        benchmark_names=["sm"],
+        benchmark_values=np.array([[0.0, 0.0]]),
+    )
     with pytest.raises(EventFileError, match="negative weight.*--drop-negative-weights"):
         sample_plain(ev, theta=Benchmark("sm"), n_samples=200, partition="all", rng=1)
     with caplog.at_level("WARNING", logger="lhcgold.augment.sampling"):
-        ts = sample_plain(ev, theta=Benchmark("sm"), n_samples=200, partition="all", rng=1,
-                          negative_weights="drop")
+        ts = sample_plain(ev, theta=Benchmark("sm"), n_samples=200, partition="all", rng=1, negative_weights="drop")
     assert len(ts) == 200
     rows = np.array([np.flatnonzero((x == r).all(1))[0] for r in ts.x])
     assert np.all(rows >= 300)  # only positive-weight events can be drawn

@@ -75,8 +75,9 @@ def events(tmp_path, events_master) -> Path:
 def _local_set(n: int = 400) -> TrainingSet:
     rng = np.random.default_rng(3)
     x = rng.normal(size=(n, 2))
-    return TrainingSet(kind="local", x=x, t_xz=0.6 * x[:, :1], theta0=np.zeros((n, 1)),
-                       observables=("x", "y"), parameters=("a",))
+    return TrainingSet(
+        kind="local", x=x, t_xz=0.6 * x[:, :1], theta0=np.zeros((n, 1)), observables=("x", "y"), parameters=("a",)
+    )
 
 
 @pytest.fixture(scope="module")
@@ -123,16 +124,22 @@ CARD_CASES = {
     "unknown_top_key": (_BASE + "benchmark: {sm: {a: 0}}\n", r"unknown key 'benchmark'.*did you mean 'benchmarks'"),
     "unknown_parameter_key": ("lhcgold_card: 1\nparameters: [{name: a, rnge: [-1, 1]}]\n", r"unknown key 'rnge'"),
     "unknown_benchmark_parameter": (_BASE + "benchmarks: {sm: {b: 0}}\n", r"benchmarks\.sm\.b: unknown parameter 'b'"),
-    "huge_int_range": (f"lhcgold_card: 1\nparameters: [{{name: a, range: [-1, {_HUGE}]}}]\n",
-                       r"parameters\[0\]\.range\[1\]: integer about 10\*\*400 is too large"),
+    "huge_int_range": (
+        f"lhcgold_card: 1\nparameters: [{{name: a, range: [-1, {_HUGE}]}}]\n",
+        r"parameters\[0\]\.range\[1\]: integer about 10\*\*400 is too large",
+    ),
     "huge_int_benchmark": (_BASE + f"benchmarks: {{sm: {{a: {_HUGE}}}}}\n", r"benchmarks\.sm\.a: integer .* too large"),
-    "huge_int_stage_section": (_BASE + f"generate: {{n_events: {_HUGE}}}\n",
-                               r"generate\.n_events: integer .* too large"),
+    "huge_int_stage_section": (
+        _BASE + f"generate: {{n_events: {_HUGE}}}\n",
+        r"generate\.n_events: integer .* too large",
+    ),
     "huge_int_lha_id": (f"lhcgold_card: 1\nparameters: [{{name: a, lha_id: {2**40}}}]\n", r"lha_id"),
     "huge_max_power": ("lhcgold_card: 1\nparameters: [{name: a, max_power: 1000}]\n", r"max_power.*maximum of 12"),
     "negative_max_power": ("lhcgold_card: 1\nparameters: [{name: a, max_power: -1}]\n", r"max_power"),
-    "nan_in_range": ("lhcgold_card: 1\nparameters: [{name: a, range: [.nan, 1]}]\n",
-                     r"parameters\[0\]\.range\[0\]: value is NaN"),
+    "nan_in_range": (
+        "lhcgold_card: 1\nparameters: [{name: a, range: [.nan, 1]}]\n",
+        r"parameters\[0\]\.range\[0\]: value is NaN",
+    ),
     "inf_in_range": ("lhcgold_card: 1\nparameters: [{name: a, range: [-.inf, 1]}]\n", r"range must be finite"),
     "reversed_range": ("lhcgold_card: 1\nparameters: [{name: a, range: [1, -1]}]\n", r"low < high"),
     "nan_benchmark": (_BASE + "benchmarks: {sm: {a: .nan}}\n", r"benchmarks\.sm\.a: value is NaN"),
@@ -215,6 +222,7 @@ def _corrupt_weights(value: float, row: int = 5, col: int = 1) -> Callable[[Path
     def edit(path: Path) -> None:
         with h5py.File(path, "r+") as f:
             f["samples/weights"][row, col] = value
+
     return edit
 
 
@@ -222,6 +230,7 @@ def _corrupt_observable(value: float, row: int = 3) -> Callable[[Path], None]:
     def edit(path: Path) -> None:
         with h5py.File(path, "r+") as f:
             f["samples/observations"][row, 1] = value
+
     return edit
 
 
@@ -243,6 +252,7 @@ def _delete(dataset: str) -> Callable[[Path], None]:
     def edit(path: Path) -> None:
         with h5py.File(path, "r+") as f:
             del f[dataset]
+
     return edit
 
 
@@ -420,15 +430,19 @@ def _member_escape(kind: str) -> Callable[[Path, Path], None]:
             (model / "member_1").rename(model / "spare")
             (model / "member_1").symlink_to(".", target_is_directory=True)
         _set_manifest(model, man)
+
     return edit
 
 
-@pytest.mark.parametrize("kind, match", [
-    ("dotdot", r"member path '\.\./outside' leaves the model directory"),
-    ("absolute", r"member path '.*outside' leaves the model directory"),
-    ("symlink", r"member 'member_1' points outside the model directory"),
-    ("self_loop", r"member is itself an ensemble"),
-])
+@pytest.mark.parametrize(
+    "kind, match",
+    [
+        ("dotdot", r"member path '\.\./outside' leaves the model directory"),
+        ("absolute", r"member path '.*outside' leaves the model directory"),
+        ("symlink", r"member 'member_1' points outside the model directory"),
+        ("self_loop", r"member is itself an ensemble"),
+    ],
+)
 def test_ensemble_member_path_escape(kind, match, tmp_path, models):
     from lhcgold.ml import load_model
 
@@ -516,10 +530,12 @@ def test_unwritable_output_directory(verb, tmp_path, models, events, run_cli):
     card = tmp_path / "card.yaml"
     card.write_text(CARD)
     out = locked / ("model" if verb == "train" else "out.h5")
-    args = {"setup": ["setup", card, "-o", out],
-            "train": _train_args(models["sample"], out),
-            "fisher": ["fisher", events, "-o", locked / "info.json", "--theta", "sm"],
-            "combine": ["combine", events, "-o", out]}[verb]
+    args = {
+        "setup": ["setup", card, "-o", out],
+        "train": _train_args(models["sample"], out),
+        "fisher": ["fisher", events, "-o", locked / "info.json", "--theta", "sm"],
+        "combine": ["combine", events, "-o", out],
+    }[verb]
     before = snapshot(tmp_path)
     res = run_cli(*args)
     assert_clean_error(res, r"cannot write to directory '.*(locked|sys)': permission denied", code=1)
@@ -535,8 +551,11 @@ def test_wrong_kind_of_path(case, tmp_path, models, events, run_cli):
     args, match, code = {
         "parent_is_file": (["setup", card, "-o", tmp_path / "afile" / "s.h5"], r"'.*afile' is not a directory", 1),
         "output_is_directory": (["combine", events, "-o", tmp_path / "adir"], r"is a directory; give a file name", 1),
-        "model_output_is_file": (_train_args(models["sample"], tmp_path / "afile", "--overwrite"),
-                                 r"afile' is a file, not a model directory", 1),
+        "model_output_is_file": (
+            _train_args(models["sample"], tmp_path / "afile", "--overwrite"),
+            r"afile' is a file, not a model directory",
+            1,
+        ),
         "missing_input": (["fisher", tmp_path / "nope.h5", "-o", tmp_path / "i.json"], r"does not exist", 2),
     }[case]
     before = snapshot(tmp_path)
@@ -652,8 +671,12 @@ def test_two_processes_race_for_one_file(tmp_path):
     target, go = tmp_path / "out" / "result.json", tmp_path / "go"
     (tmp_path / "out").mkdir()
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    procs = [subprocess.Popen([sys.executable, "-c", _RACE_ATOMIC, str(target), me, str(go)], env=env,
-                              stderr=subprocess.PIPE, text=True) for me in "AB"]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", _RACE_ATOMIC, str(target), me, str(go)], env=env, stderr=subprocess.PIPE, text=True
+        )
+        for me in "AB"
+    ]
     deadline = time.time() + 60
     while not all((tmp_path / f"ready-{me}").exists() for me in "AB"):
         assert time.time() < deadline, "writers did not start"
@@ -693,8 +716,9 @@ def test_two_cli_processes_write_one_events_file(tmp_path, events):
     out = tmp_path / "combined.h5"
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     cmd = [sys.executable, "-m", "lhcgold.cli", "-q", "combine", str(events), str(events), "--samples", "-o", str(out)]
-    procs = [subprocess.Popen(cmd, env=env, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
-             for _ in range(2)]
+    procs = [
+        subprocess.Popen(cmd, env=env, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True) for _ in range(2)
+    ]
     results = [_finish(p, 120) for p in procs]
     assert sorted(c for c, _ in results) == [0, 1], results
     loser = next(err for c, err in results if c == 1)
@@ -732,11 +756,14 @@ def _shower_file(path: Path, case: str) -> None:
             f["chunks/000000/weights"] = np.ones((3, 3))
 
 
-@pytest.mark.parametrize("case, match", [
-    ("no_chunks", r"malformed showered-events file .*chunks"),
-    ("bad_weight_names", r"malformed showered-events file"),
-    ("chunk_without_particles", r"damaged showered-events chunk '000000' \(events from 0\)"),
-])
+@pytest.mark.parametrize(
+    "case, match",
+    [
+        ("no_chunks", r"malformed showered-events file .*chunks"),
+        ("bad_weight_names", r"malformed showered-events file"),
+        ("chunk_without_particles", r"damaged showered-events chunk '000000' \(events from 0\)"),
+    ],
+)
 def test_malformed_shower_file(case, match, tmp_path, run_cli):
     shower = tmp_path / "run.shower.h5"
     _shower_file(shower, case)

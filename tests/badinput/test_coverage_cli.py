@@ -15,8 +15,24 @@ def events(tmp_path_factory):
 
 def test_coverage_is_reported(events, tmp_path, run_cli):
     out = tmp_path / "lim.json"
-    r = run_cli("limits", events, "-o", out, "-m", "rate", "--grid", "ca=-1:1:21", "--grid", "cb=0",
-                "-L", "0.05", "--coverage", "200", "--seed", "3")
+    r = run_cli(
+        "limits",
+        events,
+        "-o",
+        out,
+        "-m",
+        "rate",
+        "--grid",
+        "ca=-1:1:21",
+        "--grid",
+        "cb=0",
+        "-L",
+        "0.05",
+        "--coverage",
+        "200",
+        "--seed",
+        "3",
+    )
     assert r.code == 0, r.err
     assert "coverage of 68% intervals at [0.0, 0.0] from 200 toys" in r.out
     assert out.exists()

@@ -21,17 +21,37 @@ RUN1 = DATA / "mg5" / "wgamma_ewdim6" / "run_01_sm_unweighted_events.lhe.gz"
 ROOT_FILE = DATA / "delphes" / "wa_sm_200_delphes_CMS_skim.root"
 ROOT = Path(__file__).resolve().parents[2]
 
-BENCH = {"sm": (0, 0), "cwww_m10": (-10, 0), "cwww_m5": (-5, 0), "cwww_p5": (5, 0), "cwww_p10": (10, 0),
-         "cw_m10": (0, -10), "cw_p10": (0, 10), "mix_p5_p5": (5, 5), "mix_m5_p10": (-5, 10)}
+BENCH = {
+    "sm": (0, 0),
+    "cwww_m10": (-10, 0),
+    "cwww_m5": (-5, 0),
+    "cwww_p5": (5, 0),
+    "cwww_p10": (10, 0),
+    "cw_m10": (0, -10),
+    "cw_p10": (0, 10),
+    "mix_p5_p5": (5, 5),
+    "mix_m5_p10": (-5, 10),
+}
 
 
 def _card(cut: str = "pt_a > 20") -> str:
-    lines = ["lhcgold_card: 1", "name: wgamma", "parameters:",
-             "  - {name: cwww, max_power: 2, range: [-10, 10]}", "  - {name: cw, max_power: 2, range: [-10, 10]}",
-             "benchmarks:"]
+    lines = [
+        "lhcgold_card: 1",
+        "name: wgamma",
+        "parameters:",
+        "  - {name: cwww, max_power: 2, range: [-10, 10]}",
+        "  - {name: cw, max_power: 2, range: [-10, 10]}",
+        "benchmarks:",
+    ]
     lines += [f"  {k}: {{cwww: {a}, cw: {b}}}" for k, (a, b) in BENCH.items()]
-    lines += ["morphing: {max_overall_power: 2}", "observables:", '  pt_a: "a[0].pt"', "cuts:", f'  - "{cut}"',
-              "reconstruct: {level: parton, shuffle: false}"]
+    lines += [
+        "morphing: {max_overall_power: 2}",
+        "observables:",
+        '  pt_a: "a[0].pt"',
+        "cuts:",
+        f'  - "{cut}"',
+        "reconstruct: {level: parton, shuffle: false}",
+    ]
     return "\n".join(lines) + "\n"
 
 
@@ -79,21 +99,35 @@ LHE_CASES = {
     "nup_too_large": (lambda t: _first_event_edit(t, _drop_particle).encode(), r"NUP = \d+ declares"),
     "extra_particle_line": (lambda t: _first_event_edit(t, _add_particle).encode(), r"NUP = \d+ declares"),
     "non_numeric_particle": (lambda t: _first_event_edit(t, _nonnumeric).encode(), r"non-numeric"),
-    "missing_init": (lambda t: t.replace("<init>", "<xnit>").replace("</init>", "</xnit>").encode(),
-                     r"no complete <init> block"),
+    "missing_init": (
+        lambda t: t.replace("<init>", "<xnit>").replace("</init>", "</xnit>").encode(),
+        r"no complete <init> block",
+    ),
     "gzip_garbage": (lambda t: b"\x1f\x8b\x08\x00" + os.urandom(4000), r"corrupt|truncated"),
     "truncated_gzip": (lambda t: gzip.compress(t.encode())[:3000], r"truncated or corrupt"),
     "empty": (lambda t: b"", r"empty file"),
     "not_lhe": (lambda t: b"hello, world\n" * 10, r"not an LHE file"),
     "weight_not_a_number": (lambda t: _first_event_edit(t, _bad_weight).encode(), r"not a number"),
-    "nan_weight": (lambda t: _first_event_edit(t, lambda ev: ev.replace("<wgt id='sm'>", "<wgt id='sm'> nan ", 1)
-                                               ).encode(), r"not a number|non-finite"),
-    "event_norm_unity": (lambda t: t.replace("average\t= event_norm", "unity\t= event_norm").replace(
-        "average = event_norm", "unity = event_norm").encode(), r"event_norm = unity is not supported"),
-    "no_run_card_odd_weights": (lambda t: _strip_run_card(t).replace("+4.0667570e-02", "+9.9e+03").encode(),
-                                r"cannot tell how the weights are normalised"),
-    "header_line_non_numeric": (lambda t: _first_event_edit(
-        t, lambda ev: ev.replace("<event>\n", "<event>\n x ", 1)).encode(), r"malformed event header|non-numeric"),
+    "nan_weight": (
+        lambda t: _first_event_edit(t, lambda ev: ev.replace("<wgt id='sm'>", "<wgt id='sm'> nan ", 1)).encode(),
+        r"not a number|non-finite",
+    ),
+    "event_norm_unity": (
+        lambda t: (
+            t.replace("average\t= event_norm", "unity\t= event_norm")
+            .replace("average = event_norm", "unity = event_norm")
+            .encode()
+        ),
+        r"event_norm = unity is not supported",
+    ),
+    "no_run_card_odd_weights": (
+        lambda t: _strip_run_card(t).replace("+4.0667570e-02", "+9.9e+03").encode(),
+        r"cannot tell how the weights are normalised",
+    ),
+    "header_line_non_numeric": (
+        lambda t: _first_event_edit(t, lambda ev: ev.replace("<event>\n", "<event>\n x ", 1)).encode(),
+        r"malformed event header|non-numeric",
+    ),
     "unclosed_event": (lambda t: t.replace("</event>", "", 1).encode(), r"not closed|malformed"),
 }
 
@@ -153,8 +187,10 @@ DELPHES_CASES = {
     "no_delphes_tree": (_root_without_delphes_tree, r"no 'Delphes' tree"),
     "missing_branches": (_root_missing_branches, r"lacks branches"),
     "not_root": (lambda p: p.write_text("not a root file\n"), r"not a ROOT file"),
-    "truncated_root": (lambda p: p.write_bytes(ROOT_FILE.read_bytes()[: ROOT_FILE.stat().st_size // 3]),
-                       r"not a readable ROOT file|cannot read"),
+    "truncated_root": (
+        lambda p: p.write_bytes(ROOT_FILE.read_bytes()[: ROOT_FILE.stat().st_size // 3]),
+        r"not a readable ROOT file|cannot read",
+    ),
 }
 
 
@@ -164,8 +200,18 @@ def test_bad_delphes_file(case: str, workdir: Path, run_cli) -> None:  # type: i
     bad = workdir / "bad.root"
     make(bad)
     before = snapshot(workdir)
-    res = run_cli("reconstruct", bad, "--card", workdir / "card.yaml", "-o", workdir / "out.h5",
-                  "--level", "detector", "--lhe", RUN1)
+    res = run_cli(
+        "reconstruct",
+        bad,
+        "--card",
+        workdir / "card.yaml",
+        "-o",
+        workdir / "out.h5",
+        "--level",
+        "detector",
+        "--lhe",
+        RUN1,
+    )
     assert_clean_error(res, match, code=1)
     assert_no_leftovers(workdir, before)
     _no_temp_dirs(workdir)
@@ -191,38 +237,92 @@ def _setup_events(d: Path) -> None:
 
 # name -> (argv after the verb, with {d} for the directory; message; exit code)
 CLI_CASES = {
-    "combine_bucket_size_0": (["combine", "{d}/a.h5", "{d}/b.h5", "-o", "{d}/o.h5", "--bucket-size", "0", "--samples"],
-                              r"bucket-size", 2),
+    "combine_bucket_size_0": (
+        ["combine", "{d}/a.h5", "{d}/b.h5", "-o", "{d}/o.h5", "--bucket-size", "0", "--samples"],
+        r"bucket-size",
+        2,
+    ),
     "combine_no_sample_id": (["combine", "{d}/a.h5", "{d}/b.h5", "-o", "{d}/o.h5"], r"--shards.*--samples", 1),
-    "combine_other_observables": (["combine", "{d}/a.h5", "{d}/c.h5", "-o", "{d}/o.h5", "--samples"],
-                                  r"different observables", 1),
+    "combine_other_observables": (
+        ["combine", "{d}/a.h5", "{d}/c.h5", "-o", "{d}/o.h5", "--samples"],
+        r"different observables",
+        1,
+    ),
     "combine_output_exists": (["combine", "{d}/a.h5", "-o", "{d}/b.h5"], r"exists", 1),
     "combine_not_hdf5": (["combine", "{d}/a.h5", "{d}/text.h5", "-o", "{d}/o.h5", "--samples"], r"text.h5", 1),
-    "combine_k_factor_count": (["combine", "{d}/a.h5", "{d}/b.h5", "-o", "{d}/o.h5", "--samples",
-                                "--k-factor", "1", "--k-factor", "2", "--k-factor", "3"],
-                               r"3 k-factors for 2 inputs", 1),
+    "combine_k_factor_count": (
+        [
+            "combine",
+            "{d}/a.h5",
+            "{d}/b.h5",
+            "-o",
+            "{d}/o.h5",
+            "--samples",
+            "--k-factor",
+            "1",
+            "--k-factor",
+            "2",
+            "--k-factor",
+            "3",
+        ],
+        r"3 k-factors for 2 inputs",
+        1,
+    ),
     "combine_missing_input": (["combine", "{d}/nope.h5", "-o", "{d}/o.h5"], r"does not exist", 2),
-    "reconstruct_n_events_0": (["reconstruct", str(RUN1), "--card", "{d}/card.yaml", "-o", "{d}/o.h5",
-                                "--n-events", "0"], r"n-events", 2),
-    "reconstruct_n_events_negative": (["reconstruct", str(RUN1), "--card", "{d}/card.yaml", "-o", "{d}/o.h5",
-                                       "--n-events", "-3"], r"n-events", 2),
-    "reconstruct_nothing_passes": (["reconstruct", str(RUN1), "--card", "{d}/cut.yaml", "-o", "{d}/o.h5"],
-                                   r"passes the cuts", 1),
-    "reconstruct_unknown_benchmark": (["reconstruct", str(RUN1), "--card", "{d}/card.yaml", "-o", "{d}/o.h5",
-                                       "--sampled-from", "smm"], r"unknown benchmark 'smm'", 1),
-    "reconstruct_delphes_at_parton_level": (["reconstruct", str(ROOT_FILE), "--card", "{d}/card.yaml", "-o",
-                                             "{d}/o.h5"], r"parton level is not available", 1),
-    "reconstruct_output_exists": (["reconstruct", str(RUN1), "--card", "{d}/card.yaml", "-o", "{d}/a.h5"],
-                                  r"exists", 1),
-    "reconstruct_hdf5_not_showered": (["reconstruct", "{d}/a.h5", "--card", "{d}/card.yaml", "-o", "{d}/o.h5",
-                                       "--level", "detector"], r"not a showered-events file", 1),
-    "reconstruct_shards_ambiguous": (["reconstruct", str(ROOT_FILE), str(ROOT_FILE), "--card", "{d}/card.yaml",
-                                      "-o", "{d}/o.h5", "--level", "detector", "--background"],
-                                     r"--shards.*--samples", 1),
+    "reconstruct_n_events_0": (
+        ["reconstruct", str(RUN1), "--card", "{d}/card.yaml", "-o", "{d}/o.h5", "--n-events", "0"],
+        r"n-events",
+        2,
+    ),
+    "reconstruct_n_events_negative": (
+        ["reconstruct", str(RUN1), "--card", "{d}/card.yaml", "-o", "{d}/o.h5", "--n-events", "-3"],
+        r"n-events",
+        2,
+    ),
+    "reconstruct_nothing_passes": (
+        ["reconstruct", str(RUN1), "--card", "{d}/cut.yaml", "-o", "{d}/o.h5"],
+        r"passes the cuts",
+        1,
+    ),
+    "reconstruct_unknown_benchmark": (
+        ["reconstruct", str(RUN1), "--card", "{d}/card.yaml", "-o", "{d}/o.h5", "--sampled-from", "smm"],
+        r"unknown benchmark 'smm'",
+        1,
+    ),
+    "reconstruct_delphes_at_parton_level": (
+        ["reconstruct", str(ROOT_FILE), "--card", "{d}/card.yaml", "-o", "{d}/o.h5"],
+        r"parton level is not available",
+        1,
+    ),
+    "reconstruct_output_exists": (
+        ["reconstruct", str(RUN1), "--card", "{d}/card.yaml", "-o", "{d}/a.h5"],
+        r"exists",
+        1,
+    ),
+    "reconstruct_hdf5_not_showered": (
+        ["reconstruct", "{d}/a.h5", "--card", "{d}/card.yaml", "-o", "{d}/o.h5", "--level", "detector"],
+        r"not a showered-events file",
+        1,
+    ),
+    "reconstruct_shards_ambiguous": (
+        [
+            "reconstruct",
+            str(ROOT_FILE),
+            str(ROOT_FILE),
+            "--card",
+            "{d}/card.yaml",
+            "-o",
+            "{d}/o.h5",
+            "--level",
+            "detector",
+            "--background",
+        ],
+        r"--shards.*--samples",
+        1,
+    ),
     "shower_n_events_0": (["shower", str(RUN1), "-o", "{d}/o.h5", "--n-events", "0"], r"n-events", 2),
     "shower_not_lhe": (["shower", "{d}/text.h5", "-o", "{d}/o.h5"], r"not an LHE file", 1),
-    "shower_several_inputs_to_a_file": (["shower", str(RUN1), str(RUN1), "-o", "{d}/a.h5"],
-                                        r"must be a directory", 1),
+    "shower_several_inputs_to_a_file": (["shower", str(RUN1), str(RUN1), "-o", "{d}/a.h5"], r"must be a directory", 1),
     "generate_n_0": (["generate", str(ROOT / "cards" / "dy.yaml"), "-o", "{d}/gen", "-n", "0"], r"n-events", 2),
     "generate_missing_card": (["generate", "{d}/nope.yaml", "-o", "{d}/gen"], r"does not exist", 2),
     "generate_card_without_process": (["generate", "{d}/card.yaml", "-o", "{d}/gen", "-n", "10"], r"process", 1),
@@ -261,12 +361,32 @@ def test_killed_combine_leaves_no_temporaries(tmp_path: Path, sig: int) -> None:
     before = snapshot(tmp_path)
     env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "lhcgold.cli", "-q", "combine", str(tmp_path / "a.h5"), str(tmp_path / "b.h5"),
-         "-o", str(tmp_path / "out.h5"), "--bucket-size", "500"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=tmp_path)
+        [
+            sys.executable,
+            "-m",
+            "lhcgold.cli",
+            "-q",
+            "combine",
+            str(tmp_path / "a.h5"),
+            str(tmp_path / "b.h5"),
+            "-o",
+            str(tmp_path / "out.h5"),
+            "--bucket-size",
+            "500",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+        cwd=tmp_path,
+    )
     try:
-        started = _wait_for(lambda: any(p.is_dir() for p in tmp_path.glob(".lhcgold-shuffle-*"))
-                            and any(tmp_path.glob(".lhcgold-shuffle-*/bucket_*")), 60)
+        started = _wait_for(
+            lambda: (
+                any(p.is_dir() for p in tmp_path.glob(".lhcgold-shuffle-*"))
+                and any(tmp_path.glob(".lhcgold-shuffle-*/bucket_*"))
+            ),
+            60,
+        )
         assert started, "combine did not start writing its buckets"
         time.sleep(0.3)
         proc.send_signal(sig)

@@ -21,8 +21,10 @@ BASIS = np.array([[0, 0], [1, 0], [-1, 0], [0, 1], [0, -1], [1, 1]], dtype=float
 
 def _setup() -> Setup:
     params = tuple(Parameter(name=n, max_power=2, range=(-2.0, 2.0)) for n in ("ca", "cb"))
-    benches = tuple(Benchmark(name="sm" if j == 0 else f"b{j}", values={"ca": float(a), "cb": float(b)})
-                    for j, (a, b) in enumerate(BASIS))
+    benches = tuple(
+        Benchmark(name="sm" if j == 0 else f"b{j}", values={"ca": float(a), "cb": float(b)})
+        for j, (a, b) in enumerate(BASIS)
+    )
     return Setup(parameters=params, benchmarks=benches, components=COMPS, morphing_matrix=Morpher(COMPS, BASIS).matrix)
 
 
@@ -33,12 +35,23 @@ def _write(path: Path, n: int, seed: int = 7) -> Path:
     a = np.stack([0.3 * x[:, 0], 0.2 * x[:, 1]], axis=1)
     b = np.stack([0.1 * x[:, 2], 0.25 * x[:, 1] * x[:, 0]], axis=1)
     g = rng.uniform(0.5, 1.5, n) / n
-    m = np.stack([np.ones(n), 2 * a[:, 1], a[:, 1] ** 2 + b[:, 1] ** 2, 2 * a[:, 0],
-                  2 * (a[:, 0] * a[:, 1] + b[:, 0] * b[:, 1]), a[:, 0] ** 2 + b[:, 0] ** 2], axis=1) * g[:, None]
+    m = (
+        np.stack(
+            [
+                np.ones(n),
+                2 * a[:, 1],
+                a[:, 1] ** 2 + b[:, 1] ** 2,
+                2 * a[:, 0],
+                2 * (a[:, 0] * a[:, 1] + b[:, 0] * b[:, 1]),
+                a[:, 0] ** 2 + b[:, 0] ** 2,
+            ],
+            axis=1,
+        )
+        * g[:, None]
+    )
     setup = _setup()
     with EventWriter(path, setup, ["u", "v", "w"], store_components=True) as wr:
-        wr.append(x, m @ component_factors(setup.benchmark_values, COMPS).T, sampling_benchmarks=0,
-                  component_weights=m)
+        wr.append(x, m @ component_factors(setup.benchmark_values, COMPS).T, sampling_benchmarks=0, component_weights=m)
     return path
 
 
@@ -65,15 +78,19 @@ def assets(tmp_path_factory):
     d = tmp_path_factory.mktemp("infer_assets")
     ev = _write(d / "events.h5", 2000)
     _write(d / "one.h5", 1)
-    _poison(_write(d / "nan_weight.h5", 2000), 1913, "weight")      # in the test partition (last 400)
+    _poison(_write(d / "nan_weight.h5", 2000), 1913, "weight")  # in the test partition (last 400)
     _poison(_write(d / "nan_obs.h5", 2000), 1700, "observable")
     cfg = TrainConfig(n_epochs=1, batch_size=128, seed=1, validation_split=0.0)
     sally = SALLY(n_hidden=(8,))
     sally.train(augment.sample_local(ev, theta=Bench("sm"), n_samples=500, rng=1), config=cfg)
     sally.save(d / "sally")
     alices = ALICES(n_hidden=(8,))
-    alices.train(augment.sample_ratio(ev, theta0=RandomMorphing(5, Prior(Flat(-1, 1), Flat(-1, 1))),
-                                      theta1=Bench("sm"), n_samples=500, rng=2), config=cfg)
+    alices.train(
+        augment.sample_ratio(
+            ev, theta0=RandomMorphing(5, Prior(Flat(-1, 1), Flat(-1, 1))), theta1=Bench("sm"), n_samples=500, rng=2
+        ),
+        config=cfg,
+    )
     alices.save(d / "alices")
     return d
 
@@ -100,16 +117,26 @@ CASES = {
     "limits-no-test-partition": ("limits {one} -m rate", r"one.h5 has no usable test partition"),
     "fisher-test-split-zero": ("fisher {ev} --test-split 0", r"no test partition.*--all-events"),
     "fisher-nan-weight": ("fisher {nan_weight}", r"nan_weight.h5: event 1913 has a non-finite weight"),
-    "limits-nan-weight": ("limits {nan_weight} -m rate --resolution 3",
-                          r"nan_weight.h5: event 1913 has a non-finite weight"),
-    "fisher-nan-weight-all-events": ("fisher {nan_weight} --all-events",
-                                     r"nan_weight.h5: event 1913 has a non-finite weight"),
-    "fisher-nan-observable-histogram": ("fisher {nan_obs} -m histogram --observable u",
-                                        r"nan_obs.h5: event 1700 has a non-finite observable"),
-    "limits-nan-observable-histogram": ("limits {nan_obs} -m histogram --observable u --resolution 3",
-                                        r"nan_obs.h5: event 1700 has a non-finite observable"),
-    "fisher-nan-observable-sally": ("fisher {nan_obs} -m sally --model {sally}",
-                                    r"nan_obs.h5: event 1700 has a non-finite observable"),
+    "limits-nan-weight": (
+        "limits {nan_weight} -m rate --resolution 3",
+        r"nan_weight.h5: event 1913 has a non-finite weight",
+    ),
+    "fisher-nan-weight-all-events": (
+        "fisher {nan_weight} --all-events",
+        r"nan_weight.h5: event 1913 has a non-finite weight",
+    ),
+    "fisher-nan-observable-histogram": (
+        "fisher {nan_obs} -m histogram --observable u",
+        r"nan_obs.h5: event 1700 has a non-finite observable",
+    ),
+    "limits-nan-observable-histogram": (
+        "limits {nan_obs} -m histogram --observable u --resolution 3",
+        r"nan_obs.h5: event 1700 has a non-finite observable",
+    ),
+    "fisher-nan-observable-sally": (
+        "fisher {nan_obs} -m sally --model {sally}",
+        r"nan_obs.h5: event 1700 has a non-finite observable",
+    ),
     "fisher-bins-zero": ("fisher {ev} -m histogram --observable u --bins 0", r"--bins must be positive"),
     "limits-resolution-one": ("limits {ev} -m rate --resolution 1", r"resolution"),
     "fisher-chunk-size-zero": ("fisher {ev} --chunk-size 0", r"chunk-size"),
@@ -123,8 +150,17 @@ def test_infer_cli_misuse(case, assets, tmp_path, run_cli):
     args, match = CASES[case]
     work = tmp_path / "work"
     shutil.copytree(assets, work)
-    names = {k: work / v for k, v in (("ev", "events.h5"), ("one", "one.h5"), ("nan_weight", "nan_weight.h5"),
-                                      ("nan_obs", "nan_obs.h5"), ("sally", "sally"), ("alices", "alices"))}
+    names = {
+        k: work / v
+        for k, v in (
+            ("ev", "events.h5"),
+            ("one", "one.h5"),
+            ("nan_weight", "nan_weight.h5"),
+            ("nan_obs", "nan_obs.h5"),
+            ("sally", "sally"),
+            ("alices", "alices"),
+        )
+    }
     before = snapshot(work)
     out = work / "result.json"
     argv = ["-q"] + [a.format(**names) for a in args.split()] + ["-o", str(out)]

@@ -16,17 +16,31 @@ CASES = {
     "parameter without lha entry": (("lha_block: dim6, lha_id: 2, ", ""), (), r"'CWL2' needs lha_block and lha_id"),
     "unknown backend": (("backend: mg5", "backend: mg6"), (), r"unknown generator backend 'mg6'.*mg5"),
     "unknown key": (("  sqrt_s_gev: 13000", "  sqrts_gev: 13000"), (), r"unknown key 'sqrts_gev'.*sqrt_s_gev"),
-    "unknown engine": (("  sqrt_s_gev: 13000", "  runtime: {engine: podmn}\n  sqrt_s_gev: 13000"), (),
-                       r"generator.runtime.engine"),
-    "container without image": (("  sqrt_s_gev: 13000", "  runtime: {engine: podman}\n  sqrt_s_gev: 13000"), (),
-                                r"needs an image"),
+    "unknown engine": (
+        ("  sqrt_s_gev: 13000", "  runtime: {engine: podmn}\n  sqrt_s_gev: 13000"),
+        (),
+        r"generator.runtime.engine",
+    ),
+    "container without image": (
+        ("  sqrt_s_gev: 13000", "  runtime: {engine: podman}\n  sqrt_s_gev: 13000"),
+        (),
+        r"needs an image",
+    ),
     "unknown run benchmark": (("benchmark: cwww_p10,", "benchmark: cwww_p11,"), (), r"unknown benchmark 'cwww_p11'"),
-    "missing param_card": (("param_card: " + str(DATA / "mg5") + "/wgamma_ewdim6/Cards/param_card_run01_sm.dat",
-                            "param_card: /nonexistent/param_card.dat"), ("--cards-only",),
-                           r"cannot read the param_card"),
+    "missing param_card": (
+        (
+            "param_card: " + str(DATA / "mg5") + "/wgamma_ewdim6/Cards/param_card_run01_sm.dat",
+            "param_card: /nonexistent/param_card.dat",
+        ),
+        ("--cards-only",),
+        r"cannot read the param_card",
+    ),
     "mg5 not configured": (("", ""), (), r"MG5_aMC not configured"),
-    "cards-only with the embedded backend": (("", ""), ("--cards-only", "--backend", "embedded"),
-                                             r"--cards-only needs the mg5 backend"),
+    "cards-only with the embedded backend": (
+        ("", ""),
+        ("--cards-only", "--backend", "embedded"),
+        r"--cards-only needs the mg5 backend",
+    ),
 }
 
 

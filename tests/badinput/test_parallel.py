@@ -62,8 +62,13 @@ def test_reconstruct_api_bad_n_workers(n_workers: object, tmp_path: Path) -> Non
 
     card = load_card_text(CARD)
     with pytest.raises(ConfigError, match="n_workers"):
-        reconstruct([LHE], tmp_path / "o.h5", setup=build_setup(card, rng=1), n_workers=n_workers,  # type: ignore[arg-type]
-                    **analysis_from_card(card))
+        reconstruct(
+            [LHE],
+            tmp_path / "o.h5",
+            setup=build_setup(card, rng=1),
+            n_workers=n_workers,  # type: ignore[arg-type]
+            **analysis_from_card(card),
+        )
     assert list(tmp_path.iterdir()) == []
 
 
@@ -78,8 +83,10 @@ def model_assets(tmp_path_factory):  # type: ignore[no-untyped-def]
     d = tmp_path_factory.mktemp("device_assets")
     ev = _write(d / "events.h5", 2000)
     sally = SALLY(n_hidden=(8,))
-    sally.train(augment.sample_local(ev, theta=Bench("sm"), n_samples=500, rng=1),
-                config=TrainConfig(n_epochs=1, batch_size=128, seed=1, validation_split=0.0))
+    sally.train(
+        augment.sample_local(ev, theta=Bench("sm"), n_samples=500, rng=1),
+        config=TrainConfig(n_epochs=1, batch_size=128, seed=1, validation_split=0.0),
+    )
     sally.save(d / "sally")
     return d
 
@@ -94,15 +101,27 @@ def _cuda_available() -> bool:
 
 DEVICE_CASES = {
     "fisher-cuda-absent": ("fisher {ev} -m sally --model {sally} --device cuda", r"CUDA is not available", True),
-    "limits-cuda1-absent": ("limits {ev} -m sally --model {sally} --device cuda:1 --resolution 3",
-                            r"CUDA is not available|CUDA device\(s\)", True),
+    "limits-cuda1-absent": (
+        "limits {ev} -m sally --model {sally} --device cuda:1 --resolution 3",
+        r"CUDA is not available|CUDA device\(s\)",
+        True,
+    ),
     "fisher-unknown-device": ("fisher {ev} -m sally --model {sally} --device gpu0", r"unknown device 'gpu0'", False),
-    "limits-unknown-device": ("limits {ev} -m sally --model {sally} --device tpu --resolution 3",
-                              r"unknown device 'tpu'", False),
-    "fisher-device-without-model": ("fisher {ev} -m truth --device cpu", r"--device cpu is used by the estimator",
-                                    False),
-    "limits-device-without-model": ("limits {ev} -m rate --device cuda", r"--device cuda is used by the estimator",
-                                    False),
+    "limits-unknown-device": (
+        "limits {ev} -m sally --model {sally} --device tpu --resolution 3",
+        r"unknown device 'tpu'",
+        False,
+    ),
+    "fisher-device-without-model": (
+        "fisher {ev} -m truth --device cpu",
+        r"--device cpu is used by the estimator",
+        False,
+    ),
+    "limits-device-without-model": (
+        "limits {ev} -m rate --device cuda",
+        r"--device cuda is used by the estimator",
+        False,
+    ),
 }
 
 
@@ -149,9 +168,26 @@ def test_signal_during_parallel_reconstruct_cleans_up(sig: str, tmp_path: Path) 
     (tmp_path / "card.yaml").write_text(CARD)
     out = tmp_path / "out.h5"
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
-    proc = subprocess.Popen([sys.executable, "-m", "lhcgold.cli", "-q", "reconstruct", str(LHE), "--card",
-                             str(tmp_path / "card.yaml"), "-o", str(out), "-j", "2"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "lhcgold.cli",
+            "-q",
+            "reconstruct",
+            str(LHE),
+            "--card",
+            str(tmp_path / "card.yaml"),
+            "-o",
+            str(out),
+            "-j",
+            "2",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
     workers: list = []
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and proc.poll() is None:

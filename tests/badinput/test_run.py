@@ -46,18 +46,32 @@ def _corrupt_marker(out: Path, text: str | None) -> None:
 
 CASES = {
     "resume with a changed card": (lambda tp, out: [_other_card(tp), "-o", out, "--resume"], "different card", 1),
-    "resume with changed settings": (lambda tp, out: [CARD, "-o", out, "--resume", "--seed", "7"],
-                                     r"settings differ .*seed: 1 -> 7", 1),
-    "resume with a changed luminosity": (lambda tp, out: [CARD, "-o", out, "--resume", "-L", "30"],
-                                         r"settings differ .*luminosity_ifb", 1),
+    "resume with changed settings": (
+        lambda tp, out: [CARD, "-o", out, "--resume", "--seed", "7"],
+        r"settings differ .*seed: 1 -> 7",
+        1,
+    ),
+    "resume with a changed luminosity": (
+        lambda tp, out: [CARD, "-o", out, "--resume", "-L", "30"],
+        r"settings differ .*luminosity_ifb",
+        1,
+    ),
     "non-empty directory without --resume": (lambda tp, out: [CARD, "-o", out], "not empty.*--resume", 1),
-    "resume with a corrupt run.json": (lambda tp, out: (_corrupt_marker(out, "{not json"),
-                                                        [CARD, "-o", out, "--resume"])[1], "unreadable", 1),
+    "resume with a corrupt run.json": (
+        lambda tp, out: (_corrupt_marker(out, "{not json"), [CARD, "-o", out, "--resume"])[1],
+        "unreadable",
+        1,
+    ),
     "resume with a run.json of another kind": (
         lambda tp, out: (_corrupt_marker(out, json.dumps({"kind": "lhcgold-train"})), [CARD, "-o", out, "--resume"])[1],
-        "does not describe an lhcgold run", 1),
-    "resume with run.json a directory": (lambda tp, out: (_corrupt_marker(out, None),
-                                                          [CARD, "-o", out, "--resume"])[1], "unreadable", 1),
+        "does not describe an lhcgold run",
+        1,
+    ),
+    "resume with run.json a directory": (
+        lambda tp, out: (_corrupt_marker(out, None), [CARD, "-o", out, "--resume"])[1],
+        "unreadable",
+        1,
+    ),
 }
 
 
@@ -100,12 +114,16 @@ def test_output_below_a_file(run_cli, tmp_path):
     assert_no_leftovers(tmp_path, before)
 
 
-@pytest.mark.parametrize("args, match", [
-    (["-L", "-5"], "luminosity"),
-    (["-L", "0"], "luminosity"),
-    (["--n-events", "10"], "n-events"),
-    (["--grid-resolution", "2"], "grid-resolution"),
-], ids=["negative luminosity", "zero luminosity", "too few events", "grid too coarse"])
+@pytest.mark.parametrize(
+    "args, match",
+    [
+        (["-L", "-5"], "luminosity"),
+        (["-L", "0"], "luminosity"),
+        (["--n-events", "10"], "n-events"),
+        (["--grid-resolution", "2"], "grid-resolution"),
+    ],
+    ids=["negative luminosity", "zero luminosity", "too few events", "grid too coarse"],
+)
 def test_bad_options_are_usage_errors(run_cli, tmp_path, args, match):
     before = snapshot(tmp_path)
     result = run_cli("run", CARD, "-o", tmp_path / "out", *args)

@@ -11,12 +11,15 @@ from lhcgold.workflow import main
 CARD = Path(__file__).parents[2] / "cards" / "wh.yaml"
 
 
-@pytest.mark.parametrize(("args", "match", "code"), [
-    (["--set", "n_event=800"], "n_event", 1),
-    (["--set", "n_events=5"], "n_events", 1),
-    (["--set", "noequals"], "is not KEY=VALUE", 2),
-    (["--shards", "4", "--set", "n_events=100", "--set", "n_parton=100", "--shards", "200"], "shards", 1),
-])
+@pytest.mark.parametrize(
+    ("args", "match", "code"),
+    [
+        (["--set", "n_event=800"], "n_event", 1),
+        (["--set", "n_events=5"], "n_events", 1),
+        (["--set", "noequals"], "is not KEY=VALUE", 2),
+        (["--shards", "4", "--set", "n_events=100", "--set", "n_parton=100", "--shards", "200"], "shards", 1),
+    ],
+)
 def test_bad_workflow_config(tmp_path, capsys, args, match, code):
     out = tmp_path / "wf" / "run.json"
     assert main(["config", str(CARD), str(out), *args]) == code

@@ -32,8 +32,10 @@ def test_version_and_help(capsys):
 
 
 def test_help_does_not_import_torch_or_matplotlib():
-    code = ("import sys; from lhcgold.cli import main; main(['--help']); "
-            "print('torch' in sys.modules, 'matplotlib' in sys.modules)")
+    code = (
+        "import sys; from lhcgold.cli import main; main(['--help']); "
+        "print('torch' in sys.modules, 'matplotlib' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip().splitlines()[-1] == "False False"
 

@@ -42,8 +42,21 @@ def events(tmp_path_factory: pytest.TempPathFactory) -> Path:
     card = d / "dy.yaml"
     card.write_text(CARD)
     assert main(["generate", str(card), "-o", str(d / "gen"), "-n", "4000"]) == 0
-    assert main(["reconstruct", str(d / "gen" / "events.lhe.gz"), "--card", str(card), "--sampled-from", "sm",
-                 "-o", str(d / "events.h5")]) == 0
+    assert (
+        main(
+            [
+                "reconstruct",
+                str(d / "gen" / "events.lhe.gz"),
+                "--card",
+                str(card),
+                "--sampled-from",
+                "sm",
+                "-o",
+                str(d / "events.h5"),
+            ]
+        )
+        == 0
+    )
     return d / "events.h5"
 
 
@@ -56,8 +69,24 @@ def _nuisances(path: Path) -> dict:
 def test_profiled_interval_is_wider(events: Path, tmp_path: Path, method: str) -> None:
     out = tmp_path / "l.json"
     extra = ["--observable", "m_ll", "--bins", "5"] if method == "histogram" else []
-    assert main(["limits", str(events), "-m", method, *extra, *GRID, "--norm-uncertainty", "0.05",
-                 "--profile-systematics", "-o", str(out)]) == 0
+    assert (
+        main(
+            [
+                "limits",
+                str(events),
+                "-m",
+                method,
+                *extra,
+                *GRID,
+                "--norm-uncertainty",
+                "0.05",
+                "--profile-systematics",
+                "-o",
+                str(out),
+            ]
+        )
+        == 0
+    )
     nd = _nuisances(out)
     assert nd["names"] == ["norm", "scale_nuisance_param_0"]
     fixed, prof = nd["intervals"]["0.68"]["C_LL"]["fixed"], nd["intervals"]["0.68"]["C_LL"]["profiled"]
@@ -70,8 +99,9 @@ def test_profiled_interval_is_wider(events: Path, tmp_path: Path, method: str) -
     assert main(["limits", str(events), "-m", method, *extra, *GRID, "-o", str(plain)]) == 0
     a, b = json.loads(out.read_text())["data"], json.loads(plain.read_text())["data"]
     np.testing.assert_allclose(a["log_likelihood"], b["log_likelihood"], rtol=1e-12)
-    np.testing.assert_allclose(nd["q_fixed"], -2 * (np.asarray(b["log_likelihood"]) - max(b["log_likelihood"])),
-                               atol=1e-6)
+    np.testing.assert_allclose(
+        nd["q_fixed"], -2 * (np.asarray(b["log_likelihood"]) - max(b["log_likelihood"])), atol=1e-6
+    )
 
 
 def test_rate_normalisation_profile_is_the_closed_form(events: Path, tmp_path: Path) -> None:
@@ -90,11 +120,14 @@ def test_rate_normalisation_profile_is_the_closed_form(events: Path, tmp_path: P
     assert nd["intervals"]["0.68"]["C_LL"]["profiled"] != nd["intervals"]["0.68"]["C_LL"]["fixed"]
 
 
-@pytest.mark.parametrize(("args", "match"), [
-    (["-m", "rate", "--profile-systematics"], "stores no nuisance parameters"),
-    (["-m", "rate", "--norm-uncertainty", "-0.1"], "must be a positive number"),
-    (["-m", "ml", "--model", ".", "--norm-uncertainty", "0.05"], "rate or histogram"),
-])
+@pytest.mark.parametrize(
+    ("args", "match"),
+    [
+        (["-m", "rate", "--profile-systematics"], "stores no nuisance parameters"),
+        (["-m", "rate", "--norm-uncertainty", "-0.1"], "must be a positive number"),
+        (["-m", "ml", "--model", ".", "--norm-uncertainty", "0.05"], "rate or histogram"),
+    ],
+)
 def test_bad_nuisance_options(tmp_path: Path, capsys, args, match) -> None:  # type: ignore[no-untyped-def]
     from lhcgold.config import load_card_text
     from lhcgold.generate.embedded import generate

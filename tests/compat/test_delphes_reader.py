@@ -16,8 +16,14 @@ from lhcgold.io.lhe import read_lhe
 DATA = Path(__file__).resolve().parents[1] / "data"
 ROOT_FILE = DATA / "delphes" / "wa_sm_200_delphes_CMS_skim.root"
 RUN1 = DATA / "mg5" / "wgamma_ewdim6" / "run_01_sm_unweighted_events.lhe.gz"
-BENCH = {"sm": (0, 0), "cwww_m10": (-10, 0), "cwww_p10": (10, 0), "cw_m10": (0, -10), "cw_p10": (0, 10),
-         "mix_p5_p5": (5, 5)}
+BENCH = {
+    "sm": (0, 0),
+    "cwww_m10": (-10, 0),
+    "cwww_p10": (10, 0),
+    "cw_m10": (0, -10),
+    "cw_p10": (0, 10),
+    "mix_p5_p5": (5, 5),
+}
 
 
 def test_delphes_reader_matches_uproot(tmp_path: Path) -> None:

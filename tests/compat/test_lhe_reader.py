@@ -63,13 +63,18 @@ def test_both_energy_and_pt_from_the_others_is_an_error(events) -> None:  # type
         smear_events(events, {22: Smearing(energy=(None, 0.0), pt=(None, 0.0))}, None, rng=np.random.default_rng(0))
 
 
-@pytest.mark.parametrize(("madminer", "lhcgold"), [
-    ("j[0].deltaphi(j[1]) * (-1.0 + 2.0 * float(j[0].eta > j[1].eta))",
-     "j[0].deltaphi(j[1]) * (-1.0 + 2.0 * (1.0 * (j[0].eta > j[1].eta)))"),
-    ("np.abs(l[0].eta) < 2.5", "abs(l[0].eta) < 2.5"),
-    ("int(n(j) >= 2) + bool(met.pt > 10)", "1.0 * (n(j) >= 2) + (met.pt > 10)"),
-    ("(a[0] + a[1]).m > 122.0", "(a[0] + a[1]).m > 122.0"),
-])
+@pytest.mark.parametrize(
+    ("madminer", "lhcgold"),
+    [
+        (
+            "j[0].deltaphi(j[1]) * (-1.0 + 2.0 * float(j[0].eta > j[1].eta))",
+            "j[0].deltaphi(j[1]) * (-1.0 + 2.0 * (1.0 * (j[0].eta > j[1].eta)))",
+        ),
+        ("np.abs(l[0].eta) < 2.5", "abs(l[0].eta) < 2.5"),
+        ("int(n(j) >= 2) + bool(met.pt > 10)", "1.0 * (n(j) >= 2) + (met.pt > 10)"),
+        ("(a[0] + a[1]).m > 122.0", "(a[0] + a[1]).m > 122.0"),
+    ],
+)
 def test_madminer_expressions_are_translated(madminer: str, lhcgold: str) -> None:
     out = translate_expression(madminer)
     assert out == lhcgold
@@ -78,8 +83,9 @@ def test_madminer_expressions_are_translated(madminer: str, lhcgold: str) -> Non
 
 def test_translated_sign_flip_evaluates_like_python(events) -> None:  # type: ignore[no-untyped-def]
     ns = events.namespace()
-    expr = compile_expression(translate_expression("l[0].deltaphi(a[0]) * (-1.0 + 2.0 * float(l[0].eta > a[0].eta))"),
-                              names=set(ns))
+    expr = compile_expression(
+        translate_expression("l[0].deltaphi(a[0]) * (-1.0 + 2.0 * float(l[0].eta > a[0].eta))"), names=set(ns)
+    )
     got = np.asarray(expr(ns), dtype=float)
     lphi, aphi = _flat(events.electrons, "phi"), ak.to_numpy(events.photons.phi[:, 0])
     leta, aeta = _flat(events.electrons, "eta"), ak.to_numpy(events.photons.eta[:, 0])

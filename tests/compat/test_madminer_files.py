@@ -14,8 +14,14 @@ from lhcgold.compat.madminer import FisherInformation, MadMiner, SampleAugmenter
 from lhcgold.exceptions import ConfigError
 
 PARAMS = ["a", "b"]
-PHYS = {"sm": (0.0, 0.0), "p_a": (1.0, 0.0), "m_a": (-1.0, 0.0), "p_b": (0.0, 1.0), "m_b": (0.0, -1.0),
-        "mix": (1.0, 1.0)}
+PHYS = {
+    "sm": (0.0, 0.0),
+    "p_a": (1.0, 0.0),
+    "m_a": (-1.0, 0.0),
+    "p_b": (0.0, 1.0),
+    "m_b": (0.0, -1.0),
+    "mix": (1.0, 1.0),
+}
 NUIS = ["scale_down", "scale_up"]  # MadMiner appends nuisance benchmarks sorted by name
 COMPONENTS = np.array([[0, 0], [0, 1], [0, 2], [1, 0], [1, 1], [2, 0]])
 
@@ -97,10 +103,21 @@ def test_madminer_load_save_keeps_nuisance_benchmarks_and_systematics(tmp_path: 
     out = tmp_path / "setup.h5"
     miner.save(out)
     with h5py.File(src) as a, h5py.File(out) as b:
-        for key in ("benchmarks/names", "benchmarks/is_nuisance", "benchmarks/is_reference", "systematics/names",
-                    "systematics/types", "systematics/values", "systematics/scales", "nuisance_parameters/names",
-                    "nuisance_parameters/systematics", "nuisance_parameters/benchmark_positive",
-                    "nuisance_parameters/benchmark_negative", "parameters/names", "morphing/components"):
+        for key in (
+            "benchmarks/names",
+            "benchmarks/is_nuisance",
+            "benchmarks/is_reference",
+            "systematics/names",
+            "systematics/types",
+            "systematics/values",
+            "systematics/scales",
+            "nuisance_parameters/names",
+            "nuisance_parameters/systematics",
+            "nuisance_parameters/benchmark_positive",
+            "nuisance_parameters/benchmark_negative",
+            "parameters/names",
+            "morphing/components",
+        ):
             np.testing.assert_array_equal(a[key][()], b[key][()], err_msg=key)
         np.testing.assert_allclose(a["benchmarks/values"][()], b["benchmarks/values"][()])
         np.testing.assert_allclose(a["morphing/morphing_matrix"][()], b["morphing/morphing_matrix"][()], rtol=1e-12)
@@ -111,8 +128,9 @@ def test_fisher_information_with_nuisance_parameters_is_a_clear_error(tmp_path: 
     truth = _madminer_file(path)
     with pytest.raises(ConfigError, match="include_nuisance_parameters=False"):
         FisherInformation(path).rate_information([0.0, 0.0], luminosity=1000.0)
-    info, cov = FisherInformation(path, include_nuisance_parameters=False).rate_information([0.0, 0.0],
-                                                                                            luminosity=1000.0)
+    info, cov = FisherInformation(path, include_nuisance_parameters=False).rate_information(
+        [0.0, 0.0], luminosity=1000.0
+    )
     # closed form: I = L ∇σ ∇σᵀ / σ with σ_c = Σ_i m_ic (components from the basis weights)
     a = np.array([[t[0] ** i * t[1] ** j for i, j in COMPONENTS] for t in PHYS.values()])
     sigma_c = np.linalg.solve(a, truth["w_phys"].sum(axis=0))

@@ -30,9 +30,16 @@ def _madminer_sally(path: Path, *, dropout: float, features: list[int] | None, r
     module = torch.nn.Module()
     module.layers = layers
     torch.save(module.state_dict(), f"{path}_state_dict.pt")
-    settings = {"n_observables": n_obs, "n_parameters": 2, "features": features, "n_hidden": hidden,
-                "activation": "tanh", "dropout_prob": dropout, "estimator_type": "score",
-                "nuisance_mode_default": "keep"}
+    settings = {
+        "n_observables": n_obs,
+        "n_parameters": 2,
+        "features": features,
+        "n_hidden": hidden,
+        "activation": "tanh",
+        "dropout_prob": dropout,
+        "estimator_type": "score",
+        "nuisance_mode_default": "keep",
+    }
     Path(f"{path}_settings.json").write_text(json.dumps(settings))
     means, stds = rng.normal(size=n_obs_all), rng.uniform(0.5, 2.0, size=n_obs_all)
     np.save(f"{path}_x_means.npy", means)

@@ -21,8 +21,14 @@ ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = Path(__file__).with_name("tutorial_particle_level.py")
 LHE_DIR = ROOT / "tests" / "data" / "mg5" / "wgamma_ewdim6"
 RUNS = (("run_01_sm_unweighted_events.lhe.gz", "sm"), ("run_02_cwww_p10_unweighted_events.lhe.gz", "cwww_p10"))
-BENCHMARKS = {"sm": (0, 0), "cwww_m10": (-10, 0), "cwww_p10": (10, 0), "cw_m10": (0, -10), "cw_p10": (0, 10),
-              "mix_p5_p5": (5, 5)}
+BENCHMARKS = {
+    "sm": (0, 0),
+    "cwww_m10": (-10, 0),
+    "cwww_p10": (10, 0),
+    "cw_m10": (0, -10),
+    "cw_p10": (0, 10),
+    "mix_p5_p5": (5, 5),
+}
 LUMI_PB = 300_000.0
 
 
@@ -70,8 +76,9 @@ def test_tutorial_script_runs_on_lhcgold(tmp_path: Path) -> None:
     pytest.importorskip("torch")
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT), *filter(None, [env.get("PYTHONPATH")])])
-    proc = subprocess.run([sys.executable, str(SCRIPT), str(LHE_DIR)], cwd=tmp_path, env=env, capture_output=True,
-                          text=True, timeout=600)
+    proc = subprocess.run(
+        [sys.executable, str(SCRIPT), str(LHE_DIR)], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600
+    )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     r = np.load(tmp_path / "results.npz")
 
@@ -88,8 +95,11 @@ def test_tutorial_script_runs_on_lhcgold(tmp_path: Path) -> None:
     def psd(m: np.ndarray) -> bool:
         return bool(np.linalg.eigvalsh(0.5 * (m + m.T)).min() >= -1e-9 * np.abs(m).max())
 
-    for big, small in (("info_truth", "info_histo_2d"), ("info_histo_2d", "info_histo_1d"),
-                       ("info_histo_1d", "info_rate")):
+    for big, small in (
+        ("info_truth", "info_histo_2d"),
+        ("info_histo_2d", "info_histo_1d"),
+        ("info_histo_1d", "info_rate"),
+    ):
         assert psd(r[big] - r[small]), (big, small, r[big], r[small])
     assert np.all(np.linalg.eigvalsh(r["info_sally"]) > 0)
 

@@ -51,21 +51,30 @@ def test_setup_from_card_keeps_benchmarks_and_adds_a_basis():
     np.testing.assert_array_equal(setup.benchmark_values, again.benchmark_values)  # seeded
 
 
-@pytest.mark.parametrize("text, message, path", [
-    ("lhcgold_card: 1\nparameters: [{name: a, range: [0, 1]}\n", "malformed YAML at line", None),
-    (GOOD.replace("w: {CWWWL2: 10}", "w: {CWWWL3: 10}"), "unknown parameter 'CWWWL3'.*did you mean 'CWWWL2'",
-     "benchmarks.w.CWWWL3"),
-    (GOOD.replace("name: CWL2,", "name: CWWWL2,"), "duplicate parameter name", "parameters[1].name"),
-    (GOOD.replace("w: {CWWWL2: 10}", "sm: {CWWWL2: 10}"), "duplicate key 'sm'", None),
-    (GOOD.replace("max_power: 2, range: [-20, 20], card", "max_power: -1, range: [-20, 20], card"),
-     "max_power must be >= 0", "parameters[1].max_power"),
-    (GOOD.replace("w: {CWWWL2: 10}", "w: {CWWWL2: 30}"), "outside the range", "benchmarks.w.CWWWL2"),
-    (GOOD.replace("range: [-20, 20]}", "range: [20, -20]}", 1), "low < high", "parameters[0].range"),
-    (GOOD.replace("seed: 3", "sed: 3"), "unknown key 'sed'.*did you mean 'seed'", "morphing"),
-    (GOOD.replace("lhcgold_card: 1", "lhcgold_card: 2"), "1 was expected", "lhcgold_card"),
-    (GOOD.replace("name: wgamma", "name: wgamma\ndetectr: {}"), "unknown key 'detectr'.*'detector'", None),
-    ("parameters: []\n", "lhcgold_card", None),
-])
+@pytest.mark.parametrize(
+    "text, message, path",
+    [
+        ("lhcgold_card: 1\nparameters: [{name: a, range: [0, 1]}\n", "malformed YAML at line", None),
+        (
+            GOOD.replace("w: {CWWWL2: 10}", "w: {CWWWL3: 10}"),
+            "unknown parameter 'CWWWL3'.*did you mean 'CWWWL2'",
+            "benchmarks.w.CWWWL3",
+        ),
+        (GOOD.replace("name: CWL2,", "name: CWWWL2,"), "duplicate parameter name", "parameters[1].name"),
+        (GOOD.replace("w: {CWWWL2: 10}", "sm: {CWWWL2: 10}"), "duplicate key 'sm'", None),
+        (
+            GOOD.replace("max_power: 2, range: [-20, 20], card", "max_power: -1, range: [-20, 20], card"),
+            "max_power must be >= 0",
+            "parameters[1].max_power",
+        ),
+        (GOOD.replace("w: {CWWWL2: 10}", "w: {CWWWL2: 30}"), "outside the range", "benchmarks.w.CWWWL2"),
+        (GOOD.replace("range: [-20, 20]}", "range: [20, -20]}", 1), "low < high", "parameters[0].range"),
+        (GOOD.replace("seed: 3", "sed: 3"), "unknown key 'sed'.*did you mean 'seed'", "morphing"),
+        (GOOD.replace("lhcgold_card: 1", "lhcgold_card: 2"), "1 was expected", "lhcgold_card"),
+        (GOOD.replace("name: wgamma", "name: wgamma\ndetectr: {}"), "unknown key 'detectr'.*'detector'", None),
+        ("parameters: []\n", "lhcgold_card", None),
+    ],
+)
 def test_bad_cards_name_the_problem_and_the_key(text, message, path):
     with pytest.raises(ConfigError, match=message) as info:
         card(text)
@@ -86,8 +95,11 @@ def test_fewer_benchmarks_than_components_without_search():
 
 def test_stage_sections_are_checked_by_their_stage():
     c = card(GOOD + "detector: {preset: atlas, muon_eff: 2}\n")
-    schema = {"type": "object", "additionalProperties": False,
-              "properties": {"preset": {"enum": ["atlas", "cms"]}, "muon_efficiency": {"type": "number"}}}
+    schema = {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {"preset": {"enum": ["atlas", "cms"]}, "muon_efficiency": {"type": "number"}},
+    }
     with pytest.raises(ConfigError, match="unknown key 'muon_eff'") as info:
         check_section(c, "detector", schema)
     assert info.value.path == "detector"

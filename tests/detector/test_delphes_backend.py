@@ -52,8 +52,9 @@ def delphes_home(tmp_path: Path) -> Path:
 
 def test_chain_through_the_runtime(tmp_path: Path, delphes_home: Path) -> None:
     out = tmp_path / "out" / "wa.delphes.root"
-    res = delphes_from_lhe(LHE, out, card="delphes_card_CMS.tcl", delphes_home=delphes_home, seed=3,
-                           n_events=25, mpi=False)
+    res = delphes_from_lhe(
+        LHE, out, card="delphes_card_CMS.tcl", delphes_home=delphes_home, seed=3, n_events=25, mpi=False
+    )
     assert res.path == out and res.n_events == 200
     assert "read 25 events" in res.log_path.read_text()
     ev = read_delphes(out, lhe=LHE)
@@ -74,8 +75,9 @@ def test_missing_delphes_and_card(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
 
 
 def test_failing_delphes(tmp_path: Path, delphes_home: Path) -> None:
-    (delphes_home / "DelphesHepMC3").write_text(f"#!{sys.executable}\nimport sys\nprint('** ERROR: bad card')\n"
-                                                "sys.exit(1)\n")
+    (delphes_home / "DelphesHepMC3").write_text(
+        f"#!{sys.executable}\nimport sys\nprint('** ERROR: bad card')\nsys.exit(1)\n"
+    )
     hepmc = tmp_path / "e.hepmc"
     hepmc.write_text("HepMC::Version 3.02.06\n")
     with pytest.raises(ExternalToolError, match="bad card") as info:
@@ -89,7 +91,8 @@ def test_real_delphes(tmp_path: Path) -> None:
     home = os.environ.get("DELPHES_HOME")
     if not home or not (Path(home) / "DelphesHepMC3").is_file():
         pytest.skip("DELPHES_HOME is not set to a Delphes 3.5 installation")
-    res = delphes_from_lhe(LHE, tmp_path / "wa.root", card="delphes_card_CMS.tcl", delphes_home=home, seed=3,
-                           n_events=50)
+    res = delphes_from_lhe(
+        LHE, tmp_path / "wa.root", card="delphes_card_CMS.tcl", delphes_home=home, seed=3, n_events=50
+    )
     ev = read_delphes(res.path, lhe=LHE)
     assert len(ev) == 50 and ev.weights.shape == (50, 10)

@@ -18,14 +18,20 @@ from lhcgold.shower import ShowerChunk
 DATA = Path(__file__).resolve().parents[1] / "data"
 
 
-def _chunk(particles: list[list[tuple[float, float, float, float, int]]], b: list[list[tuple]] | None = None) -> ShowerChunk:
+def _chunk(
+    particles: list[list[tuple[float, float, float, float, int]]], b: list[list[tuple]] | None = None
+) -> ShowerChunk:
     """Events from (pt, eta, phi, mass, pid) tuples."""
+
     def rec(rows: list[tuple]) -> dict:
         pt, eta, phi, m, pid = (np.array(c, dtype=float) for c in zip(*rows)) if rows else [np.zeros(0)] * 5
         px, py, pz = pt * np.cos(phi), pt * np.sin(phi), pt * np.sinh(eta)
         e = np.sqrt(px**2 + py**2 + pz**2 + m**2)
-        charge = np.where(np.abs(pid) == 11, -np.sign(pid), 0.0) + np.where(np.abs(pid) == 13, -np.sign(pid), 0.0) \
+        charge = (
+            np.where(np.abs(pid) == 11, -np.sign(pid), 0.0)
+            + np.where(np.abs(pid) == 13, -np.sign(pid), 0.0)
             + np.where(np.abs(pid) == 211, np.sign(pid), 0.0)
+        )
         return {"px": px, "py": py, "pz": pz, "E": e, "pid": pid.astype(np.int64), "charge": charge}
 
     def jag(events: list[list[tuple]]) -> ak.Array:
@@ -35,8 +41,13 @@ def _chunk(particles: list[list[tuple[float, float, float, float, int]]], b: lis
 
     n = len(particles)
     bh = jag(b) if b is not None else jag([[] for _ in range(n)])
-    return ShowerChunk(particles=jag(particles), bhadrons=bh, chadrons=jag([[] for _ in range(n)]),
-                       weights=np.ones((n, 1)), weight_names=("nominal",))
+    return ShowerChunk(
+        particles=jag(particles),
+        bhadrons=bh,
+        chadrons=jag([[] for _ in range(n)]),
+        weights=np.ones((n, 1)),
+        weight_names=("nominal",),
+    )
 
 
 def test_presets_and_overrides() -> None:
@@ -102,9 +113,9 @@ def test_muon_pt_resolution_and_acceptance() -> None:
 
 
 def test_isolation_rejects_electrons_in_jets() -> None:
-    iso = [(50.0, 0.5, 0.0, 0.000511, 11), (2.0, 0.5, 0.1, 0.1396, 211)]        # 4 % nearby activity
-    non = [(50.0, 0.5, 0.0, 0.000511, 11), (20.0, 0.6, 0.1, 0.1396, 211)]       # 40 %
-    far = [(50.0, 0.5, 0.0, 0.000511, 11), (20.0, -1.5, 2.0, 0.1396, 211)]      # outside the cone
+    iso = [(50.0, 0.5, 0.0, 0.000511, 11), (2.0, 0.5, 0.1, 0.1396, 211)]  # 4 % nearby activity
+    non = [(50.0, 0.5, 0.0, 0.000511, 11), (20.0, 0.6, 0.1, 0.1396, 211)]  # 40 %
+    far = [(50.0, 0.5, 0.0, 0.000511, 11), (20.0, -1.5, 2.0, 0.1396, 211)]  # outside the cone
     det = load_preset("atlas", overrides={"electron": {"efficiency": "1.0"}})
     reco = simulate(_chunk([iso, non, far]), preset=det, rng=0)
     assert ak.to_list(ak.num(reco.electrons)) == [1, 0, 1]
@@ -124,7 +135,7 @@ def test_jets_btag_and_met() -> None:
     np.testing.assert_allclose(ak.to_numpy(reco.jets.pt[:, 0]), 100.0 * np.cos(0.0), rtol=2e-3)
     lead = reco.jets[:, 0]
     assert ak.all(lead.flavour == 5) and ak.all(reco.jets[:, 1].flavour == 0)
-    assert ak.mean(lead.btag) == pytest.approx(0.70, abs=0.03)             # b efficiency of the preset
+    assert ak.mean(lead.btag) == pytest.approx(0.70, abs=0.03)  # b efficiency of the preset
     assert ak.mean(reco.jets[:, 1].btag) == pytest.approx(0.005, abs=0.004)  # light mistag
     # no jet smearing: MET is minus the vector sum of the pions (the neutrino is not seen)
     vis = chunk.particles[chunk.particles.pid == 211]

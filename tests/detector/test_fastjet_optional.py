@@ -22,13 +22,20 @@ def no_fastjet(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def _one_electron_chunk(n: int = 3) -> ShowerChunk:
     pt, eta, phi, m = 50.0, 0.3, 0.1, 0.000511
-    rec = {"px": np.full(n, pt * np.cos(phi)), "py": np.full(n, pt * np.sin(phi)), "pz": np.full(n, pt * np.sinh(eta)),
-           "E": np.full(n, np.sqrt((pt * np.cosh(eta)) ** 2 + m**2)), "pid": np.full(n, 11), "charge": np.full(n, -1.0)}
+    rec = {
+        "px": np.full(n, pt * np.cos(phi)),
+        "py": np.full(n, pt * np.sin(phi)),
+        "pz": np.full(n, pt * np.sinh(eta)),
+        "E": np.full(n, np.sqrt((pt * np.cosh(eta)) ** 2 + m**2)),
+        "pid": np.full(n, 11),
+        "charge": np.full(n, -1.0),
+    }
     parts = ak.unflatten(ak.zip(rec, with_name="Momentum4D"), np.ones(n, dtype=np.int64))
     none = {k: v[:0] for k, v in rec.items()}
     empty = ak.unflatten(ak.zip(none, with_name="Momentum4D"), np.zeros(n, dtype=np.int64))
-    return ShowerChunk(particles=parts, bhadrons=empty, chadrons=empty, weights=np.ones((n, 1)),
-                       weight_names=("nominal",))
+    return ShowerChunk(
+        particles=parts, bhadrons=empty, chadrons=empty, weights=np.ones((n, 1)), weight_names=("nominal",)
+    )
 
 
 def test_simulate_without_fastjet_names_the_detector_extra(no_fastjet: None) -> None:

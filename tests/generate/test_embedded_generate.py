@@ -296,8 +296,9 @@ def test_weighted_generation_writes_no_zero_weights(tmp_path: Path) -> None:
     res = generate(card, n_events=5000, rng=1, unweighted=False)
     assert res.n_trials == 5000 and res.n_events < 5000  # this seed draws zero-weight points
     assert np.all(np.any(res.component_weights != 0, axis=1))
-    summ = generate_to_files(card, lhe_path=tmp_path / "wh.lhe.gz", events_path=tmp_path / "wh.h5",
-                             n_events=5000, rng=1, unweighted=False)
+    summ = generate_to_files(
+        card, lhe_path=tmp_path / "wh.lhe.gz", events_path=tmp_path / "wh.h5", n_events=5000, rng=1, unweighted=False
+    )
     assert summ.n_events == res.n_events and summ.n_trials == 5000
     lhe = read_lhe(tmp_path / "wh.lhe.gz")
     assert len(lhe) == res.n_events and np.all(lhe.nominal != 0) and np.all(np.isfinite(lhe.weights))
@@ -308,5 +309,6 @@ def test_weighted_generation_writes_no_zero_weights(tmp_path: Path) -> None:
     assert lhe.nominal.sum() == pytest.approx(sigma, rel=1e-9)
     ef = EventFile(tmp_path / "wh.h5")
     assert ef.xsec_per_benchmark()[ef.setup.benchmark_names.index(card.benchmark_names[gb])] == pytest.approx(
-        sigma, rel=1e-9)
+        sigma, rel=1e-9
+    )
     assert ef.attrs["sample_id"].startswith("lhcgold-gen:") and ef.attrs["n_generated"] == 5000

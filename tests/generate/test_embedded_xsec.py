@@ -202,7 +202,15 @@ def test_wh_sigma_times_br_against_pythia(sw2: float) -> None:
     proc = build_process(load_card_text(card))
     assert proc.ew.sw2 == sw2
     sig, err = proc.xsec_components_with_errors(n_points=600_000, rng=11)
-    ref, ref_err, py = _pythia_run([f"StandardModel:sin2thetaW = {sw2}", f"StandardModel:sin2thetaWbar = {sw2}",
-                                    "HiggsSM:ffbar2HW = on", "PhaseSpace:useBreitWigners = off"], 60_000, 13)
+    ref, ref_err, py = _pythia_run(
+        [
+            f"StandardModel:sin2thetaW = {sw2}",
+            f"StandardModel:sin2thetaWbar = {sw2}",
+            "HiggsSM:ffbar2HW = on",
+            "PhaseSpace:useBreitWigners = off",
+        ],
+        60_000,
+        13,
+    )
     br = _pythia_br(py, 24, (-13, 14))
     _agree(sig[0], err[0], ref * br, ref_err * br)

@@ -51,8 +51,9 @@ def _commands(text: str) -> list[str]:
     return [ln.strip() for ln in text.splitlines() if ln.strip().startswith(keep)]
 
 
-@pytest.mark.parametrize(("name", "ref"), [("dy", REF_DY / "proc_card_mg5.dat"),
-                                           ("wgamma", REF_WA / "proc_card_mg5.dat")])
+@pytest.mark.parametrize(
+    ("name", "ref"), [("dy", REF_DY / "proc_card_mg5.dat"), ("wgamma", REF_WA / "proc_card_mg5.dat")]
+)
 def test_proc_card_matches_mg5s_commands(tmp_path: Path, name: str, ref: Path) -> None:
     generate_mg5(load_card(CARDS / f"{name}.yaml"), tmp_path, cards_only=True)
     ours = (tmp_path / "mg5" / "sm" / "proc_card_mg5.dat").read_text()
@@ -68,15 +69,21 @@ def test_wgamma_cards_from_mg5s_templates_equal_the_real_second_run() -> None:
     import tempfile
 
     with tempfile.TemporaryDirectory() as d:
-        written = write_run_cards(card, opts, run2, Path(d),
-                                  run_card_template=(REF_WA / "run_card_run01_sm.dat").read_text(),
-                                  param_card_template=(REF_WA / "param_card_run01_sm.dat").read_text())
+        written = write_run_cards(
+            card,
+            opts,
+            run2,
+            Path(d),
+            run_card_template=(REF_WA / "run_card_run01_sm.dat").read_text(),
+            param_card_template=(REF_WA / "param_card_run01_sm.dat").read_text(),
+        )
         run_text = written.run_card.read_text()
         param_text = written.param_card.read_text()  # type: ignore[union-attr]
         rw = written.reweight_card.read_text()  # type: ignore[union-attr]
     ref_run = (REF_WA / "run_card_run02_cwww_p10.dat").read_text()
     # MG5 itself rewrote the iseed line with other spacing; the values are what matter there
     assert mc.parse_run_card(run_text) == mc.parse_run_card(ref_run)
+
     def no_seed(text: str) -> list[str]:
         return [ln for ln in text.splitlines() if "iseed" not in ln]
 
@@ -162,11 +169,15 @@ def test_run_through_the_runtime_with_a_stand_in_mg5(tmp_path: Path, monkeypatch
     home = tmp_path / "MG5"
     (home / "bin").mkdir(parents=True)
     exe = home / "bin" / "mg5_aMC"
-    exe.write_text(FAKE_MG5.format(python=sys.executable, run_card=str(REF_WA / "run_card_run01_sm.dat"),
-                                   param_card=str(REF_WA / "param_card_run01_sm.dat"),
-                                   delphes=str(DATA / "delphes" / "wa_sm_200_delphes_CMS_skim.root"),
-                                   lhe=str(DATA / "mg5" / "wgamma_ewdim6"
-                                           / "run_02_cwww_p10_unweighted_events.lhe.gz")))
+    exe.write_text(
+        FAKE_MG5.format(
+            python=sys.executable,
+            run_card=str(REF_WA / "run_card_run01_sm.dat"),
+            param_card=str(REF_WA / "param_card_run01_sm.dat"),
+            delphes=str(DATA / "delphes" / "wa_sm_200_delphes_CMS_skim.root"),
+            lhe=str(DATA / "mg5" / "wgamma_ewdim6" / "run_02_cwww_p10_unweighted_events.lhe.gz"),
+        )
+    )
     exe.chmod(0o755)
     monkeypatch.setenv("MG5_HOME", str(home))
     card = load_card(CARDS / "wgamma.yaml")
@@ -206,9 +217,14 @@ def test_two_runs_combine_with_the_right_cross_sections(tmp_path: Path, monkeypa
     home = tmp_path / "MG5"
     (home / "bin").mkdir(parents=True)
     exe = home / "bin" / "mg5_aMC"
-    exe.write_text(FAKE_TWO_RUNS.format(python=sys.executable, run_card=str(REF_WA / "run_card_run01_sm.dat"),
-                                        param_card=str(REF_WA / "param_card_run01_sm.dat"),
-                                        data=str(DATA / "mg5" / "wgamma_ewdim6")))
+    exe.write_text(
+        FAKE_TWO_RUNS.format(
+            python=sys.executable,
+            run_card=str(REF_WA / "run_card_run01_sm.dat"),
+            param_card=str(REF_WA / "param_card_run01_sm.dat"),
+            data=str(DATA / "mg5" / "wgamma_ewdim6"),
+        )
+    )
     exe.chmod(0o755)
     monkeypatch.setenv("MG5_HOME", str(home))
     card = load_card(CARDS / "wgamma.yaml")
@@ -219,8 +235,7 @@ def test_two_runs_combine_with_the_right_cross_sections(tmp_path: Path, monkeypa
     samples = samples_from_manifest(out / "runs.json")
     assert [(s.sampled_from, s.is_background) for s in samples] == [("sm", False), ("cwww_p10", False)]
     obs = [Observable("pt_a", "a[0].pt")]
-    res = reconstruct(samples, tmp_path / "events.h5", setup=build_setup(card), observables=obs, level="parton",
-                      rng=1)
+    res = reconstruct(samples, tmp_path / "events.h5", setup=build_setup(card), observables=obs, level="parton", rng=1)
     assert res.n_written == 6000
     sigma = EventFile(tmp_path / "events.h5").xsec_per_benchmark()
     names = list(card.benchmark_names)
@@ -237,7 +252,7 @@ def test_two_runs_combine_with_the_right_cross_sections(tmp_path: Path, monkeypa
     assert float(per_run[1].weight("cwww_p10").sum()) == pytest.approx(0.0787799, rel=1e-6)
 
 
-FAKE_TWO_RUNS = r'''#!{python}
+FAKE_TWO_RUNS = r"""#!{python}
 import pathlib, shutil, sys
 lines = pathlib.Path(sys.argv[1]).read_text().splitlines()
 if lines[0].startswith("launch "):
@@ -252,7 +267,7 @@ proc = pathlib.Path([l.split()[1] for l in lines if l.startswith("output ")][0])
 (proc / "Cards").mkdir(parents=True)
 shutil.copy({run_card!r}, proc / "Cards" / "run_card.dat")
 shutil.copy({param_card!r}, proc / "Cards" / "param_card.dat")
-'''
+"""
 
 
 def test_failing_mg5_reports_log_tail(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

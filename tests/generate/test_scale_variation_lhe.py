@@ -44,12 +44,15 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 def test_header_is_mg5_systematics_style(runs: tuple[Path, Path]) -> None:
     head = read_lhe_header(runs[0]).header_text
     sw = systematics_weights(head)
-    assert sorted((w.mur, w.muf) for w in sw.scale) == [(r, f) for r in (0.5, 1.0, 2.0) for f in (0.5, 1.0, 2.0)
-                                                        if (r, f) != (1.0, 1.0)]
+    assert sorted((w.mur, w.muf) for w in sw.scale) == [
+        (r, f) for r in (0.5, 1.0, 2.0) for f in (0.5, 1.0, 2.0) if (r, f) != (1.0, 1.0)
+    ]
     assert sw.central_pdf == 247000
     lay = nuisance_layout(head, pdf=False)
-    assert lay.benchmark_ids == {"scale_nuisance_param_0_benchmark_0": "scale_mur2_muf2",
-                                 "scale_nuisance_param_0_benchmark_1": "scale_mur0.5_muf0.5"}
+    assert lay.benchmark_ids == {
+        "scale_nuisance_param_0_benchmark_0": "scale_mur2_muf2",
+        "scale_nuisance_param_0_benchmark_1": "scale_mur0.5_muf0.5",
+    }
     assert "scale_mur2" not in read_lhe_header(runs[1]).header_text  # off unless asked
 
 
@@ -88,8 +91,9 @@ def test_cli_flag_and_unweighted_path(tmp_path: Path) -> None:
     from lhcgold.cli import main
 
     card = tmp_path / "dy.yaml"
-    card.write_text(DY.replace("SCALE", "91.1876").replace("SV", "false").replace("adapt: {iterations: 0}",
-                                                                                    "unweighted: true"))
+    card.write_text(
+        DY.replace("SCALE", "91.1876").replace("SV", "false").replace("adapt: {iterations: 0}", "unweighted: true")
+    )
     assert main(["generate", str(card), "-o", str(tmp_path / "out"), "-n", "200", "--scale-variations"]) == 0
     lhe = read_lhe(tmp_path / "out" / "events.lhe.gz")
     w = lhe.weights[:, lhe.weight_names.index("scale_mur2_muf2")] / lhe.weights[:, lhe.weight_names.index("sm")]

@@ -13,26 +13,40 @@ from lhcgold.io.events import EventWriter
 from lhcgold.physics.morphing import Morpher, component_factors
 
 
-def make_setup(names: Sequence[str], ranges: Sequence[tuple[float, float]], components: np.ndarray,
-               basis: np.ndarray) -> Setup:
-    params = tuple(Parameter(name=n, max_power=int(components[:, i].max()), range=tuple(r))
-                   for i, (n, r) in enumerate(zip(names, ranges)))
-    benches = tuple(Benchmark(name=f"b{j}", values={n: float(v) for n, v in zip(names, th)})
-                    for j, th in enumerate(basis))
+def make_setup(
+    names: Sequence[str], ranges: Sequence[tuple[float, float]], components: np.ndarray, basis: np.ndarray
+) -> Setup:
+    params = tuple(
+        Parameter(name=n, max_power=int(components[:, i].max()), range=tuple(r))
+        for i, (n, r) in enumerate(zip(names, ranges))
+    )
+    benches = tuple(
+        Benchmark(name=f"b{j}", values={n: float(v) for n, v in zip(names, th)}) for j, th in enumerate(basis)
+    )
     morpher = Morpher(components, basis)
-    return Setup(parameters=params, benchmarks=benches, components=np.asarray(components, dtype=np.int64),
-                 morphing_matrix=morpher.matrix)
+    return Setup(
+        parameters=params,
+        benchmarks=benches,
+        components=np.asarray(components, dtype=np.int64),
+        morphing_matrix=morpher.matrix,
+    )
 
 
-def write_events(path: Path, setup: Setup, observables: Sequence[str], x: np.ndarray, m: np.ndarray,
-                 *, store_components: bool = True, sampling: int | np.ndarray = 0) -> Path:
+def write_events(
+    path: Path,
+    setup: Setup,
+    observables: Sequence[str],
+    x: np.ndarray,
+    m: np.ndarray,
+    *,
+    store_components: bool = True,
+    sampling: int | np.ndarray = 0,
+) -> Path:
     """Events with component weights m (n, C); benchmark weights follow by morphing."""
     f_b = component_factors(setup.benchmark_values, setup.components)  # (B, C)
     w = m @ f_b.T
-    with EventWriter(path, setup, observables, store_components=store_components,
-                     negative_weights="keep") as wr:
-        wr.append(x, w, sampling_benchmarks=sampling,
-                  component_weights=m if store_components else None)
+    with EventWriter(path, setup, observables, store_components=store_components, negative_weights="keep") as wr:
+        wr.append(x, w, sampling_benchmarks=sampling, component_weights=m if store_components else None)
     return path
 
 
@@ -63,8 +77,20 @@ def two_param_events(tmp_path: Path) -> tuple[Path, dict]:
     g = rng.uniform(0.5, 1.5, n) / n
     # components in madminer order: (0,0),(0,1),(0,2),(1,0),(1,1),(2,0)
     comps = np.array([[0, 0], [0, 1], [0, 2], [1, 0], [1, 1], [2, 0]])
-    m = np.stack([np.ones(n), 2 * a[:, 1], a[:, 1]**2 + b[:, 1]**2, 2 * a[:, 0],
-                  2 * (a[:, 0] * a[:, 1] + b[:, 0] * b[:, 1]), a[:, 0]**2 + b[:, 0]**2], axis=1) * g[:, None]
+    m = (
+        np.stack(
+            [
+                np.ones(n),
+                2 * a[:, 1],
+                a[:, 1] ** 2 + b[:, 1] ** 2,
+                2 * a[:, 0],
+                2 * (a[:, 0] * a[:, 1] + b[:, 0] * b[:, 1]),
+                a[:, 0] ** 2 + b[:, 0] ** 2,
+            ],
+            axis=1,
+        )
+        * g[:, None]
+    )
     basis = np.array([[0, 0], [1, 0], [-1, 0], [0, 1], [0, -1], [1, 1]], dtype=float)
     setup = make_setup(["ca", "cb"], [(-2.0, 2.0), (-2.0, 2.0)], comps, basis)
     path = write_events(tmp_path / "two.h5", setup, ["u", "v", "w"], x, m)

@@ -34,8 +34,27 @@ def test_limits_cli_uses_the_test_partition(two_param_events, tmp_path):
     grid = infer.Grid([(-1, 1), (-1, 1)], 5)
     for extra, sample in (((), _partition(path, 0.2)), (("--all-events",), infer.Sample(path))):
         out = tmp_path / f"lim{len(extra)}.json"
-        assert main(["-q", "limits", str(path), "-o", str(out), "--observable", "u", "--bins", "4", "--grid",
-                     "ca=-1:1:5", "--grid", "cb=-1:1:5", *extra]) == 0
+        assert (
+            main(
+                [
+                    "-q",
+                    "limits",
+                    str(path),
+                    "-o",
+                    str(out),
+                    "--observable",
+                    "u",
+                    "--bins",
+                    "4",
+                    "--grid",
+                    "ca=-1:1:5",
+                    "--grid",
+                    "cb=-1:1:5",
+                    *extra,
+                ]
+            )
+            == 0
+        )
         direct = infer.expected_limits(infer.Histogram(["u"], bins=4), sample, grid=grid, luminosity_ifb=300)
         np.testing.assert_allclose(infer.LimitResult.load(out).log_likelihood, direct.log_likelihood, rtol=1e-12)
 
@@ -58,8 +77,10 @@ def sally_dir(tmp_path_factory):
     m = np.stack([np.ones(n), 2 * x[:, 0], x[:, 0] ** 2], axis=1) / n
     ev = write_events(d / "ev.h5", setup, ["x"], x, m)
     est = SALLY(n_hidden=(8,))
-    est.train(augment.sample_local(ev, theta=Benchmark("b0"), n_samples=400, rng=1),
-              config=TrainConfig(n_epochs=1, seed=1, validation_split=0.0))
+    est.train(
+        augment.sample_local(ev, theta=Benchmark("b0"), n_samples=400, rng=1),
+        config=TrainConfig(n_epochs=1, seed=1, validation_split=0.0),
+    )
     est.save(d / "model")
     return ev, d / "model"
 
@@ -68,10 +89,42 @@ def test_model_on_all_events_warns_loudly(sally_dir, tmp_path, capsys):
     ev, model = sally_dir
     assert main(["-q", "fisher", str(ev), "-o", str(tmp_path / "a.json"), "-m", "sally", "--model", str(model)]) == 0
     assert "Warning" not in capsys.readouterr().err
-    assert main(["-q", "fisher", str(ev), "-o", str(tmp_path / "b.json"), "-m", "sally", "--model", str(model),
-                 "--all-events"]) == 0
+    assert (
+        main(
+            [
+                "-q",
+                "fisher",
+                str(ev),
+                "-o",
+                str(tmp_path / "b.json"),
+                "-m",
+                "sally",
+                "--model",
+                str(model),
+                "--all-events",
+            ]
+        )
+        == 0
+    )
     err = capsys.readouterr().err
     assert "Warning: --all-events" in err and "training" in err
-    assert main(["-q", "limits", str(ev), "-o", str(tmp_path / "c.json"), "-m", "sally", "--model", str(model),
-                 "--resolution", "5", "--all-events"]) == 0
+    assert (
+        main(
+            [
+                "-q",
+                "limits",
+                str(ev),
+                "-o",
+                str(tmp_path / "c.json"),
+                "-m",
+                "sally",
+                "--model",
+                str(model),
+                "--resolution",
+                "5",
+                "--all-events",
+            ]
+        )
+        == 0
+    )
     assert "Warning: --all-events" in capsys.readouterr().err

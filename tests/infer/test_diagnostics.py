@@ -64,10 +64,12 @@ def test_normalisation_from_the_simulation_for_observed_data(quad_events):
     path, d = quad_events
     grid = infer.Grid([(-1.0, 1.0)], 11)
     x = np.array([[-0.5], [0.1], [0.3], [0.8]])
-    exact = infer.observed_limits(infer.NeuralRatio(_Ratio(), normalize=False), x, path, grid=grid,
-                                  luminosity_ifb=LUMI_IFB)
-    fixed = infer.observed_limits(infer.NeuralRatio(_Ratio(slope=-0.4, const=2.0)), x, path, grid=grid,
-                                  luminosity_ifb=LUMI_IFB)
+    exact = infer.observed_limits(
+        infer.NeuralRatio(_Ratio(), normalize=False), x, path, grid=grid, luminosity_ifb=LUMI_IFB
+    )
+    fixed = infer.observed_limits(
+        infer.NeuralRatio(_Ratio(slope=-0.4, const=2.0)), x, path, grid=grid, luminosity_ifb=LUMI_IFB
+    )
     np.testing.assert_allclose(fixed.q, exact.q, atol=1e-8)
     assert "closure" not in fixed.details  # no true point for observed data
 
@@ -78,20 +80,26 @@ def test_normalisation_needs_a_reference(quad_events, caplog):
     class NoRef(_Ratio):
         theta_ref = None
 
-    res = infer.expected_limits(infer.NeuralRatio(NoRef()), path, grid=infer.Grid([(-1.0, 1.0)], 5),
-                                luminosity_ifb=LUMI_IFB)
+    res = infer.expected_limits(
+        infer.NeuralRatio(NoRef()), path, grid=infer.Grid([(-1.0, 1.0)], 5), luminosity_ifb=LUMI_IFB
+    )
     assert res.details["ratio_normalized"] is False
     assert "reference of the ratio is unknown" in caplog.text
     with pytest.raises(ConfigError, match="reference has 2 components"):
-        infer.expected_limits(infer.NeuralRatio(_Ratio(), reference=[0.0, 0.0]), path,
-                              grid=infer.Grid([(-1.0, 1.0)], 5), luminosity_ifb=LUMI_IFB)
+        infer.expected_limits(
+            infer.NeuralRatio(_Ratio(), reference=[0.0, 0.0]),
+            path,
+            grid=infer.Grid([(-1.0, 1.0)], 5),
+            luminosity_ifb=LUMI_IFB,
+        )
 
 
 def test_closure_check_against_the_grid(two_param_events):
     path, _ = two_param_events
     grid = infer.Grid([(-1.0, 1.0), (-1.0, 1.0)], 11)
-    res = infer.expected_limits(infer.Histogram(["u", "v"], bins=(4, 4)), path, grid=grid, luminosity_ifb=2.0,
-                                asimov_theta=[0.4, -0.2])
+    res = infer.expected_limits(
+        infer.Histogram(["u", "v"], bins=(4, 4)), path, grid=grid, luminosity_ifb=2.0, asimov_theta=[0.4, -0.2]
+    )
     check = infer.closure_check(res)
     assert check.passed and check.p_true == pytest.approx(1.0) and max(check.offset_cells) == pytest.approx(0.0)
     assert res.details["closure"]["passed"]
@@ -126,6 +134,7 @@ def test_ratio_calibration_exact_and_offset(quad_events):
     assert off.expectation == pytest.approx(np.exp(0.2), rel=1e-10)
     assert off.max_deviation > 0.02
     with pytest.raises(ConfigError, match="reference point"):
+
         class NoRef(_Ratio):
             theta_ref = None
 
@@ -159,9 +168,17 @@ def ratio_estimator(request):
     n = 600
     th0 = rng.uniform(-1, 1, (n, 2))
     x = rng.normal(size=(n, 3)) * [1.0, 30.0, 0.1] + [0.0, 100.0, 5.0]
-    ts = TrainingSet(kind="ratio", x=x, theta0=th0, theta1=np.zeros((n, 2)), y=rng.integers(0, 2, n).astype(float),
-                     log_r_xz=rng.normal(size=n) * 0.1, t_xz=rng.normal(size=(n, 2)), observables=("a", "b", "c"),
-                     parameters=("p", "q"))
+    ts = TrainingSet(
+        kind="ratio",
+        x=x,
+        theta0=th0,
+        theta1=np.zeros((n, 2)),
+        y=rng.integers(0, 2, n).astype(float),
+        log_r_xz=rng.normal(size=n) * 0.1,
+        t_xz=rng.normal(size=(n, 2)),
+        observables=("a", "b", "c"),
+        parameters=("p", "q"),
+    )
     est = ALICES(n_hidden=(12, 7), activation=request.param)
     est.train(ts, config=TrainConfig(n_epochs=2, batch_size=64, seed=1))
     return est
@@ -184,16 +201,23 @@ def test_neural_ratio_fast_and_plain_give_the_same_limits(ratio_estimator, helpe
     rng = np.random.default_rng(11)
     n = 500
     comps = np.array([[0, 0], [0, 1], [0, 2], [1, 0], [1, 1], [2, 0]])
-    setup = helpers.make_setup(["p", "q"], [(-1.0, 1.0), (-1.0, 1.0)], comps,
-                               np.array([[0, 0], [1, 0], [-1, 0], [0, 1], [0, -1], [1, 1]], dtype=float))
+    setup = helpers.make_setup(
+        ["p", "q"],
+        [(-1.0, 1.0), (-1.0, 1.0)],
+        comps,
+        np.array([[0, 0], [1, 0], [-1, 0], [0, 1], [0, -1], [1, 1]], dtype=float),
+    )
     x = rng.normal(size=(n, 3)) * [1.0, 30.0, 0.1] + [0.0, 100.0, 5.0]
     m = np.abs(rng.normal(size=(n, 6))) * 0.01 + [[1.0, 0, 0.1, 0, 0, 0.1]]
     path = helpers.write_events(tmp_path / "ev.h5", setup, ["a", "b", "c"], x, m)
     grid = infer.Grid([(-1.0, 1.0), (-1.0, 1.0)], 7)
-    res = {fast: infer.expected_limits(infer.NeuralRatio(ratio_estimator, fast=fast), path, grid=grid,
-                                       luminosity_ifb=1.0) for fast in (True, False)}
-    np.testing.assert_allclose(res[True].log_likelihood_kinematic, res[False].log_likelihood_kinematic,
-                               rtol=1e-4, atol=1e-3)
+    res = {
+        fast: infer.expected_limits(infer.NeuralRatio(ratio_estimator, fast=fast), path, grid=grid, luminosity_ifb=1.0)
+        for fast in (True, False)
+    }
+    np.testing.assert_allclose(
+        res[True].log_likelihood_kinematic, res[False].log_likelihood_kinematic, rtol=1e-4, atol=1e-3
+    )
 
 
 @pytest.mark.parametrize("suffix", ["json", "h5"])
@@ -202,7 +226,27 @@ def test_limits_cli_records_closure(two_param_events, tmp_path, capsys, suffix):
 
     path, _ = two_param_events
     out = tmp_path / f"lim.{suffix}"
-    assert main(["-q", "limits", str(path), "-o", str(out), "-m", "rate", "--grid", "ca=-1:1:5", "--grid",
-                 "cb=-1:1:5", "--asimov", "0.5,0.0", "-L", "5"]) == 0, capsys.readouterr().err
+    assert (
+        main(
+            [
+                "-q",
+                "limits",
+                str(path),
+                "-o",
+                str(out),
+                "-m",
+                "rate",
+                "--grid",
+                "ca=-1:1:5",
+                "--grid",
+                "cb=-1:1:5",
+                "--asimov",
+                "0.5,0.0",
+                "-L",
+                "5",
+            ]
+        )
+        == 0
+    ), capsys.readouterr().err
     closure = infer.LimitResult.load(out).details["closure"]
     assert closure["passed"] and list(closure["theta_true"]) == [0.5, 0.0]

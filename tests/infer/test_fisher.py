@@ -26,8 +26,9 @@ def _poisson_expected_ll_hessian(weights, theta0: np.ndarray, h: float = 1e-3) -
     for i in range(p):
         for j in range(p):
             ei, ej = np.eye(p)[i] * h, np.eye(p)[j] * h
-            hess[i, j] = (ell(theta0 + ei + ej) - ell(theta0 + ei - ej) - ell(theta0 - ei + ej)
-                          + ell(theta0 - ei - ej)) / (4 * h * h)
+            hess[i, j] = (
+                ell(theta0 + ei + ej) - ell(theta0 + ei - ej) - ell(theta0 - ei + ej) + ell(theta0 - ei - ej)
+            ) / (4 * h * h)
     return -hess
 
 
@@ -64,8 +65,7 @@ def test_histogram_information_independent_binned_computation(two_param_events):
     th = np.array([0.3, -0.2])
     edges_u = np.array([0.0, 0.3, 0.8, 1.5, 3.0])
     edges_v = np.array([-1.0, -0.2, 0.4, 1.0])
-    info = infer.histogram_information(path, ["u", "v"], bins=[edges_u, edges_v], theta=th,
-                                       luminosity_ifb=LUMI_IFB)
+    info = infer.histogram_information(path, ["u", "v"], bins=[edges_u, edges_v], theta=th, luminosity_ifb=LUMI_IFB)
 
     # independent: bin cross sections by np.histogram2d with clamped overflow, derivatives by differences
     x = d["x"]
@@ -136,8 +136,9 @@ def wh_cp_events(tmp_path, helpers):
     basis = np.array([[0, 0], [0.02, 0], [-0.02, 0], [0, 0.15], [0, -0.15], [0.02, 0.15]])
     setup = helpers.make_setup(["gc", "a3"], [(-0.02, 0.02), (-0.15, 0.15)], comps, basis)
     x = np.stack([cT, ct, ph, np.cos(ph), np.sin(ph), np.sin(2 * ph)], axis=1)
-    path = helpers.write_events(tmp_path / "wh.h5", setup, ["cos_Theta", "cos_theta_star", "phi_star", "cos_phi",
-                                                       "sin_phi", "sin_2phi"], x, m)
+    path = helpers.write_events(
+        tmp_path / "wh.h5", setup, ["cos_Theta", "cos_theta_star", "phi_star", "cos_phi", "sin_phi", "sin_2phi"], x, m
+    )
     return path
 
 
@@ -145,8 +146,12 @@ def test_cp_even_histograms_carry_no_a3_information(wh_cp_events):
     path = wh_cp_events
     truth = infer.truth_information(path, theta="b0", luminosity_ifb=300.0).matrix
     assert truth[1, 1] > 0
-    for obs, bins in ((["cos_Theta"], 20), (["cos_theta_star"], 20), (["cos_phi"], 20),
-                      (["cos_Theta", "cos_theta_star"], (8, 8))):
+    for obs, bins in (
+        (["cos_Theta"], 20),
+        (["cos_theta_star"], 20),
+        (["cos_phi"], 20),
+        (["cos_Theta", "cos_theta_star"], (8, 8)),
+    ):
         h = infer.histogram_information(path, obs, bins=bins, theta="b0", luminosity_ifb=300.0).matrix
         assert abs(h[1, 1]) < 1e-10 * truth[1, 1], obs
         assert h[0, 0] > 0.01 * truth[0, 0]  # gc is measured by the same histograms
@@ -187,8 +192,9 @@ def test_sally_and_ml_information_with_exact_models_equal_truth(quad_events):
         ml = infer.ml_information(path, _ExactRatio(), theta=[th], luminosity_ifb=LUMI_IFB).matrix
         np.testing.assert_allclose(sally, truth, rtol=1e-9)
         np.testing.assert_allclose(ml, truth, rtol=1e-5)
-        kin = infer.sally_information(path, _ExactScore(th), theta=[th], luminosity_ifb=LUMI_IFB,
-                                      include_rate=False).matrix
+        kin = infer.sally_information(
+            path, _ExactScore(th), theta=[th], luminosity_ifb=LUMI_IFB, include_rate=False
+        ).matrix
         rate = infer.rate_information(path, theta=[th], luminosity_ifb=LUMI_IFB).matrix
         np.testing.assert_allclose(kin + rate, truth, rtol=1e-9)
 
@@ -213,8 +219,7 @@ def test_projection_profiling_and_ellipse():
     np.testing.assert_allclose(info.project(["a", "c"]).matrix, [[4.0, 0.5], [0.5, 2.0]])
     # profiled information = inverse of the covariance sub-block
     cov = np.linalg.inv(m)
-    np.testing.assert_allclose(info.profile(["a", "c"]).matrix, np.linalg.inv(cov[np.ix_([0, 2], [0, 2])]),
-                               rtol=1e-12)
+    np.testing.assert_allclose(info.profile(["a", "c"]).matrix, np.linalg.inv(cov[np.ix_([0, 2], [0, 2])]), rtol=1e-12)
     pts = info.ellipse(parameters=("a", "b"), distance=2.0, profile=False)
     sub = m[:2, :2]
     np.testing.assert_allclose(np.einsum("ni,ij,nj->n", pts, sub, pts), 4.0, rtol=1e-10)

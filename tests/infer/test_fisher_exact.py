@@ -143,8 +143,9 @@ def test_exact_information_bounds_every_estimator(dy, tmp_path):
 
     estimators = {
         "sally": infer.sally_information(test, sally, theta="sm", luminosity_ifb=LUMI_IFB).matrix,
-        "histogram": infer.histogram_information(test, ["m_ll", "cos_theta_star"], bins=(6, 6), theta="sm",
-                                                 luminosity_ifb=LUMI_IFB).matrix,
+        "histogram": infer.histogram_information(
+            test, ["m_ll", "cos_theta_star"], bins=(6, 6), theta="sm", luminosity_ifb=LUMI_IFB
+        ).matrix,
         "rate": infer.rate_information(test, theta="sm", luminosity_ifb=LUMI_IFB).matrix,
     }
     for name, info in estimators.items():

@@ -10,7 +10,7 @@ from scipy.special import erfc, gammaln
 from lhcgold import infer
 from lhcgold.exceptions import ConfigError, LhcgoldError
 
-LUMI_IFB = 0.05      # n_obs = 50 pb⁻¹ × σ ≈ 100 events for the (1+θx)² toy
+LUMI_IFB = 0.05  # n_obs = 50 pb⁻¹ × σ ≈ 100 events for the (1+θx)² toy
 L_PB = LUMI_IFB * 1000.0
 
 
@@ -30,8 +30,7 @@ def test_wilks_p_values_closed_forms():
 def test_rate_only_asimov_is_exact(quad_events, theta_true):
     path, _ = quad_events
     grid = infer.Grid([(-1.0, 1.0)], 41)
-    res = infer.expected_limits(infer.RateOnly(), path, grid=grid, luminosity_ifb=LUMI_IFB,
-                                asimov_theta=[theta_true])
+    res = infer.expected_limits(infer.RateOnly(), path, grid=grid, luminosity_ifb=LUMI_IFB, asimov_theta=[theta_true])
     th = grid.points[:, 0]
     nu0, nu = L_PB * _sigma(theta_true), L_PB * _sigma(th)
     # closed form: q = 2 [ν − ν0 + ν0 log(ν0/ν)] relative to the grid maximum
@@ -39,12 +38,12 @@ def test_rate_only_asimov_is_exact(quad_events, theta_true):
     q_closed -= q_closed.min()
     np.testing.assert_allclose(res.q, q_closed, atol=1e-9)
     np.testing.assert_allclose(res.p_values, erfc(np.sqrt(q_closed / 2)), atol=1e-12)
-    np.testing.assert_allclose(res.log_likelihood_rate,
-                               nu0 * np.log(nu) - nu - gammaln(nu0 + 1), rtol=1e-12)
+    np.testing.assert_allclose(res.log_likelihood_rate, nu0 * np.log(nu) - nu - gammaln(nu0 + 1), rtol=1e-12)
     assert res.n_observed == pytest.approx(nu0)
     assert res.dof == 1
-    assert res.best_fit[0] == pytest.approx(theta_true if theta_true == 0 else abs(theta_true) * np.sign(
-        res.best_fit[0]))
+    assert res.best_fit[0] == pytest.approx(
+        theta_true if theta_true == 0 else abs(theta_true) * np.sign(res.best_fit[0])
+    )
 
 
 def test_histogram_with_one_bin_equals_rate_only(two_param_events):
@@ -52,8 +51,9 @@ def test_histogram_with_one_bin_equals_rate_only(two_param_events):
     grid = infer.Grid([(-1.0, 1.0), (-1.0, 1.0)], 7)
     rate = infer.expected_limits(infer.RateOnly(), path, grid=grid, luminosity_ifb=5.0, asimov_theta=[0.2, 0.1])
     for bins in (1, [np.array([-5.0, 50.0])]):
-        one = infer.expected_limits(infer.Histogram(["u"], bins=bins), path, grid=grid, luminosity_ifb=5.0,
-                                    asimov_theta=[0.2, 0.1])
+        one = infer.expected_limits(
+            infer.Histogram(["u"], bins=bins), path, grid=grid, luminosity_ifb=5.0, asimov_theta=[0.2, 0.1]
+        )
         np.testing.assert_allclose(one.log_likelihood_kinematic, 0.0, atol=1e-9)
         np.testing.assert_allclose(one.log_likelihood, rate.log_likelihood, rtol=1e-12, atol=1e-9)
         np.testing.assert_allclose(one.p_values, rate.p_values, atol=1e-12)
@@ -64,8 +64,9 @@ def test_histogram_limits_equal_bruteforce_binned_poisson(two_param_events):
     grid = infer.Grid([(-1.0, 1.0), (-0.5, 0.5)], (5, 4))
     edges = [np.array([0.0, 0.5, 1.0, 2.0, 4.0]), np.array([-1.0, 0.0, 1.0])]
     th_true = np.array([0.3, -0.1])
-    res = infer.expected_limits(infer.Histogram(["u", "v"], bins=edges, epsilon=0.0), path, grid=grid,
-                                luminosity_ifb=2.0, asimov_theta=th_true)
+    res = infer.expected_limits(
+        infer.Histogram(["u", "v"], bins=edges, epsilon=0.0), path, grid=grid, luminosity_ifb=2.0, asimov_theta=th_true
+    )
     x = d["x"]
     xu, xv = (np.clip(x[:, i], e[0], e[-1]) for i, e in zip((0, 1), edges))
 
@@ -105,10 +106,16 @@ class _ToyProcess:
 def test_truth_and_exact_ratio_match_quadrature(quad_events, theta_true):
     path, _ = quad_events
     grid = infer.Grid([(-1.0, 1.0)], 21)
-    truth = infer.expected_limits(infer.Truth(_ToyProcess()), path, grid=grid, luminosity_ifb=LUMI_IFB,
-                                  asimov_theta=[theta_true])
-    ml = infer.expected_limits(infer.NeuralRatio(_ExactRatio(), theta_batch=7, max_elements=300), path, grid=grid,
-                               luminosity_ifb=LUMI_IFB, asimov_theta=[theta_true])
+    truth = infer.expected_limits(
+        infer.Truth(_ToyProcess()), path, grid=grid, luminosity_ifb=LUMI_IFB, asimov_theta=[theta_true]
+    )
+    ml = infer.expected_limits(
+        infer.NeuralRatio(_ExactRatio(), theta_batch=7, max_elements=300),
+        path,
+        grid=grid,
+        luminosity_ifb=LUMI_IFB,
+        asimov_theta=[theta_true],
+    )
     th = grid.points[:, 0]
     nu0 = L_PB * _sigma(theta_true)
 
@@ -116,10 +123,21 @@ def test_truth_and_exact_ratio_match_quadrature(quad_events, theta_true):
         return (1 + t * x) ** 2 / _sigma(t)
 
     # independent: expected kinematic log-likelihood by adaptive quadrature, plus the rate term
-    kin = np.array([nu0 * integrate.quad(lambda x, t=t: p(x, theta_true) * np.log(p(x, t)), -1, 1,
-                                         points=[-1 / t] if abs(t) > 1 else None, limit=200)[0]
-                    if t != 0 else nu0 * integrate.quad(lambda x: p(x, theta_true) * np.log(p(x, 0.0)), -1, 1)[0]
-                    for t in th])
+    kin = np.array(
+        [
+            nu0
+            * integrate.quad(
+                lambda x, t=t: p(x, theta_true) * np.log(p(x, t)),
+                -1,
+                1,
+                points=[-1 / t] if abs(t) > 1 else None,
+                limit=200,
+            )[0]
+            if t != 0
+            else nu0 * integrate.quad(lambda x: p(x, theta_true) * np.log(p(x, 0.0)), -1, 1)[0]
+            for t in th
+        ]
+    )
     # θ = ±1 puts a zero of p at the boundary: integrable log singularity, quad copes
     ll = kin + nu0 * np.log(L_PB * _sigma(th)) - L_PB * _sigma(th)
     q = -2 * (ll - ll.max())
@@ -140,15 +158,16 @@ class _ScoreIsX:
 def test_score_histogram_equals_histogram_of_monotonic_summary(quad_events):
     path, _ = quad_events
     grid = infer.Grid([(-1.0, 1.0)], 11)
-    a = infer.expected_limits(infer.ScoreHistogram(_ScoreIsX(), bins=6), path, grid=grid,
-                              luminosity_ifb=LUMI_IFB, asimov_theta=[0.3])
-    b = infer.expected_limits(infer.Histogram(["x"], bins=6), path, grid=grid, luminosity_ifb=LUMI_IFB,
-                              asimov_theta=[0.3])
+    a = infer.expected_limits(
+        infer.ScoreHistogram(_ScoreIsX(), bins=6), path, grid=grid, luminosity_ifb=LUMI_IFB, asimov_theta=[0.3]
+    )
+    b = infer.expected_limits(
+        infer.Histogram(["x"], bins=6), path, grid=grid, luminosity_ifb=LUMI_IFB, asimov_theta=[0.3]
+    )
     np.testing.assert_allclose(a.log_likelihood, b.log_likelihood, rtol=1e-12)
     assert a.method == "sally" and b.method == "histogram(x)"
     # more bins approach the truth from below (less information: smaller q away from θ_true)
-    t = infer.expected_limits(infer.Truth(_ToyProcess()), path, grid=grid, luminosity_ifb=LUMI_IFB,
-                              asimov_theta=[0.3])
+    t = infer.expected_limits(infer.Truth(_ToyProcess()), path, grid=grid, luminosity_ifb=LUMI_IFB, asimov_theta=[0.3])
     assert np.all(b.q <= t.q + 1e-9)
 
 
@@ -157,15 +176,15 @@ def test_profiling_and_fixed_parameters(two_param_events):
     grid = infer.Grid([(-1.0, 1.0), (-1.0, 1.0)], (9, 11))
     like = infer.Histogram(["u"], bins=5, binning=[0.0, 0.0])  # same binning for every grid
     full = infer.expected_limits(like, path, grid=grid, luminosity_ifb=5.0, asimov_theta=[0.25, 0.2])
-    prof = infer.expected_limits(like, path, grid=grid, luminosity_ifb=5.0, asimov_theta=[0.25, 0.2],
-                                 profile=["cb"])
+    prof = infer.expected_limits(like, path, grid=grid, luminosity_ifb=5.0, asimov_theta=[0.25, 0.2], profile=["cb"])
     ll = full.log_likelihood.reshape(9, 11)
     np.testing.assert_allclose(prof.log_likelihood, ll.max(axis=1))
     assert prof.parameter_names == ("ca",) and prof.profiled == ("cb",) and prof.dof == 1
     np.testing.assert_allclose(prof.profiled_values[:, 0], grid.axes[1][np.argmax(ll, axis=1)])
     np.testing.assert_allclose(prof.p_values, erfc(np.sqrt(prof.q / 2)), atol=1e-12)
-    fixed = infer.expected_limits(like, path, grid=infer.Grid([(-1.0, 1.0), 0.2], 9), luminosity_ifb=5.0,
-                                  asimov_theta=[0.25, 0.2])
+    fixed = infer.expected_limits(
+        like, path, grid=infer.Grid([(-1.0, 1.0), 0.2], 9), luminosity_ifb=5.0, asimov_theta=[0.25, 0.2]
+    )
     assert fixed.fixed == {"cb": 0.2} and fixed.thetas.shape == (9, 1)
     # the fixed slice at cb = 0.2 is the full grid's column 6 (0.2 on an 11-point axis over [-1, 1])
     np.testing.assert_allclose(fixed.log_likelihood, ll[:, 6], rtol=1e-12)
@@ -191,8 +210,9 @@ def test_observed_limits_histogram_independent(two_param_events):
     x_obs = d["x"][rng.choice(len(d["x"]), 300, replace=False)]
     grid = infer.Grid([(-1.0, 1.0), (-1.0, 1.0)], 5)
     edges = [np.array([0.0, 0.7, 1.5, 3.0])]
-    res = infer.observed_limits(infer.Histogram(["u"], bins=edges, epsilon=0.0), x_obs, path, grid=grid,
-                                luminosity_ifb=0.1)
+    res = infer.observed_limits(
+        infer.Histogram(["u"], bins=edges, epsilon=0.0), x_obs, path, grid=grid, luminosity_ifb=0.1
+    )
     counts = np.bincount(np.clip(np.searchsorted(edges[0][1:-1], x_obs[:, 0], side="right"), 0, 2), minlength=3)
     xu = np.clip(d["x"][:, 0], edges[0][0], edges[0][-1])
     ll = []
@@ -210,8 +230,9 @@ def test_toy_p_values_rate_only_match_wilks(quad_events):
     res = infer.expected_limits(infer.RateOnly(), path, grid=grid, luminosity_ifb=1.0, asimov_theta=[0.0])
     # one-sided structure of σ(θ) ∝ 1 + θ²/3 makes Wilks approximate; test where q is moderate
     j = 15  # θ = 0.5
-    p_toy = infer.toy_p_values(infer.RateOnly(), path, grid=grid, observed_q=res.q, luminosity_ifb=1.0,
-                               n_toys=4000, points=[j], rng=1)
+    p_toy = infer.toy_p_values(
+        infer.RateOnly(), path, grid=grid, observed_q=res.q, luminosity_ifb=1.0, n_toys=4000, points=[j], rng=1
+    )
     assert np.isnan(p_toy[0])
     assert p_toy[j] == pytest.approx(res.p_values[j], abs=0.05)
     assert 0 < p_toy[j] < 1
@@ -221,8 +242,9 @@ def test_bad_inputs(two_param_events, quad_events):
     path, _ = two_param_events
     with pytest.raises(ConfigError, match="outside the range of parameter 'ca'"):
         infer.expected_limits(infer.RateOnly(), path, grid=infer.Grid([(-3.0, 1.0), (-1.0, 1.0)], 5))
-    res = infer.expected_limits(infer.RateOnly(), path, grid=infer.Grid([(-3.0, 1.0), (-1.0, 1.0)], 5),
-                                allow_outside=True)
+    res = infer.expected_limits(
+        infer.RateOnly(), path, grid=infer.Grid([(-3.0, 1.0), (-1.0, 1.0)], 5), allow_outside=True
+    )
     assert len(res.thetas) == 25
     with pytest.raises(ConfigError, match="shape"):
         infer.expected_limits(infer.RateOnly(), path, grid=np.zeros((4, 3)))
@@ -246,10 +268,15 @@ def test_empty_bins_error_and_epsilon(quad_events, helpers, tmp_path):
     edges = [np.array([-1.0, 0.0, 0.5, 1.0])]
     grid = infer.Grid([(-1.0, 1.0)], 5)
     with pytest.raises(LhcgoldError, match="template is empty"):
-        infer.expected_limits(infer.Histogram(["x"], bins=edges, templates=tpl, empty_bins="error"), path,
-                              grid=grid, luminosity_ifb=LUMI_IFB)
-    res = infer.expected_limits(infer.Histogram(["x"], bins=edges, templates=tpl), path, grid=grid,
-                                luminosity_ifb=LUMI_IFB)
+        infer.expected_limits(
+            infer.Histogram(["x"], bins=edges, templates=tpl, empty_bins="error"),
+            path,
+            grid=grid,
+            luminosity_ifb=LUMI_IFB,
+        )
+    res = infer.expected_limits(
+        infer.Histogram(["x"], bins=edges, templates=tpl), path, grid=grid, luminosity_ifb=LUMI_IFB
+    )
     assert np.all(np.isfinite(res.log_likelihood))
     # each empty-bin data fraction costs n_obs × f × log ε
     assert res.log_likelihood_kinematic.max() < -10
@@ -258,8 +285,9 @@ def test_empty_bins_error_and_epsilon(quad_events, helpers, tmp_path):
 def test_limit_result_io_and_hist(tmp_path, two_param_events):
     path, _ = two_param_events
     grid = infer.Grid([(-1.0, 1.0), (-2.0, 2.0)], (5, 9))
-    res = infer.expected_limits(infer.Histogram(["u"], bins=4), path, grid=grid, luminosity_ifb=5.0,
-                                asimov_theta=[0.5, 0.0])
+    res = infer.expected_limits(
+        infer.Histogram(["u"], bins=4), path, grid=grid, luminosity_ifb=5.0, asimov_theta=[0.5, 0.0]
+    )
     h = res.p_value_hist
     assert h.axes[0].name == "ca" and h.axes[1].name == "cb"
     np.testing.assert_allclose(h.axes[0].centers, grid.axes[0])
@@ -342,8 +370,13 @@ def test_madminer_compat_histogram_reproduces_madminer_conventions(two_param_eve
     tpl = infer.Sample(path, 0, 3000)
     data = infer.Sample(path, 3001, None, weight_scale=4.0)
     grid = infer.Grid([(-1.0, 1.0), (-1.0, 1.0)], 4)
-    res = infer.expected_limits(infer.Histogram(["u", "v"], bins=(5, 4), templates=tpl, madminer_compat=True),
-                                data, grid=grid, luminosity_ifb=3.0, round_n_observed=True)
+    res = infer.expected_limits(
+        infer.Histogram(["u", "v"], bins=(5, 4), templates=tpl, madminer_compat=True),
+        data,
+        grid=grid,
+        luminosity_ifb=3.0,
+        round_n_observed=True,
+    )
     # independent: grid-averaged weights -> madminer quantiles per axis
     w_avg = np.mean([d["weights"](t)[:3000] for t in grid.points], axis=0)
 
@@ -363,8 +396,10 @@ def test_madminer_compat_histogram_reproduces_madminer_conventions(two_param_eve
     ll = []
     for t in grid.points:
         lp = _madminer_histo_loglik(x[:3000, :2], d["weights"](t)[:3000], x[3001:, :2], edges)
-        ll.append(n_obs * np.sum(lp * w_true / w_true.sum())
-                  + poisson.logpmf(round(n_obs), 3000.0 * 4.0 * d["weights"](t)[3001:].sum()))
+        ll.append(
+            n_obs * np.sum(lp * w_true / w_true.sum())
+            + poisson.logpmf(round(n_obs), 3000.0 * 4.0 * d["weights"](t)[3001:].sum())
+        )
     ll = np.array(ll)
     np.testing.assert_allclose(res.log_likelihood_ratio, ll - ll.max(), atol=1e-8)
     assert n == 4000
@@ -373,9 +408,13 @@ def test_madminer_compat_histogram_reproduces_madminer_conventions(two_param_eve
 def test_expected_limits_by_method(quad_events):
     path, _ = quad_events
     grid = infer.Grid([(-1.0, 1.0)], 9)
-    res = infer.expected_limits_by_method({"truth": infer.Truth(_ToyProcess()), "rate": infer.RateOnly(),
-                                           "histogram": infer.Histogram(["x"], bins=4)}, path, grid=grid,
-                                          luminosity_ifb=LUMI_IFB, asimov_theta=[0.2])
+    res = infer.expected_limits_by_method(
+        {"truth": infer.Truth(_ToyProcess()), "rate": infer.RateOnly(), "histogram": infer.Histogram(["x"], bins=4)},
+        path,
+        grid=grid,
+        luminosity_ifb=LUMI_IFB,
+        asimov_theta=[0.2],
+    )
     assert list(res) == ["truth", "rate", "histogram"]
     # information ordering at every point: truth ≥ histogram ≥ rate (q grows with information)
     assert np.all(res["truth"].q >= res["histogram"].q - 1e-9)
@@ -387,8 +426,9 @@ def test_templates_with_other_column_order(two_param_events, helpers, tmp_path):
     perm = helpers.write_events(tmp_path / "perm.h5", d["setup"], ["w", "v", "u"], d["x"][:, [2, 1, 0]], d["m"])
     grid = infer.Grid([(-1.0, 1.0), (-1.0, 1.0)], 4)
     a = infer.expected_limits(infer.Histogram(["u", "v"], bins=3), path, grid=grid, luminosity_ifb=2.0)
-    b = infer.expected_limits(infer.Histogram(["u", "v"], bins=3, templates=infer.Sample(perm)), path, grid=grid,
-                              luminosity_ifb=2.0)
+    b = infer.expected_limits(
+        infer.Histogram(["u", "v"], bins=3, templates=infer.Sample(perm)), path, grid=grid, luminosity_ifb=2.0
+    )
     np.testing.assert_allclose(b.log_likelihood, a.log_likelihood, rtol=1e-12)
 
 

@@ -18,8 +18,9 @@ def sally_model():
     # toy dσ/dx = (1 + θx)² on [-1, 1]; at θ = 0, x is uniform and the joint score is exactly t = 2x
     rng = np.random.default_rng(2)
     x = rng.uniform(-1, 1, (4000, 1))
-    ts = TrainingSet(kind="local", x=x, theta0=np.zeros((4000, 1)), t_xz=2 * x, observables=("x",),
-                     parameters=("theta",))
+    ts = TrainingSet(
+        kind="local", x=x, theta0=np.zeros((4000, 1)), t_xz=2 * x, observables=("x",), parameters=("theta",)
+    )
     est = SALLY(n_hidden=(16,))
     est.train(ts, config=TrainConfig(n_epochs=15, batch_size=64, seed=1, initial_lr=1e-2, final_lr=1e-3))
     return est
@@ -66,13 +67,22 @@ def alices_model():
         return out
 
     th0 = rng.uniform(-1, 1, n)
-    y = rng.integers(0, 2, n).astype(float)            # y = 1: drawn at θ1 = 0
+    y = rng.integers(0, 2, n).astype(float)  # y = 1: drawn at θ1 = 0
     x = np.where(y == 1, sample(np.zeros(n)), sample(th0))
     sig = 2 + 2 * th0**2 / 3
     log_r = np.log((1 + th0 * x) ** 2 / sig) - np.log(0.5)
     t = 2 * x / (1 + th0 * x) - (4 * th0 / 3) / sig
-    ts = TrainingSet(kind="ratio", x=x[:, None], theta0=th0[:, None], theta1=np.zeros((n, 1)), y=y,
-                     log_r_xz=log_r, t_xz=t[:, None], observables=("x",), parameters=("theta",))
+    ts = TrainingSet(
+        kind="ratio",
+        x=x[:, None],
+        theta0=th0[:, None],
+        theta1=np.zeros((n, 1)),
+        y=y,
+        log_r_xz=log_r,
+        t_xz=t[:, None],
+        observables=("x",),
+        parameters=("theta",),
+    )
     est = ALICES(n_hidden=(32, 32))
     est.train(ts, config=TrainConfig(n_epochs=12, batch_size=128, seed=1, initial_lr=3e-3, final_lr=3e-4))
     return est
@@ -84,8 +94,9 @@ def test_trained_alices_through_limits(alices_model, quad_events):
     # away from θ = ±1, where p(x|θ) has a zero at the edge that a smooth network cannot follow
     grid = infer.Grid([(-0.4, 0.8)], 13)
     lumi = 0.05
-    res = infer.expected_limits(infer.NeuralRatio(alices_model), path, grid=grid, luminosity_ifb=lumi,
-                                asimov_theta=[0.5])
+    res = infer.expected_limits(
+        infer.NeuralRatio(alices_model), path, grid=grid, luminosity_ifb=lumi, asimov_theta=[0.5]
+    )
 
     class Toy:
         observables = ("x",)

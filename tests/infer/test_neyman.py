@@ -32,8 +32,17 @@ def test_rate_only_coverage_matches_exact_poisson_sum(quad_events):
     ens = ToyEnsemble.build(infer.RateOnly(), path, grid=grid, luminosity_ifb=lumi)
     j = ens.index_of(np.array([0.5]))
     exact = _exact_rate_coverage(ens.mu, j, 0.68)
-    cov = infer.coverage(infer.RateOnly(), path, grid=grid, theta_true=[0.5], luminosity_ifb=lumi, n_toys=4000,
-                         n_toys_belt=4000, rng=3, ensemble=ens)
+    cov = infer.coverage(
+        infer.RateOnly(),
+        path,
+        grid=grid,
+        theta_true=[0.5],
+        luminosity_ifb=lumi,
+        n_toys=4000,
+        n_toys_belt=4000,
+        rng=3,
+        ensemble=ens,
+    )
     assert abs(cov.wilks - exact) < 3 * np.sqrt(exact * (1 - exact) / cov.n_toys)
     assert abs(cov.neyman - 0.68) < 3 * cov.expected_error + 0.02  # discrete q: the quantile steps
     # toys carry n ~ Pois(μ_j): their log L at θ_j averages E[log Pois(n|μ_j)]
@@ -61,8 +70,9 @@ def test_belt_and_interval(quad_events):
     grid = infer.Grid([(-1.0, 1.0)], 21)
     belt = infer.neyman_belt(infer.Histogram(["x"], bins=4), path, grid=grid, luminosity_ifb=0.05, n_toys=200, rng=1)
     assert belt.critical_values.shape == (21,) and np.all(belt.critical_values >= 0)
-    res = infer.expected_limits(infer.Histogram(["x"], bins=4), path, grid=grid, luminosity_ifb=0.05,
-                                asimov_theta=[0.0])
+    res = infer.expected_limits(
+        infer.Histogram(["x"], bins=4), path, grid=grid, luminosity_ifb=0.05, asimov_theta=[0.0]
+    )
     inside = belt.interval(res.q)
     assert inside[10] and not inside.all()
 
@@ -74,8 +84,7 @@ def test_belt_and_interval(quad_events):
 def test_bad_input(quad_events, kwargs, match):
     path, _ = quad_events
     with pytest.raises(ConfigError, match=match):
-        infer.coverage(infer.RateOnly(), path, grid=infer.Grid([(-1.0, 1.0)], 11), luminosity_ifb=0.02,
-                       **kwargs)
+        infer.coverage(infer.RateOnly(), path, grid=infer.Grid([(-1.0, 1.0)], 11), luminosity_ifb=0.02, **kwargs)
 
 
 @pytest.fixture(scope="module")
@@ -101,8 +110,9 @@ def test_drell_yan_coverage_at_sm(dy, method):
     path, tm = dy
     like = infer.Truth(tm) if method == "truth" else infer.Histogram(["m_ll", "cos_theta_star"], bins=(5, 4))
     grid = infer.Grid([(-0.05, 0.05), 0.0], 101)
-    cov = infer.coverage(like, path, grid=grid, theta_true="sm", luminosity_ifb=30.0, n_toys=500,
-                         n_toys_belt=1000, rng=7)
+    cov = infer.coverage(
+        like, path, grid=grid, theta_true="sm", luminosity_ifb=30.0, n_toys=500, n_toys_belt=1000, rng=7
+    )
     two_sigma = 2 * cov.expected_error
     assert abs(cov.neyman - 0.68) < two_sigma, cov.summary()
     if method == "truth":

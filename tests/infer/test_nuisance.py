@@ -39,8 +39,14 @@ def _event_rate(path, thetas, lumi_ifb):
 def test_rate_only_normalisation_matches_analytic_profile(quad_events):
     path, _ = quad_events
     grid = infer.Grid([(-1.0, 1.0)], 41)
-    res = profile_limits(infer.RateOnly(), path, nuisances=[Normalisation("lumi", 0.05)], grid=grid,
-                         luminosity_ifb=0.5, asimov_theta=[0.3])
+    res = profile_limits(
+        infer.RateOnly(),
+        path,
+        nuisances=[Normalisation("lumi", 0.05)],
+        grid=grid,
+        luminosity_ifb=0.5,
+        asimov_theta=[0.3],
+    )
     mu = _event_rate(path, grid.points, 0.5)
     q, nu = _analytic_rate_profile(mu, float(_event_rate(path, np.array([0.3]), 0.5)), 0.05)
     np.testing.assert_allclose(res.q_profiled, q, atol=1e-3)
@@ -62,8 +68,14 @@ def test_profiled_information_closed_form(quad_events):
     np.testing.assert_allclose(info.profiled[0, 0], i_tt / (1 + mu[1] * kap2), rtol=1e-6)
     np.testing.assert_allclose(info.impacts["lumi"][0] ** 2, 1 / info.profiled[0, 0] - 1 / i_tt, rtol=1e-6)
     d = 0.01
-    res = profile_limits(infer.RateOnly(), path, nuisances=nus, grid=[[0.4 - d], [0.4], [0.4 + d]],
-                         luminosity_ifb=0.5, asimov_theta=[0.4])
+    res = profile_limits(
+        infer.RateOnly(),
+        path,
+        nuisances=nus,
+        grid=[[0.4 - d], [0.4], [0.4 + d]],
+        luminosity_ifb=0.5,
+        asimov_theta=[0.4],
+    )
     curvature = 0.5 * (res.q_profiled[0] + res.q_profiled[2]) / d**2  # the cubic term cancels
     np.testing.assert_allclose(curvature, info.profiled[0, 0], rtol=2e-3)
 
@@ -87,8 +99,9 @@ def test_weight_variation_coefficients():
 def test_bad_nuisances(quad_events, nuisances, match):
     path, _ = quad_events
     with pytest.raises(ConfigError, match=match):
-        profile_limits(infer.RateOnly(), path, nuisances=nuisances, grid=infer.Grid([(-1.0, 1.0)], 5),
-                       luminosity_ifb=0.5)
+        profile_limits(
+            infer.RateOnly(), path, nuisances=nuisances, grid=infer.Grid([(-1.0, 1.0)], 5), luminosity_ifb=0.5
+        )
 
 
 def test_bad_input(quad_events):
@@ -96,8 +109,13 @@ def test_bad_input(quad_events):
     with pytest.raises(ConfigError, match="uncertainty"):
         Normalisation("n", 0.0)
     with pytest.raises(ConfigError, match="RateOnly and Histogram"):
-        profile_limits(object(), path, nuisances=[], grid=infer.Grid([(-1.0, 1.0)], 5),  # type: ignore[arg-type]
-                       luminosity_ifb=0.5)
+        profile_limits(
+            object(),
+            path,
+            nuisances=[],
+            grid=infer.Grid([(-1.0, 1.0)], 5),  # type: ignore[arg-type]
+            luminosity_ifb=0.5,
+        )
 
 
 # ---------------------------------------------------------------------------------------------- Drell-Yan
@@ -180,9 +198,11 @@ def test_nuisances_from_file_madminer_layout(quad_events, tmp_path):
         del f["samples/weights"]
         f["samples/weights"] = np.hstack([w, up, down, one])
         new = ["mu_nuisance_param_0_benchmark_0", "mu_nuisance_param_0_benchmark_1", "pdf_nuisance_param_0_benchmark_0"]
-        for key, val in (("names", encode_strings(names + new)),
-                         ("is_nuisance", np.array([0] * len(names) + [1, 1, 1])),
-                         ("values", np.vstack([f["benchmarks/values"][()], np.zeros((3, 1))]))):
+        for key, val in (
+            ("names", encode_strings(names + new)),
+            ("is_nuisance", np.array([0] * len(names) + [1, 1, 1])),
+            ("values", np.vstack([f["benchmarks/values"][()], np.zeros((3, 1))])),
+        ):
             del f[f"benchmarks/{key}"]
             f[f"benchmarks/{key}"] = val
         f["nuisance_parameters/names"] = encode_strings(["mu_nuisance_param_0", "pdf_nuisance_param_0"])
@@ -197,6 +217,11 @@ def test_nuisances_from_file_madminer_layout(quad_events, tmp_path):
     # the file still reads as events, and the stored nuisances profile like hand-made ones
     grid = infer.Grid([(-1.0, 1.0)], 21)
     a = profile_limits(infer.RateOnly(), path, nuisances=[scale, pdf], grid=grid, luminosity_ifb=0.5)
-    b = profile_limits(infer.RateOnly(), src, nuisances=[WeightVariation("s", scale.up, scale.down),
-                                                         WeightVariation("p", pdf.up)], grid=grid, luminosity_ifb=0.5)
+    b = profile_limits(
+        infer.RateOnly(),
+        src,
+        nuisances=[WeightVariation("s", scale.up, scale.down), WeightVariation("p", pdf.up)],
+        grid=grid,
+        luminosity_ifb=0.5,
+    )
     np.testing.assert_allclose(a.q_profiled, b.q_profiled, atol=1e-9)

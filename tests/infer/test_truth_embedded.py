@@ -42,9 +42,12 @@ def test_truth_likelihood_equals_truth_model_and_its_curvature_the_score_informa
     cols = [ef.observables.index(n) for n in tm.observed_names]
     x = ch.observations[:, cols]
     log_p0 = tm.log_likelihood(x, np.zeros(2))
-    expected = np.array([res.n_observed * (tm.log_likelihood(x, t) @ w
-                                           - np.log(np.exp(tm.log_likelihood(x, t) - log_p0) @ w))
-                         for t in grid.points])
+    expected = np.array(
+        [
+            res.n_observed * (tm.log_likelihood(x, t) @ w - np.log(np.exp(tm.log_likelihood(x, t) - log_p0) @ w))
+            for t in grid.points
+        ]
+    )
     np.testing.assert_allclose(res.log_likelihood_kinematic, expected, rtol=1e-10)
 
     # 2. the curvature of log L at the Asimov point is the information of the exact score (+ rate)
@@ -56,8 +59,15 @@ def test_truth_likelihood_equals_truth_model_and_its_curvature_the_score_informa
 
     info = infer.sally_information(path, ExactScore(), luminosity_ifb=300.0).matrix
     ll = res.log_likelihood.reshape(3, 3)
-    hess = np.array([[ll[2, 1] + ll[0, 1] - 2 * ll[1, 1], (ll[2, 2] - ll[2, 0] - ll[0, 2] + ll[0, 0]) / 4],
-                     [(ll[2, 2] - ll[2, 0] - ll[0, 2] + ll[0, 0]) / 4, ll[1, 2] + ll[1, 0] - 2 * ll[1, 1]]]) / h**2
+    hess = (
+        np.array(
+            [
+                [ll[2, 1] + ll[0, 1] - 2 * ll[1, 1], (ll[2, 2] - ll[2, 0] - ll[0, 2] + ll[0, 0]) / 4],
+                [(ll[2, 2] - ll[2, 0] - ll[0, 2] + ll[0, 0]) / 4, ll[1, 2] + ll[1, 0] - 2 * ll[1, 1]],
+            ]
+        )
+        / h**2
+    )
     scale = np.sqrt(np.outer(np.diag(info), np.diag(info)))
     # equal up to the Monte Carlo error of E[∇∇p/p] = 0 over 3·10⁴ weighted events (a few per cent)
     np.testing.assert_allclose(-hess / scale, info / scale, atol=0.08)

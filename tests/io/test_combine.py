@@ -25,14 +25,21 @@ def setup():  # type: ignore[no-untyped-def]
     return build_setup(load_card_text(CARD), rng=1)
 
 
-def _write(path: Path, setup, n: int, offset: float, sampling: int = 0, observables=("x", "y"),  # type: ignore[no-untyped-def]
-           attrs=None) -> np.ndarray:
+def _write(
+    path: Path,
+    setup,
+    n: int,
+    offset: float,
+    sampling: int = 0,
+    observables=("x", "y"),  # type: ignore[no-untyped-def]
+    attrs=None,
+) -> np.ndarray:
     rng = np.random.default_rng(int(offset))
     x = np.stack([np.arange(n) + offset, rng.normal(size=n)], axis=1)[:, : len(observables)]
     w = rng.uniform(0.5, 1.5, size=(n, 3))
     with EventWriter(path, setup, list(observables), attrs=attrs) as wr:
         for lo in range(0, n, 700):
-            wr.append(x[lo:lo + 700], w[lo:lo + 700], sampling_benchmarks=sampling)
+            wr.append(x[lo : lo + 700], w[lo : lo + 700], sampling_benchmarks=sampling)
     return np.concatenate([x, w], axis=1)
 
 
@@ -45,8 +52,15 @@ def test_combine_keeps_every_event_and_shuffles(tmp_path: Path, setup) -> None: 
     a = _write(tmp_path / "a.h5", setup, 2500, 0.0, sampling=0)
     b = _write(tmp_path / "b.h5", setup, 1800, 100000.0, sampling=1)
     out = tmp_path / "c.h5"
-    n = combine_and_shuffle([tmp_path / "a.h5", tmp_path / "b.h5"], out, rng=3, bucket_size=500, chunk_size=300,
-                            k_factors=[1.0, 2.0], mode="samples")
+    n = combine_and_shuffle(
+        [tmp_path / "a.h5", tmp_path / "b.h5"],
+        out,
+        rng=3,
+        bucket_size=500,
+        chunk_size=300,
+        k_factors=[1.0, 2.0],
+        mode="samples",
+    )
     assert n == 4300
     got = _rows(out)
     expected = np.concatenate([np.c_[a, np.zeros(len(a))], np.c_[b[:, :2], b[:, 2:] * 2.0, np.ones(len(b))]])
@@ -102,8 +116,21 @@ def test_cli_combine(tmp_path: Path, setup) -> None:  # type: ignore[no-untyped-
 
     _write(tmp_path / "a.h5", setup, 300, 0.0)
     _write(tmp_path / "b.h5", setup, 200, 1000.0)
-    rc = main(["-q", "combine", str(tmp_path / "a.h5"), str(tmp_path / "b.h5"), "-o", str(tmp_path / "c.h5"),
-               "--seed", "1", "--bucket-size", "100", "--samples"])
+    rc = main(
+        [
+            "-q",
+            "combine",
+            str(tmp_path / "a.h5"),
+            str(tmp_path / "b.h5"),
+            "-o",
+            str(tmp_path / "c.h5"),
+            "--seed",
+            "1",
+            "--bucket-size",
+            "100",
+            "--samples",
+        ]
+    )
     assert rc == 0
     assert EventFile(tmp_path / "c.h5").n_events == 500
     assert main(["-q", "combine", str(tmp_path / "a.h5"), "-o", str(tmp_path / "c.h5")]) == 1
@@ -144,8 +171,9 @@ def test_files_without_sample_identity_need_the_user_to_say(tmp_path: Path, setu
         combine_and_shuffle([tmp_path / "a.h5", tmp_path / "b.h5"], tmp_path / "c.h5")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.h5", "b.h5"]
     combine_and_shuffle([tmp_path / "a.h5", tmp_path / "b.h5"], tmp_path / "sh.h5", mode="shards")
-    np.testing.assert_allclose(_sigma(tmp_path / "sh.h5"),
-                               (400 * a[:, 2:].sum(axis=0) + 600 * b[:, 2:].sum(axis=0)) / 1000, rtol=1e-12)
+    np.testing.assert_allclose(
+        _sigma(tmp_path / "sh.h5"), (400 * a[:, 2:].sum(axis=0) + 600 * b[:, 2:].sum(axis=0)) / 1000, rtol=1e-12
+    )
     combine_and_shuffle([tmp_path / "a.h5", tmp_path / "b.h5"], tmp_path / "sa.h5", mode="samples")
     np.testing.assert_allclose(_sigma(tmp_path / "sa.h5"), a[:, 2:].sum(axis=0) + b[:, 2:].sum(axis=0), rtol=1e-12)
 

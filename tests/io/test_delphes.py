@@ -103,8 +103,12 @@ def test_non_finite_weight_names_the_entry(tmp_path: Path, tree: dict[str, ak.Ar
     arrays["Weight"] = ak.zip({"Weight": ak.Array(w.tolist())})
     bad = tmp_path / "nan.root"
     with uproot.recreate(bad) as f:
-        f.mktree("Delphes", {k: v.type for k, v in arrays.items()}, field_name=lambda o, i: f"{o}.{i}",
-                 counter_name=lambda c: f"{c}_size")
+        f.mktree(
+            "Delphes",
+            {k: v.type for k, v in arrays.items()},
+            field_name=lambda o, i: f"{o}.{i}",
+            counter_name=lambda c: f"{c}_size",
+        )
         f["Delphes"].extend(arrays)
     with pytest.raises(EventFileError, match=r"nan\.root.*entry 123 .*non-finite"):
         read_delphes(bad, chunk_size=50)

@@ -31,8 +31,17 @@ def setup():
 def _events(setup, rng, n):
     # |a + b.theta|^2 + |c.theta|^2 in the component basis (0,0),(0,1),(0,2),(1,0),(1,1),(2,0): positive
     a, b, c = rng.uniform(0.5, 1.5, n), rng.normal(size=(n, 2)), rng.normal(size=(n, 2))
-    m = np.stack([a**2, 2 * a * b[:, 1], b[:, 1] ** 2 + c[:, 1] ** 2, 2 * a * b[:, 0],
-                  2 * (b[:, 0] * b[:, 1] + c[:, 0] * c[:, 1]), b[:, 0] ** 2 + c[:, 0] ** 2], axis=1)
+    m = np.stack(
+        [
+            a**2,
+            2 * a * b[:, 1],
+            b[:, 1] ** 2 + c[:, 1] ** 2,
+            2 * a * b[:, 0],
+            2 * (b[:, 0] * b[:, 1] + c[:, 0] * c[:, 1]),
+            b[:, 0] ** 2 + c[:, 0] ** 2,
+        ],
+        axis=1,
+    )
     w = gold.event_weights(m, setup.components, setup.benchmark_values).T  # (n, B)
     x = rng.normal(size=(n, 3))
     return x, w, m
@@ -44,8 +53,9 @@ def test_roundtrip_in_chunks_with_components(tmp_path, setup):
     path = tmp_path / "events.h5"
     with EventWriter(path, setup, ["x0", "x1", "x2"], store_components=True, attrs={"seed": 42}) as writer:
         for lo in range(0, 2500, 1000):
-            writer.append(x[lo:lo + 1000], w[lo:lo + 1000], sampling_benchmarks=0,
-                          component_weights=m[lo:lo + 1000])
+            writer.append(
+                x[lo : lo + 1000], w[lo : lo + 1000], sampling_benchmarks=0, component_weights=m[lo : lo + 1000]
+            )
     ef = EventFile(path)
     assert ef.n_events == 2500 and ef.observables == ("x0", "x1", "x2") and ef.has_components
     assert ef.attrs["seed"] == 42 and ef.attrs["lhcgold_format_version"] == "1.0"
@@ -102,12 +112,15 @@ def test_failed_write_leaves_nothing_behind(tmp_path, setup):
     assert list(tmp_path.iterdir()) == []
 
 
-@pytest.mark.parametrize("bad, message", [
-    ("nan", "event 3 has a non-finite weight"),
-    ("negative", "event 3 has a negative weight"),
-    ("shape", r"weights must have shape \(n, 6\)"),
-    ("obs", r"observations must have shape \(5, 3\)"),
-])
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        ("nan", "event 3 has a non-finite weight"),
+        ("negative", "event 3 has a negative weight"),
+        ("shape", r"weights must have shape \(n, 6\)"),
+        ("obs", r"observations must have shape \(5, 3\)"),
+    ],
+)
 def test_bad_chunks_are_rejected(tmp_path, setup, bad, message):
     rng = np.random.default_rng(3)
     x, w, _ = _events(setup, rng, 5)

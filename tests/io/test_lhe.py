@@ -31,7 +31,7 @@ def _text_weights(path: Path) -> tuple[np.ndarray, np.ndarray, list[dict[str, fl
         lines = ev.strip().splitlines()
         xwgtup.append(float(lines[0].split()[2]))
         first.append([float(v) for v in lines[1].split()[6:10]])
-        root = ET.fromstring("<e>" + ev[ev.index("<rwgt>"):] + "</e>")
+        root = ET.fromstring("<e>" + ev[ev.index("<rwgt>") :] + "</e>")
         weights.append({w.get("id"): float(w.text) for w in root.iter("wgt")})
     return np.array(xwgtup), np.array(first), weights
 
@@ -83,8 +83,9 @@ def test_chunking_and_n_events_do_not_change_results() -> None:
     part = read_lhe(RUN2, n_events=10, chunk_size=4)
     # the first 10 of 3000 events are reweighted by 3000/10 so that they keep sigma
     np.testing.assert_allclose(part.weights, whole.weights[:10] * 300, rtol=1e-13)
-    np.testing.assert_allclose(read_lhe(RUN2, n_events=10, normalise=False).weights,
-                               read_lhe(RUN2, normalise=False).weights[:10], rtol=0)
+    np.testing.assert_allclose(
+        read_lhe(RUN2, n_events=10, normalise=False).weights, read_lhe(RUN2, normalise=False).weights[:10], rtol=0
+    )
     assert count_lhe_events(RUN2) == 3000
 
 
@@ -146,6 +147,7 @@ def test_truncated_file_names_the_event(tmp_path: Path) -> None:
     def cut(text: str) -> str:
         a, _ = _nth_event_span(text, 1234)
         return text[: a + 300]
+
     _expect_error(_broken(tmp_path, cut), 1234, "truncated")
 
 
@@ -166,6 +168,7 @@ def test_malformed_xml_names_the_event(tmp_path: Path) -> None:
     def edit(text: str) -> str:
         a, b = _nth_event_span(text, 17)
         return text[:a] + text[a:b].replace("</rwgt>", "<rwgt>", 1) + text[b:]
+
     _expect_error(_broken(tmp_path, edit), 17, "malformed XML")
 
 
@@ -173,6 +176,7 @@ def test_broken_wgt_tag(tmp_path: Path) -> None:
     def edit(text: str) -> str:
         a, b = _nth_event_span(text, 42)
         return text[:a] + text[a:b].replace("</wgt>", "</wg>", 1) + text[b:]
+
     _expect_error(_broken(tmp_path, edit), 42, "malformed XML")
 
 
@@ -181,6 +185,7 @@ def test_missing_declared_weight(tmp_path: Path) -> None:
         a, b = _nth_event_span(text, 2500)
         block = re.sub(r"<wgt id='cw_p10'>[^<]*</wgt>\n", "", text[a:b])
         return text[:a] + block + text[b:]
+
     _expect_error(_broken(tmp_path, edit), 2500, "missing declared weight.*cw_p10")
 
 
@@ -188,6 +193,7 @@ def test_undeclared_weight(tmp_path: Path) -> None:
     def edit(text: str) -> str:
         a, b = _nth_event_span(text, 3)
         return text[:a] + text[a:b].replace("id='cw_p10'", "id='cw_p11'") + text[b:]
+
     _expect_error(_broken(tmp_path, edit), 3, "not declared")
 
 
@@ -197,6 +203,7 @@ def test_non_finite_weights(tmp_path: Path, value: str) -> None:
         a, b = _nth_event_span(text, 777)
         block = re.sub(r"(<wgt id='cwww_m5'>)[^<]*(</wgt>)", rf"\g<1> {value} \g<2>", text[a:b])
         return text[:a] + block + text[b:]
+
     _expect_error(_broken(tmp_path, edit), 777, "non-finite weight.*cwww_m5")
 
 
@@ -204,6 +211,7 @@ def test_non_finite_xwgtup(tmp_path: Path) -> None:
     def edit(text: str) -> str:
         a, b = _nth_event_span(text, 5)
         return text[:a] + text[a:b].replace("+4.0667570e-02", "nan", 1) + text[b:]
+
     _expect_error(_broken(tmp_path, edit), 5, "non-finite XWGTUP")
 
 
@@ -213,6 +221,7 @@ def test_bad_particle_line(tmp_path: Path) -> None:
         lines = text[a:b].split("\n")
         lines[3] = lines[3][:40]
         return text[:a] + "\n".join(lines) + text[b:]
+
     _expect_error(_broken(tmp_path, edit), 9, "particle")
 
 
@@ -282,8 +291,11 @@ def test_event_norm_unity_is_refused(tmp_path: Path) -> None:
 
 def test_extra_particle_line_is_an_error(tmp_path: Path) -> None:
     line = "       11  1    1    2    0    0 +1.0e+01 -1.0e+01 -1.0e+01 2.0e+01 0.0 0.0 1.0\n"
-    path = _dy_variant(tmp_path, "extra.lhe", lambda t: t.replace("\n</event>", "\n" + line + "</event>", 3)
-                       .replace(line + "</event>", "</event>", 2))
+    path = _dy_variant(
+        tmp_path,
+        "extra.lhe",
+        lambda t: t.replace("\n</event>", "\n" + line + "</event>", 3).replace(line + "</event>", "</event>", 2),
+    )
     with pytest.raises(EventFileError, match=r"event 3 \(1-based\): NUP = 4 declares 4 particle lines, found 5"):
         _sigma(path)
 

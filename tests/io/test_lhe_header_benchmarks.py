@@ -16,8 +16,10 @@ from lhcgold.io.lhe_weights import benchmark_points
 from lhcgold.io.slha import parse_param_card
 
 DATA = Path(__file__).parents[1] / "data" / "mg5" / "wgamma_ewdim6"
-PARAMS = (Parameter("CWWWL2", lha_block="dim6", lha_id=1, range=(-20, 20)),
-          Parameter("CWL2", lha_block="dim6", lha_id=2, range=(-20, 20)))
+PARAMS = (
+    Parameter("CWWWL2", lha_block="dim6", lha_id=1, range=(-20, 20)),
+    Parameter("CWL2", lha_block="dim6", lha_id=2, range=(-20, 20)),
+)
 
 
 def _reweight_card_values() -> dict[str, dict[str, float]]:
@@ -72,7 +74,7 @@ def test_embedded_header_is_mg5_style(tmp_path: Path) -> None:
     assert header.weight_info["b5"] == ("set param_card LHCGOLD 1 0.05 # C_LL\nset param_card LHCGOLD 2 0.0375 # C_LR")
     # the banner's param_card is the generation benchmark's (XWGTUP = the 'll' weight)
     i0 = header.header_text.index("<slha>")
-    slha = parse_param_card(header.header_text[i0 + 6:header.header_text.index("</slha>")])
+    slha = parse_param_card(header.header_text[i0 + 6 : header.header_text.index("</slha>")])
     assert slha == {("lhcgold", 1): 0.1, ("lhcgold", 2): 0.0}
     chunk = read_lhe(out)
     np.testing.assert_allclose(chunk.nominal, chunk.weight("ll"), rtol=1e-6)

@@ -36,9 +36,10 @@ def test_weights_sorted_into_scale_and_pdf(jj) -> None:
     sw = systematics_weights(header.header_text)
     assert sw.central_pdf == 247000
     # 3 x 3 (MUR, MUF) grid without the central point, own scale choice only
-    assert sorted((w.mur, w.muf) for w in sw.scale) == [(a, b) for a in (0.5, 1.0, 2.0) for b in (0.5, 1.0, 2.0)
-                                                        if (a, b) != (1.0, 1.0)]
-    (name, members), = sw.pdf_sets.items()
+    assert sorted((w.mur, w.muf) for w in sw.scale) == [
+        (a, b) for a in (0.5, 1.0, 2.0) for b in (0.5, 1.0, 2.0) if (a, b) != (1.0, 1.0)
+    ]
+    ((name, members),) = sw.pdf_sets.items()
     assert name == "NNPDF23_lo_as_0130_qed" and len(members) == 101
     assert members[0].pdf == 247000 and members[-1].pdf == 247100
 
@@ -48,8 +49,12 @@ def test_madminer_layout(jj) -> None:
     lay = nuisance_layout(header.header_text)
     assert lay.systematics[0] == ("scale", "scale", "0.5,1.0,2.0", "mu")
     assert lay.systematics[1] == ("pdf", "pdf", "NNPDF23_lo_as_0130_qed", "None")
-    assert lay.nuisance_parameters[0] == ("scale_nuisance_param_0", "scale", "scale_nuisance_param_0_benchmark_0",
-                                          "scale_nuisance_param_0_benchmark_1")
+    assert lay.nuisance_parameters[0] == (
+        "scale_nuisance_param_0",
+        "scale",
+        "scale_nuisance_param_0_benchmark_0",
+        "scale_nuisance_param_0_benchmark_1",
+    )
     assert len(lay.nuisance_parameters) == 1 + 100
     assert lay.benchmark_ids["scale_nuisance_param_0_benchmark_0"] == "40"  # MUR = MUF = 2
     assert lay.benchmark_ids["scale_nuisance_param_0_benchmark_1"] == "1"  # MUR = MUF = 0.5
@@ -69,16 +74,19 @@ def test_nuisance_weights_and_factors(jj) -> None:
     np.testing.assert_allclose(cols[:, names.index("scale_nuisance_param_0_benchmark_0")], chunk.weight("40"))
     # rescaled to another reference: ratios are kept
     ref = 2.5 * chunk.nominal
-    np.testing.assert_allclose(nuisance_weights(chunk.weights, chunk.weight_names, chunk.nominal, lay,
-                                                reference=ref), 2.5 * cols)
+    np.testing.assert_allclose(
+        nuisance_weights(chunk.weights, chunk.weight_names, chunk.nominal, lay, reference=ref), 2.5 * cols
+    )
     # nu = +1 and -1 on the scale parameter give back the MUR=MUF=2 and 0.5 weights (two-sided interpolation)
     nu = np.zeros(len(lay.nuisance_parameters))
     nu[0] = 1.0
-    np.testing.assert_allclose(chunk.nominal * nuisance_factors(nu, cols, chunk.nominal, lay), chunk.weight("40"),
-                               rtol=1e-9)
+    np.testing.assert_allclose(
+        chunk.nominal * nuisance_factors(nu, cols, chunk.nominal, lay), chunk.weight("40"), rtol=1e-9
+    )
     nu[0] = -1.0
-    np.testing.assert_allclose(chunk.nominal * nuisance_factors(nu, cols, chunk.nominal, lay), chunk.weight("1"),
-                               rtol=1e-9)
+    np.testing.assert_allclose(
+        chunk.nominal * nuisance_factors(nu, cols, chunk.nominal, lay), chunk.weight("1"), rtol=1e-9
+    )
     # QCD 2 -> 2 at LO: alpha_s^2 falls with mu_R, so sigma(mu = 2) < sigma < sigma(mu = 0.5)
     assert chunk.weight("40").sum() < chunk.nominal.sum() < chunk.weight("1").sum()
 

@@ -100,10 +100,13 @@ def test_no_systematics_requested_writes_plain_file(tmp_path: Path, card) -> Non
     assert ef.nuisance is None and ef.read().nuisance_weights is None and nuisances_from_file(ef.path) == []
 
 
-@pytest.mark.parametrize(("systematics", "err", "match"), [
-    (("scale", "muf"), ConfigError, "one scale systematic"),
-    (("alpha_s",), ConfigError, "unknown systematics"),
-])
+@pytest.mark.parametrize(
+    ("systematics", "err", "match"),
+    [
+        (("scale", "muf"), ConfigError, "one scale systematic"),
+        (("alpha_s",), ConfigError, "unknown systematics"),
+    ],
+)
 def test_bad_choices(tmp_path: Path, card, systematics, err, match) -> None:  # type: ignore[no-untyped-def]
     opts = analysis_from_card(card)
     opts["systematics"] = systematics
@@ -114,8 +117,12 @@ def test_bad_choices(tmp_path: Path, card, systematics, err, match) -> None:  # 
 
 def test_file_without_systematics_weights_is_a_clear_error(tmp_path: Path, card) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(EventFileError, match=r"run_01_sm.*no mu scale variations"):
-        reconstruct([Sample(WA, sampled_from="sm", weight_map={"p": "sm"})], tmp_path / "e.h5", setup=build_setup(card),
-                    **analysis_from_card(card))
+        reconstruct(
+            [Sample(WA, sampled_from="sm", weight_map={"p": "sm"})],
+            tmp_path / "e.h5",
+            setup=build_setup(card),
+            **analysis_from_card(card),
+        )
     assert list(tmp_path.iterdir()) == []
 
 
@@ -131,15 +138,46 @@ def test_downstream_stages_ignore_the_nuisance_columns(stored: Path, tmp_path: P
     reconstruct([JJ_SAMPLE], plain, setup=build_setup(card), **opts)
     got = {}
     for tag, path in (("nuis", stored), ("plain", plain)):
-        for cmd in (["fisher", str(path), "-m", "rate", "--all-events", "-o", str(tmp_path / f"{tag}_f.json")],
-                    ["limits", str(path), "-m", "histogram", "--observable", "pt_j", "--bins", "3", "--all-events",
-                     "--resolution", "5", "-o", str(tmp_path / f"{tag}_l.json")],
-                    ["augment", str(path), "--kind", "local", "-n", "50", "--theta", "sm", "--partition", "all",
-                     "--seed", "3", "-o", str(tmp_path / f"{tag}_a")]):
+        for cmd in (
+            ["fisher", str(path), "-m", "rate", "--all-events", "-o", str(tmp_path / f"{tag}_f.json")],
+            [
+                "limits",
+                str(path),
+                "-m",
+                "histogram",
+                "--observable",
+                "pt_j",
+                "--bins",
+                "3",
+                "--all-events",
+                "--resolution",
+                "5",
+                "-o",
+                str(tmp_path / f"{tag}_l.json"),
+            ],
+            [
+                "augment",
+                str(path),
+                "--kind",
+                "local",
+                "-n",
+                "50",
+                "--theta",
+                "sm",
+                "--partition",
+                "all",
+                "--seed",
+                "3",
+                "-o",
+                str(tmp_path / f"{tag}_a"),
+            ],
+        ):
             assert main(cmd) == 0, cmd
-        got[tag] = (json.loads((tmp_path / f"{tag}_f.json").read_text())["data"]["matrix"],
-                    json.loads((tmp_path / f"{tag}_l.json").read_text())["data"]["log_likelihood"],
-                    _datasets(tmp_path / f"{tag}_a"))
+        got[tag] = (
+            json.loads((tmp_path / f"{tag}_f.json").read_text())["data"]["matrix"],
+            json.loads((tmp_path / f"{tag}_l.json").read_text())["data"]["log_likelihood"],
+            _datasets(tmp_path / f"{tag}_a"),
+        )
     assert got["nuis"][:2] == got["plain"][:2]
     assert got["plain"][0][0][0] > 0 and len(got["plain"][1]) == 5
     a, b = got["nuis"][2], got["plain"][2]

@@ -32,11 +32,7 @@ def test_round_trip(tmp_path):
     back = read_training_set(path)
     for name, arr in ts.arrays().items():
         np.testing.assert_array_equal(getattr(back, name), arr)
-    assert (
-        back.kind == "ratio"
-        and back.observables == ("a", "b", "c")
-        and back.parameters == ("p", "q")
-    )
+    assert back.kind == "ratio" and back.observables == ("a", "b", "c") and back.parameters == ("p", "q")
     assert back.metadata == {"seed": 3, "source": "x.h5"}
     assert back.gold == {"r_xz", "t_xz"} and back.t_xz1 is None
     np.testing.assert_allclose(back.r_xz, np.exp(ts.log_r_xz))

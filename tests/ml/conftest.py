@@ -67,16 +67,12 @@ def more_ratios_set(toy_array_events):
 
 @pytest.fixture(scope="session")
 def local_set(toy_array_events):
-    return sample_local(
-        toy_array_events, theta=Benchmark("sm"), n_samples=N_TRAIN, rng=3, partition="all"
-    )
+    return sample_local(toy_array_events, theta=Benchmark("sm"), n_samples=N_TRAIN, rng=3, partition="all")
 
 
 @pytest.fixture(scope="session")
 def density_set(toy_array_events):
-    return sample_density(
-        toy_array_events, theta=Prior(Flat(-1, 1)), n_samples=N_TRAIN, rng=3, partition="all"
-    )
+    return sample_density(toy_array_events, theta=Prior(Flat(-1, 1)), n_samples=N_TRAIN, rng=3, partition="all")
 
 
 @pytest.fixture(scope="session")

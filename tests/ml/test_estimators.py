@@ -68,10 +68,7 @@ def test_score_is_gradient_of_log_ratio(alices, test_points):
     try:
         eps = 1e-6
         fd = np.stack(
-            [
-                (alices.log_ratio(x, th + eps * e) - alices.log_ratio(x, th - eps * e)) / (2 * eps)
-                for e in np.eye(2)
-            ],
+            [(alices.log_ratio(x, th + eps * e) - alices.log_ratio(x, th - eps * e)) / (2 * eps) for e in np.eye(2)],
             axis=1,
         )
         np.testing.assert_allclose(alices.score(x, th), fd, atol=1e-6)
@@ -83,9 +80,7 @@ def test_score_is_gradient_of_log_ratio(alices, test_points):
 def test_save_load_round_trip(alices, tmp_path, test_points):
     path = alices.save(tmp_path / "model")
     man = json.loads((path / "manifest.json").read_text())
-    assert (
-        man["method"] == "alices" and man["class"] == "ALICES" and man["parameters"] == ["a", "b"]
-    )
+    assert man["method"] == "alices" and man["class"] == "ALICES" and man["parameters"] == ["a", "b"]
     assert set(man["scaling"]) == {"x_mean", "x_std", "theta_mean", "theta_std"}
     assert {"lhcgold", "torch", "numpy"} <= set(man["versions"])
     torch.load(path / "weights.pt", weights_only=True)  # plain tensors only
@@ -124,9 +119,7 @@ def test_early_stopping_restores_best_weights():
     n = 64
     train = {"a": -np.ones((n,)), "c": np.zeros((n,))}
     val = {"a": np.zeros((8,)), "c": np.ones((8,))}
-    cfg = TrainConfig(
-        n_epochs=5, batch_size=16, initial_lr=0.01, final_lr=0.01, optimizer="sgd", seed=0
-    )
+    cfg = TrainConfig(n_epochs=5, batch_size=16, initial_lr=0.01, final_lr=0.01, optimizer="sgd", seed=0)
     h = fit(model, train, loss_fn, cfg, val_data=val)
     assert h.best_epoch == 0 and h.val_loss[0] < h.val_loss[-1]
     w = float(model.weight.detach()[0, 0])
@@ -135,9 +128,7 @@ def test_early_stopping_restores_best_weights():
         model,
         train,
         loss_fn,
-        TrainConfig(
-            n_epochs=20, batch_size=16, initial_lr=0.01, final_lr=0.01, optimizer="sgd", patience=2
-        ),
+        TrainConfig(n_epochs=20, batch_size=16, initial_lr=0.01, final_lr=0.01, optimizer="sgd", patience=2),
         val_data=val,
     )
     assert h2.stopped_early and len(h2.train_loss) == 3
@@ -219,9 +210,7 @@ def test_trains_and_evaluates_on_gpu(ratio_set):
     if not torch.cuda.is_available():
         pytest.skip("no CUDA device")
     est = ALICES(n_hidden=(16,))
-    h = est.train(
-        ratio_set.subset(slice(0, 4000)), config=TrainConfig(n_epochs=2, device="cuda", seed=0)
-    )
+    h = est.train(ratio_set.subset(slice(0, 4000)), config=TrainConfig(n_epochs=2, device="cuda", seed=0))
     assert h.device.startswith("cuda")
     est.to("cuda")
     assert est.log_ratio(ratio_set.x[:100], np.zeros((3, 2))).shape == (3, 100)

@@ -53,10 +53,7 @@ def test_rolr_with_clipping():
 def test_score_mse_masked_and_plain():
     t_hat = [[1.0, 2.0], [0.0, -1.0], [3.0, 0.5]]
     t_xz = [[0.5, 2.5], [1.0, -1.0], [2.0, 0.0]]
-    sq = [
-        [(a - b) ** 2 for a, b in zip(r1, r2, strict=True)]
-        for r1, r2 in zip(t_hat, t_xz, strict=True)
-    ]
+    sq = [[(a - b) ** 2 for a, b in zip(r1, r2, strict=True)] for r1, r2 in zip(t_hat, t_xz, strict=True)]
     plain = sum(map(sum, sq)) / 6
     masked = sum((1 - y) * sum(row) for y, row in zip(Y, sq, strict=True)) / 6
     assert L.score_mse(t(t_hat), t(t_xz)).item() == pytest.approx(plain, rel=1e-12)

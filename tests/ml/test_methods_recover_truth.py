@@ -64,9 +64,7 @@ def test_doubly_parameterised(method, bound, more_ratios_set, test_points, toy):
     mse = np.mean((_pairs_log_r(est, x, th0, th1) - truth) ** 2)
     assert mse < bound, f"{method}: MSE {mse:.4f}"
     # antisymmetric by construction
-    np.testing.assert_allclose(
-        est.log_ratio(x[:50], th0[0], th1[0]), -est.log_ratio(x[:50], th1[0], th0[0]), atol=1e-5
-    )
+    np.testing.assert_allclose(est.log_ratio(x[:50], th0[0], th1[0]), -est.log_ratio(x[:50], th1[0], th0[0]), atol=1e-5)
 
 
 @pytest.mark.parametrize("method", ["sally", "sallino"])
@@ -86,9 +84,7 @@ def test_morphing_aware(ratio_set, test_points, toy):
     est.train(ratio_set, config=CFG)
     mse = np.mean((_pairs_log_r(est, x, th0) - truth) ** 2)
     assert mse < 0.06, f"MSE {mse:.4f}"
-    np.testing.assert_allclose(
-        est.log_ratio(x[:20], np.zeros(2)), 0.0, atol=1e-6
-    )  # exact at the reference
+    np.testing.assert_allclose(est.log_ratio(x[:20], np.zeros(2)), 0.0, atol=1e-6)  # exact at the reference
 
 
 @pytest.mark.slow

@@ -13,13 +13,27 @@ vector.register_awkward()
 
 
 def _p4(px, py, pz, e) -> ak.Array:  # type: ignore[no-untyped-def]
-    return ak.zip({"px": np.asarray(px, float), "py": np.asarray(py, float), "pz": np.asarray(pz, float),
-                   "E": np.asarray(e, float)}, with_name="Momentum4D")
+    return ak.zip(
+        {
+            "px": np.asarray(px, float),
+            "py": np.asarray(py, float),
+            "pz": np.asarray(pz, float),
+            "E": np.asarray(e, float),
+        },
+        with_name="Momentum4D",
+    )
 
 
 def _ptetaphim(pt, eta, phi, m) -> ak.Array:  # type: ignore[no-untyped-def]
-    return ak.zip({"pt": np.asarray(pt, float), "eta": np.asarray(eta, float), "phi": np.asarray(phi, float),
-                   "mass": np.asarray(m, float)}, with_name="Momentum4D")
+    return ak.zip(
+        {
+            "pt": np.asarray(pt, float),
+            "eta": np.asarray(eta, float),
+            "phi": np.asarray(phi, float),
+            "mass": np.asarray(m, float),
+        },
+        with_name="Momentum4D",
+    )
 
 
 def _boost_z(p: tuple, rapidity: np.ndarray) -> tuple:

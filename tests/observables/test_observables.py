@@ -24,35 +24,61 @@ from lhcgold.observables.expr import compile_expression
 
 def _events() -> RecoEvents:
     # event 0: 2 electrons, 1 photon, 0 jets; event 1: 1 muon, 0 photons, 2 jets (one b); event 2: nothing
-    e = make_objects(ak.Array([[40.0, 60.0], [], []]), ak.Array([[0.1, -0.5], [], []]),
-                     ak.Array([[0.0, 3.0], [], []]), ak.Array([[0.0, 0.0], [], []]),
-                     charge=ak.Array([[-1.0, 1.0], [], []]))
-    mu = make_objects(ak.Array([[], [25.0], []]), ak.Array([[], [1.0], []]), ak.Array([[], [-1.0], []]),
-                      ak.Array([[], [0.1], []]), charge=ak.Array([[], [1.0], []]))
-    a = make_objects(ak.Array([[120.0], [], []]), ak.Array([[0.3], [], []]), ak.Array([[1.0], [], []]),
-                     ak.Array([[0.0], [], []]))
-    j = make_objects(ak.Array([[], [30.0, 80.0], []]), ak.Array([[], [0.0, 2.0], []]), ak.Array([[], [1.0, -2.0], []]),
-                     ak.Array([[], [5.0, 10.0], []]), btag=ak.Array([[], [1, 0], []]), tautag=ak.Array([[], [0, 0], []]))
+    e = make_objects(
+        ak.Array([[40.0, 60.0], [], []]),
+        ak.Array([[0.1, -0.5], [], []]),
+        ak.Array([[0.0, 3.0], [], []]),
+        ak.Array([[0.0, 0.0], [], []]),
+        charge=ak.Array([[-1.0, 1.0], [], []]),
+    )
+    mu = make_objects(
+        ak.Array([[], [25.0], []]),
+        ak.Array([[], [1.0], []]),
+        ak.Array([[], [-1.0], []]),
+        ak.Array([[], [0.1], []]),
+        charge=ak.Array([[], [1.0], []]),
+    )
+    a = make_objects(
+        ak.Array([[120.0], [], []]), ak.Array([[0.3], [], []]), ak.Array([[1.0], [], []]), ak.Array([[0.0], [], []])
+    )
+    j = make_objects(
+        ak.Array([[], [30.0, 80.0], []]),
+        ak.Array([[], [0.0, 2.0], []]),
+        ak.Array([[], [1.0, -2.0], []]),
+        ak.Array([[], [5.0, 10.0], []]),
+        btag=ak.Array([[], [1, 0], []]),
+        tautag=ak.Array([[], [0, 0], []]),
+    )
     met = make_met(np.array([10.0, 50.0, 0.0]), np.array([0.5, 2.0, 0.0]))
-    return RecoEvents(electrons=e, muons=mu, photons=a, jets=j, met=met, weights=np.arange(6.0).reshape(3, 2),
-                      weight_names=("sm", "bsm"))
+    return RecoEvents(
+        electrons=e,
+        muons=mu,
+        photons=a,
+        jets=j,
+        met=met,
+        weights=np.arange(6.0).reshape(3, 2),
+        weight_names=("sm", "bsm"),
+    )
 
 
-@pytest.mark.parametrize("text, what", [
-    ("__import__('os').system('ls')", "unknown function '__import__'"),
-    ("e.__class__", "attribute '__class__' is not allowed"),
-    ("(lambda: 1)()", "only whitelisted functions"),
-    ("lambda: 1", "Lambda is not allowed"),
-    ("[x for x in e]", "ListComp is not allowed"),
-    ("e[0].ptt", "did you mean 'pt'"),
-    ("elec[0].pt", "unknown name 'elec'"),
-    ("e[-1].pt", "non-negative integer index"),
-    ("e[0:2]", "non-negative integer index"),
-    ("'text'", "is not a number"),
-    ("e[0].pt >", "syntax error"),
-    ("max(e.pt, key=abs)", "keyword arguments"),
-    ("open('x')", "unknown function 'open'"),
-])
+@pytest.mark.parametrize(
+    "text, what",
+    [
+        ("__import__('os').system('ls')", "unknown function '__import__'"),
+        ("e.__class__", "attribute '__class__' is not allowed"),
+        ("(lambda: 1)()", "only whitelisted functions"),
+        ("lambda: 1", "Lambda is not allowed"),
+        ("[x for x in e]", "ListComp is not allowed"),
+        ("e[0].ptt", "did you mean 'pt'"),
+        ("elec[0].pt", "unknown name 'elec'"),
+        ("e[-1].pt", "non-negative integer index"),
+        ("e[0:2]", "non-negative integer index"),
+        ("'text'", "is not a number"),
+        ("e[0].pt >", "syntax error"),
+        ("max(e.pt, key=abs)", "keyword arguments"),
+        ("open('x')", "unknown function 'open'"),
+    ],
+)
 def test_whitelist_rejects(text: str, what: str) -> None:
     with pytest.raises(ConfigError, match=what):
         compile_expression(text, names={"e", "mu"})
@@ -67,7 +93,9 @@ def test_expression_semantics() -> None:
 
     np.testing.assert_array_equal(run("e[0].pt"), [60.0, np.nan, np.nan])
     np.testing.assert_array_equal(run("n(e) + len(j)"), [2, 2, 0])
-    np.testing.assert_allclose(run("(e[0] + e[1]).m"), [np.sqrt(2 * 40 * 60 * (np.cosh(0.6) - np.cos(3.0))), np.nan, np.nan])
+    np.testing.assert_allclose(
+        run("(e[0] + e[1]).m"), [np.sqrt(2 * 40 * 60 * (np.cosh(0.6) - np.cos(3.0))), np.nan, np.nan]
+    )
     np.testing.assert_array_equal(run("sum(j.pt)"), [0.0, 110.0, 0.0])
     np.testing.assert_array_equal(run("max(j.pt)"), [np.nan, 80.0, np.nan])
     np.testing.assert_array_equal(run("max(met.pt, 20)"), [20.0, 50.0, 20.0])
@@ -79,8 +107,10 @@ def test_expression_semantics() -> None:
     np.testing.assert_array_equal(run("not (met.pt > 5) or n(j) == 2"), [0, 1, 1])
     np.testing.assert_array_equal(run("1 if n(j) > 0 else -1"), [-1, 1, -1])
     np.testing.assert_array_equal(run("0 < met.pt <= 10"), [1, 0, 0])
-    np.testing.assert_allclose(run("mt(l[0], met)"), [np.sqrt(2 * 60 * 10 * (1 - np.cos(2.5))),
-                                                      np.sqrt(2 * 25 * 50 * (1 - np.cos(3.0))), np.nan])
+    np.testing.assert_allclose(
+        run("mt(l[0], met)"),
+        [np.sqrt(2 * 60 * 10 * (1 - np.cos(2.5))), np.sqrt(2 * 25 * 50 * (1 - np.cos(3.0))), np.nan],
+    )
     np.testing.assert_allclose(run("e[0].deltaphi(e[1])"), [3.0, np.nan, np.nan])
     np.testing.assert_allclose(run("abs(j[1].eta) + sqrt(4) + pi"), [np.nan, 2.0 + np.pi, np.nan])
     np.testing.assert_array_equal(run("nan_to(e[0].pt, -1)"), [60.0, -1, -1])
@@ -89,11 +119,18 @@ def test_expression_semantics() -> None:
 
 def test_compute_defaults_required_cuts_efficiencies_and_callables() -> None:
     ev = _events()
-    obs = [Observable("pt_e", "e[0].pt", default=0.0), Observable("pt_j", "j[0].pt"),
-           Observable("twice_met", lambda events: 2 * np.asarray(events.met.pt)),
-           Observable("mt", "mt(l[0], met)", required=True)]
-    res = compute(ev, obs, cuts=[Cut("twice_met >= 20")], efficiencies=[Efficiency("0.5 if n(e) > 0 else 1"),
-                                                                         Efficiency("j[0].pt / 100", default=0.9)])
+    obs = [
+        Observable("pt_e", "e[0].pt", default=0.0),
+        Observable("pt_j", "j[0].pt"),
+        Observable("twice_met", lambda events: 2 * np.asarray(events.met.pt)),
+        Observable("mt", "mt(l[0], met)", required=True),
+    ]
+    res = compute(
+        ev,
+        obs,
+        cuts=[Cut("twice_met >= 20")],
+        efficiencies=[Efficiency("0.5 if n(e) > 0 else 1"), Efficiency("j[0].pt / 100", default=0.9)],
+    )
     assert res.names == ("pt_e", "pt_j", "twice_met", "mt")
     np.testing.assert_array_equal(res.mask, [True, True, False])  # event 2: no lepton (required mt)
     np.testing.assert_array_equal(res.values[:, 0], [60.0, 0.0])  # default for the missing electron
@@ -122,7 +159,9 @@ BASE = "lhcgold_card: 1\nparameters: [{name: a, max_power: 2, range: [-1, 1]}]\n
 
 
 def test_card_sections() -> None:
-    card = load_card_text(BASE + """
+    card = load_card_text(
+        BASE
+        + """
 observables:
   pt_a: "a[0].pt"
   mt_l: {expression: "mt(l[0], met)", default: 0.0}
@@ -132,7 +171,8 @@ cuts:
   - {expression: "n(l) >= 1"}
 reconstruct:
   efficiencies: ["0.9"]
-""")
+"""
+    )
     obs, cuts, effs = from_card(card)
     assert [o.name for o in obs] == ["pt_a", "mt_l", "m_ee"]
     assert obs[1].default == 0.0 and obs[2].required
@@ -142,13 +182,16 @@ reconstruct:
     np.testing.assert_allclose(res.weights, [[0.0, 0.9]])
 
 
-@pytest.mark.parametrize("section, match", [
-    ('observables: {pt_a: "a[0].ptt"}', r"observables\.pt_a.*did you mean 'pt'"),
-    ('observables: {pt_a: {expresion: "a[0].pt"}}', r"observables"),
-    ('observables: {"1x": "a[0].pt"}', r"observables"),
-    ('cuts: ["pt_x > 1"]', r"cuts\[0\].*unknown name 'pt_x'"),
-    ("cuts: [3]", r"cuts"),
-])
+@pytest.mark.parametrize(
+    "section, match",
+    [
+        ('observables: {pt_a: "a[0].ptt"}', r"observables\.pt_a.*did you mean 'pt'"),
+        ('observables: {pt_a: {expresion: "a[0].pt"}}', r"observables"),
+        ('observables: {"1x": "a[0].pt"}', r"observables"),
+        ('cuts: ["pt_x > 1"]', r"cuts\[0\].*unknown name 'pt_x'"),
+        ("cuts: [3]", r"cuts"),
+    ],
+)
 def test_card_errors_name_the_key(section: str, match: str) -> None:
     card = load_card_text(BASE + section + "\n")
     with pytest.raises(ConfigError, match=match):

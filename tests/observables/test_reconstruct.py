@@ -23,20 +23,41 @@ WA = DATA / "mg5" / "wgamma_ewdim6"
 RUN1 = WA / "run_01_sm_unweighted_events.lhe.gz"
 RUN2 = WA / "run_02_cwww_p10_unweighted_events.lhe.gz"
 ROOT_FILE = DATA / "delphes" / "wa_sm_200_delphes_CMS_skim.root"
-BENCH = {"sm": (0, 0), "cwww_m10": (-10, 0), "cwww_m5": (-5, 0), "cwww_p5": (5, 0), "cwww_p10": (10, 0),
-         "cw_m10": (0, -10), "cw_p10": (0, 10), "mix_p5_p5": (5, 5), "mix_m5_p10": (-5, 10)}
+BENCH = {
+    "sm": (0, 0),
+    "cwww_m10": (-10, 0),
+    "cwww_m5": (-5, 0),
+    "cwww_p5": (5, 0),
+    "cwww_p10": (10, 0),
+    "cw_m10": (0, -10),
+    "cw_p10": (0, 10),
+    "mix_p5_p5": (5, 5),
+    "mix_m5_p10": (-5, 10),
+}
 
 
 def _card_text(extra_benchmark: bool = False) -> str:
-    lines = ["lhcgold_card: 1", "name: wgamma", "parameters:",
-             "  - {name: cwww, max_power: 2, range: [-10, 10]}", "  - {name: cw, max_power: 2, range: [-10, 10]}",
-             "benchmarks:"]
+    lines = [
+        "lhcgold_card: 1",
+        "name: wgamma",
+        "parameters:",
+        "  - {name: cwww, max_power: 2, range: [-10, 10]}",
+        "  - {name: cw, max_power: 2, range: [-10, 10]}",
+        "benchmarks:",
+    ]
     lines += [f"  {k}: {{cwww: {a}, cw: {b}}}" for k, (a, b) in BENCH.items()]
     if extra_benchmark:
         lines.append("  other: {cwww: 3, cw: 3}")
-    lines += ["morphing: {max_overall_power: 2}", "observables:", '  pt_a: "a[0].pt"', '  pt_l: "l[0].pt"',
-              '  mt: {expression: "mt(l[0], met)", default: 0.0}', "cuts:", '  - "pt_a > 120"',
-              "reconstruct: {level: parton, shuffle: false}"]
+    lines += [
+        "morphing: {max_overall_power: 2}",
+        "observables:",
+        '  pt_a: "a[0].pt"',
+        '  pt_l: "l[0].pt"',
+        '  mt: {expression: "mt(l[0], met)", default: 0.0}',
+        "cuts:",
+        '  - "pt_a > 120"',
+        "reconstruct: {level: parton, shuffle: false}",
+    ]
     return "\n".join(lines) + "\n"
 
 
@@ -152,8 +173,11 @@ def test_detector_level_with_shower(tmp_path: Path, card, setup) -> None:  # typ
     mix = lhe.weights[:, lhe.weight_names.index("mix_m5_p10")]
     pairs = set(zip(np.round(sm, 15), np.round(mix, 15)))
     names = setup.benchmark_names
-    got = set(zip(np.round(chunk.weights[:, names.index("sm")], 15),
-                  np.round(chunk.weights[:, names.index("mix_m5_p10")], 15)))
+    got = set(
+        zip(
+            np.round(chunk.weights[:, names.index("sm")], 15), np.round(chunk.weights[:, names.index("mix_m5_p10")], 15)
+        )
+    )
     assert got <= pairs
 
 
@@ -166,8 +190,26 @@ def test_cli_reconstruct(tmp_path: Path) -> None:
     assert main(["-q", "reconstruct", str(RUN1), "--card", str(card), "-o", str(out), "--seed", "1"]) == 0
     assert EventFile(out).n_events == len(_independent(RUN1)[0])
     assert main(["-q", "reconstruct", str(RUN1), "--card", str(card), "-o", str(out)]) == 1
-    assert main(["-q", "reconstruct", str(ROOT_FILE), "--card", str(card), "-o", str(tmp_path / "d.h5"),
-                 "--level", "detector", "--lhe", str(RUN1), "--detector", "cms"]) == 0
+    assert (
+        main(
+            [
+                "-q",
+                "reconstruct",
+                str(ROOT_FILE),
+                "--card",
+                str(card),
+                "-o",
+                str(tmp_path / "d.h5"),
+                "--level",
+                "detector",
+                "--lhe",
+                str(RUN1),
+                "--detector",
+                "cms",
+            ]
+        )
+        == 0
+    )
     assert main(["-q", "reconstruct", str(ROOT_FILE), "--card", str(card), "-o", str(tmp_path / "p.h5")]) == 1
     assert not (tmp_path / "p.h5").exists()
 
@@ -247,8 +289,24 @@ def test_shards_of_one_sample_keep_the_cross_section(tmp_path: Path, setup) -> N
     assert res.n_written == 6000 and res.xsec_pb[0] == pytest.approx(RUN1_XSEC_PB, rel=1e-9)
     # shards reconstructed separately, then combined: averaged, decided from the files' sample_id
     for name, seed in (("a.h5", "1"), ("b.h5", "2")):
-        assert main(["-q", "reconstruct", str(RUN1), "--card", str(card_path), "-o", str(tmp_path / name),
-                     "--seed", seed, "--n-events", "1500" if name == "a.h5" else "3000"]) == 0
+        assert (
+            main(
+                [
+                    "-q",
+                    "reconstruct",
+                    str(RUN1),
+                    "--card",
+                    str(card_path),
+                    "-o",
+                    str(tmp_path / name),
+                    "--seed",
+                    seed,
+                    "--n-events",
+                    "1500" if name == "a.h5" else "3000",
+                ]
+            )
+            == 0
+        )
     assert EventFile(tmp_path / "a.h5").attrs["sample_id"] == EventFile(tmp_path / "b.h5").attrs["sample_id"]
     assert main(["-q", "combine", str(tmp_path / "a.h5"), str(tmp_path / "b.h5"), "-o", str(tmp_path / "ab.h5")]) == 0
     assert _sigma_sm(tmp_path / "ab.h5") == pytest.approx(RUN1_XSEC_PB, rel=1e-9)

@@ -19,19 +19,39 @@ from lhcgold.shower import iter_shower, split_events
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 RUN1 = DATA / "mg5" / "wgamma_ewdim6" / "run_01_sm_unweighted_events.lhe.gz"
-BENCH = {"sm": (0, 0), "cwww_m10": (-10, 0), "cwww_m5": (-5, 0), "cwww_p5": (5, 0), "cwww_p10": (10, 0),
-         "cw_m10": (0, -10), "cw_p10": (0, 10), "mix_p5_p5": (5, 5), "mix_m5_p10": (-5, 10)}
+BENCH = {
+    "sm": (0, 0),
+    "cwww_m10": (-10, 0),
+    "cwww_m5": (-5, 0),
+    "cwww_p5": (5, 0),
+    "cwww_p10": (10, 0),
+    "cw_m10": (0, -10),
+    "cw_p10": (0, 10),
+    "mix_p5_p5": (5, 5),
+    "mix_m5_p10": (-5, 10),
+}
 N = 240
 
 
 @pytest.fixture(scope="module")
 def card(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    lines = ["lhcgold_card: 1", "name: wgamma", "parameters:",
-             "  - {name: cwww, max_power: 2, range: [-10, 10]}", "  - {name: cw, max_power: 2, range: [-10, 10]}",
-             "benchmarks:"]
+    lines = [
+        "lhcgold_card: 1",
+        "name: wgamma",
+        "parameters:",
+        "  - {name: cwww, max_power: 2, range: [-10, 10]}",
+        "  - {name: cw, max_power: 2, range: [-10, 10]}",
+        "benchmarks:",
+    ]
     lines += [f"  {k}: {{cwww: {a}, cw: {b}}}" for k, (a, b) in BENCH.items()]
-    lines += ["morphing: {max_overall_power: 2}", "observables:", '  pt_a: {expression: "a[0].pt", default: 0.0}',
-              '  etmiss: "met.pt"', "reconstruct: {level: detector, shuffle: false}", "shower: {mpi: false}"]
+    lines += [
+        "morphing: {max_overall_power: 2}",
+        "observables:",
+        '  pt_a: {expression: "a[0].pt", default: 0.0}',
+        '  etmiss: "met.pt"',
+        "reconstruct: {level: detector, shuffle: false}",
+        "shower: {mpi: false}",
+    ]
     path = tmp_path_factory.mktemp("card") / "wgamma.yaml"
     path.write_text("\n".join(lines) + "\n")
     return load_card(path)
@@ -89,11 +109,13 @@ def test_two_processes_carry_the_nuisance_weights(tmp_path: Path) -> None:
     from lhcgold.reconstruct import Sample
 
     jj = DATA / "lhe" / "pylhe-testfile-madgraph5-3.5.8-pp_to_jj.lhe.gz"
-    card = load_card_text("lhcgold_card: 1\nname: jj\nparameters: [{name: a, max_power: 1, range: [-1, 1]}]\n"
-                          "benchmarks: {sm: {a: 0}, p: {a: 1}}\n"
-                          'observables: {pt_j: {expression: "j[0].pt", default: 0.0}}\n'
-                          "reconstruct: {level: detector, shuffle: false, systematics: [scale, pdf]}\n"
-                          "shower: {mpi: false, hadronisation: false}\n")
+    card = load_card_text(
+        "lhcgold_card: 1\nname: jj\nparameters: [{name: a, max_power: 1, range: [-1, 1]}]\n"
+        "benchmarks: {sm: {a: 0}, p: {a: 1}}\n"
+        'observables: {pt_j: {expression: "j[0].pt", default: 0.0}}\n'
+        "reconstruct: {level: detector, shuffle: false, systematics: [scale, pdf]}\n"
+        "shower: {mpi: false, hadronisation: false}\n"
+    )
     sample = Sample(jj, sampled_from="sm", weight_map={"p": "40"})
     setup = build_setup(card)
     opts = analysis_from_card(card)

@@ -21,10 +21,21 @@ INPUTS = [(0.0078125, 0.2312, 80.385, 0.130), (0.0078, 0.225, 79.5, 0.118), (0.0
 def _pythia_widths(alpha: float, sw2: float, mw: float, alpha_s: float) -> dict[str, float]:
     pythia8mc = pytest.importorskip("pythia8mc")
     py = pythia8mc.Pythia("", False)
-    for s in ("Beams:eCM = 13000.", "SigmaProcess:alphaEMorder = -1", f"StandardModel:alphaEMmZ = {alpha}",
-              f"StandardModel:sin2thetaW = {sw2}", f"StandardModel:sin2thetaWbar = {sw2}",
-              f"SigmaProcess:alphaSvalue = {alpha_s}", "PartonLevel:all = off", "HadronLevel:all = off",
-              "Print:quiet = on", f"24:m0 = {mw}", "23:m0 = 91.1876", "25:m0 = 125.0", "HiggsSM:ffbar2HW = on"):
+    for s in (
+        "Beams:eCM = 13000.",
+        "SigmaProcess:alphaEMorder = -1",
+        f"StandardModel:alphaEMmZ = {alpha}",
+        f"StandardModel:sin2thetaW = {sw2}",
+        f"StandardModel:sin2thetaWbar = {sw2}",
+        f"SigmaProcess:alphaSvalue = {alpha_s}",
+        "PartonLevel:all = off",
+        "HadronLevel:all = off",
+        "Print:quiet = on",
+        f"24:m0 = {mw}",
+        "23:m0 = 91.1876",
+        "25:m0 = 125.0",
+        "HiggsSM:ffbar2HW = on",
+    ):
         assert py.readString(s), s
     assert py.init()
     out = {}
@@ -87,4 +98,5 @@ process: {{name: wh, ew: {ew}}}
     assert popts.ew.gw == 2.085 and popts.ew.gz == pytest.approx(EWInputs(sw2=0.225).gz, rel=1e-12)
     popts, _ = parse_card(load_card_text(card.format(ew="{scheme: mg5_sm, sw2: 0.23}")))
     assert popts.ew.alpha == MG5_SM_EW.alpha and popts.ew.gw == pytest.approx(
-        EWInputs(alpha=MG5_SM_EW.alpha, sw2=0.23, mw=MG5_SM_EW.mw, ckm=MG5_SM_EW.ckm).gw, rel=1e-12)
+        EWInputs(alpha=MG5_SM_EW.alpha, sw2=0.23, mw=MG5_SM_EW.mw, ckm=MG5_SM_EW.ckm).gw, rel=1e-12
+    )

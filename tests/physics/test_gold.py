@@ -15,8 +15,17 @@ def _sample(rng, n=400):
     b = rng.normal(size=(n, 2))
     c = rng.normal(size=(n, 2))
     # components order: (0,0),(0,1),(0,2),(1,0),(1,1),(2,0)
-    m = np.stack([a**2, 2 * a * b[:, 1], b[:, 1] ** 2 + c[:, 1] ** 2, 2 * a * b[:, 0],
-                  2 * (b[:, 0] * b[:, 1] + c[:, 0] * c[:, 1]), b[:, 0] ** 2 + c[:, 0] ** 2], axis=1)
+    m = np.stack(
+        [
+            a**2,
+            2 * a * b[:, 1],
+            b[:, 1] ** 2 + c[:, 1] ** 2,
+            2 * a * b[:, 0],
+            2 * (b[:, 0] * b[:, 1] + c[:, 0] * c[:, 1]),
+            b[:, 0] ** 2 + c[:, 0] ** 2,
+        ],
+        axis=1,
+    )
 
     def direct(theta):  # the weight evaluated from the amplitudes, not from the components
         theta = np.asarray(theta)
@@ -29,8 +38,7 @@ def test_event_weights_equal_direct_evaluation():
     rng = np.random.default_rng(1)
     comps, m, direct = _sample(rng)
     thetas = rng.normal(size=(5, 2))
-    np.testing.assert_allclose(gold.event_weights(m, comps, thetas), np.stack([direct(t) for t in thetas]),
-                               rtol=1e-12)
+    np.testing.assert_allclose(gold.event_weights(m, comps, thetas), np.stack([direct(t) for t in thetas]), rtol=1e-12)
 
 
 def test_joint_score_equals_central_differences_of_log_density():

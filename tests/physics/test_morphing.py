@@ -39,7 +39,7 @@ def _random_polynomial(rng, components):
 
     def poly(theta):
         theta = np.atleast_2d(theta)
-        return np.array([sum(c * np.prod(t ** n) for c, n in zip(coeffs, components)) for t in theta])
+        return np.array([sum(c * np.prod(t**n) for c, n in zip(coeffs, components)) for t in theta])
 
     return poly
 
@@ -111,8 +111,15 @@ def test_basis_search_is_seeded_and_beats_random_bases():
 
 _WGT = re.compile(r"<wgt id='([^']+)'>\s*([-+0-9.eE]+)\s*</wgt>")
 _BENCH = {  # (CWWWL2, CWL2) of each reweighting benchmark, from reweight_card.dat
-    "sm": (0, 0), "cwww_m10": (-10, 0), "cwww_m5": (-5, 0), "cwww_p5": (5, 0), "cwww_p10": (10, 0),
-    "cw_m10": (0, -10), "cw_p10": (0, 10), "mix_p5_p5": (5, 5), "mix_m5_p10": (-5, 10),
+    "sm": (0, 0),
+    "cwww_m10": (-10, 0),
+    "cwww_m5": (-5, 0),
+    "cwww_p5": (5, 0),
+    "cwww_p10": (10, 0),
+    "cw_m10": (0, -10),
+    "cw_p10": (0, 10),
+    "mix_p5_p5": (5, 5),
+    "mix_m5_p10": (-5, 10),
 }
 
 

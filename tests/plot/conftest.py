@@ -28,14 +28,23 @@ def events_2p(tmp_path):
     a = np.stack([0.5 * x[:, 0], 0.4 * x[:, 1]], axis=1)
     g = np.full(n, 1.0 / n)
     comps = np.array([[0, 0], [0, 1], [0, 2], [1, 0], [1, 1], [2, 0]])
-    m = np.stack([np.ones(n), 2 * a[:, 1], a[:, 1] ** 2 + 0.01, 2 * a[:, 0], 2 * a[:, 0] * a[:, 1],
-                  a[:, 0] ** 2 + 0.01], axis=1) * g[:, None]
+    m = (
+        np.stack(
+            [np.ones(n), 2 * a[:, 1], a[:, 1] ** 2 + 0.01, 2 * a[:, 0], 2 * a[:, 0] * a[:, 1], a[:, 0] ** 2 + 0.01],
+            axis=1,
+        )
+        * g[:, None]
+    )
     basis = np.array([[0, 0], [1, 0], [-1, 0], [0, 1], [0, -1], [1, 1]], dtype=float)
     names = ("ca", "cb")
-    setup = Setup(parameters=tuple(Parameter(name=nm, range=(-1.0, 1.0)) for nm in names),
-                  benchmarks=tuple(Benchmark(name=f"b{j}", values=dict(zip(names, map(float, th))))
-                                   for j, th in enumerate(basis)),
-                  components=comps, morphing_matrix=Morpher(comps, basis).matrix)
+    setup = Setup(
+        parameters=tuple(Parameter(name=nm, range=(-1.0, 1.0)) for nm in names),
+        benchmarks=tuple(
+            Benchmark(name=f"b{j}", values=dict(zip(names, map(float, th)))) for j, th in enumerate(basis)
+        ),
+        components=comps,
+        morphing_matrix=Morpher(comps, basis).matrix,
+    )
     w = m @ component_factors(basis, comps).T
     path = tmp_path / "events.h5"
     with EventWriter(path, setup, ["u", "v"], store_components=True, negative_weights="keep") as wr:

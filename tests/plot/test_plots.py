@@ -39,12 +39,15 @@ def test_pvalue_map_and_contours_of_several_methods(events_2p, tmp_path):
 
     grid = infer.Grid([(-1.0, 1.0), (-1.0, 1.0)], 21)
     kw = dict(grid=grid, luminosity_ifb=2.0, asimov_theta=[0.1, -0.1])
-    res = {"rate": infer.expected_limits(infer.RateOnly(), events_2p, **kw),
-           "histogram": infer.expected_limits(infer.Histogram(["u", "v"], bins=(5, 5)), events_2p, **kw)}
+    res = {
+        "rate": infer.expected_limits(infer.RateOnly(), events_2p, **kw),
+        "histogram": infer.expected_limits(infer.Histogram(["u", "v"], bins=(5, 5)), events_2p, **kw),
+    }
     fig, (a1, a2) = plt.subplots(1, 2, figsize=(10, 4))
     m = plot.plot_pvalue_map(res["histogram"], ax=a1)
-    np.testing.assert_allclose(m["mesh"].get_array().reshape(21, 21).T,
-                               np.clip(res["histogram"].reshaped(res["histogram"].p_values), 1e-3, 1))
+    np.testing.assert_allclose(
+        m["mesh"].get_array().reshape(21, 21).T, np.clip(res["histogram"].reshaped(res["histogram"].p_values), 1e-3, 1)
+    )
     c = plot.plot_contours(res, ax=a2, truth=[0.1, -0.1])
     assert set(c["contours"]) == {"rate", "histogram"}
     assert np.allclose(sorted(c["contours"]["rate"].levels), [0.05, 0.32])
@@ -56,9 +59,11 @@ def test_pvalue_map_and_contours_of_several_methods(events_2p, tmp_path):
 def test_fisher_ellipses_and_training_plots(events_2p):
     import matplotlib.pyplot as plt
 
-    infos = {"truth": infer.truth_information(events_2p, luminosity_ifb=1.0),
-             "rate": infer.rate_information(events_2p, luminosity_ifb=1.0),
-             "u": infer.histogram_information(events_2p, "u", bins=10, luminosity_ifb=1.0)}
+    infos = {
+        "truth": infer.truth_information(events_2p, luminosity_ifb=1.0),
+        "rate": infer.rate_information(events_2p, luminosity_ifb=1.0),
+        "u": infer.histogram_information(events_2p, "u", bins=10, luminosity_ifb=1.0),
+    }
     fig, ax = plt.subplots()
     out = plot.plot_fisher_ellipses(infos, ax=ax, cl=None, distance=1.0)
     xy = out["lines"]["truth"].get_xydata()
@@ -66,16 +71,18 @@ def test_fisher_ellipses_and_training_plots(events_2p):
     np.testing.assert_allclose(np.einsum("ni,ij,nj->n", xy, mat, xy), 1.0, rtol=1e-8)
     hist_ = plot.plot_training_history({"train_loss": [1.0, 0.5, 0.3], "val_loss": [1.1, 0.6, 0.4]}, ax=ax)
     assert hist_["lines"]["val_loss"].get_linestyle() == "--"
-    lc = plot.plot_learning_curve([1e3, 1e4, 1e5], [[3.0, 2.0, 1.5]], errors=[[0.3, 0.2, 0.1]], labels=["ALICES"],
-                                  reference=1.2, ax=ax)
+    lc = plot.plot_learning_curve(
+        [1e3, 1e4, 1e5], [[3.0, 2.0, 1.5]], errors=[[0.3, 0.2, 0.1]], labels=["ALICES"], reference=1.2, ax=ax
+    )
     assert lc["reference"] is not None and len(lc["lines"]) == 1
 
 
 def test_q_1d_and_errors(events_2p):
     import matplotlib.pyplot as plt
 
-    res = infer.expected_limits(infer.RateOnly(), events_2p, grid=infer.Grid([(-1.0, 1.0), 0.0], 11),
-                                luminosity_ifb=1.0)
+    res = infer.expected_limits(
+        infer.RateOnly(), events_2p, grid=infer.Grid([(-1.0, 1.0), 0.0], 11), luminosity_ifb=1.0
+    )
     fig, ax = plt.subplots()
     out = plot.plot_q_1d({"rate": res}, ax=ax)
     np.testing.assert_allclose(out["lines"]["rate"].get_ydata(), res.q)

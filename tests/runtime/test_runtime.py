@@ -17,8 +17,11 @@ PY = sys.executable
 
 
 def test_success_captures_log(tmp_path: Path) -> None:
-    res = run_program([PY, "-c", "import sys; print('out line'); print('err line', file=sys.stderr)"],
-                      workdir=tmp_path / "run", step="hello")
+    res = run_program(
+        [PY, "-c", "import sys; print('out line'); print('err line', file=sys.stderr)"],
+        workdir=tmp_path / "run",
+        step="hello",
+    )
     assert res.returncode == 0 and not res.skipped
     text = res.log_path.read_text()
     assert "out line" in text and "err line" in text
@@ -65,9 +68,11 @@ def test_missing_program(tmp_path: Path) -> None:
 
 def test_timeout_kills_the_process_group(tmp_path: Path) -> None:
     # a child that would outlive its parent: the whole group must go
-    code = ("import subprocess, sys, time; "
-            "p = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)']); "
-            "open('child.pid', 'w').write(str(p.pid)); print('started', flush=True); time.sleep(60)")
+    code = (
+        "import subprocess, sys, time; "
+        "p = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)']); "
+        "open('child.pid', 'w').write(str(p.pid)); print('started', flush=True); time.sleep(60)"
+    )
     t0 = time.monotonic()
     with pytest.raises(ExternalToolError, match="timed out after 1 s") as info:
         run_program([PY, "-c", code], workdir=tmp_path, timeout_s=1.0, step="slow")
@@ -81,8 +86,10 @@ def test_timeout_kills_the_process_group(tmp_path: Path) -> None:
 
 def test_resumable_step_skips_done_work(tmp_path: Path) -> None:
     counter = tmp_path / "count.txt"
-    code = (f"p = {str(counter)!r}; import os; n = int(open(p).read()) if os.path.exists(p) else 0; "
-            "open(p, 'w').write(str(n + 1))")
+    code = (
+        f"p = {str(counter)!r}; import os; n = int(open(p).read()) if os.path.exists(p) else 0; "
+        "open(p, 'w').write(str(n + 1))"
+    )
     first = run_program([PY, "-c", code], workdir=tmp_path / "r", step="gen")
     again = run_program([PY, "-c", code], workdir=tmp_path / "r", step="gen")
     assert not first.skipped and again.skipped
@@ -93,8 +100,9 @@ def test_resumable_step_skips_done_work(tmp_path: Path) -> None:
 
 
 def test_stdin_text(tmp_path: Path) -> None:
-    res = run_program([PY, "-c", "import sys; print(sys.stdin.read().upper())"], workdir=tmp_path,
-                      stdin_text="launch\ndone\n")
+    res = run_program(
+        [PY, "-c", "import sys; print(sys.stdin.read().upper())"], workdir=tmp_path, stdin_text="launch\ndone\n"
+    )
     assert "LAUNCH" in res.log_path.read_text()
 
 
@@ -115,11 +123,34 @@ def test_container_argv_shapes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     wd = tmp_path / "work"
     rt = Runtime(engine="podman", image="lhcgold-sim:1", user="1000:1000")
     cmd = rt.wrap(["mg5_aMC", "proc card.dat"], workdir=wd)
-    assert cmd == [str(fake / "podman"), "run", "--rm", "-i", "--volume", f"{wd}:{wd}", "--workdir", str(wd),
-                   "--user", "1000:1000", "lhcgold-sim:1", "mg5_aMC", "proc card.dat"]
+    assert cmd == [
+        str(fake / "podman"),
+        "run",
+        "--rm",
+        "-i",
+        "--volume",
+        f"{wd}:{wd}",
+        "--workdir",
+        str(wd),
+        "--user",
+        "1000:1000",
+        "lhcgold-sim:1",
+        "mg5_aMC",
+        "proc card.dat",
+    ]
     cmd = Runtime(engine="apptainer", image="sim.sif", mounts=(str(tmp_path),)).wrap(["DelphesHepMC3"], workdir=wd)
-    assert cmd == [str(fake / "apptainer"), "exec", "--bind", str(wd), "--bind", str(tmp_path.resolve()),
-                   "--pwd", str(wd), "sim.sif", "DelphesHepMC3"]
+    assert cmd == [
+        str(fake / "apptainer"),
+        "exec",
+        "--bind",
+        str(wd),
+        "--bind",
+        str(tmp_path.resolve()),
+        "--pwd",
+        str(wd),
+        "sim.sif",
+        "DelphesHepMC3",
+    ]
 
 
 def test_bad_runtime_specs(tmp_path: Path) -> None:
@@ -128,8 +159,11 @@ def test_bad_runtime_specs(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="needs an image"):
         Runtime(engine="docker")
     with pytest.raises(ExternalToolError, match="not found"):
-        run_program(["/bin/true"], workdir=tmp_path, runtime=Runtime(engine="apptainer", image=str(tmp_path / "no.sif"),
-                                                                  engine_path="/bin/true"))
+        run_program(
+            ["/bin/true"],
+            workdir=tmp_path,
+            runtime=Runtime(engine="apptainer", image=str(tmp_path / "no.sif"), engine_path="/bin/true"),
+        )
 
 
 def test_absent_engine(tmp_path: Path) -> None:
@@ -141,8 +175,13 @@ def test_absent_engine(tmp_path: Path) -> None:
 def _local_image(engine: str) -> str | None:
     if os.environ.get("LHCGOLD_TEST_IMAGE"):
         return os.environ["LHCGOLD_TEST_IMAGE"]
-    out = subprocess.run([engine, "images", "--format", "{{.Repository}}:{{.Tag}}"], capture_output=True,
-                         text=True, timeout=60, check=False).stdout.split()
+    out = subprocess.run(
+        [engine, "images", "--format", "{{.Repository}}:{{.Tag}}"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    ).stdout.split()
     usable = [o for o in out if "<none>" not in o]
     return usable[0] if usable else None
 
@@ -163,10 +202,14 @@ def test_container_run(tmp_path: Path, engine: str) -> None:
         if "OCI" in exc.log_tail or "cgroup" in exc.log_tail:
             pytest.skip(f"{engine} cannot start containers here: {exc.log_tail.splitlines()[-1]}")
         raise
-    res = run_program(["/bin/sh", "-c", "echo inside > marker.txt; id -u"], workdir=tmp_path / "c", runtime=rt,
-                      timeout_s=300)
+    res = run_program(
+        ["/bin/sh", "-c", "echo inside > marker.txt; id -u"], workdir=tmp_path / "c", runtime=rt, timeout_s=300
+    )
     assert (tmp_path / "c" / "marker.txt").read_text().strip() == "inside"
     assert str(os.getuid()) in res.log_tail
     with pytest.raises(ExternalToolError, match="not available"):
-        run_program(["/bin/true"], workdir=tmp_path,
-                    runtime=Runtime(engine=engine, image="lhcgold-absent-image:0", engine_args=args))  # type: ignore[arg-type]
+        run_program(
+            ["/bin/true"],
+            workdir=tmp_path,
+            runtime=Runtime(engine=engine, image="lhcgold-absent-image:0", engine_args=args),
+        )  # type: ignore[arg-type]

@@ -23,8 +23,17 @@ def test_hepmc_round_trip_keeps_weights(tmp_path: Path, fmt: str) -> None:
     out = tmp_path / f"wa.{fmt.lower()}"
     res = shower_to_hepmc(LHE, out, fmt=fmt, seed=11, n_events=N, mpi=False)  # type: ignore[arg-type]
     assert res.n_events == N and res.weight_names[0] == "nominal"
-    assert res.weight_names[1:] == ("sm", "cwww_m10", "cwww_m5", "cwww_p5", "cwww_p10", "cw_m10", "cw_p10",
-                                    "mix_p5_p5", "mix_m5_p10")
+    assert res.weight_names[1:] == (
+        "sm",
+        "cwww_m10",
+        "cwww_m5",
+        "cwww_p5",
+        "cwww_p10",
+        "cw_m10",
+        "cw_p10",
+        "mix_p5_p5",
+        "mix_m5_p10",
+    )
     lhe = read_lhe(LHE, n_events=N, normalise=False)  # raw XWGTUP and <rwgt> values
     events = []
     with hep.open(str(out)) as f:
@@ -60,8 +69,25 @@ def test_cli_writes_hepmc(tmp_path: Path) -> None:
     from lhcgold.cli import main
 
     out = tmp_path / "wa.hepmc"
-    assert main(["-q", "shower", str(LHE), "-o", str(out), "--format", "hepmc3", "--n-events", "5", "--no-mpi",
-                 "--seed", "2"]) == 0
+    assert (
+        main(
+            [
+                "-q",
+                "shower",
+                str(LHE),
+                "-o",
+                str(out),
+                "--format",
+                "hepmc3",
+                "--n-events",
+                "5",
+                "--no-mpi",
+                "--seed",
+                "2",
+            ]
+        )
+        == 0
+    )
     with hep.open(str(out)) as f:
         events = list(f)
     assert len(events) == 5 and len(events[0].weights) == 10

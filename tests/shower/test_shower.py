@@ -68,8 +68,9 @@ def test_files_and_parallel_processes(tmp_path: Path) -> None:
     outs = [tmp_path / "a.h5", tmp_path / "b.h5"]
     res = shower_files([DY, WA], outs, n_workers=2, n_events=15, seed=3, batch_size=10)
     assert [n for _, n in res] == [15, 15]
-    serial = shower_files([DY, WA], [tmp_path / "c.h5", tmp_path / "d.h5"], n_workers=1, n_events=15, seed=3,
-                          batch_size=10)
+    serial = shower_files(
+        [DY, WA], [tmp_path / "c.h5", tmp_path / "d.h5"], n_workers=1, n_events=15, seed=3, batch_size=10
+    )
     assert [n for _, n in serial] == [15, 15]
     for x, y in ((outs[1], tmp_path / "d.h5"),):
         cx = list(iter_showered(x))
@@ -77,8 +78,9 @@ def test_files_and_parallel_processes(tmp_path: Path) -> None:
         assert [len(c) for c in cx] == [10, 5]
         np.testing.assert_array_equal(np.concatenate([c.weights for c in cx]), np.concatenate([c.weights for c in cy]))
         # float32 storage of the same events
-        np.testing.assert_array_equal(ak.to_numpy(ak.flatten(cx[0].particles.px)),
-                                      ak.to_numpy(ak.flatten(cy[0].particles.px)))
+        np.testing.assert_array_equal(
+            ak.to_numpy(ak.flatten(cx[0].particles.px)), ak.to_numpy(ak.flatten(cy[0].particles.px))
+        )
     direct = next(iter_shower(WA, n_events=10, seed=1, batch_size=10))
     assert direct.weight_names == next(iter_showered(outs[1])).weight_names
     with pytest.raises(Exception, match="exists"):
@@ -102,7 +104,7 @@ def test_a_showered_subset_keeps_the_cross_section(showered, tmp_path: Path) -> 
     from lhcgold.reconstruct import _showered_subset
 
     assert showered.weights[:, 0].sum() == pytest.approx(0.04066757, rel=1e-9)
-    (out, n), = shower_files([WA], [tmp_path / "wa.h5"], n_events=60, seed=11, batch_size=25)
+    ((out, n),) = shower_files([WA], [tmp_path / "wa.h5"], n_events=60, seed=11, batch_size=25)
     assert n == 60
     sub = list(_showered_subset(out, 20))
     assert sum(len(c) for c in sub) == 20

@@ -33,12 +33,13 @@ def test_one_file_in_two_processes(tmp_path: Path) -> None:
     assert one.weight_names == two.weight_names
     lhe = read_lhe(LHE, n_events=N, normalise=False)
     for name in ("mix_m5_p10", "cwww_p10"):
-        raw = lhe.weights[:, lhe.weight_names.index(name)] / N   # event_norm = average
+        raw = lhe.weights[:, lhe.weight_names.index(name)] / N  # event_norm = average
         k = two.weight_names.index(name)
         # the events come in file order: each LHE event exactly once, with its own weight
         np.testing.assert_allclose(two.weights[:, k], raw, rtol=1e-12)
         np.testing.assert_allclose(two.weights[:, k].sum(), one.weights[:, k].sum(), rtol=1e-12)
     # the second part had its own seed: not the one-process showers
-    assert not all(np.array_equal(a, b) for a, b in zip(one.particles.px[N // 2:].tolist(),
-                                                        two.particles.px[N // 2:].tolist()))
+    assert not all(
+        np.array_equal(a, b) for a, b in zip(one.particles.px[N // 2 :].tolist(), two.particles.px[N // 2 :].tolist())
+    )
     assert {p.name for p in tmp_path.iterdir()} == {"j1.h5", "j2.h5"}  # no temporaries left

@@ -32,16 +32,11 @@ def test_scores_match_finite_differences():
     x, k = TOY.simulate(TH, 50, rng=2)
     eps = 1e-6
     fd = np.stack(
-        [
-            (TOY.log_likelihood(x, TH + eps * e) - TOY.log_likelihood(x, TH - eps * e)) / (2 * eps)
-            for e in np.eye(2)
-        ],
+        [(TOY.log_likelihood(x, TH + eps * e) - TOY.log_likelihood(x, TH - eps * e)) / (2 * eps) for e in np.eye(2)],
         1,
     )
     np.testing.assert_allclose(TOY.score(x, TH), fd, atol=1e-7)
-    fdj = np.stack(
-        [(TOY.joint_log_ratio(k, TH + eps * e, TH - eps * e)) / (2 * eps) for e in np.eye(2)], 1
-    )
+    fdj = np.stack([(TOY.joint_log_ratio(k, TH + eps * e, TH - eps * e)) / (2 * eps) for e in np.eye(2)], 1)
     np.testing.assert_allclose(TOY.joint_score(k, TH), fdj, atol=1e-7)
 
 

@@ -38,13 +38,20 @@ _HASH_SOURCES = (
 def _skip_if_stale(engine: str) -> None:
     """Skip (saying so) when the image holds other lhcgold sources than this checkout: its results
     would test old code. The image keeps its sources in /opt/lhcgold/src (docker/Dockerfile)."""
-    here = subprocess.run(["python3", "-c", _HASH_SOURCES, str(CARD.parents[1] / "lhcgold")],
-                          capture_output=True, text=True, check=True).stdout.strip()
-    proc = subprocess.run([engine, "run", "--rm", "--network", "none", IMAGE, "python", "-c", _HASH_SOURCES,
-                           "/opt/lhcgold/src/lhcgold"], capture_output=True, text=True, timeout=300)
+    here = subprocess.run(
+        ["python3", "-c", _HASH_SOURCES, str(CARD.parents[1] / "lhcgold")], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    proc = subprocess.run(
+        [engine, "run", "--rm", "--network", "none", IMAGE, "python", "-c", _HASH_SOURCES, "/opt/lhcgold/src/lhcgold"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     if proc.returncode != 0 or proc.stdout.strip() != here:
-        pytest.skip(f"the image {IMAGE} was built from other lhcgold sources than this checkout; rebuild it "
-                    "(docker/README.md) to run the container tests")
+        pytest.skip(
+            f"the image {IMAGE} was built from other lhcgold sources than this checkout; rebuild it "
+            "(docker/README.md) to run the container tests"
+        )
 
 
 @pytest.mark.container
@@ -58,9 +65,33 @@ def test_lhcgold_run_at_toy_size_in_the_image_writes_to_a_bind_mount(tmp_path):
     user = f"{uid}:{gid}" if uid != 0 else "1000:1000"  # never root inside, even when the test runs as root
     if uid == 0:
         os.chown(work, 1000, 1000)
-    argv = [engine, "run", "--rm", "--network", "none", "--user", user, "-v", f"{work}:/work", IMAGE,
-            "lhcgold", "run", "wh.yaml", "-o", "out", "-n", "800", "--n-parton", "3000", "--n-train", "1500",
-            "--epochs", "1", "--grid-resolution", "5"]
+    argv = [
+        engine,
+        "run",
+        "--rm",
+        "--network",
+        "none",
+        "--user",
+        user,
+        "-v",
+        f"{work}:/work",
+        IMAGE,
+        "lhcgold",
+        "run",
+        "wh.yaml",
+        "-o",
+        "out",
+        "-n",
+        "800",
+        "--n-parton",
+        "3000",
+        "--n-train",
+        "1500",
+        "--epochs",
+        "1",
+        "--grid-resolution",
+        "5",
+    ]
     proc = subprocess.run(argv, capture_output=True, text=True, timeout=1500)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     out = work / "out"
@@ -97,8 +128,9 @@ def _assert_same_numbers(a, b, where):
         for k in a:
             _assert_same_numbers(a[k], b[k], f"{where}.{k}")
     elif isinstance(a, list) and a and not isinstance(a[0], (dict, str)):
-        np.testing.assert_allclose(np.asarray(a, dtype=float), np.asarray(b, dtype=float), rtol=1e-9, atol=1e-12,
-                                   err_msg=where)
+        np.testing.assert_allclose(
+            np.asarray(a, dtype=float), np.asarray(b, dtype=float), rtol=1e-9, atol=1e-12, err_msg=where
+        )
     elif isinstance(a, (int, float)) and not isinstance(a, bool):
         np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12, err_msg=where)
     else:

@@ -11,8 +11,11 @@ import pytest
 
 from .conftest import PROFILES, snakemake
 
-NEEDS = {"htcondor": ("module", "snakemake_executor_plugin_htcondor"), "slurm": ("module",
-         "snakemake_executor_plugin_slurm"), "apptainer": ("program", "apptainer")}
+NEEDS = {
+    "htcondor": ("module", "snakemake_executor_plugin_htcondor"),
+    "slurm": ("module", "snakemake_executor_plugin_slurm"),
+    "apptainer": ("program", "apptainer"),
+}
 
 
 @pytest.mark.slow

@@ -27,8 +27,12 @@ def _reana_client(tmp_path_factory: pytest.TempPathFactory) -> str:
     venv.create(env_dir, with_pip=True)
     py = env_dir / "bin" / "python"
     try:
-        proc = subprocess.run([str(py), "-m", "pip", "install", "-q", f"reana-client=={REANA_VERSION}"],
-                              capture_output=True, text=True, timeout=900)
+        proc = subprocess.run(
+            [str(py), "-m", "pip", "install", "-q", f"reana-client=={REANA_VERSION}"],
+            capture_output=True,
+            text=True,
+            timeout=900,
+        )
     except subprocess.TimeoutExpired:
         pytest.skip(f"installing reana-client {REANA_VERSION} took more than 15 minutes")
     if proc.returncode != 0:
@@ -40,8 +44,14 @@ def _reana_client(tmp_path_factory: pytest.TempPathFactory) -> str:
 def test_reana_client_validates_the_specification(tmp_path_factory):
     client = _reana_client(tmp_path_factory)
     env = {k: v for k, v in os.environ.items() if not k.startswith("REANA_")}
-    proc = subprocess.run([client, "validate", "-f", "workflows/reana.yaml"], cwd=REPO, env=env,
-                          capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [client, "validate", "-f", "workflows/reana.yaml"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out
     assert "SUCCESS: Valid REANA specification file" in out, out

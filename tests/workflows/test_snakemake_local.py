@@ -15,15 +15,25 @@ from .conftest import outputs, snakemake
 def _xsec_and_error(path):
     ef = EventFile(path)
     w = np.concatenate([c.weights[:, 0] for c in ef.iter_chunks(100_000)])
-    return float(w.sum()), float(np.sqrt(np.sum(w ** 2)))
+    return float(w.sum()), float(np.sqrt(np.sum(w**2)))
 
 
 @pytest.mark.slow
 def test_local_profile_toy_run_is_complete_and_reruns_do_nothing(local_toy):
     out = local_toy
-    for rel in ("setup.h5", "parton/events.h5", "events.h5", "models/sally/manifest.json",
-                "models/alices/manifest.json", "models/sally_parton/manifest.json", "fisher.json",
-                "limits/ml_2d.json", "limits/truth_parton_2d.json", "plots/contours.png", "report.md"):
+    for rel in (
+        "setup.h5",
+        "parton/events.h5",
+        "events.h5",
+        "models/sally/manifest.json",
+        "models/alices/manifest.json",
+        "models/sally_parton/manifest.json",
+        "fisher.json",
+        "limits/ml_2d.json",
+        "limits/truth_parton_2d.json",
+        "plots/contours.png",
+        "report.md",
+    ):
         assert (out / rel).is_file(), rel
     assert not list(out.glob("shards/*")), "shards are temporary"
     report = (out / "report.md").read_text()
@@ -46,8 +56,13 @@ def test_sharded_sigma_equals_a_single_run_within_stat_error(local_toy, tmp_path
     shards, as the workflow did before, doubles it)."""
     single_cfg = tmp_path / "single.yaml"
     single_cfg.write_text("shards: 1\nrun: {seed: 7}\n")
-    proc = snakemake(tmp_path, "local", str(tmp_path / "wf" / "parton" / "events.h5"),
-                     str(tmp_path / "wf" / "events.h5"), configfiles=(single_cfg,))
+    proc = snakemake(
+        tmp_path,
+        "local",
+        str(tmp_path / "wf" / "parton" / "events.h5"),
+        str(tmp_path / "wf" / "events.h5"),
+        configfiles=(single_cfg,),
+    )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     for rel in ("parton/events.h5", "events.h5"):
         sharded, single = _xsec_and_error(local_toy / rel), _xsec_and_error(tmp_path / "wf" / rel)
@@ -83,6 +98,6 @@ def test_one_shard_reproduces_lhcgold_run(tmp_path):
 
     def tables(path):
         text = path.read_text()
-        return text[text.index("## Samples"):text.index("## Distributions")]
+        return text[text.index("## Samples") : text.index("## Distributions")]
 
     assert tables(main / "report.md") == tables(wf / "report.md")

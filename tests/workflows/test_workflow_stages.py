@@ -52,7 +52,7 @@ def test_shards_of_one_sample_average_their_cross_sections(tmp_path):
 
     def xsec(path):
         w = np.concatenate([c.weights[:, 0] for c in EventFile(path).iter_chunks(10_000)])
-        return w.sum(), np.sqrt(np.sum(w ** 2))
+        return w.sum(), np.sqrt(np.sum(w**2))
 
     (s_comb, e_comb), (s_one, e_one) = xsec(combined), xsec(single)
     shard_sigmas = [xsec(tmp_path / f"shards/parton{i}.h5")[0] for i in (0, 1)]

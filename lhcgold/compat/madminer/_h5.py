@@ -79,18 +79,30 @@ def read_extras(path: str | os.PathLike[str]) -> Extras:
             pnames = decode_strings(f["parameters/names"])
             names = decode_strings(f["benchmarks/names"])
             values = np.asarray(f["benchmarks/values"][()], dtype=np.float64).reshape(len(names), len(pnames))
-            nuis = (np.asarray(f["benchmarks/is_nuisance"][()]).reshape(-1) if "benchmarks/is_nuisance" in f
-                    else np.zeros(len(names)))
-            ref = (np.asarray(f["benchmarks/is_reference"][()]).reshape(-1) if "benchmarks/is_reference" in f
-                   else np.zeros(len(names)))
-            out = Extras(benchmarks=[BenchmarkInfo(n, dict(zip(pnames, map(float, v))), bool(u), bool(r))
-                                     for n, v, u, r in zip(names, values, nuis, ref)])
+            nuis = (
+                np.asarray(f["benchmarks/is_nuisance"][()]).reshape(-1)
+                if "benchmarks/is_nuisance" in f
+                else np.zeros(len(names))
+            )
+            ref = (
+                np.asarray(f["benchmarks/is_reference"][()]).reshape(-1)
+                if "benchmarks/is_reference" in f
+                else np.zeros(len(names))
+            )
+            out = Extras(
+                benchmarks=[
+                    BenchmarkInfo(n, dict(zip(pnames, map(float, v))), bool(u), bool(r))
+                    for n, v, u, r in zip(names, values, nuis, ref)
+                ]
+            )
             if "systematics/names" in f:
                 cols = [decode_strings(f[f"systematics/{k}"]) for k in ("names", "types", "values", "scales")]
                 out.systematics = {n: Systematic(n, t, v, s) for n, t, v, s in zip(*cols)}
             if "nuisance_parameters/names" in f:
-                cols = [decode_strings(f[f"nuisance_parameters/{k}"])
-                        for k in ("names", "systematics", "benchmark_positive", "benchmark_negative")]
+                cols = [
+                    decode_strings(f[f"nuisance_parameters/{k}"])
+                    for k in ("names", "systematics", "benchmark_positive", "benchmark_negative")
+                ]
                 out.nuisance_parameters = {n: NuisanceParameter(n, s, _none(p), _none(m)) for n, s, p, m in zip(*cols)}
         except (KeyError, ValueError, TypeError) as exc:
             raise EventFileError(f"{path}: cannot read MadMiner's benchmarks and systematics: {exc}") from exc

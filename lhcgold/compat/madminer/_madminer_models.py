@@ -21,7 +21,8 @@ __all__ = ["MadMinerScoreModel", "is_madminer_model", "load_madminer_model"]
 def _activation(name: str) -> Callable[[NDArray[np.float64]], NDArray[np.float64]]:
     relu = lambda a: np.maximum(a, 0.0)  # noqa: E731
     table: dict[str, Callable[[NDArray[np.float64]], NDArray[np.float64]]] = {
-        "tanh": np.tanh, "relu": relu,
+        "tanh": np.tanh,
+        "relu": relu,
         "sigmoid": relu,  # madminer 0.9.6 maps "sigmoid" to ReLU; its models were trained that way
         "elu": lambda a: np.where(a > 0, a, np.expm1(np.minimum(a, 0.0))),
         "softplus": lambda a: np.logaddexp(0.0, a),
@@ -50,8 +51,13 @@ class MadMinerScoreModel:
     family = "score"
     observables: tuple[str, ...] = ()
 
-    def __init__(self, settings: dict[str, Any], layers: list[tuple[NDArray[np.float64], NDArray[np.float64]] | None],
-                 x_means: NDArray[np.float64] | None, x_stds: NDArray[np.float64] | None):
+    def __init__(
+        self,
+        settings: dict[str, Any],
+        layers: list[tuple[NDArray[np.float64], NDArray[np.float64]] | None],
+        x_means: NDArray[np.float64] | None,
+        x_stds: NDArray[np.float64] | None,
+    ):
         self.settings = settings
         self.n_observables = int(settings["n_observables"])
         self.n_parameters = int(settings["n_parameters"])
@@ -91,9 +97,11 @@ def load_madminer_model(filename: str | os.PathLike[str]) -> MadMinerScoreModel:
         raise EventFileError(f"{filename}_settings.json: cannot read madminer's model settings: {exc}") from exc
     kind = settings.get("estimator_type")
     if kind != "score":
-        raise ConfigError(f"{str(filename)!r} is a madminer {kind!r} model; reading madminer-trained models is "
-                          "supported for local score models (SALLY, SALLINO) only: retrain it with "
-                          "lhcgold.compat.madminer.ml")
+        raise ConfigError(
+            f"{str(filename)!r} is a madminer {kind!r} model; reading madminer-trained models is "
+            "supported for local score models (SALLY, SALLINO) only: retrain it with "
+            "lhcgold.compat.madminer.ml"
+        )
     import torch
 
     try:

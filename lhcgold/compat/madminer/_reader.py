@@ -83,8 +83,7 @@ class _Reader:
         self.setup = read_setup(filename)
         extras = read_extras(filename)
         if extras.systematics or extras.nuisance_benchmarks:
-            logger.warning("%s declares systematics; this reader writes the physics benchmarks' weights only",
-                           filename)
+            logger.warning("%s declares systematics; this reader writes the physics benchmarks' weights only", filename)
         self.benchmark_names = self.setup.benchmark_names
         self.samples: list[Sample] = []
         self.observables: OrderedDict[str, Observable] = OrderedDict()
@@ -94,15 +93,17 @@ class _Reader:
         self._result: Path | None = None
 
     # ------------------------------------------------------------------ observables and cuts
-    def add_observable(self, name: str, definition: str | Callable[..., Any], required: bool = False,
-                       default: float | None = None) -> None:
+    def add_observable(
+        self, name: str, definition: str | Callable[..., Any], required: bool = False, default: float | None = None
+    ) -> None:
         """An observable from an expression (MadMiner's syntax, see :func:`translate_expression`)."""
         if name in self.observables:
             raise ConfigError(f"observable {name!r} exists already")
         self.observables[name] = Observable(name, _definition(definition), default=default, required=required)
 
-    def add_observable_from_function(self, name: str, fn: Callable[..., Any], required: bool = False,
-                                     default: float | None = None) -> None:
+    def add_observable_from_function(
+        self, name: str, fn: Callable[..., Any], required: bool = False, default: float | None = None
+    ) -> None:
         """An observable from a function of a whole chunk of events.
 
         Unlike MadMiner (one call per event with lists of particles), ``fn`` receives a
@@ -112,12 +113,24 @@ class _Reader:
             raise ConfigError(f"observable {name!r}: fn must be callable")
         self.add_observable(name, fn, required=required, default=default)
 
-    def add_default_observables(self, n_leptons_max: int = 2, n_photons_max: int = 2, n_jets_max: int = 2,
-                                include_met: bool = True, include_visible_sum: bool = True,
-                                include_numbers: bool = True, include_charge: bool = True) -> None:
+    def add_default_observables(
+        self,
+        n_leptons_max: int = 2,
+        n_photons_max: int = 2,
+        n_jets_max: int = 2,
+        include_met: bool = True,
+        include_visible_sum: bool = True,
+        include_numbers: bool = True,
+        include_charge: bool = True,
+    ) -> None:
         """pT, eta, phi of the hardest leptons, photons and jets, MET and multiplicities."""
-        for ob in default_observables(n_leptons=n_leptons_max, n_photons=n_photons_max, n_jets=n_jets_max,
-                                      include_met=include_met, include_numbers=include_numbers):
+        for ob in default_observables(
+            n_leptons=n_leptons_max,
+            n_photons=n_photons_max,
+            n_jets=n_jets_max,
+            include_met=include_met,
+            include_numbers=include_numbers,
+        ):
             self.observables[ob.name] = ob
         if include_visible_sum:
             for attr in ("pt", "eta", "phi", "m"):
@@ -156,8 +169,12 @@ class _Reader:
 
     def _internal(self) -> list[Observable]:
         """The observables under names that do not clash with lhcgold's object collections (``met`` ...)."""
-        return [Observable(f"{o.name}_", o.definition, default=o.default, required=o.required)
-                if o.name in BASE_NAMES else o for o in self.observables.values()]
+        return [
+            Observable(f"{o.name}_", o.definition, default=o.default, required=o.required)
+            if o.name in BASE_NAMES
+            else o
+            for o in self.observables.values()
+        ]
 
     def _analyse(self, chunks: Callable[[Sample], Iterator[RecoEvents]], stage: str) -> None:
         """Observables, cuts and weights of every sample's chunks into the working events file."""
@@ -166,8 +183,15 @@ class _Reader:
         compiled = compile_analysis(obs, cuts=self.cuts, efficiencies=self.efficiencies)
         definitions = [o.definition if isinstance(o.definition, str) else "None" for o in obs]
         n_read = n_written = 0
-        with EventWriter(out, self.setup, list(self.observables), definitions=definitions, overwrite=True,
-                         negative_weights="warn", attrs={"lhcgold_stage": stage}) as writer:
+        with EventWriter(
+            out,
+            self.setup,
+            list(self.observables),
+            definitions=definitions,
+            overwrite=True,
+            negative_weights="warn",
+            attrs={"lhcgold_stage": stage},
+        ) as writer:
             for sample in self.samples:
                 cols: Any = None
                 sampling = 0
@@ -181,8 +205,13 @@ class _Reader:
         self._result = out
         logger.info("analysed %d events, %d pass the cuts", n_read, n_written)
 
-    def save(self, filename_out: str | os.PathLike[str], shuffle: bool = True, *,
-             rng: np.random.Generator | int | None = None) -> None:
+    def save(
+        self,
+        filename_out: str | os.PathLike[str],
+        shuffle: bool = True,
+        *,
+        rng: np.random.Generator | int | None = None,
+    ) -> None:
         """Write the analysed events (setup, observables, weights) in MadMiner's layout."""
         from ...io.combine import combine_and_shuffle
 
@@ -193,12 +222,19 @@ class _Reader:
         logger.info("saved %s", path)
 
 
-def sample_of(path: str | os.PathLike[str], sampled_from_benchmark: str | None, is_background: bool,
-              k_factor: float, systematics: Sequence[str] | None, lhe: str | os.PathLike[str] | None = None) -> Sample:
+def sample_of(
+    path: str | os.PathLike[str],
+    sampled_from_benchmark: str | None,
+    is_background: bool,
+    k_factor: float,
+    systematics: Sequence[str] | None,
+    lhe: str | os.PathLike[str] | None = None,
+) -> Sample:
     """An lhcgold :class:`~lhcgold.reconstruct.Sample` from MadMiner's ``add_sample`` arguments."""
     if systematics:
         raise ConfigError("systematics in add_sample() are not supported yet: nuisance weights are not computed")
     if not Path(path).is_file():
         raise ConfigError(f"{str(path)!r}: no such file")
-    return Sample(path, sampled_from=sampled_from_benchmark, is_background=bool(is_background),
-                  k_factor=float(k_factor), lhe=lhe)
+    return Sample(
+        path, sampled_from=sampled_from_benchmark, is_background=bool(is_background), k_factor=float(k_factor), lhe=lhe
+    )

@@ -28,8 +28,9 @@ class DataAnalyzer:
         include_nuisance_parameters: keep the nuisance parameters (MadMiner's flag).
     """
 
-    def __init__(self, filename: str | os.PathLike[str], disable_morphing: bool = False,
-                 include_nuisance_parameters: bool = True):
+    def __init__(
+        self, filename: str | os.PathLike[str], disable_morphing: bool = False, include_nuisance_parameters: bool = True
+    ):
         self.madminer_filename = str(filename)
         self.events = EventFile(filename)
         self.setup = self.events.setup
@@ -38,8 +39,9 @@ class DataAnalyzer:
         self.benchmarks: OrderedDict[str, BenchmarkInfo] = OrderedDict((b.name, b) for b in extras.benchmarks)
         self.benchmark_is_nuisance = [b.is_nuisance for b in extras.benchmarks]
         self.systematics = OrderedDict(extras.systematics)
-        self.nuisance_parameters = (OrderedDict(extras.nuisance_parameters) if include_nuisance_parameters
-                                    else OrderedDict())
+        self.nuisance_parameters = (
+            OrderedDict(extras.nuisance_parameters) if include_nuisance_parameters else OrderedDict()
+        )
         self.observables = OrderedDict(zip(self.events.observables, self.events.definitions))
         self.morpher = None if disable_morphing or not self.setup.has_morphing else self.setup.morpher
 
@@ -72,8 +74,9 @@ class DataAnalyzer:
         with open_h5(self.events.path) as f:
             return np.asarray(f["samples/weights"][start:stop], dtype=np.float64)
 
-    def weighted_events(self, start: int = 0, stop: int | None = None
-                        ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    def weighted_events(
+        self, start: int = 0, stop: int | None = None
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         """Observations (n, O) and all weight columns (n, B) of events ``[start, stop)``."""
         chunk = self.events.read(start, stop)
         return chunk.observations, self.weights(start, stop)

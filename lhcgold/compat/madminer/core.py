@@ -58,21 +58,33 @@ class MadMiner:
         self._matrix: np.ndarray | None = None
 
     # ------------------------------------------------------------------ parameters and benchmarks
-    def add_parameter(self, lha_block: str, lha_id: int, parameter_name: str | None = None,
-                      param_card_transform: str | None = None, morphing_max_power: int = 2,
-                      parameter_range: tuple[float, float] = (0.0, 1.0)) -> None:
+    def add_parameter(
+        self,
+        lha_block: str,
+        lha_id: int,
+        parameter_name: str | None = None,
+        param_card_transform: str | None = None,
+        morphing_max_power: int = 2,
+        parameter_range: tuple[float, float] = (0.0, 1.0),
+    ) -> None:
         """Add a parameter of interest (a param_card entry ``lha_block``/``lha_id``)."""
         name = _clean_name(parameter_name or f"parameter_{len(self.parameters)}")
         if name in self.parameters:
             raise ConfigError(f"parameter {name!r} exists already")
         if param_card_transform and _TRANSFORM.match(param_card_transform) is None:
-            raise ConfigError(f"param_card_transform {param_card_transform!r}: only linear transforms "
-                              "'a*theta+b' are supported")
+            raise ConfigError(
+                f"param_card_transform {param_card_transform!r}: only linear transforms 'a*theta+b' are supported"
+            )
         scale, offset = _parse_transform(param_card_transform) if param_card_transform else (1.0, 0.0)
-        self.parameters[name] = Parameter(name=name, lha_block=str(lha_block), lha_id=int(lha_id),
-                                          max_power=int(morphing_max_power),
-                                          range=(float(parameter_range[0]), float(parameter_range[1])),
-                                          card_scale=scale, card_offset=offset)
+        self.parameters[name] = Parameter(
+            name=name,
+            lha_block=str(lha_block),
+            lha_id=int(lha_id),
+            max_power=int(morphing_max_power),
+            range=(float(parameter_range[0]), float(parameter_range[1])),
+            card_scale=scale,
+            card_offset=offset,
+        )
         self._drop_morphing()
 
     def set_parameters(self, parameters: Mapping[str, Any] | Sequence[tuple]) -> None:
@@ -86,13 +98,15 @@ class MadMiner:
                 self.add_parameter(*p)
         self._drop_morphing()
 
-    def add_benchmark(self, parameter_values: Mapping[str, float], benchmark_name: str | None = None,
-                      verbose: bool = True) -> None:
+    def add_benchmark(
+        self, parameter_values: Mapping[str, float], benchmark_name: str | None = None, verbose: bool = True
+    ) -> None:
         """Add a named parameter point (its name is the weight name in the event files)."""
         unknown = [k for k in parameter_values if k not in self.parameters]
         if unknown:
-            raise ConfigError(f"benchmark {benchmark_name!r}: unknown parameters {unknown}; "
-                              f"known: {list(self.parameters)}")
+            raise ConfigError(
+                f"benchmark {benchmark_name!r}: unknown parameters {unknown}; known: {list(self.parameters)}"
+            )
         name = benchmark_name or f"benchmark_{len(self.benchmarks)}"
         if name in self.benchmarks:
             raise ConfigError(f"benchmark {name!r} exists already")
@@ -103,8 +117,9 @@ class MadMiner:
         if verbose:
             logger.info("added benchmark %s: %s", name, values)
 
-    def set_benchmarks(self, benchmarks: Mapping[str, Mapping[str, float]] | Sequence[Mapping[str, float]],
-                       verbose: bool = True) -> None:
+    def set_benchmarks(
+        self, benchmarks: Mapping[str, Mapping[str, float]] | Sequence[Mapping[str, float]], verbose: bool = True
+    ) -> None:
         """Replace all benchmarks (a dict name -> values, or a list of values)."""
         self.benchmarks = OrderedDict()
         self.default_benchmark = None
@@ -114,9 +129,16 @@ class MadMiner:
         self._drop_morphing()
 
     # ------------------------------------------------------------------ morphing
-    def set_morphing(self, max_overall_power: int = 4, n_bases: int = 1, include_existing_benchmarks: bool = True,
-                     n_trials: int = 100, n_test_thetas: int = 100, *,
-                     rng: np.random.Generator | int | None = None) -> None:
+    def set_morphing(
+        self,
+        max_overall_power: int = 4,
+        n_bases: int = 1,
+        include_existing_benchmarks: bool = True,
+        n_trials: int = 100,
+        n_test_thetas: int = 100,
+        *,
+        rng: np.random.Generator | int | None = None,
+    ) -> None:
         """Components and a morphing basis; missing basis points are found by a (seeded) random search.
 
         The basis is the first C physics benchmarks. With more existing benchmarks than components,
@@ -130,16 +152,20 @@ class MadMiner:
         components = find_components([p.max_power for p in params], max_overall_power)
         ranges = np.array([p.range for p in params], dtype=np.float64)
         physics = [b for b in self.benchmarks.values() if not b.is_nuisance]
-        existing = (np.array([[b.values[p.name] for p in params] for b in physics]) if include_existing_benchmarks
-                    and physics else np.zeros((0, len(params))))
+        existing = (
+            np.array([[b.values[p.name] for p in params] for b in physics])
+            if include_existing_benchmarks and physics
+            else np.zeros((0, len(params)))
+        )
         if existing.shape[0] >= components.shape[0]:
             basis = existing
         else:
-            basis = optimize_basis(components, ranges, fixed=existing, n_trials=n_trials,
-                                   n_test_thetas=n_test_thetas, rng=rng).basis
+            basis = optimize_basis(
+                components, ranges, fixed=existing, n_trials=n_trials, n_test_thetas=n_test_thetas, rng=rng
+            ).basis
         kept = physics if include_existing_benchmarks else []
         new = OrderedDict((b.name, b) for b in kept)
-        for k, point in enumerate(basis[len(kept):], start=len(kept)):
+        for k, point in enumerate(basis[len(kept) :], start=len(kept)):
             name = f"morphing_basis_vector_{k}"
             new[name] = BenchmarkInfo(name, {p.name: float(v) for p, v in zip(params, point)})
         if not include_existing_benchmarks:
@@ -148,8 +174,12 @@ class MadMiner:
         self.benchmarks = new
         self.morpher = Morpher(components, basis)
         self._components, self._matrix = components, self.morpher.matrix
-        logger.info("morphing: %d components, %d basis benchmarks, condition number %.3g", components.shape[0],
-                    basis.shape[0], self.morpher.condition_number)
+        logger.info(
+            "morphing: %d components, %d basis benchmarks, condition number %.3g",
+            components.shape[0],
+            basis.shape[0],
+            self.morpher.condition_number,
+        )
 
     def _drop_morphing(self) -> None:
         self.morpher = None
@@ -160,15 +190,24 @@ class MadMiner:
         raise ConfigError("finite-difference benchmarks are not supported by lhcgold; use set_morphing()")
 
     # ------------------------------------------------------------------ systematics
-    def add_systematics(self, effect: str, systematic_name: str | None = None, norm_variation: float = 1.1,
-                        scale: str = "mu", scale_variations: Sequence[float] = (0.5, 1.0, 2.0),
-                        pdf_variation: str = "CT10") -> None:
+    def add_systematics(
+        self,
+        effect: str,
+        systematic_name: str | None = None,
+        norm_variation: float = 1.1,
+        scale: str = "mu",
+        scale_variations: Sequence[float] = (0.5, 1.0, 2.0),
+        pdf_variation: str = "CT10",
+    ) -> None:
         """Declare a source of systematic uncertainty (``norm``, ``scale`` or ``pdf``), kept in the setup file."""
         if effect not in ("norm", "scale", "pdf"):
             raise ConfigError(f"unknown systematic effect {effect!r}; known: norm, scale, pdf")
         name = _clean_name(systematic_name or f"{effect}_{len(self.systematics)}")
-        value = {"norm": str(norm_variation), "scale": ",".join(str(v) for v in scale_variations),
-                 "pdf": str(pdf_variation)}[effect]
+        value = {
+            "norm": str(norm_variation),
+            "scale": ",".join(str(v) for v in scale_variations),
+            "pdf": str(pdf_variation),
+        }[effect]
         self.systematics[name] = Systematic(name, effect, value, scale if effect == "scale" else "None")
 
     # ------------------------------------------------------------------ files
@@ -178,14 +217,21 @@ class MadMiner:
         physics = [Benchmark(b.name, dict(b.values)) for b in self.benchmarks.values() if not b.is_nuisance]
         if not physics:
             raise ConfigError("add at least one benchmark")
-        return Setup(parameters=tuple(self.parameters[n] for n in names), benchmarks=tuple(physics),
-                     components=self._components, morphing_matrix=self._matrix)
+        return Setup(
+            parameters=tuple(self.parameters[n] for n in names),
+            benchmarks=tuple(physics),
+            components=self._components,
+            morphing_matrix=self._matrix,
+        )
 
     def save(self, filename: str | os.PathLike[str]) -> None:
         """Write the setup file (MadMiner's layout: madminer and lhcgold both read it)."""
         setup = self.setup()
-        extras = Extras(benchmarks=list(self.benchmarks.values()), systematics=dict(self.systematics),
-                        nuisance_parameters=dict(self.nuisance_parameters))
+        extras = Extras(
+            benchmarks=list(self.benchmarks.values()),
+            systematics=dict(self.systematics),
+            nuisance_parameters=dict(self.nuisance_parameters),
+        )
         path = replace_file(filename)
         with atomic_path(path, overwrite=True) as tmp, h5py.File(tmp, "w") as f:
             write_setup_groups(f, setup)
@@ -212,9 +258,11 @@ class MadMiner:
     def run(self, *args: Any, **kwargs: Any) -> None:
         """Not available: generate with ``lhcgold generate`` (embedded LO generator) or run MG5_aMC
         yourself, then give the LHE files to :class:`~lhcgold.compat.madminer.lhe.LHEReader`."""
-        raise ConfigError("MadMiner.run() drives MadGraph, which lhcgold.compat does not do: generate events "
-                          "with `lhcgold generate` or with MG5_aMC directly (reweighting to the benchmarks' "
-                          "names), then pass the LHE files to LHEReader.add_sample()")
+        raise ConfigError(
+            "MadMiner.run() drives MadGraph, which lhcgold.compat does not do: generate events "
+            "with `lhcgold generate` or with MG5_aMC directly (reweighting to the benchmarks' "
+            "names), then pass the LHE files to LHEReader.add_sample()"
+        )
 
     run_multiple = run
     reweight_existing_sample = run

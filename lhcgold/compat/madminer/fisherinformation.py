@@ -70,58 +70,106 @@ class FisherInformation(DataAnalyzer):
 
     def _no_nuisance(self, include: bool) -> None:
         if include and self.n_nuisance_parameters:
-            raise ConfigError("Fisher information with nuisance parameters is not supported yet; pass "
-                              "include_nuisance_parameters=False (the physics parameters only)")
+            raise ConfigError(
+                "Fisher information with nuisance parameters is not supported yet; pass "
+                "include_nuisance_parameters=False (the physics parameters only)"
+            )
 
-    def truth_information(self, theta: ArrayLike, luminosity: float = 300000.0, cuts: Any = None,
-                          efficiency_functions: Any = None, include_nuisance_parameters: bool = True) -> tuple:
+    def truth_information(
+        self,
+        theta: ArrayLike,
+        luminosity: float = 300000.0,
+        cuts: Any = None,
+        efficiency_functions: Any = None,
+        include_nuisance_parameters: bool = True,
+    ) -> tuple:
         """Information of the full parton-level truth: returns ``(information, None)``."""
         _unsupported(cuts=cuts, efficiency_functions=efficiency_functions)
         self._no_nuisance(include_nuisance_parameters and bool(self.nuisance_parameters))
-        res = infer.truth_information(self.events, theta=np.asarray(theta, dtype=np.float64),
-                                      luminosity_ifb=_lumi_ifb(luminosity))
+        res = infer.truth_information(
+            self.events, theta=np.asarray(theta, dtype=np.float64), luminosity_ifb=_lumi_ifb(luminosity)
+        )
         return res.matrix, None
 
-    def rate_information(self, theta: ArrayLike, luminosity: float = 300000.0, cuts: Any = None,
-                         efficiency_functions: Any = None, include_nuisance_parameters: bool = True) -> tuple:
+    def rate_information(
+        self,
+        theta: ArrayLike,
+        luminosity: float = 300000.0,
+        cuts: Any = None,
+        efficiency_functions: Any = None,
+        include_nuisance_parameters: bool = True,
+    ) -> tuple:
         """Information in the total rate: returns ``(information, None)``."""
         _unsupported(cuts=cuts, efficiency_functions=efficiency_functions)
         self._no_nuisance(include_nuisance_parameters and bool(self.nuisance_parameters))
-        res = infer.rate_information(self.events, theta=np.asarray(theta, dtype=np.float64),
-                                     luminosity_ifb=_lumi_ifb(luminosity))
+        res = infer.rate_information(
+            self.events, theta=np.asarray(theta, dtype=np.float64), luminosity_ifb=_lumi_ifb(luminosity)
+        )
         return res.matrix, None
 
-    def histo_information(self, theta: ArrayLike, luminosity: float, observable: str, bins: int | Sequence[float],
-                          histrange: Sequence[float] | None = None, cuts: Any = None, efficiency_functions: Any = None,
-                          n_events_dynamic_binning: int | None = None) -> tuple:
+    def histo_information(
+        self,
+        theta: ArrayLike,
+        luminosity: float,
+        observable: str,
+        bins: int | Sequence[float],
+        histrange: Sequence[float] | None = None,
+        cuts: Any = None,
+        efficiency_functions: Any = None,
+        n_events_dynamic_binning: int | None = None,
+    ) -> tuple:
         """Information of a 1-D histogram of ``observable`` (rate included): returns ``(information, None)``.
 
         ``bins``: edges, or a number of bins (equal width in ``histrange``, or of equal cross
         section without it). Events outside the edges fill the two overflow bins.
         """
         _unsupported(cuts=cuts, efficiency_functions=efficiency_functions)
-        res = infer.histogram_information(self.events, [observable], bins=[_bins(bins, histrange)],
-                                          theta=np.asarray(theta, dtype=np.float64),
-                                          luminosity_ifb=_lumi_ifb(luminosity))
+        res = infer.histogram_information(
+            self.events,
+            [observable],
+            bins=[_bins(bins, histrange)],
+            theta=np.asarray(theta, dtype=np.float64),
+            luminosity_ifb=_lumi_ifb(luminosity),
+        )
         return res.matrix, None
 
-    def histo_information_2d(self, theta: ArrayLike, luminosity: float, observable1: str,
-                             bins1: int | Sequence[float], observable2: str, bins2: int | Sequence[float],
-                             histrange1: Sequence[float] | None = None, histrange2: Sequence[float] | None = None,
-                             cuts: Any = None, efficiency_functions: Any = None,
-                             n_events_dynamic_binning: int | None = None) -> tuple:
+    def histo_information_2d(
+        self,
+        theta: ArrayLike,
+        luminosity: float,
+        observable1: str,
+        bins1: int | Sequence[float],
+        observable2: str,
+        bins2: int | Sequence[float],
+        histrange1: Sequence[float] | None = None,
+        histrange2: Sequence[float] | None = None,
+        cuts: Any = None,
+        efficiency_functions: Any = None,
+        n_events_dynamic_binning: int | None = None,
+    ) -> tuple:
         """Information of a 2-D histogram (rate included): returns ``(information, None)``."""
         _unsupported(cuts=cuts, efficiency_functions=efficiency_functions)
-        res = infer.histogram_information(self.events, [observable1, observable2],
-                                          bins=[_bins(bins1, histrange1), _bins(bins2, histrange2)],
-                                          theta=np.asarray(theta, dtype=np.float64),
-                                          luminosity_ifb=_lumi_ifb(luminosity))
+        res = infer.histogram_information(
+            self.events,
+            [observable1, observable2],
+            bins=[_bins(bins1, histrange1), _bins(bins2, histrange2)],
+            theta=np.asarray(theta, dtype=np.float64),
+            luminosity_ifb=_lumi_ifb(luminosity),
+        )
         return res.matrix, None
 
-    def full_information(self, theta: ArrayLike, model_file: str | os.PathLike[str],
-                         unweighted_x_sample_file: str | None = None, luminosity: float = 300000.0,
-                         include_xsec_info: bool = True, mode: str = "score", calculate_covariance: bool = True,
-                         batch_size: int = 100000, test_split: float | None = 0.2) -> tuple:
+    def full_information(
+        self,
+        theta: ArrayLike,
+        model_file: str | os.PathLike[str],
+        unweighted_x_sample_file: str | None = None,
+        luminosity: float = 300000.0,
+        include_xsec_info: bool = True,
+        mode: str = "score",
+        calculate_covariance: bool = True,
+        batch_size: int = 100000,
+        test_split: float | None = 0.2,
+    ) -> tuple:
         """Information from a trained score or ratio estimator (or an ensemble) on the test partition.
 
         Returns ``(information, covariance)``; the covariance (P, P, P, P) over the members of an
@@ -141,28 +189,31 @@ class FisherInformation(DataAnalyzer):
         stack = np.stack(infos)
         flat = stack.reshape(len(stack), -1)
         cov = np.cov(flat, rowvar=False) if len(stack) > 1 else np.zeros((flat.shape[1],) * 2)
-        return stack.mean(axis=0), (cov.reshape(th.size, th.size, th.size, th.size) if calculate_covariance
-                                    else None)
+        return stack.mean(axis=0), (cov.reshape(th.size, th.size, th.size, th.size) if calculate_covariance else None)
 
     @staticmethod
-    def _one(model: Any, sample: infer.Sample, th: NDArray[np.float64], luminosity: float,
-             include_rate: bool) -> NDArray[np.float64]:
+    def _one(
+        model: Any, sample: infer.Sample, th: NDArray[np.float64], luminosity: float, include_rate: bool
+    ) -> NDArray[np.float64]:
         lumi = _lumi_ifb(luminosity)
         if model.family == "score":
-            return infer.sally_information(sample, model, theta=th, luminosity_ifb=lumi,
-                                           include_rate=include_rate).matrix
+            return infer.sally_information(
+                sample, model, theta=th, luminosity_ifb=lumi, include_rate=include_rate
+            ).matrix
         if model.family == "ratio":
             return infer.ml_information(sample, model, theta=th, luminosity_ifb=lumi, include_rate=include_rate).matrix
         raise ConfigError(f"full_information needs a score or ratio estimator, got a {model.family} model")
 
 
-def project_information(fisher_information: ArrayLike, remaining_components: Sequence[int],
-                        covariance: Any = None) -> NDArray[np.float64]:
+def project_information(
+    fisher_information: ArrayLike, remaining_components: Sequence[int], covariance: Any = None
+) -> NDArray[np.float64]:
     """The information on ``remaining_components`` with the others held fixed."""
     return infer.project_information(fisher_information, remaining_components)
 
 
-def profile_information(fisher_information: ArrayLike, remaining_components: Sequence[int],
-                        covariance: Any = None, **kwargs: Any) -> NDArray[np.float64]:
+def profile_information(
+    fisher_information: ArrayLike, remaining_components: Sequence[int], covariance: Any = None, **kwargs: Any
+) -> NDArray[np.float64]:
     """The information on ``remaining_components`` with the others profiled."""
     return infer.profile_information(fisher_information, remaining_components)

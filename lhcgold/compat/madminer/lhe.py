@@ -55,8 +55,9 @@ def _draw(true: np.ndarray, res: Resolution, rng: np.random.Generator, *, positi
     return out
 
 
-def _smear_flat(pt: np.ndarray, eta: np.ndarray, phi: np.ndarray, mass: np.ndarray, s: Smearing,
-                rng: np.random.Generator) -> tuple[np.ndarray, ...]:
+def _smear_flat(
+    pt: np.ndarray, eta: np.ndarray, phi: np.ndarray, mass: np.ndarray, s: Smearing, rng: np.random.Generator
+) -> tuple[np.ndarray, ...]:
     energy = np.sqrt((pt * np.cosh(eta)) ** 2 + mass**2)
     eta2 = _draw(eta, s.eta, rng, positive=False)
     phi2 = np.mod(_draw(phi, s.phi, rng, positive=False) + np.pi, 2 * np.pi) - np.pi
@@ -98,8 +99,9 @@ def _smear_collection(objs: ak.Array, table: dict[int, Smearing], rng: np.random
     return sort_by_pt(ak.unflatten(ak.zip(cols, with_name="Momentum4D"), counts))
 
 
-def smear_events(events: RecoEvents, table: dict[int, Smearing], met_noise: tuple[float, float] | None, *,
-                 rng: np.random.Generator) -> RecoEvents:
+def smear_events(
+    events: RecoEvents, table: dict[int, Smearing], met_noise: tuple[float, float] | None, *, rng: np.random.Generator
+) -> RecoEvents:
     """Smear the objects of a parton-level chunk and recompute the MET (MadMiner's LHE smearing).
 
     With any smearing or MET noise, the MET is minus the vector sum of the smeared visible objects,
@@ -139,34 +141,52 @@ class LHEReader(_Reader):
         self.met_noise: tuple[float, float] | None = None
         self.rng = np.random.default_rng(rng)
 
-    def add_sample(self, lhe_filename: str | os.PathLike[str], sampled_from_benchmark: str | None = None,
-                   is_background: bool = False, k_factor: float = 1.0, systematics: Iterable[str] | None = None
-                   ) -> None:
+    def add_sample(
+        self,
+        lhe_filename: str | os.PathLike[str],
+        sampled_from_benchmark: str | None = None,
+        is_background: bool = False,
+        k_factor: float = 1.0,
+        systematics: Iterable[str] | None = None,
+    ) -> None:
         """An LHE file, the benchmark it was generated at (None: detected), background or signal."""
-        self.samples.append(sample_of(lhe_filename, sampled_from_benchmark, is_background, k_factor,
-                                      list(systematics or [])))
+        self.samples.append(
+            sample_of(lhe_filename, sampled_from_benchmark, is_background, k_factor, list(systematics or []))
+        )
 
-    def set_smearing(self, pdgids: Iterable[int] | None = None, energy_resolution_abs: float | None = 0.0,
-                     energy_resolution_rel: float | None = 0.0, pt_resolution_abs: float | None = 0.0,
-                     pt_resolution_rel: float | None = 0.0, eta_resolution_abs: float = 0.0,
-                     eta_resolution_rel: float = 0.0, phi_resolution_abs: float = 0.0,
-                     phi_resolution_rel: float = 0.0) -> None:
+    def set_smearing(
+        self,
+        pdgids: Iterable[int] | None = None,
+        energy_resolution_abs: float | None = 0.0,
+        energy_resolution_rel: float | None = 0.0,
+        pt_resolution_abs: float | None = 0.0,
+        pt_resolution_rel: float | None = 0.0,
+        eta_resolution_abs: float = 0.0,
+        eta_resolution_rel: float = 0.0,
+        phi_resolution_abs: float = 0.0,
+        phi_resolution_rel: float = 0.0,
+    ) -> None:
         """Gaussian smearing of the particles with these PDG ids (None: all elementary particles)."""
-        s = Smearing(energy=(energy_resolution_abs, energy_resolution_rel), pt=(pt_resolution_abs, pt_resolution_rel),
-                     eta=(eta_resolution_abs, eta_resolution_rel), phi=(phi_resolution_abs, phi_resolution_rel))
+        s = Smearing(
+            energy=(energy_resolution_abs, energy_resolution_rel),
+            pt=(pt_resolution_abs, pt_resolution_rel),
+            eta=(eta_resolution_abs, eta_resolution_rel),
+            phi=(phi_resolution_abs, phi_resolution_rel),
+        )
         if (None in s.energy) and (None in s.pt):
             from ...exceptions import ConfigError
 
             raise ConfigError("set_smearing: the energy and the pT resolution cannot both be None")
-        for code in (pdgids if pdgids is not None else _elementary_pdgids()):
+        for code in pdgids if pdgids is not None else _elementary_pdgids():
             self.smearing[int(code)] = s
 
     def set_met_noise(self, abs_: float = 0.0, rel: float = 0.0) -> None:
         """Gaussian noise on the MET components, width ``abs_ + rel * HT`` [GeV]."""
         self.met_noise = (float(abs_), float(rel))
 
-    def analyse_samples(self, reference_benchmark: str | None = None, parse_events_as_xml: bool = True, *,
-                        chunk_size: int = 10_000) -> None:
+    def analyse_samples(
+        self, reference_benchmark: str | None = None, parse_events_as_xml: bool = True, *, chunk_size: int = 10_000
+    ) -> None:
         """Read every sample, smear, compute observables, cuts and efficiencies, and keep the weights."""
 
         def chunks(sample: Sample) -> Iterator[RecoEvents]:

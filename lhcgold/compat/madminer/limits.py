@@ -41,8 +41,16 @@ class AsymptoticLimits(DataAnalyzer):
             raise ConfigError("AsymptoticLimits does not support nuisance parameters (as in MadMiner)")
         super().__init__(filename, include_nuisance_parameters=False)
 
-    def _likelihood(self, mode: str, model_file: Any, hist_vars: Sequence[str] | None, score_components: Any,
-                    hist_bins: Any, include_xsec: bool, test_split: float | None) -> Any:
+    def _likelihood(
+        self,
+        mode: str,
+        model_file: Any,
+        hist_vars: Sequence[str] | None,
+        score_components: Any,
+        hist_bins: Any,
+        include_xsec: bool,
+        test_split: float | None,
+    ) -> Any:
         templates = partition_sample(self.events, test_split, part="train")
         if mode == "rate":
             return infer.RateOnly()
@@ -55,10 +63,10 @@ class AsymptoticLimits(DataAnalyzer):
         model = positional(load_estimator(model_file))
         if mode in ("sally", "sallino", "adaptive-sally"):
             if model.family != "score":
-                raise ConfigError(f"mode {mode!r} needs a score estimator, {model_file!s} holds a "
-                                  f"{model.family} model")
-            return infer.ScoreHistogram(model, components=score_components, bins=hist_bins, templates=templates,
-                                        include_rate=include_xsec)
+                raise ConfigError(f"mode {mode!r} needs a score estimator, {model_file!s} holds a {model.family} model")
+            return infer.ScoreHistogram(
+                model, components=score_components, bins=hist_bins, templates=templates, include_rate=include_xsec
+            )
         if mode == "ml":
             return infer.NeuralRatio(model, include_rate=include_xsec)
         raise ConfigError(f"unknown mode {mode!r}; known: rate, histo, sally, sallino, adaptive-sally, ml")
@@ -75,15 +83,33 @@ class AsymptoticLimits(DataAnalyzer):
         i_ml = int(np.argmax(res.log_likelihood))
         return (res.thetas, res.p_values, i_ml, res.log_likelihood_kinematic, res.log_likelihood_rate, histo_data)
 
-    def expected_limits(self, mode: str, theta_true: ArrayLike, grid_ranges: Any = None, grid_resolutions: Any = 25,
-                        include_xsec: bool = True, model_file: Any = None, hist_vars: Sequence[str] | None = None,
-                        score_components: Any = None, hist_bins: Any = None, thetaref: Any = None,
-                        luminosity: float = 300000.0, weighted_histo: bool = True, n_histo_toys: int = 100000,
-                        histo_theta_batchsize: int = 1000, dof: int | None = None, test_split: float | None = 0.2,
-                        return_histos: bool = True, return_asimov: bool = False,
-                        fix_adaptive_binning: Any = "auto-grid",
-                        sample_only_from_closest_benchmark: bool = True, postprocessing: Any = None,
-                        n_asimov: int | None = None, n_binning_toys: int = 100000, thetas_eval: Any = None) -> tuple:
+    def expected_limits(
+        self,
+        mode: str,
+        theta_true: ArrayLike,
+        grid_ranges: Any = None,
+        grid_resolutions: Any = 25,
+        include_xsec: bool = True,
+        model_file: Any = None,
+        hist_vars: Sequence[str] | None = None,
+        score_components: Any = None,
+        hist_bins: Any = None,
+        thetaref: Any = None,
+        luminosity: float = 300000.0,
+        weighted_histo: bool = True,
+        n_histo_toys: int = 100000,
+        histo_theta_batchsize: int = 1000,
+        dof: int | None = None,
+        test_split: float | None = 0.2,
+        return_histos: bool = True,
+        return_asimov: bool = False,
+        fix_adaptive_binning: Any = "auto-grid",
+        sample_only_from_closest_benchmark: bool = True,
+        postprocessing: Any = None,
+        n_asimov: int | None = None,
+        n_binning_toys: int = 100000,
+        thetas_eval: Any = None,
+    ) -> tuple:
         """Expected p-values for Asimov data at ``theta_true``.
 
         Returns ``theta_grid, p_values, best_fit_index, log_likelihood_kinematic, log_likelihood_rate,
@@ -93,9 +119,14 @@ class AsymptoticLimits(DataAnalyzer):
             raise ConfigError("postprocessing is not supported")
         like = self._likelihood(mode, model_file, hist_vars, score_components, hist_bins, include_xsec, test_split)
         data = partition_sample(self.events, test_split)
-        res = infer.expected_limits(like, data, grid=self._grid(grid_ranges, grid_resolutions, thetas_eval),
-                                    luminosity_ifb=float(luminosity) / PB_PER_IFB,
-                                    asimov_theta=np.asarray(theta_true, dtype=np.float64), dof=dof)
+        res = infer.expected_limits(
+            like,
+            data,
+            grid=self._grid(grid_ranges, grid_resolutions, thetas_eval),
+            luminosity_ifb=float(luminosity) / PB_PER_IFB,
+            asimov_theta=np.asarray(theta_true, dtype=np.float64),
+            dof=dof,
+        )
         histo = None
         if return_asimov:
             x, w = self._asimov(data, np.asarray(theta_true, dtype=np.float64))
@@ -113,22 +144,46 @@ class AsymptoticLimits(DataAnalyzer):
         w = np.concatenate(ws)
         return np.concatenate(xs), w / w.sum()
 
-    def observed_limits(self, mode: str, x_observed: ArrayLike, grid_ranges: Any = None, grid_resolutions: Any = 25,
-                        include_xsec: bool = True, model_file: Any = None, hist_vars: Sequence[str] | None = None,
-                        score_components: Any = None, hist_bins: Any = None, thetaref: Any = None,
-                        luminosity: float = 300000.0, weighted_histo: bool = True, n_histo_toys: int = 100000,
-                        histo_theta_batchsize: int = 1000, n_observed: float | None = None, dof: int | None = None,
-                        test_split: float | None = 0.2, return_histos: bool = True, return_observed: bool = False,
-                        fix_adaptive_binning: Any = "auto-grid", postprocessing: Any = None,
-                        n_binning_toys: int = 100000, thetas_eval: Any = None) -> tuple:
+    def observed_limits(
+        self,
+        mode: str,
+        x_observed: ArrayLike,
+        grid_ranges: Any = None,
+        grid_resolutions: Any = 25,
+        include_xsec: bool = True,
+        model_file: Any = None,
+        hist_vars: Sequence[str] | None = None,
+        score_components: Any = None,
+        hist_bins: Any = None,
+        thetaref: Any = None,
+        luminosity: float = 300000.0,
+        weighted_histo: bool = True,
+        n_histo_toys: int = 100000,
+        histo_theta_batchsize: int = 1000,
+        n_observed: float | None = None,
+        dof: int | None = None,
+        test_split: float | None = 0.2,
+        return_histos: bool = True,
+        return_observed: bool = False,
+        fix_adaptive_binning: Any = "auto-grid",
+        postprocessing: Any = None,
+        n_binning_toys: int = 100000,
+        thetas_eval: Any = None,
+    ) -> tuple:
         """p-values for observed events ``x_observed`` (n, n_observables); returns MadMiner's tuple."""
         if postprocessing is not None:
             raise ConfigError("postprocessing is not supported")
         like = self._likelihood(mode, model_file, hist_vars, score_components, hist_bins, include_xsec, test_split)
         data = partition_sample(self.events, test_split)
-        res = infer.observed_limits(like, np.asarray(x_observed, dtype=np.float64), data,
-                                    grid=self._grid(grid_ranges, grid_resolutions, thetas_eval),
-                                    luminosity_ifb=float(luminosity) / PB_PER_IFB, n_observed=n_observed, dof=dof)
+        res = infer.observed_limits(
+            like,
+            np.asarray(x_observed, dtype=np.float64),
+            data,
+            grid=self._grid(grid_ranges, grid_resolutions, thetas_eval),
+            luminosity_ifb=float(luminosity) / PB_PER_IFB,
+            n_observed=n_observed,
+            dof=dof,
+        )
         return self._tuple(res, None)
 
     def asymptotic_p_value(self, log_likelihood_ratio: ArrayLike, dof: int | None = None) -> NDArray[np.float64]:

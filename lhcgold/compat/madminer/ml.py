@@ -24,8 +24,14 @@ from .core import replace_file
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["Ensemble", "LikelihoodEstimator", "ParameterizedRatioEstimator", "ScoreEstimator", "load_estimator",
-           "positional"]
+__all__ = [
+    "Ensemble",
+    "LikelihoodEstimator",
+    "ParameterizedRatioEstimator",
+    "ScoreEstimator",
+    "load_estimator",
+    "positional",
+]
 
 
 def _array(value: Any, name: str) -> NDArray[np.float64] | None:
@@ -42,15 +48,34 @@ def _limit(arrays: dict[str, Any], n: int | None) -> dict[str, Any]:
     return arrays if n is None else {k: (None if v is None else v[:n]) for k, v in arrays.items()}
 
 
-def _config(n_epochs: int, batch_size: int, initial_lr: float, final_lr: float, optimizer: str,
-            validation_split: float | None, early_stopping: bool, clip_gradient: float | None,
-            early_stopping_patience: int | None, alpha: float = 1.0, seed: int | None = None) -> Any:
+def _config(
+    n_epochs: int,
+    batch_size: int,
+    initial_lr: float,
+    final_lr: float,
+    optimizer: str,
+    validation_split: float | None,
+    early_stopping: bool,
+    clip_gradient: float | None,
+    early_stopping_patience: int | None,
+    alpha: float = 1.0,
+    seed: int | None = None,
+) -> Any:
     from ...ml import TrainConfig
 
-    return TrainConfig(n_epochs=int(n_epochs), batch_size=int(batch_size), initial_lr=float(initial_lr),
-                       final_lr=float(final_lr), optimizer=optimizer,  # type: ignore[arg-type]
-                       validation_split=float(validation_split or 0.0), early_stopping=bool(early_stopping),
-                       patience=early_stopping_patience, clip_gradient=clip_gradient, alpha=float(alpha), seed=seed)
+    return TrainConfig(
+        n_epochs=int(n_epochs),
+        batch_size=int(batch_size),
+        initial_lr=float(initial_lr),
+        final_lr=float(final_lr),
+        optimizer=optimizer,  # type: ignore[arg-type]
+        validation_split=float(validation_split or 0.0),
+        early_stopping=bool(early_stopping),
+        patience=early_stopping_patience,
+        clip_gradient=clip_gradient,
+        alpha=float(alpha),
+        seed=seed,
+    )
 
 
 def load_estimator(filename: str | os.PathLike[str]) -> Any:
@@ -100,8 +125,13 @@ class _Estimator:
 
     _family = ""
 
-    def __init__(self, features: Sequence[int] | None = None, n_hidden: Sequence[int] = (100,),
-                 activation: str = "tanh", dropout_prob: float = 0.0):
+    def __init__(
+        self,
+        features: Sequence[int] | None = None,
+        n_hidden: Sequence[int] = (100,),
+        activation: str = "tanh",
+        dropout_prob: float = 0.0,
+    ):
         self.features = None if features is None else [int(i) for i in features]
         self.n_hidden = tuple(int(h) for h in n_hidden)
         self.activation = activation
@@ -114,8 +144,9 @@ class _Estimator:
         cls = estimator_class(method)
         if getattr(cls, "family", None) != self._family:
             raise ConfigError(f"method {method!r} does not train a {type(self).__name__}")
-        return cls(features=self.features, n_hidden=self.n_hidden, activation=self.activation,
-                   dropout=self.dropout_prob)
+        return cls(
+            features=self.features, n_hidden=self.n_hidden, activation=self.activation, dropout=self.dropout_prob
+        )
 
     def _fit(self, method: str, data: TrainingSet, validation: TrainingSet | None, cfg: Any) -> tuple:
         self.model = self._new(method)
@@ -136,12 +167,19 @@ class _Estimator:
         """Load a model saved by :meth:`save` (or by lhcgold)."""
         model = load_estimator(filename)
         if getattr(model, "family", None) != self._family:
-            raise ConfigError(f"{str(filename)!r} holds a {getattr(model, 'family', '?')} model, not a "
-                              f"{type(self).__name__}")
+            raise ConfigError(
+                f"{str(filename)!r} holds a {getattr(model, 'family', '?')} model, not a {type(self).__name__}"
+            )
         self.model = model
 
-    def calculate_fisher_information(self, x: Any, theta: ArrayLike | None = None, weights: ArrayLike | None = None,
-                                     n_events: float = 1, sum_events: bool = True) -> NDArray[np.float64]:
+    def calculate_fisher_information(
+        self,
+        x: Any,
+        theta: ArrayLike | None = None,
+        weights: ArrayLike | None = None,
+        n_events: float = 1,
+        sum_events: bool = True,
+    ) -> NDArray[np.float64]:
         """Fisher information n_events · Σ_i w_i t̂_i t̂_iᵀ / Σ_i w_i from the estimated score of events ``x``."""
         xx = _array(x, "x")
         t = self.evaluate_score(xx) if theta is None else self.evaluate_score(xx, theta)
@@ -161,25 +199,55 @@ class ScoreEstimator(_Estimator):
 
     _family = "score"
 
-    def train(self, method: str, x: Any, t_xz: Any, x_val: Any = None, t_xz_val: Any = None,
-              optimizer: str = "amsgrad", n_epochs: int = 50, batch_size: int = 128, initial_lr: float = 0.001,
-              final_lr: float = 0.0001, nesterov_momentum: float | None = None, validation_split: float | None = 0.25,
-              early_stopping: bool = True, scale_inputs: bool = True, shuffle_labels: bool = False,
-              limit_samplesize: int | None = None, memmap: bool = False, verbose: str = "some", n_workers: int = 8,
-              clip_gradient: float | None = None, early_stopping_patience: int | None = None, *,
-              seed: int | None = None) -> tuple:
+    def train(
+        self,
+        method: str,
+        x: Any,
+        t_xz: Any,
+        x_val: Any = None,
+        t_xz_val: Any = None,
+        optimizer: str = "amsgrad",
+        n_epochs: int = 50,
+        batch_size: int = 128,
+        initial_lr: float = 0.001,
+        final_lr: float = 0.0001,
+        nesterov_momentum: float | None = None,
+        validation_split: float | None = 0.25,
+        early_stopping: bool = True,
+        scale_inputs: bool = True,
+        shuffle_labels: bool = False,
+        limit_samplesize: int | None = None,
+        memmap: bool = False,
+        verbose: str = "some",
+        n_workers: int = 8,
+        clip_gradient: float | None = None,
+        early_stopping_patience: int | None = None,
+        *,
+        seed: int | None = None,
+    ) -> tuple:
         """Train on ``x`` and the joint score ``t_xz``; returns the train and validation losses per epoch."""
         if shuffle_labels:
             raise ConfigError("shuffle_labels is not supported")
         a = _limit({"x": _array(x, "x"), "t_xz": _array(t_xz, "t_xz")}, limit_samplesize)
         data = TrainingSet("local", a["x"], t_xz=a["t_xz"])
         val = None if x_val is None else TrainingSet("local", _array(x_val, "x_val"), t_xz=_array(t_xz_val, "t_xz_val"))
-        cfg = _config(n_epochs, batch_size, initial_lr, final_lr, optimizer, validation_split, early_stopping,
-                      clip_gradient, early_stopping_patience, seed=seed)
+        cfg = _config(
+            n_epochs,
+            batch_size,
+            initial_lr,
+            final_lr,
+            optimizer,
+            validation_split,
+            early_stopping,
+            clip_gradient,
+            early_stopping_patience,
+            seed=seed,
+        )
         return self._fit(method, data, val, cfg)
 
-    def evaluate_score(self, x: Any, theta: ArrayLike | None = None, nuisance_mode: str = "auto"
-                       ) -> NDArray[np.float64]:
+    def evaluate_score(
+        self, x: Any, theta: ArrayLike | None = None, nuisance_mode: str = "auto"
+    ) -> NDArray[np.float64]:
         """t̂(x), shape (n_events, n_parameters)."""
         return np.asarray(self._fitted().score(_array(x, "x")))
 
@@ -203,15 +271,41 @@ class ParameterizedRatioEstimator(_Estimator):
 
     _family = "ratio"
 
-    def train(self, method: str, x: Any, y: Any, theta: Any, r_xz: Any = None, t_xz: Any = None,
-              x_val: Any = None, y_val: Any = None, theta_val: Any = None, r_xz_val: Any = None,
-              t_xz_val: Any = None, alpha: float = 1.0, optimizer: str = "amsgrad", n_epochs: int = 50,
-              batch_size: int = 128, initial_lr: float = 0.001, final_lr: float = 0.0001,
-              nesterov_momentum: float | None = None, validation_split: float | None = 0.25,
-              early_stopping: bool = True, scale_inputs: bool = True, shuffle_labels: bool = False,
-              limit_samplesize: int | None = None, memmap: bool = False, verbose: str = "some",
-              scale_parameters: bool = True, n_workers: int = 8, clip_gradient: float | None = None,
-              early_stopping_patience: int | None = None, *, theta1: Any = None, seed: int | None = None) -> tuple:
+    def train(
+        self,
+        method: str,
+        x: Any,
+        y: Any,
+        theta: Any,
+        r_xz: Any = None,
+        t_xz: Any = None,
+        x_val: Any = None,
+        y_val: Any = None,
+        theta_val: Any = None,
+        r_xz_val: Any = None,
+        t_xz_val: Any = None,
+        alpha: float = 1.0,
+        optimizer: str = "amsgrad",
+        n_epochs: int = 50,
+        batch_size: int = 128,
+        initial_lr: float = 0.001,
+        final_lr: float = 0.0001,
+        nesterov_momentum: float | None = None,
+        validation_split: float | None = 0.25,
+        early_stopping: bool = True,
+        scale_inputs: bool = True,
+        shuffle_labels: bool = False,
+        limit_samplesize: int | None = None,
+        memmap: bool = False,
+        verbose: str = "some",
+        scale_parameters: bool = True,
+        n_workers: int = 8,
+        clip_gradient: float | None = None,
+        early_stopping_patience: int | None = None,
+        *,
+        theta1: Any = None,
+        seed: int | None = None,
+    ) -> tuple:
         """Train on a ratio sample; returns the train and validation losses per epoch.
 
         ``theta1`` (an lhcgold addition) is the denominator; by default ``theta1_<name>.npy`` beside
@@ -221,16 +315,45 @@ class ParameterizedRatioEstimator(_Estimator):
             raise ConfigError("shuffle_labels is not supported")
         th0 = _array(theta, "theta")
         th1 = _array(theta1, "theta1") if theta1 is not None else _theta1_beside(theta, len(th0), th0.shape[1])
-        data = self._set(_limit({"x": _array(x, "x"), "y": _array(y, "y"), "theta0": th0, "theta1": th1,
-                                 "r_xz": _array(r_xz, "r_xz"), "t_xz": _array(t_xz, "t_xz")}, limit_samplesize))
+        data = self._set(
+            _limit(
+                {
+                    "x": _array(x, "x"),
+                    "y": _array(y, "y"),
+                    "theta0": th0,
+                    "theta1": th1,
+                    "r_xz": _array(r_xz, "r_xz"),
+                    "t_xz": _array(t_xz, "t_xz"),
+                },
+                limit_samplesize,
+            )
+        )
         val = None
         if x_val is not None:
             tv = _array(theta_val, "theta_val")
-            val = self._set({"x": _array(x_val, "x_val"), "y": _array(y_val, "y_val"), "theta0": tv,
-                             "theta1": np.broadcast_to(th1[0], tv.shape), "r_xz": _array(r_xz_val, "r_xz_val"),
-                             "t_xz": _array(t_xz_val, "t_xz_val")})
-        cfg = _config(n_epochs, batch_size, initial_lr, final_lr, optimizer, validation_split, early_stopping,
-                      clip_gradient, early_stopping_patience, alpha=alpha, seed=seed)
+            val = self._set(
+                {
+                    "x": _array(x_val, "x_val"),
+                    "y": _array(y_val, "y_val"),
+                    "theta0": tv,
+                    "theta1": np.broadcast_to(th1[0], tv.shape),
+                    "r_xz": _array(r_xz_val, "r_xz_val"),
+                    "t_xz": _array(t_xz_val, "t_xz_val"),
+                }
+            )
+        cfg = _config(
+            n_epochs,
+            batch_size,
+            initial_lr,
+            final_lr,
+            optimizer,
+            validation_split,
+            early_stopping,
+            clip_gradient,
+            early_stopping_patience,
+            alpha=alpha,
+            seed=seed,
+        )
         return self._fit(method, data, val, cfg)
 
     @staticmethod
@@ -238,11 +361,19 @@ class ParameterizedRatioEstimator(_Estimator):
         r = a["r_xz"]
         with np.errstate(divide="ignore"):
             log_r = None if r is None else np.log(r.reshape(-1))
-        return TrainingSet("ratio", a["x"], theta0=a["theta0"], theta1=a["theta1"], y=a["y"].reshape(-1),
-                           log_r_xz=log_r, t_xz=a["t_xz"])
+        return TrainingSet(
+            "ratio",
+            a["x"],
+            theta0=a["theta0"],
+            theta1=a["theta1"],
+            y=a["y"].reshape(-1),
+            log_r_xz=log_r,
+            t_xz=a["t_xz"],
+        )
 
-    def evaluate_log_likelihood_ratio(self, x: Any, theta: Any, test_all_combinations: bool = True,
-                                      evaluate_score: bool = False) -> tuple:
+    def evaluate_log_likelihood_ratio(
+        self, x: Any, theta: Any, test_all_combinations: bool = True, evaluate_score: bool = False
+    ) -> tuple:
         """log r̂(x|θ) (n_thetas, n_events) for every θ and event (or pairwise), and the score if asked."""
         model = self._fitted()
         xx, thetas = _array(x, "x"), np.atleast_2d(_array(theta, "theta"))
@@ -252,9 +383,12 @@ class ParameterizedRatioEstimator(_Estimator):
         else:
             if len(thetas) != len(xx):
                 raise ConfigError("test_all_combinations=False needs one theta per event")
-            log_r = np.array([float(model.log_ratio(xx[i:i + 1], thetas[i])[0]) for i in range(len(xx))])
-            score = np.concatenate([model.score(xx[i:i + 1], thetas[i]) for i in range(len(xx))]) \
-                if evaluate_score else None
+            log_r = np.array([float(model.log_ratio(xx[i : i + 1], thetas[i])[0]) for i in range(len(xx))])
+            score = (
+                np.concatenate([model.score(xx[i : i + 1], thetas[i]) for i in range(len(xx))])
+                if evaluate_score
+                else None
+            )
         return log_r, score
 
     def evaluate_score(self, x: Any, theta: Any, nuisance_mode: str = "keep") -> NDArray[np.float64]:
@@ -272,39 +406,88 @@ class LikelihoodEstimator(_Estimator):
 
     _family = "likelihood"
 
-    def __init__(self, features: Sequence[int] | None = None, n_components: int = 1, n_mades: int = 5,
-                 activation: str = "tanh", batch_norm: Any = None):
+    def __init__(
+        self,
+        features: Sequence[int] | None = None,
+        n_components: int = 1,
+        n_mades: int = 5,
+        activation: str = "tanh",
+        batch_norm: Any = None,
+    ):
         super().__init__(features=features, n_hidden=(100,), activation=activation)
 
-    def train(self, method: str, x: Any, theta: Any, t_xz: Any = None, x_val: Any = None, theta_val: Any = None,
-              t_xz_val: Any = None, alpha: float = 1.0, optimizer: str = "amsgrad", n_epochs: int = 50,
-              batch_size: int = 128, initial_lr: float = 0.001, final_lr: float = 0.0001,
-              nesterov_momentum: float | None = None, validation_split: float | None = 0.25,
-              early_stopping: bool = True, scale_inputs: bool = True, shuffle_labels: bool = False,
-              limit_samplesize: int | None = None, memmap: bool = False, verbose: str = "some",
-              scale_parameters: bool = True, n_workers: int = 8, clip_gradient: float | None = None,
-              early_stopping_patience: int | None = None, *, seed: int | None = None) -> tuple:
+    def train(
+        self,
+        method: str,
+        x: Any,
+        theta: Any,
+        t_xz: Any = None,
+        x_val: Any = None,
+        theta_val: Any = None,
+        t_xz_val: Any = None,
+        alpha: float = 1.0,
+        optimizer: str = "amsgrad",
+        n_epochs: int = 50,
+        batch_size: int = 128,
+        initial_lr: float = 0.001,
+        final_lr: float = 0.0001,
+        nesterov_momentum: float | None = None,
+        validation_split: float | None = 0.25,
+        early_stopping: bool = True,
+        scale_inputs: bool = True,
+        shuffle_labels: bool = False,
+        limit_samplesize: int | None = None,
+        memmap: bool = False,
+        verbose: str = "some",
+        scale_parameters: bool = True,
+        n_workers: int = 8,
+        clip_gradient: float | None = None,
+        early_stopping_patience: int | None = None,
+        *,
+        seed: int | None = None,
+    ) -> tuple:
         """Train on a density sample; returns the train and validation losses per epoch."""
-        a = _limit({"x": _array(x, "x"), "theta": _array(theta, "theta"), "t_xz": _array(t_xz, "t_xz")},
-                   limit_samplesize)
+        a = _limit(
+            {"x": _array(x, "x"), "theta": _array(theta, "theta"), "t_xz": _array(t_xz, "t_xz")}, limit_samplesize
+        )
         data = TrainingSet("density", a["x"], theta0=a["theta"], t_xz=a["t_xz"])
-        val = None if x_val is None else TrainingSet("density", _array(x_val, "x_val"),
-                                                     theta0=_array(theta_val, "theta_val"),
-                                                     t_xz=_array(t_xz_val, "t_xz_val"))
-        cfg = _config(n_epochs, batch_size, initial_lr, final_lr, optimizer, validation_split, early_stopping,
-                      clip_gradient, early_stopping_patience, alpha=alpha, seed=seed)
+        val = (
+            None
+            if x_val is None
+            else TrainingSet(
+                "density",
+                _array(x_val, "x_val"),
+                theta0=_array(theta_val, "theta_val"),
+                t_xz=_array(t_xz_val, "t_xz_val"),
+            )
+        )
+        cfg = _config(
+            n_epochs,
+            batch_size,
+            initial_lr,
+            final_lr,
+            optimizer,
+            validation_split,
+            early_stopping,
+            clip_gradient,
+            early_stopping_patience,
+            alpha=alpha,
+            seed=seed,
+        )
         return self._fit(method, data, val, cfg)
 
-    def evaluate_log_likelihood(self, x: Any, theta: Any, test_all_combinations: bool = True,
-                                evaluate_score: bool = False) -> tuple:
+    def evaluate_log_likelihood(
+        self, x: Any, theta: Any, test_all_combinations: bool = True, evaluate_score: bool = False
+    ) -> tuple:
         """log p̂(x|θ) (n_thetas, n_events); the score is not evaluated (None)."""
         if evaluate_score:
             raise ConfigError("evaluate_score=True is not supported for likelihood estimators")
         model = self._fitted()
         return np.atleast_2d(model.log_likelihood(_array(x, "x"), np.atleast_2d(_array(theta, "theta")))), None
 
-    def evaluate_log_likelihood_ratio(self, x: Any, theta0: Any, theta1: Any, test_all_combinations: bool = True,
-                                      evaluate_score: bool = False) -> tuple:
+    def evaluate_log_likelihood_ratio(
+        self, x: Any, theta0: Any, theta1: Any, test_all_combinations: bool = True, evaluate_score: bool = False
+    ) -> tuple:
         """log p̂(x|θ0) − log p̂(x|θ1)."""
         model = self._fitted()
         return np.atleast_2d(model.log_ratio(_array(x, "x"), _array(theta0, "theta0"), _array(theta1, "theta1"))), None
@@ -358,20 +541,35 @@ class Ensemble:
         """Mean score over the estimators (and its covariance)."""
         return self._mean_cov(self._stack("evaluate_score", **kwargs), calculate_covariance)
 
-    def evaluate_log_likelihood_ratio(self, estimator_weights: Any = None, calculate_covariance: bool = False,
-                                      **kwargs: Any) -> tuple:
+    def evaluate_log_likelihood_ratio(
+        self, estimator_weights: Any = None, calculate_covariance: bool = False, **kwargs: Any
+    ) -> tuple:
         """Mean log r̂ over the estimators (and its covariance)."""
         return self._mean_cov(self._stack("evaluate_log_likelihood_ratio", **kwargs), calculate_covariance)
 
-    def calculate_fisher_information(self, x: Any, theta: Any = None, obs_weights: Any = None,
-                                     estimator_weights: Any = None, n_events: float = 1, mode: str = "score",
-                                     calculate_covariance: bool = True, sum_events: bool = True,
-                                     epsilon_shift: float = 0.001) -> tuple:
+    def calculate_fisher_information(
+        self,
+        x: Any,
+        theta: Any = None,
+        obs_weights: Any = None,
+        estimator_weights: Any = None,
+        n_events: float = 1,
+        mode: str = "score",
+        calculate_covariance: bool = True,
+        sum_events: bool = True,
+        epsilon_shift: float = 0.001,
+    ) -> tuple:
         """Mean Fisher information over the estimators, and its covariance (P, P, P, P)."""
         if mode != "score":
             raise ConfigError("only mode='score' is supported")
-        vals = self._stack("calculate_fisher_information", x, theta=theta, weights=obs_weights, n_events=n_events,
-                           sum_events=sum_events)
+        vals = self._stack(
+            "calculate_fisher_information",
+            x,
+            theta=theta,
+            weights=obs_weights,
+            n_events=n_events,
+            sum_events=sum_events,
+        )
         return self._mean_cov(vals, calculate_covariance)
 
     def save(self, folder: str | os.PathLike[str], save_model: bool = False) -> None:

@@ -25,9 +25,18 @@ from .core import replace_file
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["SampleAugmenter", "benchmark", "benchmarks", "combine_and_shuffle", "iid_nuisance_parameters",
-           "morphing_point", "morphing_points", "nominal_nuisance_parameters", "random_morphing_points",
-           "theta_spec"]
+__all__ = [
+    "SampleAugmenter",
+    "benchmark",
+    "benchmarks",
+    "combine_and_shuffle",
+    "iid_nuisance_parameters",
+    "morphing_point",
+    "morphing_points",
+    "nominal_nuisance_parameters",
+    "random_morphing_points",
+    "theta_spec",
+]
 
 
 def benchmark(benchmark_name: str) -> tuple[str, str]:
@@ -73,8 +82,10 @@ def theta_spec(spec: Any) -> th.ThetaSpec:
     try:
         kind, value = spec
     except (TypeError, ValueError):
-        raise ConfigError(f"invalid theta specification {spec!r}: use sampling.benchmark(), benchmarks(), "
-                          "morphing_point(), morphing_points() or random_morphing_points()") from None
+        raise ConfigError(
+            f"invalid theta specification {spec!r}: use sampling.benchmark(), benchmarks(), "
+            "morphing_point(), morphing_points() or random_morphing_points()"
+        ) from None
     if kind == "benchmark":
         return th.Benchmark(str(value))
     if kind == "benchmarks":
@@ -124,16 +135,27 @@ class SampleAugmenter(DataAnalyzer):
         rng: seed or generator (an lhcgold addition: every draw is reproducible).
     """
 
-    def __init__(self, filename: str | os.PathLike[str], disable_morphing: bool = False,
-                 include_nuisance_parameters: bool = True, *, rng: np.random.Generator | int | None = None):
+    def __init__(
+        self,
+        filename: str | os.PathLike[str],
+        disable_morphing: bool = False,
+        include_nuisance_parameters: bool = True,
+        *,
+        rng: np.random.Generator | int | None = None,
+    ):
         super().__init__(filename, disable_morphing, include_nuisance_parameters)
         self.rng = np.random.default_rng(rng)
 
-    def _opts(self, test_split: float | None, validation_split: float | None, partition: str,
-              closest: bool) -> dict[str, Any]:
-        return {"test_split": 0.0 if test_split is None else float(test_split),
-                "validation_split": 0.0 if validation_split is None else float(validation_split),
-                "partition": partition, "sample_only_from_closest_benchmark": bool(closest), "rng": self.rng}
+    def _opts(
+        self, test_split: float | None, validation_split: float | None, partition: str, closest: bool
+    ) -> dict[str, Any]:
+        return {
+            "test_split": 0.0 if test_split is None else float(test_split),
+            "validation_split": 0.0 if validation_split is None else float(validation_split),
+            "partition": partition,
+            "sample_only_from_closest_benchmark": bool(closest),
+            "rng": self.rng,
+        }
 
     @staticmethod
     def _n_eff(ts: TrainingSet, individual: bool = False) -> Any:
@@ -141,110 +163,216 @@ class SampleAugmenter(DataAnalyzer):
             return None
         return ts.n_effective if individual else float(np.min(ts.n_effective))
 
-    def sample_train_plain(self, theta: Any, n_samples: int, nu: Any = None,
-                           sample_only_from_closest_benchmark: bool = True, folder: str | None = None,
-                           filename: str | None = None, test_split: float | None = 0.2,
-                           validation_split: float | None = 0.2, partition: str = "train", n_processes: int = 1,
-                           n_eff_forced: float | None = None, double_precision: bool = False) -> tuple:
+    def sample_train_plain(
+        self,
+        theta: Any,
+        n_samples: int,
+        nu: Any = None,
+        sample_only_from_closest_benchmark: bool = True,
+        folder: str | None = None,
+        filename: str | None = None,
+        test_split: float | None = 0.2,
+        validation_split: float | None = 0.2,
+        partition: str = "train",
+        n_processes: int = 1,
+        n_eff_forced: float | None = None,
+        double_precision: bool = False,
+    ) -> tuple:
         """x and θ drawn at ``theta``: returns ``x, theta, n_effective``."""
         _check_nuisance(nu)
-        ts = augment.sample_plain(self.events, theta=theta_spec(theta), n_samples=n_samples,
-                                  **self._opts(test_split, validation_split, partition,
-                                               sample_only_from_closest_benchmark))
+        ts = augment.sample_plain(
+            self.events,
+            theta=theta_spec(theta),
+            n_samples=n_samples,
+            **self._opts(test_split, validation_split, partition, sample_only_from_closest_benchmark),
+        )
         _save(folder, filename, {"theta": ts.theta0, "x": ts.x})
         return ts.x, ts.theta0, self._n_eff(ts)
 
-    def sample_train_local(self, theta: Any, n_samples: int, nu: Any = None,
-                           sample_only_from_closest_benchmark: bool = True, folder: str | None = None,
-                           filename: str | None = None, nuisance_score: Any = "auto", test_split: float | None = 0.2,
-                           validation_split: float | None = 0.2, partition: str = "train", n_processes: int = 1,
-                           log_message: bool = True, n_eff_forced: float | None = None,
-                           double_precision: bool = False) -> tuple:
+    def sample_train_local(
+        self,
+        theta: Any,
+        n_samples: int,
+        nu: Any = None,
+        sample_only_from_closest_benchmark: bool = True,
+        folder: str | None = None,
+        filename: str | None = None,
+        nuisance_score: Any = "auto",
+        test_split: float | None = 0.2,
+        validation_split: float | None = 0.2,
+        partition: str = "train",
+        n_processes: int = 1,
+        log_message: bool = True,
+        n_eff_forced: float | None = None,
+        double_precision: bool = False,
+    ) -> tuple:
         """x with the joint score at ``theta`` (SALLY): returns ``x, theta, t_xz, n_effective``."""
         _check_nuisance(nu)
-        ts = augment.sample_local(self.events, theta=theta_spec(theta), n_samples=n_samples,
-                                  **self._opts(test_split, validation_split, partition,
-                                               sample_only_from_closest_benchmark))
+        ts = augment.sample_local(
+            self.events,
+            theta=theta_spec(theta),
+            n_samples=n_samples,
+            **self._opts(test_split, validation_split, partition, sample_only_from_closest_benchmark),
+        )
         _save(folder, filename, {"theta": ts.theta0, "x": ts.x, "t_xz": ts.t_xz})
         return ts.x, ts.theta0, ts.t_xz, self._n_eff(ts)
 
-    def sample_train_density(self, theta: Any, n_samples: int, nu: Any = None,
-                             sample_only_from_closest_benchmark: bool = True, folder: str | None = None,
-                             filename: str | None = None, nuisance_score: Any = "auto",
-                             test_split: float | None = 0.2, validation_split: float | None = 0.2,
-                             partition: str = "train", n_processes: int = 1, n_eff_forced: float | None = None,
-                             double_precision: bool = False) -> tuple:
+    def sample_train_density(
+        self,
+        theta: Any,
+        n_samples: int,
+        nu: Any = None,
+        sample_only_from_closest_benchmark: bool = True,
+        folder: str | None = None,
+        filename: str | None = None,
+        nuisance_score: Any = "auto",
+        test_split: float | None = 0.2,
+        validation_split: float | None = 0.2,
+        partition: str = "train",
+        n_processes: int = 1,
+        n_eff_forced: float | None = None,
+        double_precision: bool = False,
+    ) -> tuple:
         """x with the joint score, θ from a prior (NDE, SCANDAL): returns ``x, theta, t_xz, n_effective``."""
         _check_nuisance(nu)
-        ts = augment.sample_density(self.events, theta=theta_spec(theta), n_samples=n_samples,
-                                    **self._opts(test_split, validation_split, partition,
-                                                 sample_only_from_closest_benchmark))
+        ts = augment.sample_density(
+            self.events,
+            theta=theta_spec(theta),
+            n_samples=n_samples,
+            **self._opts(test_split, validation_split, partition, sample_only_from_closest_benchmark),
+        )
         _save(folder, filename, {"theta": ts.theta0, "x": ts.x, "t_xz": ts.t_xz})
         return ts.x, ts.theta0, ts.t_xz, self._n_eff(ts)
 
-    def sample_train_ratio(self, theta0: Any, theta1: Any, n_samples: int, nu0: Any = None, nu1: Any = None,
-                           sample_only_from_closest_benchmark: bool = True, folder: str | None = None,
-                           filename: str | None = None, nuisance_score: Any = "auto", test_split: float | None = 0.2,
-                           validation_split: float | None = 0.2, partition: str = "train", n_processes: int = 1,
-                           return_individual_n_effective: bool = False, n_eff_forced: float | None = None,
-                           double_precision: bool = False) -> tuple:
+    def sample_train_ratio(
+        self,
+        theta0: Any,
+        theta1: Any,
+        n_samples: int,
+        nu0: Any = None,
+        nu1: Any = None,
+        sample_only_from_closest_benchmark: bool = True,
+        folder: str | None = None,
+        filename: str | None = None,
+        nuisance_score: Any = "auto",
+        test_split: float | None = 0.2,
+        validation_split: float | None = 0.2,
+        partition: str = "train",
+        n_processes: int = 1,
+        return_individual_n_effective: bool = False,
+        n_eff_forced: float | None = None,
+        double_precision: bool = False,
+    ) -> tuple:
         """Ratio samples (CARL, ROLR, RASCAL, ALICE(S), CASCAL):
         returns ``x, theta0, theta1, y, r_xz, t_xz, n_effective`` (``y`` of shape (n, 1))."""
         _check_nuisance(nu0, nu1)
-        ts = augment.sample_ratio(self.events, theta0=theta_spec(theta0), theta1=theta_spec(theta1),
-                                  n_samples=n_samples,
-                                  **self._opts(test_split, validation_split, partition,
-                                               sample_only_from_closest_benchmark))
+        ts = augment.sample_ratio(
+            self.events,
+            theta0=theta_spec(theta0),
+            theta1=theta_spec(theta1),
+            n_samples=n_samples,
+            **self._opts(test_split, validation_split, partition, sample_only_from_closest_benchmark),
+        )
         y = ts.y.reshape(-1, 1)
         r_xz = np.exp(ts.log_r_xz)
-        _save(folder, filename, {"theta0": ts.theta0, "theta1": ts.theta1, "x": ts.x, "y": y, "r_xz": r_xz,
-                                 "t_xz": ts.t_xz})
+        _save(
+            folder,
+            filename,
+            {"theta0": ts.theta0, "theta1": ts.theta1, "x": ts.x, "y": y, "r_xz": r_xz, "t_xz": ts.t_xz},
+        )
         return ts.x, ts.theta0, ts.theta1, y, r_xz, ts.t_xz, self._n_eff(ts, return_individual_n_effective)
 
-    def sample_train_more_ratios(self, theta0: Any, theta1: Any, n_samples: int, nu0: Any = None, nu1: Any = None,
-                                 sample_only_from_closest_benchmark: bool = True, folder: str | None = None,
-                                 filename: str | None = None, additional_thetas: Sequence[Any] | None = None,
-                                 nuisance_score: Any = "auto", test_split: float | None = 0.2,
-                                 validation_split: float | None = 0.2, partition: str = "train",
-                                 n_processes: int = 1, n_eff_forced: float | None = None,
-                                 double_precision: bool = False) -> tuple:
+    def sample_train_more_ratios(
+        self,
+        theta0: Any,
+        theta1: Any,
+        n_samples: int,
+        nu0: Any = None,
+        nu1: Any = None,
+        sample_only_from_closest_benchmark: bool = True,
+        folder: str | None = None,
+        filename: str | None = None,
+        additional_thetas: Sequence[Any] | None = None,
+        nuisance_score: Any = "auto",
+        test_split: float | None = 0.2,
+        validation_split: float | None = 0.2,
+        partition: str = "train",
+        n_processes: int = 1,
+        n_eff_forced: float | None = None,
+        double_precision: bool = False,
+    ) -> tuple:
         """Ratio samples with the score at both points (doubly parameterised estimators):
         returns ``x, theta0, theta1, y, r_xz, t_xz0, t_xz1, n_effective``."""
         _check_nuisance(nu0, nu1)
-        ts = augment.sample_more_ratios(self.events, theta0=theta_spec(theta0), theta1=theta_spec(theta1),
-                                        n_samples=n_samples,
-                                        additional_thetas=[theta_spec(t) for t in (additional_thetas or [])],
-                                        **self._opts(test_split, validation_split, partition,
-                                                     sample_only_from_closest_benchmark))
+        ts = augment.sample_more_ratios(
+            self.events,
+            theta0=theta_spec(theta0),
+            theta1=theta_spec(theta1),
+            n_samples=n_samples,
+            additional_thetas=[theta_spec(t) for t in (additional_thetas or [])],
+            **self._opts(test_split, validation_split, partition, sample_only_from_closest_benchmark),
+        )
         y = ts.y.reshape(-1, 1)
         r_xz = np.exp(ts.log_r_xz)
-        _save(folder, filename, {"theta0": ts.theta0, "theta1": ts.theta1, "x": ts.x, "y": y, "r_xz": r_xz,
-                                 "t_xz0": ts.t_xz, "t_xz1": ts.t_xz1})
+        _save(
+            folder,
+            filename,
+            {
+                "theta0": ts.theta0,
+                "theta1": ts.theta1,
+                "x": ts.x,
+                "y": y,
+                "r_xz": r_xz,
+                "t_xz0": ts.t_xz,
+                "t_xz1": ts.t_xz1,
+            },
+        )
         return ts.x, ts.theta0, ts.theta1, y, r_xz, ts.t_xz, ts.t_xz1, self._n_eff(ts)
 
-    def sample_test(self, theta: Any, n_samples: int, nu: Any = None, sample_only_from_closest_benchmark: bool = True,
-                    folder: str | None = None, filename: str | None = None, test_split: float | None = 0.2,
-                    validation_split: float | None = 0.2, partition: str = "test", n_processes: int = 1,
-                    n_eff_forced: float | None = None, double_precision: bool = False) -> tuple:
+    def sample_test(
+        self,
+        theta: Any,
+        n_samples: int,
+        nu: Any = None,
+        sample_only_from_closest_benchmark: bool = True,
+        folder: str | None = None,
+        filename: str | None = None,
+        test_split: float | None = 0.2,
+        validation_split: float | None = 0.2,
+        partition: str = "test",
+        n_processes: int = 1,
+        n_eff_forced: float | None = None,
+        double_precision: bool = False,
+    ) -> tuple:
         """Test events drawn at ``theta`` from the test partition: returns ``x, theta, n_effective``."""
         _check_nuisance(nu)
-        ts = augment.sample_test(self.events, theta=theta_spec(theta), n_samples=n_samples,
-                                 **self._opts(test_split, validation_split, partition,
-                                               sample_only_from_closest_benchmark))
+        ts = augment.sample_test(
+            self.events,
+            theta=theta_spec(theta),
+            n_samples=n_samples,
+            **self._opts(test_split, validation_split, partition, sample_only_from_closest_benchmark),
+        )
         _save(folder, filename, {"theta": ts.theta0, "x": ts.x})
         return ts.x, ts.theta0, self._n_eff(ts)
 
-    def cross_sections(self, theta: Any, nu: Any = None) -> tuple[NDArray[np.float64], NDArray[np.float64],
-                                                                    NDArray[np.float64]]:
+    def cross_sections(
+        self, theta: Any, nu: Any = None
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
         """Total cross sections [pb] at the points of ``theta``: returns ``thetas, xsecs, xsec_uncertainties``."""
         from ...physics.morphing import component_factors
 
         _check_nuisance(nu)
         spec = theta_spec(theta)
         s = self.setup
-        thetas, _, _ = th.resolve(spec, n_samples=1 if isinstance(spec, th.Prior) else 1_000_000,
-                                  parameter_names=s.parameter_names, benchmark_names=s.benchmark_names,
-                                  benchmark_values=s.benchmark_values, ranges=s.ranges, rng=self.rng)
+        thetas, _, _ = th.resolve(
+            spec,
+            n_samples=1 if isinstance(spec, th.Prior) else 1_000_000,
+            parameter_names=s.parameter_names,
+            benchmark_names=s.benchmark_names,
+            benchmark_values=s.benchmark_values,
+            ranges=s.ranges,
+            rng=self.rng,
+        )
         thetas = np.atleast_2d(thetas)
         comps = self.setup.components
         if comps is None:
@@ -259,12 +387,16 @@ class SampleAugmenter(DataAnalyzer):
         return thetas, xsec, np.sqrt(var)
 
 
-def combine_and_shuffle(input_filenames: Sequence[str | os.PathLike[str]], output_filename: str | os.PathLike[str],
-                        k_factors: float | Sequence[float] | None = None, recalculate_header: bool = True, *,
-                        rng: np.random.Generator | int | None = None) -> None:
+def combine_and_shuffle(
+    input_filenames: Sequence[str | os.PathLike[str]],
+    output_filename: str | os.PathLike[str],
+    k_factors: float | Sequence[float] | None = None,
+    recalculate_header: bool = True,
+    *,
+    rng: np.random.Generator | int | None = None,
+) -> None:
     """Concatenate and shuffle events files (out of core); replaces ``output_filename`` like MadMiner."""
     from ...io.combine import combine_and_shuffle as _combine
 
     path = replace_file(output_filename)
-    _combine(list(input_filenames), path, k_factors=1.0 if k_factors is None else k_factors, rng=rng,
-             overwrite=True)
+    _combine(list(input_filenames), path, k_factors=1.0 if k_factors is None else k_factors, rng=rng, overwrite=True)

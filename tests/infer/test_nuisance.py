@@ -347,3 +347,48 @@ def test_interpolated_interval_and_impacts(quad_events):
     assert set(imp) == {"a", "b"} and imp["b"] < 1e-3 * imp["a"]
     h_fixed, h_prof = res.half_width(profiled=False), res.half_width()
     assert imp["a"] == pytest.approx(np.sqrt(h_prof**2 - h_fixed**2), rel=1e-3)  # b changes nothing
+
+
+@pytest.fixture(scope="module")
+def dy_sally(dy):
+    pytest.importorskip("torch")
+    from lhcgold import augment
+    from lhcgold.augment import Benchmark
+    from lhcgold.ml import SALLY, TrainConfig
+
+    path, _, _ = dy
+    est = SALLY(n_hidden=(16, 16))
+    est.train(
+        augment.sample_local(path, theta=Benchmark("sm"), n_samples=5000, rng=1),
+        config=TrainConfig(n_epochs=10, seed=1),
+    )
+    return est
+
+
+@pytest.mark.slow
+def test_drell_yan_profiled_sally_limits(dy, dy_sally):
+    """SALLY's score histogram with a 5 % normalisation and the μ_F scale nuisance: profiled intervals are
+    wider; shrinking both nuisances to nothing gives back the unprofiled scan."""
+    from lhcgold.generate.variations import scale_variation_ratios
+
+    path, res, _ = dy
+    r = scale_variation_ratios(res, factors=(0.5, 2.0))
+    like = infer.ScoreHistogram(dy_sally, bins=10, components=(0,))
+    grid = infer.Grid([(-0.06, 0.06), 0.0], 61)
+    nus = [Normalisation("norm", 0.05), WeightVariation("scale_muf", r["muf_2"], r["muf_0.5"])]
+    out = profile_limits(like, path, nuisances=nus, grid=grid, luminosity_ifb=100.0, impacts=True)
+    assert np.all(out.q_profiled <= out.q_fixed + 1e-9)
+    lo_f, hi_f = out.interval(0.68, profiled=False)
+    lo_p, hi_p = out.interval(0.68, profiled=True)
+    assert lo_p <= lo_f and hi_p >= hi_f and (hi_p - lo_p) > 1.2 * (hi_f - lo_f)
+    assert all(v > 0 for v in out.impacts().values())
+    # the unprofiled scan is SALLY's own binned likelihood (same bins, Poisson counts)
+    plain = infer.expected_limits(like, path, grid=grid, luminosity_ifb=100.0)
+    assert np.max(plain.q[plain.q < 10]) > 1  # a non-trivial scan
+    tiny = [Normalisation("norm", 1e-7), WeightVariation("scale_muf", r["muf_2"] ** 1e-6, r["muf_0.5"] ** 1e-6)]
+    gone = profile_limits(like, path, nuisances=tiny, grid=grid, luminosity_ifb=100.0)
+    np.testing.assert_allclose(gone.q_profiled, gone.q_fixed, atol=1e-4)
+    np.testing.assert_allclose(gone.q_fixed, out.q_fixed, atol=1e-9)
+    # the Fisher information of the same binned model: profiling costs information
+    info = infer.profiled_information(like, path, nuisances=nus, luminosity_ifb=100.0, grid=grid)
+    assert info.profiled[0, 0] < 0.5 * info.fixed[0, 0]

@@ -52,11 +52,12 @@ from ._data import (
     components_of,
     factor_gradients,
     factors,
+    model_columns,
     resolve_theta,
 )
 from .fisher import profile_information
 from .grid import Grid, as_points
-from .likelihood import AsimovData, Context, Histogram, RateOnly, ScoreHistogram, _HistogramBase
+from .likelihood import AsimovData, Context, Histogram, NeuralRatio, RateOnly, ScoreHistogram, _HistogramBase
 from .limits import PB_PER_IFB, _lumi, _points
 
 logger = logging.getLogger(__name__)
@@ -282,18 +283,42 @@ def _events(sample: Any, chunk_size: int) -> tuple[NDArray[np.float64], NDArray[
 
 
 @dataclass(eq=False)
+class _Extended:
+    """The unbinned (per-event factor) terms: A = Σ ŵ a, B = Σ ŵ b, the ν = 0 kinematic log L per grid
+    point, and optionally the model's own normalisation weights u (T, N) with per-event a, b (N, K)."""
+
+    a_lin: NDArray[np.float64]
+    b_quad: NDArray[np.float64]
+    ll_kin: NDArray[np.float64]
+    u: NDArray[np.float64] | None = None
+    a: NDArray[np.float64] | None = None
+    b: NDArray[np.float64] | None = None
+
+    def log_norm(self, t: int, nu: NDArray[np.float64]) -> tuple[float, NDArray[np.float64]]:
+        """log Z(θ_t, ν)/Z(θ_t, 0) with Z = Σ_i u_ti g_i(ν), and its ν-gradient."""
+        assert self.u is not None and self.a is not None and self.b is not None
+        u = self.u[t]
+        w = u * np.exp(self.a @ nu + self.b @ (nu * nu))
+        z, z0 = float(w.sum()), float(u.sum())
+        if not (z > 0 and z0 > 0):
+            return np.nan, np.zeros_like(nu)
+        return float(np.log(z / z0)), (w @ (self.a + 2.0 * self.b * nu[None, :])) / z
+
+
+@dataclass(eq=False)
 class _Problem:
     r"""log L(θ_t, ν) and its ν-gradient at every grid point.
 
     Binned (``extended`` None): Σ_k n_k log μ_k(θ, ν) − μ_k(θ, ν) − ½|ν|².
-    Unbinned (``extended`` = (A, B, offset)), the per-event factor model of :func:`profile_limits`:
-    offset_t + n (A·ν + B·ν²) − μ(θ_t, ν) − ½|ν|² with μ the one-bin total.
+    Unbinned (``extended``), the per-event factor model of :func:`profile_limits`:
+    ℓ_kin(θ_t) + n (A·ν + B·ν²) − n log[Z(θ_t, ν)/Z(θ_t, 0)] + n log μ(θ_t, ν) − μ(θ_t, ν) − ½|ν|², μ the
+    one-bin total; without the model's own Z, Z(θ, ν) ∝ μ(θ, ν) and the two middle terms are n log μ(θ_t, 0).
     """
 
     model: _Binned
     f_all: NDArray[np.float64]
     n_obs: NDArray[np.float64]
-    extended: tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]] | None = None
+    extended: _Extended | None = None
 
     def log_l(self, t: int, nu: NDArray[np.float64]) -> tuple[float, NDArray[np.float64]]:
         mu, d = self.model.mu_and_grad(self.f_all[t], nu)
@@ -304,12 +329,22 @@ class _Problem:
             safe = np.where(ok, mu, 1.0)
             ll = float(np.sum(np.where(ok, self.n_obs * np.log(safe), 0.0) - mu) - 0.5 * nu @ nu)
             return ll, (np.where(ok, self.n_obs / safe, 0.0) - 1.0) @ d - nu
-        a_lin, b_quad, offset = self.extended
-        n = float(self.n_obs.sum())
-        ll = float(offset[t] + n * (a_lin @ nu + b_quad @ (nu * nu)) - mu.sum() - 0.5 * nu @ nu)
+        ext = self.extended
+        n, mu_t, d_t = float(self.n_obs.sum()), float(mu.sum()), d.sum(axis=0)
+        if not (mu_t > 0 and np.isfinite(ext.ll_kin[t])):
+            return -np.inf, np.zeros_like(nu)
+        ll = ext.ll_kin[t] + n * (ext.a_lin @ nu + ext.b_quad @ (nu * nu)) - mu_t - 0.5 * nu @ nu
+        grad = n * (ext.a_lin + 2.0 * ext.b_quad * nu) - d_t - nu
+        if ext.u is None:
+            mu0 = float(self.model.mu(self.f_all[t], np.zeros_like(nu)).sum())
+            ll += n * np.log(mu0)
+        else:
+            lz, dlz = ext.log_norm(t, nu)
+            ll += n * (np.log(mu_t) - lz)
+            grad = grad + n * (d_t / mu_t - dlz)
         if not np.isfinite(ll):
             return -np.inf, np.zeros_like(nu)
-        return ll, n * (a_lin + 2.0 * b_quad * nu) - d.sum(axis=0) - nu
+        return float(ll), grad
 
     def profile(self, t: int, start: NDArray[np.float64], free: NDArray[np.bool_]) -> tuple[float, NDArray[np.float64]]:
         """max over the free ν (the others at 0) of log L(θ_t, ν), and the maximising ν."""
@@ -369,13 +404,37 @@ def _unbinned_problem(
     data = AsimovData(sample, f_true, sigma_true, chunk_size)
     ctx = Context(thetas=points, components=comps, data=data, simulation=sample, chunk_size=chunk_size)
     ll_kin = n_obs * np.asarray(likelihood.kinematic_log_likelihood(ctx), dtype=np.float64)
-    f_all = factors(points, comps)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        mu0 = lumi * (f_all @ m.sum(axis=0))
-        offset = np.where(mu0 > 0, ll_kin + n_obs * np.log(np.where(mu0 > 0, mu0, 1.0)), -np.inf)
-    offset = np.where(np.isfinite(offset), offset, -np.inf)
+    ll_kin = np.where(np.isfinite(ll_kin), ll_kin, -np.inf)
     w_hat = w_true / sigma_true
-    return _Problem(model, f_all, np.array([n_obs]), (w_hat @ a, w_hat @ b, offset))
+    ext = _Extended(w_hat @ a, w_hat @ b, ll_kin)
+    ref = likelihood.reference_point(comps.shape[1]) if isinstance(likelihood, NeuralRatio) else None
+    if ref is not None and likelihood.normalize:
+        # the estimator's own density p_ref(x) r̃(x|θ) g(x, ν) is normalised over the reference sample
+        ext.u, ext.a, ext.b = _reference_weights(likelihood, x, m, sample, points, comps, ref, chunk_size), a, b
+    return _Problem(model, factors(points, comps), np.array([n_obs]), ext)
+
+
+def _reference_weights(
+    likelihood: NeuralRatio,
+    x: NDArray[np.float64],
+    m: NDArray[np.float64],
+    sample: Any,
+    points: NDArray[np.float64],
+    comps: NDArray[np.int64],
+    ref: NDArray[np.float64],
+    chunk_size: int,
+) -> NDArray[np.float64]:
+    """u_ti = w_i(θ_ref) r̃(x_i|θ_t) (T, N), r̃ relative to θ_ref as the calibrated ratio (non-finite: 0)."""
+    cols = model_columns(likelihood.ratio_model, sample.observables)
+    xx = x if cols is None else x[:, cols]
+    ctx = Context(thetas=points, components=comps, data=None, simulation=sample, chunk_size=chunk_size)
+    tb = max(1, min(likelihood.theta_batch, len(points)))
+    step = max(1, likelihood.max_elements // tb)
+    lr = np.concatenate([likelihood._log_ratios(xx[s : s + step], ctx, ref, tb) for s in range(0, len(xx), step)], 1)
+    w_ref = m @ factors(ref, comps)
+    with np.errstate(over="ignore", invalid="ignore"):
+        u = np.where(np.isfinite(lr), w_ref[None, :] * np.exp(lr), 0.0)
+    return np.where(np.isfinite(u), u, 0.0)
 
 
 @dataclass(frozen=True)

@@ -266,7 +266,7 @@ def _quadrature_profile(thetas, theta_true, lumi_pb, g):
         mu = lumi_pb * quad(lambda x: (1 + th * x) ** 2 * g(x, nu), -1, 1)[0]
         return n * kin - mu - 0.5 * nu * nu
 
-    prof = np.array([-minimize_scalar(lambda v: -ll(t, v), bounds=(-5, 5), method="bounded").fun for t in thetas])
+    prof = np.array([-minimize_scalar(lambda v, t=t: -ll(t, v), bounds=(-5, 5), method="bounded").fun for t in thetas])
     return -2 * (prof - prof.max())
 
 

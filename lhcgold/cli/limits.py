@@ -337,8 +337,8 @@ def _impacts_table(imp: dict[str, Any]) -> list[str]:
             f"[{iv['profiled'][0]:.6g}, {iv['profiled'][1]:.6g}] profiled ({len(imp['nuisances'])} nuisances)"
         )
     width = max(len("nuisance"), *(len(n) for n in imp["nuisances"]))
-    cols = [f"{p} (scan)" for p in pars] + ([f"{p} (Fisher)" for p in pars] if imp.get("fisher") else [])
-    lines.append(f"impacts on the {float(cl):.0%} CL half-widths:")
+    cols = [f"{p} (scan)" for p in pars] + ([f"{p} (Fisher 1σ)" for p in pars] if imp.get("fisher") else [])
+    lines.append(f"impacts on the {float(cl):.0%} CL half-widths (scan: the scan's χ² threshold):")
     lines.append("  " + "nuisance".ljust(width) + "".join(f"  {c:>16}" for c in cols))
     for n in imp["nuisances"]:
         vals = [imp["scan"][n][p] for p in pars] + ([imp["fisher"][n][p] for p in pars] if imp.get("fisher") else [])

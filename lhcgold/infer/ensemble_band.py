@@ -21,7 +21,7 @@ Example:
     >>> band = infer.ensemble_limits(lambda m: infer.ScoreHistogram(m, bins=10),   # doctest: +SKIP
     ...                              ml.load_model("models/sally"), "dy.h5",
     ...                              grid=infer.Grid([(-0.05, 0.05), 0.0], 101), luminosity_ifb=30)
-    >>> band.summary(0.68)["C_LL"]["upper_std"]                                    # doctest: +SKIP
+    >>> band.summary(0.68)       # per parameter: lower/upper_mean, lower/upper_std  # doctest: +SKIP
 """
 
 from __future__ import annotations

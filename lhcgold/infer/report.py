@@ -99,7 +99,8 @@ def _impacts(results: dict[str, Any], h: str) -> list[str]:
         out += [
             "",
             "Impact of a nuisance: √(h²(all profiled) − h²(this one fixed at 0)), h the interval half-width "
-            "(scan, ends interpolated between grid points); Fisher: the same from the profiled Fisher information.",
+            "(scan: ends interpolated between grid points, the scan's χ² threshold for its scanned parameters); "
+            "Fisher: the same for 1σ of one parameter, from the profiled Fisher information at θ_true.",
             "",
         ]
     return out

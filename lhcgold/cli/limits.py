@@ -234,7 +234,7 @@ def command(
         )
     res = dataclasses.replace(res, coverage=None if cov is None else cov.to_dict(), impacts=impacts)
     res.save(output, overwrite=overwrite)
-    _echo_summary(res, output)
+    _echo_summary(res, output, cov)
     if plot_path is not None:
         _plot(res, plot_path, overwrite)
 
@@ -285,7 +285,7 @@ def _load_estimator_or_ensemble(path: Path, method: str, device: str | None) -> 
     return ens
 
 
-def _echo_summary(res: Any, output: Path) -> None:
+def _echo_summary(res: Any, output: Path, cov: Any = None) -> None:
     """The result's headline, closure warning, ensemble band, nuisance impacts and coverage on stdout."""
     from .. import infer
 
@@ -315,15 +315,10 @@ def _echo_summary(res: Any, output: Path) -> None:
     if res.impacts is not None:
         for line in _impacts_table(res.impacts):
             click.echo(line)
-    if res.coverage is not None:
+    if cov is not None:
         c = res.coverage
-        for kind in ("wilks", "neyman"):
-            k = c[kind]
-            click.echo(
-                f"coverage at theta_true={c['theta_true']} ({kind.capitalize()} {c['cl']:.0%} intervals, "
-                f"{c['n_toys']} toys): {k['coverage']:.3f} ± {k['error']:.3f} (q <= {k['critical_value']:.3f}; "
-                f"exact coverage scatters by ± {c['nominal_error']:.3f})"
-            )
+        click.echo(cov.summary())
+        click.echo(f"  (an exact method scatters by ± {c['nominal_error']:.3f}; {c['method']})")
 
 
 def _impacts_table(imp: dict[str, Any]) -> list[str]:

@@ -204,7 +204,8 @@ def test_sally_ensemble_band_impacts_and_coverage(events: Path, models: dict, tm
     for kind in ("wilks", "neyman"):
         f = cov[kind]["coverage"]
         assert 0 < f < 1 and cov[kind]["error"] == pytest.approx(np.sqrt(f * (1 - f) / 100))
-    assert "coverage at theta_true=[0.0, 0.0] (Wilks 68% intervals, 100 toys)" in text
+    assert "sally: coverage of 68% intervals at [0.0, 0.0] from 100 toys: Wilks" in text
+    assert f"Neyman {cov['neyman']['coverage']:.3f} ± {cov['neyman']['error']:.3f}" in text
     # impacts, top level: both nuisances widen the interval; the table is printed
     imp = d["impacts"]
     assert imp["nuisances"] == ["norm", "scale_nuisance_param_0"] and imp["parameters"] == ["C_LL"]

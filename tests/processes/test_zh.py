@@ -277,14 +277,14 @@ def sample(pdf):  # noqa: ANN001, ANN201
     sub = type(batch)(
         batch.u[keep], batch.comps[keep], batch.proposal[keep], {k: v[keep] for k, v in batch.kin.items()}
     )
-    _, _, x = proc.realise(sub, channel[keep], rng)
+    rec, obs, x = proc.realise(sub, channel[keep], rng)
     sig, _ = proc.xsec_components_with_errors(n_points=100_000, rng=99)  # independent of the sample
-    return proc, m[keep] / n, channel[keep], x, sig
+    return proc, m[keep] / n, channel[keep], x, sig, rec, obs
 
 
 def test_joint_score_equals_finite_differences(sample) -> None:  # noqa: ANN001
     """t(x,z|θ) of the generator's weights = central differences of log|M|² − log σ, with the ME re-evaluated."""
-    proc, m, channel, x, sig = sample
+    proc, m, channel, x, sig, _, _ = sample
     theta = np.array([0.006, -0.02, 0.08])
     t = gold.joint_score(m[:500], COMPS, theta, sigma_c=sig)
     me = ZHME(("gc", "a2", "a3"))
@@ -327,7 +327,7 @@ def _weighted_mean_err(values: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, n
 
 def test_expected_joint_score_vanishes_and_ratio_is_one(sample) -> None:  # noqa: ANN001
     """E_θ[t(x,z|θ)] = 0 and E_θ₁[r(x,z|θ₀,θ₁)] = 1, σ_c from a separate MC run."""
-    _, m, _, _, sig = sample
+    _, m, _, _, sig, _, _ = sample
     for th0, th1 in ((np.zeros(3), np.array([0.01, -0.03, 0.1])), (np.array([-0.01, 0.02, -0.12]), np.zeros(3))):
         w = gold.event_weights(m, COMPS, th0)
         mean, err = _weighted_mean_err(gold.joint_score(m, COMPS, th0, sigma_c=sig), w)
@@ -372,7 +372,7 @@ def test_truth_is_the_conditional_expectation_of_joint_quantities(sample) -> Non
     """r(x|θ₀,θ₁) = E[r(x,z)|x] and t(x|θ) = E[t(x,z)|x] over the latent quark type and beam orientation."""
     from lhcgold.generate.embedded import TruthModel
 
-    proc, _, _, x, sig = sample
+    proc, _, _, x, sig, _, _ = sample
     x = x[:300]
     per = np.stack([proc.joint_density_components(x[:, :3], x[:, 3:6], x[:, 6], channel=k) for k in range(4)], 1)
     assert np.all(per[:, :, 0].sum(1) > 0)
@@ -436,3 +436,53 @@ def test_on_shell_rate_against_pythia(pdf) -> None:  # noqa: ANN001
     ours, ours_err = sig[0] / br, err[0] / br
     assert abs(ours - ref) < 3 * math.hypot(ours_err, ref_err), (ours, ours_err, ref, ref_err)
     assert ours == pytest.approx(_rate_by_quadrature(proc, 96, 64)[0] / br, rel=3e-3)
+
+
+def test_card_observables_on_parton_level_objects(sample) -> None:  # noqa: ANN001
+    """The card's detector-level expressions, fed the parton-level leptons and two jets that share the Higgs
+    momentum, give the generator's own observables: m_ℓℓ, p_T^ℓℓ, m_ZH and the CP-odd signed sin Δφ_ℓℓ."""
+    from pathlib import Path
+
+    import awkward as ak
+    import yaml
+
+    from lhcgold.observables.expr import compile_expression
+    from lhcgold.observables.objects import RecoEvents, make_met, make_objects
+
+    proc, rec, obs = sample[0], sample[5], sample[6]
+    n = 400
+    lm, lp, ph = rec.momenta[:n, 4], rec.momenta[:n, 5], rec.momenta[:n, 3]
+    obs = obs[:n]
+
+    def polar(p: np.ndarray) -> tuple[np.ndarray, ...]:
+        pt = np.hypot(p[:, 1], p[:, 2])
+        return pt, np.arcsinh(p[:, 3] / pt), np.arctan2(p[:, 2], p[:, 1])
+
+    def objects(momenta: list[np.ndarray], masses: list[float], **extra: list[float]) -> ak.Array:
+        cols = [polar(p) for p in momenta]
+        field = {k: ak.Array(np.stack([c[i] for c in cols], 1)) for i, k in enumerate(("pt", "eta", "phi"))}
+        more = {k: ak.Array(np.tile(v, (n, 1))) for k, v in extra.items()}
+        return make_objects(field["pt"], field["eta"], field["phi"], ak.Array(np.tile(masses, (n, 1))), **more)
+
+    def empty() -> ak.Array:
+        none = ak.Array(np.zeros((n, 0)))
+        return make_objects(none, none, none, none, charge=none)
+
+    jet = ph.copy()
+    jet[:, 0] = np.linalg.norm(jet[:, 1:], axis=1)  # two massless halves of the Higgs, (j[0] + j[1]).m = p_H's "mass"
+    half = 0.5 * jet
+    muons = objects([lm, lp], [0.0, 0.0], charge=[-1.0, 1.0])
+    jets = objects([half, half], [0.0, 0.0])
+    events = RecoEvents(empty(), muons, empty(), jets, make_met(np.zeros(n), np.zeros(n)), np.ones((n, 1)), ("w",))
+    card = yaml.safe_load((Path(__file__).parents[2] / "cards" / "zh.yaml").read_text())
+    ns = events.namespace()
+    names = list(proc.observable_names)
+
+    def value(name: str) -> np.ndarray:
+        return np.asarray(compile_expression(card["observables"][name], names=ns)(ns), float)
+
+    np.testing.assert_allclose(value("m_ll"), obs[:, names.index("m_ll")], rtol=1e-9)
+    np.testing.assert_allclose(value("pt_ll"), obs[:, names.index("pt_ll")], rtol=1e-9)
+    np.testing.assert_allclose(value("sin_dphi_ll"), obs[:, names.index("sin_dphi_ll")], atol=1e-9)
+    assert np.all(value("cos_theta_cs") ** 2 <= 1)
+    assert set(card["observables"]) >= {"sin_dphi_ll", "m_ll", "pt_h"}

@@ -17,7 +17,7 @@ import pytest
 from lhcgold.physics import gold
 from lhcgold.physics.ew import GEV2_TO_PB, PYTHIA_EW
 from lhcgold.physics.morphing import find_components
-from lhcgold.physics.phasespace import boost_z, minkowski_dot
+from lhcgold.physics.phasespace import boost, boost_z, minkowski_dot
 from lhcgold.processes.zh import ZHME, ZHProcess, zh_angles
 
 EW = PYTHIA_EW
@@ -439,8 +439,9 @@ def test_on_shell_rate_against_pythia(pdf) -> None:  # noqa: ANN001
 
 
 def test_card_observables_on_parton_level_objects(sample) -> None:  # noqa: ANN001
-    """The card's detector-level expressions, fed the parton-level leptons and two jets that share the Higgs
-    momentum, give the generator's own observables: m_ℓℓ, p_T^ℓℓ, m_ZH and the CP-odd signed sin Δφ_ℓℓ."""
+    """The card's detector-level expressions, fed the parton-level leptons and two jets from the Higgs, give the
+    generator's own observables: m_ℓℓ, p_T^ℓℓ, m_ZH and the CP-odd sin 2φ* (computed there with boosts) and
+    signed sin Δφ_ℓℓ."""
     from pathlib import Path
 
     import awkward as ak
@@ -468,21 +469,29 @@ def test_card_observables_on_parton_level_objects(sample) -> None:  # noqa: ANN0
         none = ak.Array(np.zeros((n, 0)))
         return make_objects(none, none, none, none, charge=none)
 
-    jet = ph.copy()
-    jet[:, 0] = np.linalg.norm(jet[:, 1:], axis=1)  # two massless halves of the Higgs, (j[0] + j[1]).m = p_H's "mass"
-    half = 0.5 * jet
+    # the Higgs as two massless jets, back to back in its rest frame along a random direction
+    d = np.random.default_rng(5).normal(size=(n, 3))
+    d *= (EW.mh / 2 / np.linalg.norm(d, axis=1))[:, None]
+    rest = np.concatenate([np.full((n, 1), EW.mh / 2), d], axis=1)
+    jet1, jet2 = (boost(r, ph[:, 1:] / ph[:, :1]) for r in (rest, rest * [1, -1, -1, -1]))
     muons = objects([lm, lp], [0.0, 0.0], charge=[-1.0, 1.0])
-    jets = objects([half, half], [0.0, 0.0])
+    jets = objects([jet1, jet2], [0.0, 0.0])
     events = RecoEvents(empty(), muons, empty(), jets, make_met(np.zeros(n), np.zeros(n)), np.ones((n, 1)), ("w",))
     card = yaml.safe_load((Path(__file__).parents[2] / "cards" / "zh.yaml").read_text())
     ns = events.namespace()
     names = list(proc.observable_names)
 
+    for name, text in card["observables"].items():  # in card order: later ones may use earlier ones
+        ns[name] = np.asarray(compile_expression(text, names=ns)(ns), float)
+
     def value(name: str) -> np.ndarray:
-        return np.asarray(compile_expression(card["observables"][name], names=ns)(ns), float)
+        return ns[name]
 
     np.testing.assert_allclose(value("m_ll"), obs[:, names.index("m_ll")], rtol=1e-9)
     np.testing.assert_allclose(value("pt_ll"), obs[:, names.index("pt_ll")], rtol=1e-9)
+    np.testing.assert_allclose(value("m_h"), EW.mh, rtol=1e-9)
+    np.testing.assert_allclose(value("m_zh"), obs[:, names.index("m_zh")], rtol=1e-9)
     np.testing.assert_allclose(value("sin_dphi_ll"), obs[:, names.index("sin_dphi_ll")], atol=1e-9)
+    np.testing.assert_allclose(value("sin_2phi_star"), obs[:, names.index("sin_2phi_star")], atol=1e-7)
     assert np.all(value("cos_theta_cs") ** 2 <= 1)
     assert set(card["observables"]) >= {"sin_dphi_ll", "m_ll", "pt_h"}

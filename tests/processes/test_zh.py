@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -442,8 +443,6 @@ def test_card_observables_on_parton_level_objects(sample) -> None:  # noqa: ANN0
     """The card's detector-level expressions, fed the parton-level leptons and two jets from the Higgs, give the
     generator's own observables: m_ℓℓ, p_T^ℓℓ, m_ZH and the CP-odd sin 2φ* (computed there with boosts) and
     signed sin Δφ_ℓℓ."""
-    from pathlib import Path
-
     import awkward as ak
     import yaml
 
@@ -477,7 +476,7 @@ def test_card_observables_on_parton_level_objects(sample) -> None:  # noqa: ANN0
     muons = objects([lm, lp], [0.0, 0.0], charge=[-1.0, 1.0])
     jets = objects([jet1, jet2], [0.0, 0.0])
     events = RecoEvents(empty(), muons, empty(), jets, make_met(np.zeros(n), np.zeros(n)), np.ones((n, 1)), ("w",))
-    card = yaml.safe_load((Path(__file__).parents[2] / "cards" / "zh.yaml").read_text())
+    card = yaml.safe_load((ROOT / "cards" / "zh.yaml").read_text())
     ns = events.namespace()
     names = list(proc.observable_names)
 
@@ -495,3 +494,98 @@ def test_card_observables_on_parton_level_objects(sample) -> None:  # noqa: ANN0
     np.testing.assert_allclose(value("sin_2phi_star"), obs[:, names.index("sin_2phi_star")], atol=1e-7)
     assert np.all(value("cos_theta_cs") ** 2 <= 1)
     assert set(card["observables"]) >= {"sin_dphi_ll", "m_ll", "pt_h"}
+
+
+# ---------------------------------------------------------------------------------------------
+# through the registry: the card, the generator, the event store, the exact likelihood
+
+ROOT = Path(__file__).resolve().parents[2]
+CARD = """
+lhcgold_card: 1
+name: zh
+parameters:
+  - {name: gc, range: [-0.02, 0.02]}
+  - {name: a3, range: [-0.15, 0.15]}
+benchmarks:
+  sm: {gc: 0, a3: 0}
+  gc_p: {gc: 0.02, a3: 0}
+  gc_m: {gc: -0.02, a3: 0}
+  a3_p: {gc: 0, a3: 0.15}
+  a3_m: {gc: 0, a3: -0.15}
+  mix: {gc: 0.01, a3: 0.1}
+morphing: {max_overall_power: 2}
+process: {name: zh, scale_gev: 91.1876, mll_gev: [75, 105]}
+generate: {seed: 3, shat_bias: 0.5, adapt: {iterations: 3, points: 8000}}
+"""
+
+
+def test_registered_and_the_card_uses_the_process_defaults() -> None:
+    from lhcgold.config import load_card
+    from lhcgold.generate.embedded import build_process
+    from lhcgold.processes import get_process_class
+
+    cls = get_process_class("zh")
+    assert cls is ZHProcess and set(cls.parameter_names) == {"gc", "a2", "a3"}
+    card = load_card(ROOT / "cards" / "zh.yaml")
+    # the card spells out what the process would fill in: the same observables and cuts
+    assert card.section("observables") == dict(cls.defaults.observables)
+    assert card.section("cuts") == list(cls.defaults.cuts)
+    assert {"sin_2phi_star", "sin_dphi_ll"} <= set(cls.defaults.histogram_observables)  # CP-odd: a fair baseline
+    assert tuple(card.section("run")["histogram_candidates"]) == cls.defaults.histogram_observables
+    proc = build_process(card)
+    assert isinstance(proc, ZHProcess)
+    assert (proc.z_mode, proc.mll, proc.contact, proc.lepton) == ("offshell", (75.0, 105.0), "left", 13)
+
+
+def test_generate_through_the_card(tmp_path: Path) -> None:
+    """generate(card): momentum conservation, the Z record, the leptons and the observed x in the truth's support."""
+    from lhcgold.config import load_card_text
+    from lhcgold.generate.embedded import TruthModel, generate
+
+    res = generate(load_card_text(CARD.replace("mll_gev: [75, 105]", "lepton: e, contact: universal")), n_events=2000)
+    p = res.particles.momenta
+    np.testing.assert_allclose(p[:, 0] + p[:, 1], p[:, 2] + p[:, 3], atol=1e-6)
+    np.testing.assert_allclose(p[:, 2], p[:, 4] + p[:, 5], atol=1e-6)
+    np.testing.assert_array_equal(res.particles.pdg[:, 2:], np.tile([23, 25, 11, -11], (res.n_events, 1)))
+    np.testing.assert_array_equal(np.sign(res.particles.pdg[:, 0]), -np.sign(res.particles.pdg[:, 1]))
+    assert res.process.contact == "universal"
+    m_ll = res.observables[:, list(res.observable_names).index("m_ll")]
+    assert 75 <= m_ll.min() and m_ll.max() <= 105
+    assert np.all(TruthModel(res.process, res.xsec_components).components(res.observed[:200])[:, 0] > 0)
+    out = res.write_lhe(tmp_path / "zh.lhe.gz")
+    from lhcgold.io.lhe import read_lhe
+
+    chunk = read_lhe(out)
+    np.testing.assert_allclose(chunk.weights[:, :6], res.benchmark_weights, rtol=1e-9)
+
+
+@pytest.mark.slow
+def test_exact_information_against_histograms(tmp_path: Path) -> None:
+    """Exact (truth) Fisher information at the SM ≥ every histogram's; CP-even histograms are blind to a₃ (up to the
+    Monte-Carlo noise of the linear a₃ weights), the CP-odd sin 2φ* recovers a good part of it, sin φ* far less
+    (the Z couples to leptons almost vector-like)."""
+    from lhcgold import infer
+    from lhcgold.config import load_card_text
+    from lhcgold.generate.embedded import TruthModel, generate
+
+    res = generate(load_card_text(CARD), n_events=20_000, rng=3)
+    path = res.write_events(tmp_path / "zh.h5")
+    sig, _ = res.process.xsec_components_with_errors(n_points=100_000, rng=9)
+    exact = infer.exact_information(path, TruthModel(res.process, sig), theta="sm").matrix
+    hist = {
+        tuple(obs): infer.histogram_information(path, obs, bins=bins, theta="sm").matrix
+        for obs, bins in (
+            (["pt_ll", "m_zh"], (8, 8)),
+            (["cos_Theta", "cos_theta_star"], (8, 8)),
+            (["cos_phi_star"], 16),
+            (["sin_phi_star"], 16),
+            (["sin_2phi_star"], 16),
+        )
+    }
+    for obs, h in hist.items():
+        assert np.linalg.eigvalsh(exact - h).min() > -1e-6 * np.trace(exact), obs
+        assert h[0, 0] > 0.2 * exact[0, 0], obs  # gc is seen in every histogram
+    for obs in (("pt_ll", "m_zh"), ("cos_Theta", "cos_theta_star"), ("cos_phi_star",)):
+        assert hist[obs][1, 1] < 0.01 * exact[1, 1], obs
+    assert hist[("sin_2phi_star",)][1, 1] > 0.1 * exact[1, 1]
+    assert hist[("sin_2phi_star",)][1, 1] > 5 * hist[("sin_phi_star",)][1, 1]

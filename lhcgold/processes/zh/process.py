@@ -10,18 +10,18 @@ In the narrow-width mode the Z is on shell and the density is per d³p_ℓ⁻ d�
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ...exceptions import ConfigError
-from ...generate.processes import Batch, EmbeddedProcess, EventRecord
 from ...physics import phasespace as ps
 from ...physics.ew import GEV2_TO_PB, EWInputs
 from ...physics.pdf import PDFGrid
-from .amplitude import ZH_PARAMETERS, ZHME, zh_angles
+from ..base import Batch, EmbeddedProcess, EventRecord, ProcessDefaults, register_process
+from .amplitude import CONTACT_MODES, ZH_PARAMETERS, ZHME, zh_angles
 
 __all__ = ["ZHProcess"]
 
@@ -74,6 +74,57 @@ def sin_2phi_star_expression(
     return f"4 * {eps} * {qr_perp} / (sqrt(-{kk} * {ht2}) * {q2} * {r2})"
 
 
+#: the Z and H candidates at detector level: the two leading leptons, the two leading jets
+_ZH = "(l[0] + l[1] + j[0] + j[1])"
+DEFAULTS = ProcessDefaults(
+    observables={
+        "pt_l1": "l[0].pt",
+        "eta_l1": "l[0].eta",
+        "pt_l2": "l[1].pt",
+        "eta_l2": "l[1].eta",
+        "m_ll": "(l[0] + l[1]).m",
+        "pt_ll": "(l[0] + l[1]).pt",
+        "y_ll": "(l[0] + l[1]).rapidity",
+        "pt_h": "(j[0] + j[1]).pt",
+        "eta_h": "(j[0] + j[1]).eta",
+        "m_h": "(j[0] + j[1]).m",
+        "m_zh": f"{_ZH}.m",
+        "y_zh": f"{_ZH}.rapidity",
+        "cos_theta_cs": "where(l[0].charge < 0, cos_theta_star_cs(l[0], l[1]), cos_theta_star_cs(l[1], l[0]))",
+        "sin_2phi_star": sin_2phi_star_expression(),
+        "sin_dphi_ll": f"where({_ZH}.pz < 0, -1, 1)"
+        " * where(l[0].charge < 0, sin(l[1].phi - l[0].phi), sin(l[0].phi - l[1].phi))",
+    },
+    cuts=(
+        "n(l) >= 2",
+        "l[0].charge * l[1].charge < 0",
+        "l[0].pt > 25",
+        "l[1].pt > 15",
+        "(l[0] + l[1]).m > 75",
+        "(l[0] + l[1]).m < 105",
+        "n(j) >= 2",
+        "(j[0] + j[1]).m > 60",
+        "(j[0] + j[1]).m < 180",
+    ),
+    histogram_observables=("pt_ll", "m_zh", "pt_h", "cos_theta_cs", "sin_2phi_star", "sin_dphi_ll"),
+    plot_observables=("pt_ll", "m_zh", "sin_2phi_star", "cos_theta_cs"),
+    labels={
+        "pt_ll": r"$p_T^{\ell\ell}$ [GeV]",
+        "m_ll": r"$m_{\ell\ell}$ [GeV]",
+        "m_zh": r"$m_{ZH}$ [GeV]",
+        "pt_h": r"$p_T^{H}$ [GeV]",
+        "cos_theta_cs": r"$\cos\theta^*_{\mathrm{CS}}(\ell^-)$",
+        "sin_2phi_star": r"$\sin 2\phi^*$",
+        "sin_dphi_ll": r"$\mathrm{sign}(p_z^{ZH})\,\sin(\phi_{\ell^+} - \phi_{\ell^-})$",
+        "gc": r"$g_c$ ($q\bar q Z H$ contact)",
+        "a2": r"$a_2$ (CP-even $HZZ$)",
+        "a3": r"$a_3$ (CP-odd $HZZ$)",
+    },
+    shower={"mpi": False, "hadronisation": True},
+)
+
+
+@register_process
 class ZHProcess(EmbeddedProcess):
     """p p → Z H → ℓ⁻ℓ⁺ H with anomalous HZZ couplings (a₂, a₃) and a q q̄ Z H contact term g_c.
 
@@ -89,6 +140,13 @@ class ZHProcess(EmbeddedProcess):
     name = "zh"
     description = "p p -> Z H -> l- l+ H with anomalous HZZ couplings a2, a3 and a q qbar Z H contact term gc"
     parameter_names = ZH_PARAMETERS
+    options_schema: ClassVar[dict[str, Any]] = {
+        "z_mode": {"enum": ["offshell", "nwa"]},
+        "mll_gev": {"type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 2},
+        "max_sqrt_shat_gev": {"type": ["number", "null"], "exclusiveMinimum": 0},
+        "contact": {"enum": list(CONTACT_MODES)},
+    }
+    defaults = DEFAULTS
     dim = 7
     n_channels = 4
     observable_names = OBSERVED_NAMES + (
@@ -145,7 +203,7 @@ class ZHProcess(EmbeddedProcess):
     # options -----------------------------------------------------------------------------
     @classmethod
     def options_from_card(
-        cls, section: dict[str, Any], *, sqrt_s: float, ew: EWInputs, source: str | None = None
+        cls, section: Mapping[str, Any], *, sqrt_s: float, ew: EWInputs, source: str | None = None
     ) -> dict[str, Any]:
         """The ZH options of a card's validated ``process:`` section.
 
@@ -153,10 +211,10 @@ class ZHProcess(EmbeddedProcess):
             ConfigError: the m_ℓℓ window or √ŝ cut leave no phase space.
         """
         z_mode = section.get("z_mode", "offshell")
-        lo, hi = section.get("mll_gev", [75.0, 105.0])
+        lo, hi = section.get("mll_gev", (75.0, 105.0))
         top = section.get("max_sqrt_shat_gev")
         top_v = sqrt_s if top is None else min(float(top), sqrt_s)
-        if z_mode == "offshell" and (lo is None or hi is None or not 0 < lo < hi):
+        if z_mode == "offshell" and not 0 < lo < hi:
             raise ConfigError(
                 f"the cuts leave no phase space: mll_gev = [{lo}, {hi}] (need 0 < min < max)",
                 path="process.mll_gev",
@@ -333,7 +391,8 @@ class ZHProcess(EmbeddedProcess):
         """dσ_c/(d³p_ℓ⁻ d³p_ℓ⁺ dp_zH) summed over flavours (and channels), (..., C) [pb GeV⁻⁷].
 
         Args:
-            p_lminus, p_lplus: lab three-momenta (..., 3) of the leptons.
+            p_lminus: lab three-momentum (..., 3) of the ℓ⁻.
+            p_lplus: lab three-momentum (..., 3) of the ℓ⁺.
             pz_h: the Higgs p_z (...); its p_T balances the leptons'.
             channel: only this latent channel k = 2·(quark type) + orientation; default: their sum.
         """

@@ -109,3 +109,17 @@ def test_choice_needs_enough_candidates(wh_sm_events: Path) -> None:
 
     with pytest.raises(ConfigError, match="need 2 histogram candidates"):
         infer.choose_histogram(wh_sm_events, ["pt_h", "no_such"], bins=8)
+
+
+def test_histogram_limits_on_a3_come_from_the_signed_angle(wh_sm_events: Path) -> None:
+    """The histogram likelihood (``lhcgold limits --method histogram``): near the SM, where a₃ enters the
+    rate and the CP-even shapes only at O(a₃²), a (m_T^WH, φ*) histogram excludes small |a₃| that the
+    CP-even (m_T^WH, p_T^H) histogram cannot see; the q values of ±a₃ are equal (Asimov at the SM)."""
+    grid = infer.Grid([0.0, (-0.01, 0.01)], 3)
+    kw = {"grid": grid, "luminosity_ifb": LUMI_IFB, "asimov_theta": [0.0, 0.0]}
+    odd = infer.expected_limits(infer.Histogram(["mt_wh", "phi_star"], bins=(8, 8)), wh_sm_events, **kw)
+    even = infer.expected_limits(infer.Histogram(["mt_wh", "pt_h"], bins=(8, 8)), wh_sm_events, **kw)
+    q_odd, q_even = odd.q[[0, 2]], even.q[[0, 2]]
+    assert odd.q[1] == pytest.approx(0.0, abs=1e-9) and even.q[1] == pytest.approx(0.0, abs=1e-9)
+    assert np.all(q_odd > 5 * q_even) and np.all(q_odd > 1.0), (q_odd, q_even)
+    assert q_odd[0] == pytest.approx(q_odd[1], rel=0.2)

@@ -180,8 +180,8 @@ def hep_label(
     loc: int = 0,
     **kwargs: Any,
 ) -> Any:
-    """The experiment-style label: ``experiment`` in bold and ``text`` on the left; √s and the
-    integrated luminosity, when known, on the right (mplhep's ``label.exp_label``).
+    """The experiment-style label: ``experiment`` in bold and ``text`` on the left; the integrated
+    luminosity and √s, when known, on the right as "300 fb⁻¹ (13 TeV)" (mplhep's ``label.exp_label``).
 
     Returns:
         mplhep's tuple of Text artists.
@@ -189,12 +189,9 @@ def hep_label(
     from ._mpl import axes
 
     ax = axes(ax)
-    right = []
-    if luminosity_ifb is not None:
-        right.append(f"{luminosity_ifb:g} fb$^{{-1}}$")
-    if sqrt_s_tev is not None:
-        right.append(f"$\\sqrt{{s}}$ = {sqrt_s_tev:g} TeV")
-    rlabel = " (".join(right) + (")" if len(right) == 2 else "") if right else ""
+    lumi = f"{luminosity_ifb:g} fb$^{{-1}}$" if luminosity_ifb is not None else ""
+    com = f"({sqrt_s_tev:g} TeV)" if sqrt_s_tev is not None else ""
+    rlabel = " ".join(part for part in (lumi, com) if part)
     return mplhep().label.exp_label(exp=experiment, llabel=text, rlabel=rlabel, loc=loc, ax=ax, **kwargs)
 
 

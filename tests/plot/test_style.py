@@ -153,21 +153,24 @@ def test_every_plot_type_has_labelled_axes_and_no_overlapping_ticks(kind: str, s
     plt.close(fig)
 
 
-def test_hep_label_carries_simulation_sqrt_s_and_luminosity(events_2p) -> None:
+@pytest.mark.parametrize("style", ["ROOT", "ATLAS", "CMS"])
+def test_hep_label_carries_simulation_sqrt_s_and_luminosity(style: str, events_2p) -> None:
     import matplotlib.pyplot as plt
 
-    with plot.hep_style("ROOT"):
+    with plot.hep_style(style):
         fig, ax = plt.subplots(layout="constrained")
         out = plot.plot_fisher_ellipses(
             {"truth": infer.truth_information(events_2p, luminosity_ifb=300.0)},
             ax=ax,
             hep_label={"sqrt_s_tev": 13},
         )
-        texts = [t.get_text() for t in out["hep_label"] if t is not None]
-        fig.canvas.draw()
-    joined = " ".join(texts)
+        parts = [t for t in out["hep_label"] if t is not None and t.get_text()]
+        check_figure(fig)
+        boxes = [t.get_window_extent(fig.canvas.get_renderer()) for t in parts]
+    joined = " ".join(t.get_text() for t in parts)
     assert "lhcgold" in joined and "Simulation" in joined
-    assert "300 fb$^{-1}$" in joined and r"$\sqrt{s}$ = 13 TeV" in joined
+    assert "300 fb$^{-1}$ (13 TeV)" in joined
+    assert not _overlaps(boxes), [t.get_text() for t in parts]
     plt.close(fig)
 
 

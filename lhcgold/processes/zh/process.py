@@ -109,10 +109,10 @@ DEFAULTS = ProcessDefaults(
     histogram_observables=("pt_ll", "m_zh", "pt_h", "cos_theta_cs", "sin_2phi_star", "sin_dphi_ll"),
     plot_observables=("pt_ll", "m_zh", "sin_2phi_star", "cos_theta_cs"),
     labels={
-        "pt_ll": r"$p_T^{\ell\ell}$ [GeV]",
-        "m_ll": r"$m_{\ell\ell}$ [GeV]",
-        "m_zh": r"$m_{ZH}$ [GeV]",
-        "pt_h": r"$p_T^{H}$ [GeV]",
+        "pt_ll": r"$p_T^{\ell\ell}$",
+        "m_ll": r"$m_{\ell\ell}$",
+        "m_zh": r"$m_{ZH}$",
+        "pt_h": r"$p_T^{H}$",
         "cos_theta_cs": r"$\cos\theta^*_{\mathrm{CS}}(\ell^-)$",
         "sin_2phi_star": r"$\sin 2\phi^*$",
         "sin_dphi_ll": r"$\mathrm{sign}(p_z^{ZH})\,\sin(\phi_{\ell^+} - \phi_{\ell^-})$",
@@ -120,6 +120,7 @@ DEFAULTS = ProcessDefaults(
         "a2": r"$a_2$ (CP-even $HZZ$)",
         "a3": r"$a_3$ (CP-odd $HZZ$)",
     },
+    units={"gc": None, "a2": None, "a3": None, "sin_2phi_star": None, "sin_dphi_ll": None, "cos_theta_cs": None},
     shower={"mpi": False, "hadronisation": True},
 )
 

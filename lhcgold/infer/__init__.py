@@ -43,6 +43,7 @@ from .fisher import (
     truth_information,
 )
 from .grid import Grid
+from .histchoice import HistogramCandidate, HistogramChoice, choose_histogram, histogram_noise_floor
 from .likelihood import Histogram, NeuralRatio, RateOnly, ScoreHistogram, Truth
 from .limits import (
     asymptotic_p_values,
@@ -80,6 +81,8 @@ __all__ = [
     "FisherInformation",
     "Grid",
     "Histogram",
+    "HistogramCandidate",
+    "HistogramChoice",
     "LimitResult",
     "NeuralRatio",
     "NeymanBelt",
@@ -100,7 +103,9 @@ __all__ = [
     "exact_information",
     "expected_limits_by_method",
     "fisher_ellipse",
+    "choose_histogram",
     "histogram_information",
+    "histogram_noise_floor",
     "ml_information",
     "nuisances_from_file",
     "neyman_belt",

@@ -370,7 +370,8 @@ def nuisance_details(
     its ``impacts`` record (:func:`lhcgold.infer.impacts_summary`)).
 
     Rate, histogram and sally profile their bins' Poisson counts; ml profiles per-event weight factors
-    on the ratio estimator (:func:`lhcgold.infer.profile_limits`). Fisher impacts for the binned methods.
+    on the ratio estimator (:func:`lhcgold.infer.profile_limits`); Fisher impacts from
+    :func:`lhcgold.infer.profiled_information` of the same model.
 
     Raises:
         ConfigError: a bad uncertainty, or no stored nuisances.
@@ -400,17 +401,15 @@ def nuisance_details(
         allow_outside=allow_outside,
         chunk_size=chunk_size,
     )
-    info = None
-    if method != "ml":
-        info = infer.profiled_information(
-            like,
-            sample,
-            nuisances=nuisances,
-            theta=prof.asimov_theta,
-            luminosity_ifb=luminosity_ifb,
-            grid=grid,
-            chunk_size=chunk_size,
-        )
+    info = infer.profiled_information(
+        like,
+        sample,
+        nuisances=nuisances,
+        theta=prof.asimov_theta,
+        luminosity_ifb=luminosity_ifb,
+        grid=grid,
+        chunk_size=chunk_size,
+    )
     names = sample.setup.parameter_names
     intervals = {
         f"{cl:g}": {
@@ -429,9 +428,9 @@ def nuisance_details(
         "q_fixed": prof.q_fixed.tolist(),
         "q_profiled": prof.q_profiled.tolist(),
         "nu_hat": prof.nu_hat.tolist(),
-        "impacts": {k: v.tolist() for k, v in info.impacts.items()} if info is not None else None,
-        "fisher_fixed": info.fixed.tolist() if info is not None else None,
-        "fisher_profiled": info.profiled.tolist() if info is not None else None,
+        "impacts": {k: v.tolist() for k, v in info.impacts.items()},
+        "fisher_fixed": info.fixed.tolist(),
+        "fisher_profiled": info.profiled.tolist(),
     }
     return details, infer.impacts_summary(prof, info)
 

@@ -22,7 +22,8 @@ maximised over ν at every grid point (profiled) or at ν = 0 (unprofiled). Rate
 from the event weights. Unbinned models (:class:`~lhcgold.infer.NeuralRatio`, :class:`~lhcgold.infer.Truth`)
 are profiled with per-event nuisance factors on the nominal p̂(x|θ) (the parametric approach; see
 :func:`profile_limits`). :func:`profiled_information` gives the Fisher information of the same
-binned model in (θ, ν) and its profiled block I_θθ − I_θν I_νν⁻¹ I_νθ, with per-nuisance impacts.
+same model in (θ, ν) (unbinned models: by finite differences) and its profiled block
+I_θθ − I_θν I_νν⁻¹ I_νθ, with per-nuisance impacts.
 
 Example:
     >>> from lhcgold import infer                                                 # doctest: +SKIP
@@ -616,7 +617,7 @@ def profile_limits(
 
 @dataclass(frozen=True)
 class NuisanceInformation:
-    """Fisher information of a binned model in (θ, ν), profiled, with per-nuisance impacts.
+    """Fisher information of a likelihood model in (θ, ν), profiled, with per-nuisance impacts.
 
     Attributes:
         full: (P+K, P+K) information including the unit constraints of ν.
@@ -636,7 +637,7 @@ class NuisanceInformation:
 
 
 def profiled_information(
-    likelihood: RateOnly | Histogram | ScoreHistogram,
+    likelihood: RateOnly | Histogram | ScoreHistogram | NeuralRatio | Any,
     events: EventsLike,
     *,
     nuisances: Sequence[Nuisance],
@@ -647,6 +648,10 @@ def profiled_information(
 ) -> NuisanceInformation:
     """Fisher information I_ab = Σ_k ∂_a μ_k ∂_b μ_k / μ_k (+ δ_ab for ν) at (θ, ν = 0), and its profile.
 
+    Binned models as above; unbinned models (``NeuralRatio``, ``Truth``): minus the Hessian of the
+    Asimov log-likelihood of :func:`profile_limits` at (θ, 0), by central differences in θ (steps of
+    10⁻³ of each parameter's range) and in ν (the ν-gradient is exact).
+
     Args:
         grid: the scan's grid, so that adaptive bins (``binning="grid"``) are those of
             :func:`profile_limits` on it (default: bins adapted at θ alone).
@@ -655,17 +660,21 @@ def profiled_information(
     setup = sample.setup
     comps = components_of(setup)
     th = resolve_theta(theta, setup)
-    pts = th[None, :] if grid is None else as_points(grid, setup.n_parameters)[0]  # they set adaptive bins
-    model = _binned(likelihood, sample, pts, comps, nuisances, luminosity_ifb * PB_PER_IFB, chunk_size)
-    k = model.k
-    mu, d_nu = model.mu_and_grad(factors(th, comps), np.zeros(k))
-    g = factor_gradients(th, comps)  # (P, C)
-    d_th = np.stack([model.mu(g[p], np.zeros(k)) for p in range(len(th))], axis=1)  # linear in f
-    d = np.concatenate([d_th, d_nu], axis=1)
-    ok = mu > 0
-    full = (d[ok] / mu[ok, None]).T @ d[ok]
     n_p = len(th)
-    full[n_p:, n_p:] += np.eye(k)
+    if isinstance(likelihood, (RateOnly, _HistogramBase)):
+        pts = th[None, :] if grid is None else as_points(grid, setup.n_parameters)[0]  # they set adaptive bins
+        model = _binned(likelihood, sample, pts, comps, nuisances, luminosity_ifb * PB_PER_IFB, chunk_size)
+        k = model.k
+        mu, d_nu = model.mu_and_grad(factors(th, comps), np.zeros(k))
+        g = factor_gradients(th, comps)  # (P, C)
+        d_th = np.stack([model.mu(g[p], np.zeros(k)) for p in range(len(th))], axis=1)  # linear in f
+        d = np.concatenate([d_th, d_nu], axis=1)
+        ok = mu > 0
+        full = (d[ok] / mu[ok, None]).T @ d[ok]
+        full[n_p:, n_p:] += np.eye(k)
+    else:
+        full = _unbinned_information(likelihood, sample, th, comps, nuisances, luminosity_ifb, chunk_size)
+        k = full.shape[0] - n_p
     keep = list(range(n_p))
     prof = profile_information(full, keep)
     names = tuple(nu.name for nu in nuisances)
@@ -678,3 +687,50 @@ def profiled_information(
         impacts[name] = np.sqrt(np.clip(cov_all - cov_wo, 0.0, None))
     logger.info("profiled information: %s", {n: v.tolist() for n, v in impacts.items()})
     return NuisanceInformation(full, prof, full[:n_p, :n_p], impacts, tuple(setup.parameter_names), names)
+
+
+def _unbinned_information(
+    likelihood: Any,
+    sample: Any,
+    th: NDArray[np.float64],
+    comps: NDArray[np.int64],
+    nuisances: Sequence[Nuisance],
+    luminosity_ifb: float,
+    chunk_size: int,
+) -> NDArray[np.float64]:
+    """−∂²log L over (θ, ν) at (θ, 0) of the per-event factor model, Asimov data at θ."""
+    n_p = len(th)
+    h = 1e-3 * np.array([hi - lo for lo, hi in sample.setup.ranges], dtype=np.float64)
+    shifts = [np.zeros(n_p)]
+    for a in range(n_p):
+        shifts += [h[a] * e for e in (np.eye(n_p)[a], -np.eye(n_p)[a])]
+    for a in range(n_p):
+        for b in range(a + 1, n_p):
+            shifts += [h[a] * sa * np.eye(n_p)[a] + h[b] * sb * np.eye(n_p)[b] for sa in (1, -1) for sb in (1, -1)]
+    points = th[None, :] + np.array(shifts)
+    lumi = luminosity_ifb * PB_PER_IFB
+    problem = _unbinned_problem(likelihood, sample, points, comps, nuisances, lumi, th, chunk_size)
+    k = problem.model.k
+    zero = np.zeros(k)
+    vals = [problem.log_l(t, zero) for t in range(len(points))]
+    ll = np.array([v[0] for v in vals])
+    grad = np.array([v[1] for v in vals])  # exact ν-gradients (T, K)
+    if not np.all(np.isfinite(ll)):
+        raise ConfigError(f"the log-likelihood is not finite around theta {th.tolist()}")
+    hess = np.zeros((n_p + k, n_p + k))
+    for a in range(n_p):
+        hess[a, a] = (ll[1 + 2 * a] - 2 * ll[0] + ll[2 + 2 * a]) / h[a] ** 2
+        hess[a, n_p:] = hess[n_p:, a] = (grad[1 + 2 * a] - grad[2 + 2 * a]) / (2 * h[a])
+    i = 1 + 2 * n_p
+    for a in range(n_p):
+        for b in range(a + 1, n_p):
+            pp, pm, mp, mm = ll[i : i + 4]
+            hess[a, b] = hess[b, a] = (pp - pm - mp + mm) / (4 * h[a] * h[b])
+            i += 4
+    eps = 1e-4
+    for j in range(k):
+        e = np.zeros(k)
+        e[j] = eps
+        hess[n_p:, n_p + j] = (problem.log_l(0, e)[1] - problem.log_l(0, -e)[1]) / (2 * eps)
+    hess[n_p:, n_p:] = 0.5 * (hess[n_p:, n_p:] + hess[n_p:, n_p:].T)
+    return -hess

@@ -234,4 +234,5 @@ def test_ml_profiled_with_event_weight_factors(events: Path, models: dict, tmp_p
     assert np.all(np.asarray(nd["q_profiled"]) <= np.asarray(nd["q_fixed"]) + 1e-9)
     iv = d["impacts"]["intervals"]["0.68"]["C_LL"]
     assert iv["profiled"][1] - iv["profiled"][0] > iv["fixed"][1] - iv["fixed"][0]
-    assert d["impacts"]["fisher"] is None and d["impacts"]["scan"]["norm"]["C_LL"] > 0
+    assert d["impacts"]["scan"]["norm"]["C_LL"] > 0 and d["impacts"]["fisher"]["norm"]["C_LL"] > 0
+    assert np.asarray(nd["fisher_profiled"])[0, 0] < np.asarray(nd["fisher_fixed"])[0, 0]

@@ -392,3 +392,25 @@ def test_drell_yan_profiled_sally_limits(dy, dy_sally):
     # the Fisher information of the same binned model: profiling costs information
     info = infer.profiled_information(like, path, nuisances=nus, luminosity_ifb=100.0, grid=grid)
     assert info.profiled[0, 0] < 0.5 * info.fixed[0, 0]
+
+
+@pytest.mark.parametrize("kind", ["truth", "ratio"])
+def test_unbinned_profiled_information_closed_form(quad_events, kind):
+    """Truth / exact ratio with a normalisation κ = ln 1.1: I_fixed = I_kin + μ'²/μ and
+    I_prof = I_kin + (μ'²/μ) / (1 + μκ²), with I_kin = n ∫ p (∂_θ log p)² by quadrature."""
+    from scipy.integrate import quad
+
+    path, _ = quad_events
+    th, lumi = 0.3, 0.5
+    like = infer.Truth(_QuadTruth()) if kind == "truth" else infer.NeuralRatio(_QuadRatio(), fast=False)
+    nus = [Normalisation("lumi", 0.1)]
+    info = profiled_information(like, path, nuisances=nus, theta=[th], luminosity_ifb=lumi)
+    sig = 2 + 2 * th**2 / 3
+    mu, dmu = 1000 * lumi * sig, 1000 * lumi * 4 * th / 3
+    dlogp = lambda x: 2 * x / (1 + th * x) - (4 * th / 3) / sig  # noqa: E731
+    i_kin = mu * quad(lambda x: (1 + th * x) ** 2 / sig * dlogp(x) ** 2, -1, 1)[0]
+    kap2 = np.log1p(0.1) ** 2
+    np.testing.assert_allclose(info.fixed[0, 0], i_kin + dmu**2 / mu, rtol=1e-4)
+    np.testing.assert_allclose(info.profiled[0, 0], i_kin + dmu**2 / mu / (1 + mu * kap2), rtol=1e-4)
+    np.testing.assert_allclose(info.full[1, 1], mu * kap2 + 1, rtol=1e-6)
+    assert info.impacts["lumi"][0] > 0

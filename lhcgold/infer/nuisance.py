@@ -21,7 +21,7 @@ the estimated score's): expected Poisson counts per bin
 maximised over ν at every grid point (profiled) or at ν = 0 (unprofiled). Rates and shapes both come
 from the event weights. Unbinned models (:class:`~lhcgold.infer.NeuralRatio`, :class:`~lhcgold.infer.Truth`)
 are profiled with per-event nuisance factors on the nominal p̂(x|θ) (the parametric approach; see
-:func:`profile_limits`). :func:`profiled_information` gives the Fisher information of the same
+:func:`profile_limits`). :func:`profiled_information` gives the Fisher information of the
 same model in (θ, ν) (unbinned models: by finite differences) and its profiled block
 I_θθ − I_θν I_νν⁻¹ I_νθ, with per-nuisance impacts.
 

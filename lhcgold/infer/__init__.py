@@ -5,8 +5,12 @@ Main entry points::
     from lhcgold import infer
     info = infer.truth_information("events.h5", theta="sm", luminosity_ifb=300)
     res = infer.expected_limits(infer.Histogram(["pt_w"]), "events.h5",
-                                grid=infer.Grid([(-0.02, 0.02), (-0.15, 0.15)], 25), luminosity_ifb=300)
+                                grid=infer.LimitGrid([(-0.02, 0.02), (-0.15, 0.15)], 25), luminosity_ifb=300)
     res.p_value_hist      # a hist.Hist
+
+Events are read through :class:`~lhcgold.io.view.EventsView` (re-exported here with
+:func:`~lhcgold.io.view.open_events`): pass a path, or a view of a partition such as
+``infer.open_events("events.h5", partition="test")``.
 
 Likelihood models: :class:`RateOnly`, :class:`Histogram`, :class:`ScoreHistogram` (SALLY),
 :class:`NeuralRatio` (parameterised ratio estimators), :class:`Truth` (exact likelihood of an
@@ -16,7 +20,8 @@ embedded process). Diagnostics: :func:`closure_check` (attached to every Asimov 
 
 from __future__ import annotations
 
-from ._data import Sample
+from .._renamed import module_getattr as _module_getattr
+from ..io.view import EventsView, open_events
 from .diagnostics import (
     ClosureCheck,
     MCSpread,
@@ -38,7 +43,7 @@ from .fisher import (
     sally_information,
     truth_information,
 )
-from .grid import Grid
+from .grid import LimitGrid
 from .likelihood import Histogram, NeuralRatio, RateOnly, ScoreHistogram, Truth
 from .limits import (
     asymptotic_p_values,
@@ -69,7 +74,8 @@ __all__ = [
     "ratio_calibration",
     "CoverageResult",
     "FisherInformation",
-    "Grid",
+    "EventsView",
+    "LimitGrid",
     "Histogram",
     "LimitResult",
     "NeuralRatio",
@@ -78,7 +84,6 @@ __all__ = [
     "NuisanceInformation",
     "ProfileLimitResult",
     "RateOnly",
-    "Sample",
     "ScoreHistogram",
     "WeightVariation",
     "Truth",
@@ -100,5 +105,8 @@ __all__ = [
     "rate_information",
     "sally_information",
     "toy_p_values",
+    "open_events",
     "truth_information",
 ]
+
+__getattr__ = _module_getattr("lhcgold.infer")

@@ -24,7 +24,7 @@ binned model in (θ, ν) and its profiled block I_θθ − I_θν I_νν⁻¹ I_
 Example:
     >>> from lhcgold import infer                                                 # doctest: +SKIP
     >>> res = profile_limits(infer.RateOnly(), "dy.h5", nuisances=[Normalisation("lumi", 0.05)],  # doctest: +SKIP
-    ...                      grid=infer.Grid([(-0.1, 0.1), 0.0], 201), luminosity_ifb=10)
+    ...                      grid=infer.LimitGrid([(-0.1, 0.1), 0.0], 201), luminosity_ifb=10)
     >>> res.interval(0.68, profiled=True)                                          # doctest: +SKIP
 """
 
@@ -41,18 +41,11 @@ from scipy.optimize import minimize
 from scipy.stats import chi2
 
 from ..exceptions import ConfigError
+from ..io.view import DEFAULT_CHUNK_SIZE, EventsLike, as_view
 from . import _binning
-from ._data import (
-    DEFAULT_CHUNK_SIZE,
-    EventsLike,
-    as_sample,
-    components_of,
-    factor_gradients,
-    factors,
-    resolve_theta,
-)
+from ._data import components_of, factor_gradients, factors, resolve_theta
 from .fisher import profile_information
-from .grid import Grid
+from .grid import LimitGrid
 from .likelihood import AsimovData, Context, Histogram, RateOnly
 from .limits import PB_PER_IFB, _lumi, _points
 
@@ -244,7 +237,7 @@ def _binned(
     lumi: float,
     chunk_size: int,
 ) -> _Binned:
-    parts = list(sample.iter_chunks(chunk_size=chunk_size))
+    parts = list(sample.component_chunks(chunk_size=chunk_size))
     if not parts:
         raise ConfigError("the event sample is empty")
     x = np.concatenate([p[0] for p in parts])
@@ -339,7 +332,7 @@ def profile_limits(
     events: EventsLike,
     *,
     nuisances: Sequence[Nuisance],
-    grid: Grid | ArrayLike,
+    grid: LimitGrid | ArrayLike,
     luminosity_ifb: float = 300.0,
     asimov_theta: ArrayLike | str | None = None,
     allow_outside: bool = False,
@@ -352,11 +345,11 @@ def profile_limits(
         events: weighted events (rates, shapes and the Asimov data); the ratio arrays of
             :class:`WeightVariation` follow their order.
         nuisances: :class:`Normalisation` / :class:`WeightVariation` objects.
-        grid: a :class:`Grid` or points (T, P).
+        grid: a :class:`LimitGrid` or points (T, P).
         luminosity_ifb: integrated luminosity [fb⁻¹].
         asimov_theta: θ of the Asimov data (default the origin).
     """
-    sample = as_sample(events)
+    sample = as_view(events)
     setup = sample.setup
     comps = components_of(setup)
     points, grid_obj = _points(grid, setup, allow_outside)
@@ -411,7 +404,7 @@ def profiled_information(
     chunk_size: int = DEFAULT_CHUNK_SIZE,
 ) -> NuisanceInformation:
     """Fisher information I_ab = Σ_k ∂_a μ_k ∂_b μ_k / μ_k (+ δ_ab for ν) at (θ, ν = 0), and its profile."""
-    sample = as_sample(events)
+    sample = as_view(events)
     setup = sample.setup
     comps = components_of(setup)
     th = resolve_theta(theta, setup)

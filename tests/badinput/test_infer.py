@@ -71,7 +71,7 @@ def assets(tmp_path_factory):
     """A valid events file, a one-event file, NaN files and two tiny trained models (score, ratio)."""
     pytest.importorskip("torch")
     from lhcgold import augment
-    from lhcgold.augment import Benchmark as Bench
+    from lhcgold.augment import BenchmarkTheta as Bench
     from lhcgold.augment import Flat, Prior, RandomMorphing
     from lhcgold.ml import ALICES, SALLY, TrainConfig
 

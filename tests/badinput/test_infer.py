@@ -141,7 +141,7 @@ CASES = {
     "limits-resolution-one": ("limits {ev} -m rate --resolution 1", r"resolution"),
     "fisher-chunk-size-zero": ("fisher {ev} --chunk-size 0", r"chunk-size"),
     "fisher-test-split-one": ("fisher {ev} --test-split 1", r"test-split"),
-    "fisher-theta-wrong-length": ("fisher {ev} --theta 0.1", r"theta needs 2 values"),
+    "fisher-theta-wrong-length": ("fisher {ev} --theta 0.1", r"theta .0\.1. needs 2 values \(ca, cb\), got 1"),
 }
 
 

@@ -154,6 +154,7 @@ class EventsView:
         stop: last event (exclusive); None for the end of the file.
         weight_scale: factor applied to every weight, e.g. ``1 / fraction`` when the view is a
             partition of the file and should stand for the full cross section.
+        partition_name: the partition the view stands for (set by :meth:`partition`).
 
     Raises:
         ConfigError: an invalid range or weight scale.
@@ -162,17 +163,35 @@ class EventsView:
 
     __slots__ = ("file", "start", "stop", "weight_scale", "partition_name")
 
-    def __init__(self, events: EventsLike, start: int = 0, stop: int | None = None, weight_scale: float = 1.0) -> None:
+    def __init__(
+        self,
+        events: EventsLike,
+        start: int = 0,
+        stop: int | None = None,
+        weight_scale: float = 1.0,
+        *,
+        partition_name: str | None = None,
+    ) -> None:
         if start < 0 or (stop is not None and stop < start):
             raise ConfigError(f"invalid event range [{start}, {stop})")
         if not (np.isfinite(weight_scale) and weight_scale > 0):
             raise ConfigError(f"weight_scale must be positive and finite, got {weight_scale}")
-        self.file: EventFile = _open_file(events)
-        self.start = int(start)
-        self.stop = None if stop is None else int(stop)
-        self.weight_scale = float(weight_scale)
-        #: the partition this view was made as (None for a plain range)
-        self.partition_name: str | None = None
+        init = object.__setattr__  # the view is read-only once made
+        init(self, "file", _open_file(events))
+        init(self, "start", int(start))
+        init(self, "stop", None if stop is None else int(stop))
+        init(self, "weight_scale", float(weight_scale))
+        init(self, "partition_name", partition_name)
+
+    file: EventFile
+    start: int
+    stop: int | None
+    weight_scale: float
+    #: the partition this view was made as (None for a plain range)
+    partition_name: str | None
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"EventsView is read-only: make a new view instead of setting {name!r}")
 
     # ---------------------------------------------------------------- description
     def __repr__(self) -> str:
@@ -278,9 +297,7 @@ class EventsView:
             raise ConfigError(f"{self.path} has no usable {name} partition: {exc}") from None
         if name == "all" and self.is_whole_file and self.weight_scale == 1.0:
             return self
-        view = EventsView(self.file, self.start + lo, self.start + hi, self.weight_scale * factor)
-        view.partition_name = name
-        return view
+        return EventsView(self.file, self.start + lo, self.start + hi, self.weight_scale * factor, partition_name=name)
 
     # ---------------------------------------------------------------- reading
     def iter_chunks(

@@ -179,6 +179,8 @@ def test_views_of_views_and_bad_ranges(dy_events: Path):
     sub = view.partition("test")  # the last 20 % of the view, scaled once more
     assert (sub.start, sub.stop_index, sub.weight_scale) == (260, 300, 2.0 * 5.0)
     assert view.partition("all") is not view and open_events(dy_events).partition("all").is_whole_file
+    with pytest.raises(AttributeError, match="read-only"):
+        view.start = 0  # type: ignore[misc]
     with pytest.raises(ConfigError, match="invalid event range"):
         EventsView(dy_events, 10, 5)
     with pytest.raises(ConfigError, match="weight_scale must be positive"):

@@ -44,6 +44,7 @@ import numpy as np
 
 from ._renamed import module_getattr as _module_getattr
 from ._version import __version__
+from .config.sections import register_section
 from .exceptions import ConfigError, EventFileError
 from .observables import Cut, Efficiency, Observable, compile_analysis, compute
 from .observables.objects import RecoEvents, make_met, sort_by_pt
@@ -79,6 +80,7 @@ RECONSTRUCT_SCHEMA: dict[str, Any] = {
         "systematics": {"type": "array", "uniqueItems": True, "items": {"enum": ["scale", "mur", "muf", "pdf"]}},
     },
 }
+register_section("reconstruct", RECONSTRUCT_SCHEMA)
 
 
 @dataclass(frozen=True)

@@ -50,6 +50,7 @@ import numpy as np
 
 from ._version import __version__
 from .config import AnalysisCard, check_section, load_card
+from .config.sections import register_section
 from .exceptions import ConfigError, LhcgoldError
 
 log = logging.getLogger(__name__)
@@ -84,6 +85,10 @@ RUN_SCHEMA: dict[str, Any] = {
         "score_bins": {"type": "integer", "minimum": 1},
     },
 }
+register_section("run", RUN_SCHEMA)
+# the stage sections the main job will read; until then any key in them is an error, not silently ignored
+for _name in ("augment", "train", "infer"):
+    register_section(_name, {"type": "object", "additionalProperties": False, "properties": {}})
 
 
 @dataclass(frozen=True)

@@ -43,6 +43,8 @@ from ..exceptions import ConfigError, unknown_name_error
 from .point import ParameterPoint
 
 CARD_VERSION = 1
+#: sections an embedded process supplies when the card leaves them out
+_DEFAULTED_SECTIONS = ("observables", "cuts", "shower", "detector")
 SECTIONS = (
     "process",
     "generator",
@@ -224,6 +226,39 @@ class AnalysisCard(ParameterSpace):
             return {}
         return value  # type: ignore[no-any-return]
 
+    def effective_section(self, name: str) -> Any:
+        """A stage section as the stages see it: the card's own, else its process's default.
+
+        The embedded process named in ``process:`` (:class:`lhcgold.processes.ProcessDefaults`)
+        supplies ``observables``, ``cuts`` (only when the card sets neither observables nor cuts),
+        ``shower`` and ``detector`` sections a card leaves out.
+        """
+        value = self.section(name)
+        if value or name not in _DEFAULTED_SECTIONS:
+            return value
+        if name == "cuts" and self.raw.get("observables"):
+            return value
+        defaults = self.process_defaults()
+        if defaults is None:
+            return value
+        if name == "cuts":
+            return list(defaults.cuts)
+        return dict(getattr(defaults, name))
+
+    def process_defaults(self) -> Any:
+        """The :class:`~lhcgold.processes.ProcessDefaults` of the card's embedded process, or None."""
+        proc = self.raw.get("process")
+        name = proc.get("name") if isinstance(proc, Mapping) else None
+        if not isinstance(name, str):
+            return None
+        from ..processes import process_names
+
+        if name not in process_names():
+            return None
+        from ..processes import get_process_class
+
+        return get_process_class(name).defaults
+
     @property
     def _src(self) -> str | None:
         return str(self.source) if self.source else None
@@ -271,7 +306,7 @@ def check_section(card: AnalysisCard, name: str, schema: Mapping[str, Any]) -> d
     Raises:
         ConfigError: naming the key path in the card file, with near-miss suggestions.
     """
-    section = card.section(name)
+    section = card.effective_section(name)
     _schema_error(section, schema, prefix=name, source=card._src)
     return section
 
@@ -406,8 +441,11 @@ def load_card_text(text: str, *, source: Path | None = None) -> AnalysisCard:
 
     morph_raw = raw.get("morphing") or {}
     morphing = MorphingOptions(**morph_raw)
+    from .sections import validate_sections
+
+    validate_sections(raw, source=src)
     digest = hashlib.sha256(text.encode()).hexdigest()
-    return AnalysisCard(
+    card = AnalysisCard(
         name=raw.get("name") or (source.stem if source else "analysis"),
         parameters=tuple(params),
         benchmarks=tuple(benchmarks),
@@ -417,3 +455,16 @@ def load_card_text(text: str, *, source: Path | None = None) -> AnalysisCard:
         card_hash=digest,
         description=raw.get("description", ""),
     )
+    _check_process(card)
+    return card
+
+
+def _check_process(card: AnalysisCard) -> None:
+    """An embedded-generator card: its parameters and benchmarks must suit the named process."""
+    proc = card.raw.get("process")
+    gen = card.raw.get("generator") or {}
+    if not isinstance(proc, Mapping) or (isinstance(gen, Mapping) and gen.get("backend", "embedded") != "embedded"):
+        return
+    from ..generate.card import parse_card
+
+    parse_card(card)

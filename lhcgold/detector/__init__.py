@@ -46,6 +46,7 @@ import numpy as np
 import vector
 import yaml
 
+from ..config.sections import register_section
 from ..exceptions import ConfigError, MissingDependencyError, unknown_name_error
 from ..observables.expr import compile_expression
 from ..observables.objects import RecoEvents, make_met, make_objects
@@ -119,6 +120,7 @@ DETECTOR_SCHEMA: dict[str, Any] = {
         },
     },
 }
+register_section("detector", DETECTOR_SCHEMA)
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from ..config.sections import register_section
 from ..exceptions import ConfigError, unknown_name_error
 
 __all__ = ["BACKENDS", "GeneratorBackend", "backend_of", "get_backend"]
@@ -65,3 +66,21 @@ def backend_of(card: Any) -> str:
         raise ConfigError(f"generator.backend must be a name, got {name!r}", path="generator.backend")
     get_backend(name)
     return name
+
+
+def _generator_schema(raw: Any) -> dict[str, Any]:
+    """Schema of the ``generator:`` section: the chosen backend's (the embedded one has no options there)."""
+    sec = raw.get("generator")
+    name = sec.get("backend", "embedded") if isinstance(sec, dict) else None
+    if name == "mg5":
+        from .mg5 import GENERATOR_MG5_SCHEMA
+
+        return GENERATOR_MG5_SCHEMA
+    if name == "embedded":
+        return {"type": "object", "additionalProperties": False, "properties": {"backend": {"const": "embedded"}}}
+    if isinstance(name, str):
+        get_backend(name)  # unknown: near-miss error
+    return {"type": "object", "properties": {"backend": {"enum": sorted(BACKENDS)}}}
+
+
+register_section("generator", _generator_schema)

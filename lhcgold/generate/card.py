@@ -3,7 +3,7 @@
 Schema (JSON Schema, validated with :func:`lhcgold.config.check_section`)::
 
     process:
-      name: drell_yan | wh                  # required
+      name: drell_yan                       # required: a registered process (lhcgold.processes)
       sqrt_s_gev: 13000                     # > 0
       pdf: NNPDF23_lo_as_0130_qed_0000.dat  # LHAPDF6 grid file (path, or a file in Pythia's pdfdata)
       pdf_lhaid: 247000                     # written to LHE <init>
@@ -35,49 +35,19 @@ Schema (JSON Schema, validated with :func:`lhcgold.config.check_section`)::
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..config import AnalysisCard, check_section
+from ..config.sections import register_section
 from ..exceptions import ConfigError, unknown_name_error
-from ..physics.drell_yan import DY_PARAMETERS
 from ..physics.ew import MG5_SM_EW, PYTHIA_EW, EWInputs
-from ..physics.wh import WH_PARAMETERS
+from ..processes import get_process_class, process_section_schema
 
-__all__ = ["GENERATE_SCHEMA", "PROCESS_SCHEMA", "GenerateOptions", "ProcessOptions", "parse_card"]
+__all__ = ["GENERATE_SCHEMA", "GenerateOptions", "ProcessOptions", "parse_card"]
 
 _range = {"type": "array", "items": {"type": ["number", "null"]}, "minItems": 2, "maxItems": 2}
-
-PROCESS_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "required": ["name"],
-    "additionalProperties": False,
-    "properties": {
-        "name": {"enum": ["drell_yan", "wh"]},
-        "sqrt_s_gev": {"type": "number", "exclusiveMinimum": 0},
-        "pdf": {"type": "string", "minLength": 1},
-        "pdf_lhaid": {"type": "integer", "minimum": 0},
-        "scale_gev": {"oneOf": [{"type": "number", "exclusiveMinimum": 0}, {"const": "dynamic"}]},
-        "n_flavours": {"enum": [4, 5]},
-        "lepton": {"enum": ["e", "mu"]},
-        "ew": {
-            "type": "object",
-            "additionalProperties": False,
-            "properties": {
-                "scheme": {"enum": ["pythia", "mg5_sm"]},
-                **{
-                    k: {"type": "number", "exclusiveMinimum": 0}
-                    for k in ("alpha", "sw2", "mz", "gz", "mw", "gw", "mh", "alpha_s")
-                },
-            },
-        },
-        "mll_gev": _range,
-        "charges": {"type": "array", "items": {"enum": [1, -1]}, "minItems": 1, "maxItems": 2, "uniqueItems": True},
-        "w_mode": {"enum": ["offshell", "nwa"]},
-        "mlnu_gev": _range,
-        "max_sqrt_shat_gev": {"type": ["number", "null"], "exclusiveMinimum": 0},
-    },
-}
 
 GENERATE_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -106,9 +76,26 @@ GENERATE_SCHEMA: dict[str, Any] = {
 }
 
 
+def _process_schema(raw: Mapping[str, Any]) -> dict[str, Any]:
+    sec = raw.get("process")
+    name = sec.get("name") if isinstance(sec, Mapping) else None
+    if isinstance(name, str):
+        get_process_class(name, path="process.name")  # an unknown name: near-miss error, not its keys'
+    return process_section_schema(name if isinstance(name, str) else None)
+
+
+register_section("process", _process_schema)
+register_section("generate", GENERATE_SCHEMA)
+
+
 @dataclass(frozen=True)
 class ProcessOptions:
-    """The validated ``process:`` section."""
+    """The validated ``process:`` section.
+
+    Attributes:
+        name: the registered process (:mod:`lhcgold.processes`).
+        options: the process's own constructor arguments (from its ``options_from_card``).
+    """
 
     name: str
     sqrt_s_gev: float = 13000.0
@@ -118,11 +105,11 @@ class ProcessOptions:
     n_flavours: int = 5
     lepton: int = 13
     ew: EWInputs = PYTHIA_EW
-    mll_gev: tuple[float, float] = (60.0, 120.0)
-    charges: tuple[int, ...] = (1, -1)
-    w_mode: str = "offshell"
-    mlnu_gev: tuple[float, float | None] = (10.0, None)
-    max_sqrt_shat_gev: float | None = None
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+    def with_options(self, **options: Any) -> ProcessOptions:
+        """A copy with some process-specific options replaced (e.g. ``mll=(1500, 3000)``)."""
+        return replace(self, options={**self.options, **options})
 
 
 @dataclass(frozen=True)
@@ -161,90 +148,31 @@ def parse_card(card: AnalysisCard) -> tuple[ProcessOptions, GenerateOptions]:
             phase space, benchmarks outside the parameter ranges, missing quadratic components.
     """
     src = str(card.source) if card.source else None
-    psec = check_section(card, "process", PROCESS_SCHEMA)
-    if not psec:
-        raise ConfigError("the embedded generator needs a 'process:' section (name: drell_yan | wh)", source=src)
+    raw = card.section("process")
+    if not raw:
+        raise ConfigError(
+            "the embedded generator needs a 'process:' section (name: " + " | ".join(_names()) + ")", source=src
+        )
+    name = raw.get("name")
+    cls = get_process_class(name, path="process.name", source=src) if isinstance(name, str) else None
+    psec = check_section(card, "process", process_section_schema(None if cls is None else cls.name))
+    assert cls is not None  # the schema requires a name among the registered ones
     gsec = check_section(card, "generate", GENERATE_SCHEMA)
-    name = psec["name"]
     ew = _ew(psec.get("ew", {}))
     sqrt_s = float(psec.get("sqrt_s_gev", 13000.0))
-    lepton = {"e": 11, "mu": 13}[psec.get("lepton", "mu")]
     scale = psec.get("scale_gev", 91.188)
-    known = DY_PARAMETERS if name == "drell_yan" else WH_PARAMETERS
-    for i, p in enumerate(card.parameters):
-        if p.name not in known:
-            raise unknown_name_error(f"{name} parameter", p.name, known, path=f"parameters[{i}].name", source=src)
-        if p.max_power < 2:
-            raise ConfigError(
-                f"parameter {p.name!r} enters |M|^2 quadratically: max_power must be >= 2",
-                path=f"parameters[{i}].max_power",
-                source=src,
-            )
-    if card.parameters and card.morphing.max_overall_power is not None and card.morphing.max_overall_power < 2:
-        raise ConfigError(
-            "|M|^2 is quadratic in the parameters: morphing.max_overall_power must be >= 2",
-            path="morphing.max_overall_power",
-            source=src,
-        )
-    for b in card.benchmarks:
-        for p in card.parameters:
-            v = float(b.values.get(p.name, 0.0))
-            lo, hi = p.range
-            if not lo <= v <= hi:
-                raise ConfigError(
-                    f"benchmark {b.name!r}: {p.name} = {v} lies outside the parameter range [{lo}, {hi}]",
-                    path=f"benchmarks.{b.name}.{p.name}",
-                    source=src,
-                )
-    kw: dict[str, Any] = {}
-    if name == "drell_yan":
-        lo, hi = psec.get("mll_gev", [60.0, 120.0])
-        if lo is None or hi is None:
-            raise ConfigError("mll_gev needs two numbers", path="process.mll_gev", source=src)
-        if lo <= 0 or hi <= lo or lo >= sqrt_s:
-            raise ConfigError(
-                f"the cuts leave no phase space: mll_gev = [{lo}, {hi}] at sqrt_s = {sqrt_s} GeV "
-                "(need 0 < min < max and min < sqrt_s)",
-                path="process.mll_gev",
-                source=src,
-            )
-        kw["mll_gev"] = (float(lo), float(min(hi, sqrt_s)))
-    else:
-        w_mode = psec.get("w_mode", "offshell")
-        mlo, mhi = psec.get("mlnu_gev", [10.0, None])
-        mlo = 0.0 if mlo is None else float(mlo)
-        top = psec.get("max_sqrt_shat_gev")
-        top_v = sqrt_s if top is None else min(float(top), sqrt_s)
-        low = (ew.mw if w_mode == "nwa" else mlo) + ew.mh
-        if w_mode == "offshell" and (mlo <= 0 or (mhi is not None and mhi <= mlo)):
-            raise ConfigError(
-                f"the cuts leave no phase space: mlnu_gev = [{mlo}, {mhi}] (need 0 < min < max)",
-                path="process.mlnu_gev",
-                source=src,
-            )
-        if low >= top_v:
-            raise ConfigError(
-                f"the cuts leave no phase space: the W H threshold {low:.1f} GeV is above "
-                f"sqrt(shat)_max = {top_v:.1f} GeV",
-                path="process",
-                source=src,
-            )
-        kw.update(
-            charges=tuple(psec.get("charges", [1, -1])),
-            w_mode=w_mode,
-            mlnu_gev=(mlo, None if mhi is None else float(mhi)),
-            max_sqrt_shat_gev=None if top is None else float(top),
-        )
+    _check_parameters(card, cls.name, cls.parameter_names, src)
+    own = {k: v for k, v in psec.items() if k in cls.options_schema}
     popts = ProcessOptions(
-        name=name,
+        name=cls.name,
         sqrt_s_gev=sqrt_s,
         pdf=psec.get("pdf"),
         pdf_lhaid=int(psec.get("pdf_lhaid", 247000)),
         scale=scale if isinstance(scale, str) else float(scale),
         n_flavours=int(psec.get("n_flavours", 5)),
-        lepton=lepton,
+        lepton={"e": 11, "mu": 13}[psec.get("lepton", "mu")],
         ew=ew,
-        **kw,
+        options=cls.options_from_card(own, sqrt_s=sqrt_s, ew=ew, source=src),
     )
     adapt = gsec.get("adapt", {})
     gb = gsec.get("generation_benchmark")
@@ -270,3 +198,38 @@ def parse_card(card: AnalysisCard) -> tuple[ProcessOptions, GenerateOptions]:
     if not math.isfinite(gopts.shat_bias):  # pragma: no cover - schema guards
         raise ConfigError("shat_bias must be finite", path="generate.shat_bias", source=src)
     return popts, gopts
+
+
+def _names() -> tuple[str, ...]:
+    from ..processes import process_names
+
+    return process_names()
+
+
+def _check_parameters(card: AnalysisCard, name: str, known: tuple[str, ...], src: str | None) -> None:
+    """Parameters known to the process, entering quadratically; benchmarks inside the ranges."""
+    for i, p in enumerate(card.parameters):
+        if p.name not in known:
+            raise unknown_name_error(f"{name} parameter", p.name, known, path=f"parameters[{i}].name", source=src)
+        if p.max_power < 2:
+            raise ConfigError(
+                f"parameter {p.name!r} enters |M|^2 quadratically: max_power must be >= 2",
+                path=f"parameters[{i}].max_power",
+                source=src,
+            )
+    if card.parameters and card.morphing.max_overall_power is not None and card.morphing.max_overall_power < 2:
+        raise ConfigError(
+            "|M|^2 is quadratic in the parameters: morphing.max_overall_power must be >= 2",
+            path="morphing.max_overall_power",
+            source=src,
+        )
+    for b in card.benchmarks:
+        for p in card.parameters:
+            v = float(b.values.get(p.name, 0.0))
+            lo, hi = p.range
+            if not lo <= v <= hi:
+                raise ConfigError(
+                    f"benchmark {b.name!r}: {p.name} = {v} lies outside the parameter range [{lo}, {hi}]",
+                    path=f"benchmarks.{b.name}.{p.name}",
+                    source=src,
+                )

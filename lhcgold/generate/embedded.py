@@ -54,8 +54,8 @@ from ..config import AnalysisCard
 from ..physics import truth as tr
 from ..physics.ew import EWInputs
 from ..physics.morphing import component_factors, find_components
+from ..processes import EmbeddedProcess, EventRecord, get_process_class, process_names  # noqa: F401
 from .card import ProcessOptions, parse_card
-from .processes import DrellYanProcess, EmbeddedProcess, EventRecord, WHProcess  # noqa: F401
 from .sampling import Sampler
 
 __all__ = ["GenerationResult", "GenerationSummary", "TruthModel", "build_process", "generate", "generate_to_files"]
@@ -93,20 +93,8 @@ def build_process(
         shat_bias=gopts.shat_bias if shat_bias is None else shat_bias,
         n_flavours=popts.n_flavours,
     )
-    comps = _components(card)
-    if popts.name == "drell_yan":
-        return DrellYanProcess(card.parameter_names, comps, pdf, mll=popts.mll_gev, lepton=popts.lepton, **common)
-    return WHProcess(
-        card.parameter_names,
-        comps,
-        pdf,
-        charges=popts.charges,
-        lepton=popts.lepton,
-        w_mode=popts.w_mode,
-        mlnu=popts.mlnu_gev,
-        max_sqrt_shat=popts.max_sqrt_shat_gev,
-        **common,
-    )
+    cls = get_process_class(popts.name)
+    return cls(card.parameter_names, _components(card), pdf, lepton=popts.lepton, **popts.options, **common)
 
 
 @dataclass(frozen=True, eq=False)
@@ -441,12 +429,12 @@ class _Run:
             self.timing["events"] = self.timing.get("events", 0.0) + time.perf_counter() - t2
 
     def xsec(self) -> tuple[Array, Array]:
-        """(σ_c, δσ_c): quadrature for DY, a separate MC run if ``xsec_points``, else the sample's."""
+        """(σ_c, δσ_c): the process's quadrature if it has one, else an MC run (``xsec_points``) or the sample's."""
         t3 = time.perf_counter()
         n = max(self.n_trials, 1)
         sig = self.sum_m / n
         err = np.sqrt(np.maximum(self.sum_m2 / n - sig**2, 0.0) / n)
-        if isinstance(self.proc, DrellYanProcess):
+        if self.proc.quadrature_xsec:
             out = self.proc.xsec_components_with_errors()
         elif self.gopts.xsec_points > 0:
             out = self.proc.xsec_components_with_errors(n_points=self.gopts.xsec_points, rng=self.gen)
@@ -568,9 +556,11 @@ def generate_to_files(
     popts, gopts = parse_card(card)
     unw = gopts.unweighted if unweighted is None else bool(unweighted)
     sv = gopts.scale_variations if scale_variations is None else bool(scale_variations)
-    if sv and popts.name != "drell_yan":
+    if sv and not get_process_class(popts.name).supports_scale_variations:
         raise ConfigError(
-            f"scale variations are implemented for the Drell-Yan process, not {popts.name!r}",
+            f"the {popts.name!r} process has no scale-variation weights (processes with them: "
+            + ", ".join(n for n in process_names() if get_process_class(n).supports_scale_variations)
+            + ")",
             path="generate.scale_variations",
         )
     if unw:
@@ -773,7 +763,7 @@ def _component_descriptions(components: NDArray[np.int64], names: Any) -> tuple[
 
 
 def _subset(b: Any, idx: NDArray[np.intp]) -> Any:
-    from .processes import Batch
+    from ..processes.base import Batch
 
     return Batch(b.u[idx], b.comps[idx], b.proposal[idx], {k: v[idx] for k, v in b.kin.items()})
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from .processes import Batch, EmbeddedProcess
+from ..processes.base import Batch, EmbeddedProcess
 from .vegas import VegasMap
 
 __all__ = ["Sampler", "estimate_xsec", "select_channels"]

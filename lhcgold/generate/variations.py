@@ -100,12 +100,10 @@ def muf_ratios(process: Any, momenta: Any, channel: Any, factors: Sequence[float
 
 
 def check_scale_variations(process: Any) -> None:
-    """Raise ConfigError unless the process has scale-variation weights (Drell–Yan)."""
-    from .processes import DrellYanProcess
-
-    if not isinstance(process, DrellYanProcess):
+    """Raise ConfigError unless the process has scale-variation weights (``supports_scale_variations``)."""
+    if not getattr(process, "supports_scale_variations", False):
         raise ConfigError(
-            f"scale variations are implemented for the Drell-Yan process, not {type(process).__name__}",
+            f"the {getattr(process, 'name', type(process).__name__)!r} process has no scale-variation weights",
             path="generate.scale_variations",
         )
 

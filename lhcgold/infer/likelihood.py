@@ -549,7 +549,7 @@ class Truth:
     Args:
         process: object with ``truth_components(x) -> (N, C)`` (dσ_c/dx of the observed x) and
             ``xsec_components() -> (C,)`` or ``-> (σ_c, δσ_c)``, in the setup's component order
-            (e.g. :class:`lhcgold.generate.processes.WHProcess`); or a
+            (e.g. :class:`lhcgold.processes.wh.WHProcess`); or a
             :class:`lhcgold.generate.embedded.TruthModel` (``components(x)``, ``sigma_c``).
         observables: the event columns ``truth_components`` expects, in order (default: the
             process's ``observed_names``, else its ``observables``; None of them: all columns).

@@ -42,6 +42,7 @@ from typing import Any
 
 import numpy as np
 
+from ..config.sections import register_section
 from ..exceptions import ConfigError
 from .expr import Expression, compile_expression, to_numpy
 from .objects import RecoEvents, make_met, make_objects
@@ -87,6 +88,7 @@ OBSERVABLES_SCHEMA: dict[str, Any] = {
     "propertyNames": {"pattern": "^[A-Za-z_][A-Za-z0-9_]*$"},
     "additionalProperties": _EXPR_OR_MAPPING,
 }
+register_section("observables", OBSERVABLES_SCHEMA)
 CUTS_SCHEMA: dict[str, Any] = {
     "type": "array",
     "items": {
@@ -101,6 +103,7 @@ CUTS_SCHEMA: dict[str, Any] = {
         ]
     },
 }
+register_section("cuts", CUTS_SCHEMA)
 
 Definition = str | Callable[[RecoEvents], Any]
 
@@ -308,8 +311,10 @@ def from_card(card: Any) -> tuple[list[Observable], list[Cut], list[Efficiency]]
     from ..config import check_section
 
     src = str(card.source) if getattr(card, "source", None) else None
-    obs_section = check_section(card, "observables", OBSERVABLES_SCHEMA) if card.section("observables") else {}
-    cut_section = card.raw.get("cuts") or []
+    obs_section = (
+        check_section(card, "observables", OBSERVABLES_SCHEMA) if card.effective_section("observables") else {}
+    )
+    cut_section = card.effective_section("cuts") or []
     if cut_section:
         check_section(card, "cuts", CUTS_SCHEMA)
     observables = []

@@ -43,6 +43,7 @@ import numpy as np
 import vector
 
 from .._version import __version__
+from ..config.sections import register_section
 from ..exceptions import EventFileError, ExternalToolError, MissingDependencyError
 
 vector.register_awkward()
@@ -79,6 +80,7 @@ SHOWER_SCHEMA: dict[str, Any] = {
         "settings": {"type": "array", "items": {"type": "string"}},
     },
 }
+register_section("shower", SHOWER_SCHEMA)
 
 _MAX_SEED = 900_000_000
 

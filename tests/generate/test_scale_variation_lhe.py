@@ -112,7 +112,7 @@ morphing: {max_overall_power: 2}
 process: {name: wh}
 generate: {scale_variations: true}
 """)
-    with pytest.raises(ConfigError, match="Drell-Yan"):
+    with pytest.raises(ConfigError, match="has no scale-variation weights"):
         generate_to_files(card, lhe_path=tmp_path / "w.lhe.gz", n_events=10, rng=1)
     assert list(tmp_path.iterdir()) == []
 

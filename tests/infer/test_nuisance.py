@@ -144,7 +144,7 @@ def test_drell_yan_scale_variation_matches_quadrature_at_varied_scale(dy):
     w = res.component_weights
     # high masses (large x): the μ_F dependence is several per cent; the quadrature of the
     # process restricted to that mass window at μ_F = k μ_0 is the independent reference
-    window = dataclasses.replace(popts, mll_gev=(1500.0, 3000.0))
+    window = popts.with_options(mll=(1500.0, 3000.0))
     sel = res.observed[:, list(res.observed_names).index("m_ll")] > 1500.0
     base = build_process(card, process_options=window).xsec_components()
     for k in (0.5, 2.0):

@@ -85,8 +85,8 @@ def test_sm_closed_form_from_momenta_both_charges() -> None:
 
 
 def test_angles_round_trip_through_generator_momenta() -> None:
-    from lhcgold.generate.processes import WHProcess
     from lhcgold.physics.pdf import PDFGrid
+    from lhcgold.processes.wh import WHProcess
 
     xs = np.geomspace(1e-6, 1, 10)
     dummy = PDFGrid(xs, [(np.array([1.0, 1e4]), np.ones((10, 2, 1)))], (21,))

@@ -1,362 +1,28 @@
-r"""The embedded processes: Drell–Yan and W±H, as objects the generator and the truth share.
-
-A process maps points of the unit hypercube u ∈ [0,1]^d to partonic events and evaluates, for
-every *channel* k (quark type or charge × which beam carries the quark), the exact morphing
-components of the fully differential cross section, dσ_c/du in pb (PDFs, flux, phase space and
-|M̄|² components of :mod:`lhcgold.physics.drell_yan` / :mod:`lhcgold.physics.wh`). The generator
-picks one channel per point with probability ∝ a θ-independent, positive proposal; the joint
-ratio and score of the chosen channel follow from its components alone
-(:mod:`lhcgold.physics.gold`).
-
-The observed-level truth (p(x|θ) summed and integrated over latents) lives in
-:mod:`lhcgold.physics.truth`; :meth:`EmbeddedProcess.truth_components` exposes it per process.
-"""
+r"""W±H p p → W±H → ℓ±ν H (PROCESSES.md §2(b)): the embedded process ``wh``."""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from ..exceptions import ConfigError
 from ..physics import phasespace as ps
 from ..physics import truth as tr
-from ..physics.drell_yan import DrellYanME
-from ..physics.ew import GEV2_TO_PB, PYTHIA_EW, EWInputs
+from ..physics.ew import GEV2_TO_PB, EWInputs
 from ..physics.pdf import PDFGrid
-from ..physics.wh import WHME
+from ..physics.wh import WH_PARAMETERS, WHME
+from .base import Batch, EmbeddedProcess, EventRecord, ProcessDefaults, eta, register_process
 
-__all__ = ["Batch", "DrellYanProcess", "EmbeddedProcess", "EventRecord", "WHProcess"]
+__all__ = ["WHProcess"]
 
 Array = NDArray[np.float64]
 
 
-@dataclass
-class Batch:
-    """Per-point evaluation: channel components (N, K, C) [pb per unit u], proposal (N, K), kinematics."""
-
-    u: Array
-    comps: Array
-    proposal: Array
-    kin: dict[str, Array] = field(default_factory=dict)
-
-
-@dataclass
-class EventRecord:
-    """Parton-level particles of N events with a fixed particle layout (LHE-like)."""
-
-    pdg: NDArray[np.int64]  # (N, n)
-    momenta: Array  # (N, n, 4) E, px, py, pz [GeV]
-    masses: Array  # (N, n)
-    status: NDArray[np.int64]  # (n,)
-    mothers: NDArray[np.int64]  # (n, 2), 1-based, 0 = none
-    colours: NDArray[np.int64]  # (N, n, 2)
-    scale: Array  # (N,)
-
-
-def _broad_vector(components: NDArray[np.int64], ranges: Array) -> Array:
-    """g_c with Σ_c g_c m_c = m_SM + Σ_i r_i² m_{2e_i} >= |M(θ)|²/(1+P) for every |θ_i| <= r_i."""
-    g = np.zeros(components.shape[0])
-    for c, row in enumerate(components):
-        if row.sum() == 0:
-            g[c] = 1.0
-        elif row.sum() == 2 and np.count_nonzero(row) == 1:
-            i = int(np.flatnonzero(row)[0])
-            g[c] = ranges[i] ** 2
-    return g
-
-
-class EmbeddedProcess:
-    """Common machinery of the embedded processes.
-
-    Args:
-        parameters: θ names (card order).
-        components: (C, P) morphing exponents (madminer order).
-        pdf: the proton PDF grid.
-        sqrt_s: collider energy in GeV.
-        scale: fixed factorisation scale μ_F in GeV, or ``"dynamic"`` (√ŝ); never θ-dependent.
-        ew: electroweak inputs.
-        proposal_ranges: |θ_i| half-ranges used by the θ-independent proposal.
-        shat_bias: β in the proposal factor (ŝ/ŝ_min)^β (β > 0 biases towards high ŝ).
-        n_flavours: number of quark flavours in the proton (4 or 5).
-    """
-
-    name = ""
-    dim = 0
-    n_channels = 0
-    observable_names: tuple[str, ...] = ()
-    observed_names: tuple[str, ...] = ()
-
-    def __init__(
-        self,
-        parameters: Sequence[str],
-        components: ArrayLike,
-        pdf: PDFGrid,
-        *,
-        sqrt_s: float,
-        scale: float | str = 91.188,
-        ew: EWInputs = PYTHIA_EW,
-        proposal_ranges: ArrayLike | None = None,
-        shat_bias: float = 0.0,
-        n_flavours: int = 5,
-    ):
-        self.parameters = tuple(parameters)
-        comps = np.asarray(components, dtype=np.int64)
-        self.components = (
-            comps.reshape(max(comps.shape[0], 1) if comps.ndim == 2 else -1, len(self.parameters))
-            if self.parameters
-            else np.zeros((1, 0), np.int64)
-        )
-        self.pdf = pdf
-        self.sqrt_s = float(sqrt_s)
-        self.s = self.sqrt_s**2
-        self.scale = scale
-        self.ew = ew
-        pr = np.ones(len(self.parameters)) if proposal_ranges is None else np.asarray(proposal_ranges, float)
-        self.proposal_vector = _broad_vector(self.components, pr)
-        self.shat_bias = float(shat_bias)
-        self.n_flavours = int(n_flavours)
-
-    @property
-    def n_components(self) -> int:
-        return int(self.components.shape[0])
-
-    def _mu2(self, shat: Array) -> float | Array:
-        if isinstance(self.scale, str):
-            return np.asarray(shat)
-        return float(self.scale) ** 2
-
-    def _proposal(self, comps: Array, shat: Array, shat_min: float) -> Array:
-        prop = np.maximum(comps @ self.proposal_vector, 0.0)
-        if self.shat_bias:
-            prop = prop * (shat / shat_min) ** self.shat_bias
-        return prop
-
-    # interface -------------------------------------------------------------------------
-    def evaluate(self, u: Array) -> Batch:  # pragma: no cover - abstract
-        raise NotImplementedError
-
-    def realise(
-        self, batch: Batch, channel: NDArray[np.intp], rng: np.random.Generator
-    ) -> tuple[EventRecord, Array, Array]:  # pragma: no cover - abstract
-        """Particles, observables (N, O) and observed x (N, X) of the selected channels."""
-        raise NotImplementedError
-
-    def truth_components(self, x: ArrayLike) -> Array:  # pragma: no cover - abstract
-        """m̄_c(x): observed-level differential cross-section components (N, C) [pb per unit x]."""
-        raise NotImplementedError
-
-    def xsec_components_with_errors(self, **options: Any) -> tuple[Array, Array]:  # pragma: no cover
-        """(σ_c, δσ_c) [pb] (cached for the default options)."""
-        raise NotImplementedError
-
-    def xsec_components(self, **options: Any) -> Array:
-        """σ_c [pb], (C,) in madminer component order: the normalisation of the truth."""
-        return self.xsec_components_with_errors(**options)[0]
-
-
-# ---------------------------------------------------------------------------------------------
-class DrellYanProcess(EmbeddedProcess):
-    """p p → γ*/Z/contact → ℓ⁻ℓ⁺ (PROCESSES.md §2(a)).
-
-    Generation variables u = (m² map, y, cos θ*, φ); channels k = 2·(quark type) + orientation
-    (orientation 0: the quark comes from beam 1, along +z). The observed x is
-    (m_ℓℓ [GeV], y_ℓℓ, cos θ* of ℓ⁻ w.r.t. +z in the dilepton rest frame); the truth density is
-    per dm dy dcosθ* (azimuth integrated).
-
-    Extra args:
-        mll: (m_min, m_max) window in GeV.
-        lepton: 11 or 13.
-    """
-
-    name = "drell_yan"
-    dim = 4
-    n_channels = 4
-    observable_names = ("m_ll", "y_ll", "cos_theta_star", "pt_l", "eta_lminus", "eta_lplus", "phi_lminus")
-    observed_names = ("m_ll", "y_ll", "cos_theta_star")
-
-    def __init__(
-        self,
-        parameters: Sequence[str],
-        components: ArrayLike,
-        pdf: PDFGrid,
-        *,
-        mll: tuple[float, float] = (60.0, 120.0),
-        lepton: int = 13,
-        **kwargs: object,
-    ):
-        super().__init__(parameters, components, pdf, **kwargs)  # type: ignore[arg-type]
-        self.me = DrellYanME(self.parameters, components=self.components, ew=self.ew)
-        self.mll = (float(mll[0]), float(mll[1]))
-        self.lepton = int(lepton)
-        m0, m1 = self.mll
-        ew = self.ew
-        self._use_bw = m0 < ew.mz + 10 * ew.gz and m1 > ew.mz - 10 * ew.gz
-        self._down = [q for q in (1, 3, 5) if q <= self.n_flavours]
-        self._up = [q for q in (2, 4) if q <= self.n_flavours]
-        self._pids = self._down + self._up
-
-    def _map_m2(self, u0: Array) -> tuple[Array, Array]:
-        lo, hi = self.mll[0] ** 2, self.mll[1] ** 2
-        if self._use_bw:
-            return ps.breit_wigner_map(u0, lo, hi, self.ew.mz, self.ew.gz)
-        return ps.power_map(u0, lo, hi, 2.0)
-
-    def _lumis(self, x1: Array, x2: Array, mu2: float | Array) -> Array:
-        """(N, 4) channel luminosities F F (quark type d/u × orientation)."""
-        ids = self._pids + [-q for q in self._pids]
-        f1 = self.pdf.xfx(ids, x1, mu2)
-        f2 = self.pdf.xfx(ids, x2, mu2)
-        n = len(self._pids)
-        out = np.zeros((x1.size, 4))
-        for j, q in enumerate(self._pids):
-            k = 0 if q in self._down else 2
-            out[:, k] += f1[:, j] * f2[:, n + j]
-            out[:, k + 1] += f1[:, n + j] * f2[:, j]
-        return out
-
-    def _channel_me(self, shat: Array, c: Array) -> Array:
-        """(N, 4, C): |M̄|² components per channel at lab-frame cos θ* = c."""
-        m_d = self.me.me2_components(shat, c, "d")
-        m_dr = self.me.me2_components(shat, -c, "d")
-        m_u = self.me.me2_components(shat, c, "u")
-        m_ur = self.me.me2_components(shat, -c, "u")
-        return np.stack([m_d, m_dr, m_u, m_ur], axis=1)
-
-    def density_components(self, m: Array, y: Array, c: Array) -> Array:
-        """Channel components of dσ_c/(dm dy dcosθ*) [pb/GeV], shape (N, 4, C); zero outside the cuts."""
-        m = np.asarray(m, float)
-        y = np.asarray(y, float)
-        c = np.asarray(c, float)
-        shat = m * m
-        tau = shat / self.s
-        x1 = np.sqrt(tau) * np.exp(y)
-        x2 = np.sqrt(tau) * np.exp(-y)
-        ok = (m >= self.mll[0]) & (m <= self.mll[1]) & (x1 < 1) & (x2 < 1) & (np.abs(c) <= 1)
-        lum = self._lumis(np.where(ok, x1, 0.5), np.where(ok, x2, 0.5), self._mu2(shat))
-        me = self._channel_me(shat, c)
-        fac = np.where(ok, 2.0 * m * 2.0 * math.pi / (64.0 * math.pi**2 * shat**2) * GEV2_TO_PB, 0.0)
-        return me * (lum * fac[:, None])[:, :, None]
-
-    def evaluate(self, u: Array) -> Batch:
-        m2, jm = self._map_m2(u[:, 0])
-        tau = m2 / self.s
-        ymax = -0.5 * np.log(tau)
-        y = ymax * (2.0 * u[:, 1] - 1.0)
-        c = 2.0 * u[:, 2] - 1.0
-        phi = 2.0 * math.pi * u[:, 3]
-        m = np.sqrt(m2)
-        dens = self.density_components(m, y, c)  # per dm dy dcos (phi integrated)
-        jac = jm / (2.0 * m) * (2.0 * ymax) * 2.0  # du -> dm dy dcos; phi: uniform, 1/(2pi) * 2pi
-        comps = dens * jac[:, None, None]
-        prop = self._proposal(comps.reshape(-1, self.n_components), np.repeat(m2, 4), self.mll[0] ** 2)
-        return Batch(u, comps, prop.reshape(-1, 4), {"m": m, "y": y, "c": c, "phi": phi, "shat": m2})
-
-    def realise(
-        self, batch: Batch, channel: NDArray[np.intp], rng: np.random.Generator
-    ) -> tuple[EventRecord, Array, Array]:
-        kin = batch.kin
-        n = channel.size
-        m, y, c, phi = kin["m"], kin["y"], kin["c"], kin["phi"]
-        shat = m * m
-        tau = shat / self.s
-        x1 = np.sqrt(tau) * np.exp(y)
-        x2 = np.sqrt(tau) * np.exp(-y)
-        qtype = channel // 2
-        orient = channel % 2
-        # flavour within the channel, with probability ∝ its luminosity
-        ids = self._pids + [-q for q in self._pids]
-        mu2 = self._mu2(shat)
-        f1 = self.pdf.xfx(ids, x1, mu2)
-        f2 = self.pdf.xfx(ids, x2, mu2)
-        npid = len(self._pids)
-        lum = np.zeros((n, npid))
-        for j, q in enumerate(self._pids):
-            mine = qtype == (1 if q in self._up else 0)
-            lum[:, j] = np.where(mine, np.where(orient == 0, f1[:, j] * f2[:, npid + j], f1[:, npid + j] * f2[:, j]), 0)
-        cum = np.cumsum(lum, axis=1)
-        r = rng.random(n) * cum[:, -1]
-        jsel = np.minimum((cum < r[:, None]).sum(axis=1), npid - 1)
-        q = np.asarray(self._pids)[jsel]
-        id1 = np.where(orient == 0, q, -q)
-        id2 = -id1
-        half = 0.5 * self.sqrt_s
-        pmom = np.zeros((n, 4, 4))
-        pmom[:, 0] = np.stack([x1 * half, 0 * x1, 0 * x1, x1 * half], axis=1)
-        pmom[:, 1] = np.stack([x2 * half, 0 * x2, 0 * x2, -x2 * half], axis=1)
-        s_ = np.sqrt(np.maximum(1 - c * c, 0))
-        pl = 0.5 * m[:, None] * np.stack([np.ones(n), s_ * np.cos(phi), s_ * np.sin(phi), c], axis=1)
-        pa = pl.copy()
-        pa[:, 1:] *= -1
-        pmom[:, 2] = ps.boost_z(pl, y)
-        pmom[:, 3] = ps.boost_z(pa, y)
-        pdg = np.stack([id1, id2, np.full(n, self.lepton), np.full(n, -self.lepton)], axis=1).astype(np.int64)
-        colours = np.zeros((n, 4, 2), np.int64)
-        colours[:, 0, :] = np.where((id1 > 0)[:, None], [501, 0], [0, 501])
-        colours[:, 1, :] = np.where((id2 > 0)[:, None], [501, 0], [0, 501])
-        rec = EventRecord(
-            pdg=pdg,
-            momenta=pmom,
-            masses=np.zeros((n, 4)),
-            status=np.array([-1, -1, 1, 1]),
-            mothers=np.array([[0, 0], [0, 0], [1, 2], [1, 2]]),
-            colours=colours,
-            scale=np.broadcast_to(np.sqrt(mu2), (n,)).astype(float),
-        )
-        lm, lp = pmom[:, 2], pmom[:, 3]
-        pt = np.hypot(lm[:, 1], lm[:, 2])
-        obs = np.stack([m, y, c, pt, _eta(lm), _eta(lp), np.arctan2(lm[:, 2], lm[:, 1])], axis=1)
-        return rec, obs, obs[:, :3].copy()
-
-    def truth_components(self, x: ArrayLike) -> Array:
-        """m̄_c(x) = dσ_c/(dm dy dcosθ*) summed over flavours and orientations, (N, C) [pb/GeV]."""
-        xa = np.atleast_2d(np.asarray(x, float))
-        return tr.drell_yan_truth(self.density_components, xa)
-
-    def xsec_components_with_errors(self, *, n_m: int = 48, n_y: int = 64, **_: Any) -> tuple[Array, Array]:
-        """σ_c [pb] by Gauss–Legendre quadrature over (mapped m², y, cosθ*), and an error estimate.
-
-        The error is the difference to a coarser rule (2/3 of the points); the result is cached.
-        """
-        cache = self.__dict__.setdefault("_xsec_cache", {})
-        if (n_m, n_y) not in cache:
-            fine = self._xsec_quadrature(n_m, n_y)
-            coarse = self._xsec_quadrature(max(2 * n_m // 3, 4), max(2 * n_y // 3, 4))
-            cache[(n_m, n_y)] = (fine, np.abs(fine - coarse))
-        sig, err = cache[(n_m, n_y)]
-        return sig.copy(), err.copy()
-
-    def _xsec_quadrature(self, n_m: int, n_y: int) -> Array:
-        gm, wm = np.polynomial.legendre.leggauss(n_m)
-        gy, wy = np.polynomial.legendre.leggauss(n_y)
-        gc, wc = np.polynomial.legendre.leggauss(4)
-        total = np.zeros(self.n_components)
-        # split the mass range into pieces for accuracy
-        edges = np.linspace(0.0, 1.0, 7)
-        for a, b in zip(edges[:-1], edges[1:], strict=True):
-            um = a + (b - a) * (gm + 1) / 2
-            m2, jm = self._map_m2(um)
-            wmm = wm * (b - a) / 2 * jm / (2 * np.sqrt(m2))  # dm
-            for j in range(m2.size):
-                m = math.sqrt(m2[j])
-                ymax = -0.5 * math.log(m2[j] / self.s)
-                yy = np.repeat(ymax * gy, 4)
-                cc = np.tile(gc, n_y)
-                w = np.repeat(wy * ymax, 4) * np.tile(wc, n_y)
-                d = self.density_components(np.full(yy.size, m), yy, cc).sum(axis=1)
-                total += wmm[j] * (w @ d)
-        return total
-
-
-def _eta(p: Array) -> Array:
-    pt = np.hypot(p[..., 1], p[..., 2])
-    return np.arcsinh(p[..., 3] / np.where(pt > 0, pt, 1e-300))
-
-
-# ---------------------------------------------------------------------------------------------
+@register_process
 class WHProcess(EmbeddedProcess):
     """p p → W±H → ℓ±ν H with full W-decay spin correlations (PROCESSES.md §2(b)).
 
@@ -377,6 +43,50 @@ class WHProcess(EmbeddedProcess):
     """
 
     name = "wh"
+    description = "p p -> W+- H -> l nu H with a q qbar' W H contact term gc and anomalous HWW couplings a2, a3"
+    parameter_names = WH_PARAMETERS
+    options_schema: ClassVar[dict[str, Any]] = {
+        "charges": {"type": "array", "items": {"enum": [1, -1]}, "minItems": 1, "maxItems": 2, "uniqueItems": True},
+        "w_mode": {"enum": ["offshell", "nwa"]},
+        "mlnu_gev": {"type": "array", "items": {"type": ["number", "null"]}, "minItems": 2, "maxItems": 2},
+        "max_sqrt_shat_gev": {"type": ["number", "null"], "exclusiveMinimum": 0},
+    }
+    defaults = ProcessDefaults(
+        observables={
+            "pt_l": "l[0].pt",
+            "eta_l": "l[0].eta",
+            "phi_l": "l[0].phi",
+            "charge_l": "l[0].charge",
+            "et_miss": "met.pt",
+            "phi_met": "met.phi",
+            "pt_h": "(j[0] + j[1]).pt",
+            "eta_h": "(j[0] + j[1]).eta",
+            "phi_h": "(j[0] + j[1]).phi",
+            "m_h": "(j[0] + j[1]).m",
+            "pt_w": "sqrt((l[0].px + met.px)**2 + (l[0].py + met.py)**2)",
+            "mt_w": "mt(l[0], met)",
+            "mt_wh": "mt_wh(l[0], met, j[0] + j[1])",
+            "cos_Theta": "wh_cos_Theta(l[0], met, j[0] + j[1])",
+            "cos_theta_star": "wh_cos_theta_star(l[0], met, j[0] + j[1])",
+            "phi_star": "wh_phi_star(l[0], met, j[0] + j[1])",
+        },
+        cuts=("n(l) >= 1", "n(j) >= 2", "l[0].pt > 25", "(j[0] + j[1]).m > 60", "(j[0] + j[1]).m < 180"),
+        histogram_observables=("pt_h", "pt_w", "mt_wh", "pt_l", "cos_Theta", "cos_theta_star"),
+        plot_observables=("pt_h", "mt_wh", "phi_star", "cos_Theta"),
+        labels={
+            "pt_h": r"$p_T^{H}$ [GeV]",
+            "pt_w": r"$p_T^{W}$ [GeV]",
+            "mt_wh": r"$m_T^{WH}$ [GeV]",
+            "pt_l": r"$p_T^{\ell}$ [GeV]",
+            "cos_Theta": r"$\cos\Theta$",
+            "cos_theta_star": r"$\cos\theta^*$",
+            "phi_star": r"$\phi^*$ [rad]",
+            "gc": r"$g_c$ ($q\bar q' W H$ contact)",
+            "a2": r"$a_2$ (CP-even $HWW$)",
+            "a3": r"$a_3$ (CP-odd $HWW$)",
+        },
+        shower={"mpi": False, "hadronisation": True},
+    )
     dim = 7
     observable_names = (
         "charge",
@@ -436,6 +146,36 @@ class WHProcess(EmbeddedProcess):
         self._ups = [q for q in (2, 4) if q <= self.n_flavours]
         self._downs = [q for q in (1, 3, 5) if q <= self.n_flavours]
         self._pairs = [(u_, d_, ckm[u_ // 2 - 1, d_ // 2] ** 2) for u_ in self._ups for d_ in self._downs]
+
+    @classmethod
+    def options_from_card(
+        cls, section: Mapping[str, Any], *, sqrt_s: float, ew: EWInputs, source: str | None = None
+    ) -> dict[str, Any]:
+        w_mode = section.get("w_mode", "offshell")
+        mlo, mhi = section.get("mlnu_gev", [10.0, None])
+        mlo = 0.0 if mlo is None else float(mlo)
+        top = section.get("max_sqrt_shat_gev")
+        top_v = sqrt_s if top is None else min(float(top), sqrt_s)
+        low = (ew.mw if w_mode == "nwa" else mlo) + ew.mh
+        if w_mode == "offshell" and (mlo <= 0 or (mhi is not None and mhi <= mlo)):
+            raise ConfigError(
+                f"the cuts leave no phase space: mlnu_gev = [{mlo}, {mhi}] (need 0 < min < max)",
+                path="process.mlnu_gev",
+                source=source,
+            )
+        if low >= top_v:
+            raise ConfigError(
+                f"the cuts leave no phase space: the W H threshold {low:.1f} GeV is above "
+                f"sqrt(shat)_max = {top_v:.1f} GeV",
+                path="process",
+                source=source,
+            )
+        return {
+            "charges": tuple(section.get("charges", [1, -1])),
+            "w_mode": w_mode,
+            "mlnu": (mlo, None if mhi is None else float(mhi)),
+            "max_sqrt_shat": None if top is None else float(top),
+        }
 
     def _lumis(self, x1: Array, x2: Array, mu2: float | Array) -> tuple[Array, Array]:
         """Channel luminosities (N, K) with |V|², and per-pair luminosities (N, K, n_pairs)."""
@@ -595,9 +335,9 @@ class WHProcess(EmbeddedProcess):
                 ph[:, 2],
                 ph[:, 3],
                 ptl,
-                _eta(pl),
+                eta(pl),
                 pth,
-                _eta(ph),
+                eta(ph),
                 met,
                 mt_w,
                 mt_wh,
@@ -677,7 +417,7 @@ class WHProcess(EmbeddedProcess):
         **_: Any,
     ) -> tuple[Array, Array]:
         """(σ_c, δσ_c) [pb] by adaptive Monte Carlo of the channel sum (cached per (n_points, seed))."""
-        from .sampling import estimate_xsec
+        from ..generate.sampling import estimate_xsec
 
         key = (n_points, rng, n_adapt) if not isinstance(rng, np.random.Generator) else None
         cache = self.__dict__.setdefault("_xsec_cache", {})

@@ -123,7 +123,7 @@ class RunConfig:
     hidden: tuple[int, ...] = (100, 100)
     grid_resolution: int = 25
     luminosity_ifb: float = 300.0
-    histogram_candidates: tuple[str, ...] = ("pt_h", "pt_w", "mt_wh", "pt_l", "cos_Theta", "cos_theta_star")
+    histogram_candidates: tuple[str, ...] = ("pt_h", "pt_w", "mt_wh", "pt_l", "cos_Theta", "cos_theta_star", "phi_star")
     histogram_bins: int = 8
     seed: int = 1
     grid: tuple[tuple[str, tuple[float, float]], ...] = ()

@@ -44,6 +44,7 @@ from .fisher import (
     truth_information,
 )
 from .grid import LimitGrid
+from .histchoice import HistogramCandidate, HistogramChoice, choose_histogram, histogram_noise_floor
 from .likelihood import Histogram, NeuralRatio, RateOnly, ScoreHistogram, Truth
 from .limits import (
     asymptotic_p_values,
@@ -77,6 +78,8 @@ __all__ = [
     "EventsView",
     "LimitGrid",
     "Histogram",
+    "HistogramCandidate",
+    "HistogramChoice",
     "LimitResult",
     "NeuralRatio",
     "NeymanBelt",
@@ -93,7 +96,9 @@ __all__ = [
     "exact_information",
     "expected_limits_by_method",
     "fisher_ellipse",
+    "choose_histogram",
     "histogram_information",
+    "histogram_noise_floor",
     "ml_information",
     "nuisances_from_file",
     "neyman_belt",

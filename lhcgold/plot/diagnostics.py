@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from ._mpl import axes, color_cycle
+from .style import finish_axes
 
 __all__ = ["plot_calibration"]
 
@@ -51,4 +52,5 @@ def plot_calibration(
     ax.set_ylabel("observed fraction from the reference")
     if legend:
         ax.legend(fontsize=7)
+    finish_axes(ax)
     return out

@@ -9,6 +9,7 @@ import numpy as np
 
 from ..exceptions import ConfigError
 from ._mpl import axes, color_cycle, mplhep
+from .style import axis_label, default_unit, finish_axes
 
 __all__ = ["distribution_hists", "plot_distributions"]
 
@@ -98,6 +99,9 @@ def plot_distributions(
     log: bool = False,
     legend: bool = True,
     ratio_to: str | None = None,
+    labels: Mapping[str, str] | None = None,
+    units: Mapping[str, str | None] | None = None,
+    hep_label: bool | Mapping[str, Any] = False,
 ) -> dict[str, Any]:
     """Weighted distributions of one observable per benchmark / θ (mplhep step histograms).
 
@@ -112,9 +116,14 @@ def plot_distributions(
         ax: matplotlib axes (default: current).
         log: logarithmic y axis.
         ratio_to: label of the histogram to divide all by (plots ratios instead of distributions).
+        labels: axis text per observable name (default: :data:`~lhcgold.plot.style.KNOWN_LABELS`).
+        units: unit per observable name (default: :func:`~lhcgold.plot.style.default_unit`).
+        hep_label: add the "lhcgold Simulation" label (True, or :func:`~lhcgold.plot.hep_label` keywords;
+            the luminosity is filled in when given).
 
     Returns:
-        {"artists": {label: mplhep artist}, "hists": {label: hist.Hist}, "legend": Legend | None}
+        {"artists": {label: mplhep artist}, "hists": {label: hist.Hist}, "legend": Legend | None,
+        "hep_label": the label's artists | None}
     """
     hep = mplhep()
     ax = axes(ax)
@@ -135,14 +144,26 @@ def plot_distributions(
             area = np.sum(vals * np.diff(h.axes[0].edges))
             vals, err = vals / area, err / area
         artists[label] = hep.histplot(vals, h.axes[0].edges, yerr=err, ax=ax, label=label, color=c, histtype="step")
-    ax.set_xlabel(observable)
-    if ref is not None:
-        ax.set_ylabel(f"ratio to {ratio_to}")
-    elif density:
-        ax.set_ylabel("normalised")
-    else:
-        ax.set_ylabel("events per bin" if luminosity_ifb is not None else "σ per bin [pb]")
+    ax.set_xlabel(axis_label(observable, labels=labels, units=units))
+    ax.set_ylabel(_y_label(observable, units, ratio_to=ratio_to, density=density, luminosity_ifb=luminosity_ifb))
     if log:
         ax.set_yscale("log")
     leg = ax.legend(frameon=False) if legend else None
-    return {"artists": artists, "hists": hists, "legend": leg}
+    lab = finish_axes(ax, label=hep_label, luminosity_ifb=luminosity_ifb)
+    return {"artists": artists, "hists": hists, "legend": leg, "hep_label": lab}
+
+
+def _y_label(
+    observable: str,
+    units: Mapping[str, str | None] | None,
+    *,
+    ratio_to: str | None,
+    density: bool,
+    luminosity_ifb: float | None,
+) -> str:
+    if ratio_to is not None:
+        return f"ratio to {ratio_to}"
+    unit = units[observable] if units is not None and observable in units else default_unit(observable)
+    if density:
+        return f"1/σ dσ/dx [1/{unit}]" if unit else "1/σ dσ/dx"
+    return "events per bin" if luminosity_ifb is not None else "σ per bin [pb]"

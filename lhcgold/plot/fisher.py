@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from ._mpl import axes, color_cycle
+from .style import axis_label, finish_axes
 
 __all__ = ["plot_fisher_ellipses"]
 
@@ -25,6 +26,9 @@ def plot_fisher_ellipses(
     linestyles: Sequence[str] | None = None,
     legend: bool = True,
     n_points: int = 400,
+    labels: Mapping[str, str] | None = None,
+    units: Mapping[str, str | None] | None = None,
+    hep_label: bool | Mapping[str, Any] = False,
 ) -> dict[str, Any]:
     """Ellipses Δθᵀ I Δθ = d² (d² from ``cl`` for 2 dof, or ``distance``²), one per information matrix.
 
@@ -34,13 +38,19 @@ def plot_fisher_ellipses(
         cl: confidence level (None: use ``distance``).
         center: centre of the ellipses (default: each information's θ in that plane).
         profile: profile the other parameters (True) or fix them (False).
+        labels: axis text per parameter name (e.g. the card's meaning; default
+            :data:`~lhcgold.plot.style.KNOWN_LABELS`).
+        units: unit per parameter name (e.g. {"cwww": "TeV$^{-2}$"}; default none for the
+            dimensionless amplitude couplings).
+        hep_label: add the "lhcgold Simulation" label (True, or :func:`~lhcgold.plot.hep_label`
+            keywords); the luminosity of the first information is filled in.
 
     Directions without information (e.g. a CP-odd parameter in a CP-even histogram, or the
     rate alone) give unbounded ellipses: drawn as two parallel lines (the axis limits are kept
     to the bounded ellipses).
 
     Returns:
-        {"lines": {label: Line2D}, "legend": Legend | None}
+        {"lines": {label: Line2D}, "legend": Legend | None, "hep_label": the label's artists | None}
     """
     ax = axes(ax)
     if isinstance(infos, Mapping):
@@ -71,7 +81,8 @@ def plot_fisher_ellipses(
         ax.set_ylim(lo[1] - pad[1], hi[1] + pad[1])
     first = next(iter(items.values()))
     names = [first.parameter_names[p] if isinstance(p, int) else p for p in parameters]
-    ax.set_xlabel(names[0])
-    ax.set_ylabel(names[1])
+    ax.set_xlabel(axis_label(names[0], labels=labels, units=units))
+    ax.set_ylabel(axis_label(names[1], labels=labels, units=units))
     leg = ax.legend(frameon=False) if legend else None
-    return {"lines": lines, "legend": leg}
+    lab = finish_axes(ax, label=hep_label, luminosity_ifb=getattr(first, "luminosity_ifb", None))
+    return {"lines": lines, "legend": leg, "hep_label": lab}

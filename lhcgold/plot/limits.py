@@ -9,6 +9,7 @@ import numpy as np
 
 from ..exceptions import ConfigError
 from ._mpl import axes, color_cycle
+from .style import axis_label, finish_axes
 
 __all__ = ["plot_contours", "plot_pvalue_map", "plot_q_1d"]
 
@@ -42,11 +43,18 @@ def plot_pvalue_map(
     cmap: str = "viridis",
     colorbar: bool = True,
     show_best_fit: bool = True,
+    labels: Mapping[str, str] | None = None,
+    units: Mapping[str, str | None] | None = None,
+    hep_label: bool | Mapping[str, Any] = False,
 ) -> dict[str, Any]:
     """The p-value map of a 2-D scan as a colour mesh (log colour scale by default).
 
+    ``labels``/``units`` give the axis text and unit per parameter name (default
+    :data:`~lhcgold.plot.style.KNOWN_LABELS`, dimensionless); ``hep_label`` adds the "lhcgold
+    Simulation" label (True, or :func:`~lhcgold.plot.hep_label` keywords) with the result's luminosity.
+
     Returns:
-        {"mesh": QuadMesh, "colorbar": Colorbar | None, "best_fit": Line2D | None}
+        {"mesh": QuadMesh, "colorbar": Colorbar | None, "best_fit": Line2D | None, "hep_label": ...}
     """
     import matplotlib.colors as mcolors
 
@@ -72,9 +80,9 @@ def plot_pvalue_map(
             linestyle="none",
             label="best fit",
         )
-    ax.set_xlabel(result.parameter_names[0])
-    ax.set_ylabel(result.parameter_names[1])
-    return {"mesh": mesh, "colorbar": cbar, "best_fit": bf}
+    _parameter_axes(ax, result.parameter_names, labels, units)
+    lab = finish_axes(ax, label=hep_label, luminosity_ifb=result.luminosity_ifb)
+    return {"mesh": mesh, "colorbar": cbar, "best_fit": bf, "hep_label": lab}
 
 
 def plot_contours(
@@ -87,6 +95,9 @@ def plot_contours(
     show_best_fit: bool = True,
     truth: Sequence[float] | None = None,
     legend: bool = True,
+    labels: Mapping[str, str] | None = None,
+    units: Mapping[str, str | None] | None = None,
+    hep_label: bool | Mapping[str, Any] = False,
 ) -> dict[str, Any]:
     """Contours of several 2-D scans at the given confidence levels (p = 1 − CL).
 
@@ -99,6 +110,9 @@ def plot_contours(
         show_best_fit: mark each result's best fit.
         truth: mark this parameter point (e.g. the Asimov θ) with a cross.
         legend: draw a legend (one entry per method and per CL).
+        labels: axis text per parameter name (default :data:`~lhcgold.plot.style.KNOWN_LABELS`).
+        units: unit per parameter name (default: none, the amplitude couplings are dimensionless).
+        hep_label: add the "lhcgold Simulation" label (True, or :func:`~lhcgold.plot.hep_label` keywords).
 
     Returns:
         {"contours": {label: QuadContourSet}, "best_fits": {label: Line2D}, "legend": Legend | None}
@@ -128,10 +142,10 @@ def plot_contours(
         (t,) = ax.plot(*truth, marker="x", color="black", linestyle="none", markersize=8)
         out["truth"] = t
     first = next(iter(res.values()))
-    ax.set_xlabel(first.parameter_names[0])
-    ax.set_ylabel(first.parameter_names[1])
+    _parameter_axes(ax, first.parameter_names, labels, units)
     if legend:
         out["legend"] = ax.legend(handles=handles, frameon=False)
+    out["hep_label"] = finish_axes(ax, label=hep_label, luminosity_ifb=first.luminosity_ifb)
     return out
 
 
@@ -142,8 +156,16 @@ def plot_q_1d(
     colors: Sequence[Any] | None = None,
     cls: Sequence[float] = (0.68, 0.95),
     legend: bool = True,
+    labels: Mapping[str, str] | None = None,
+    units: Mapping[str, str | None] | None = None,
+    hep_label: bool | Mapping[str, Any] = False,
 ) -> dict[str, Any]:
-    """q(θ) = −2 Δlog L of 1-D scans, with horizontal lines at the χ²₁ thresholds of ``cls``."""
+    """q(θ) = −2 Δlog L of 1-D scans, with horizontal lines at the χ²₁ thresholds of ``cls``.
+
+    ``labels``/``units`` give the axis text and unit per parameter name (default
+    :data:`~lhcgold.plot.style.KNOWN_LABELS`, dimensionless); ``hep_label`` adds the "lhcgold
+    Simulation" label (True, or :func:`~lhcgold.plot.hep_label` keywords) with the result's luminosity.
+    """
     from scipy.stats import chi2
 
     ax = axes(ax)
@@ -155,7 +177,15 @@ def plot_q_1d(
         (lines[label],) = ax.plot(r.thetas[:, 0], r.q, color=c, label=label)
     thr = [ax.axhline(chi2.ppf(cl, 1), color="gray", linestyle=":", linewidth=1) for cl in cls]
     first = next(iter(res.values()))
-    ax.set_xlabel(first.parameter_names[0])
+    ax.set_xlabel(axis_label(first.parameter_names[0], labels=labels, units=units))
     ax.set_ylabel(r"$q(\theta) = -2\,\Delta\log L$")
     leg = ax.legend(frameon=False) if legend else None
-    return {"lines": lines, "thresholds": thr, "legend": leg}
+    lab = finish_axes(ax, label=hep_label, luminosity_ifb=first.luminosity_ifb)
+    return {"lines": lines, "thresholds": thr, "legend": leg, "hep_label": lab}
+
+
+def _parameter_axes(
+    ax: Any, names: Sequence[str], labels: Mapping[str, str] | None, units: Mapping[str, str | None] | None
+) -> None:
+    ax.set_xlabel(axis_label(names[0], labels=labels, units=units))
+    ax.set_ylabel(axis_label(names[1], labels=labels, units=units))

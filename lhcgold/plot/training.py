@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from ._mpl import axes, color_cycle
+from .style import finish_axes
 
 __all__ = ["plot_learning_curve", "plot_training_history"]
 
@@ -67,6 +68,10 @@ def plot_training_history(
     ax.set_xlabel("epoch")
     ax.set_ylabel("loss")
     leg = ax.legend(frameon=False) if legend else None
+    finish_axes(ax)
+    from matplotlib.ticker import MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(nbins=5, integer=True))
     return {"lines": lines, "legend": leg}
 
 
@@ -113,4 +118,5 @@ def plot_learning_curve(
     ax.set_xlabel("training samples")
     ax.set_ylabel(ylabel)
     leg = ax.legend(frameon=False) if legend and (any(labels) or ref is not None) else None
+    finish_axes(ax)
     return {"lines": lines, "reference": ref, "legend": leg}

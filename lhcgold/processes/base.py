@@ -83,7 +83,10 @@ class ProcessDefaults:
             chosen among them by its Fisher information); include a CP-odd one when a parameter
             is CP-odd, or the comparison with the full-kinematics methods is not fair.
         plot_observables: observables drawn in the distribution plots of the main job.
-        labels: axis labels of observables and parameters (with units), name → text.
+        labels: axis labels (symbol, meaning) of observables and parameters, name → text, without
+            the unit (:func:`lhcgold.plot.axis_label` adds it).
+        units: units of observables and parameters, name → text (None: dimensionless); names left
+            out get :func:`lhcgold.plot.style.default_unit`'s guess (GeV for momenta and masses).
         shower: default ``shower:`` section.
         detector: default ``detector:`` section.
     """
@@ -93,6 +96,7 @@ class ProcessDefaults:
     histogram_observables: tuple[str, ...] = ()
     plot_observables: tuple[str, ...] = ()
     labels: Mapping[str, str] = field(default_factory=dict)
+    units: Mapping[str, str | None] = field(default_factory=dict)
     shower: Mapping[str, Any] = field(default_factory=dict)
     detector: Mapping[str, Any] = field(default_factory=lambda: {"preset": "atlas"})
 

@@ -70,8 +70,10 @@ def _unknown_benchmark_weight(tmp: Path) -> None:
 
 def _madminer_trained_model(tmp: Path) -> None:
     (tmp / "models").mkdir()
-    (tmp / "models" / "alices_settings.json").write_text('{"estimator_type": "parameterized_ratio"}')
-    load_estimator(tmp / "models" / "alices")
+    (tmp / "models" / "nde_settings.json").write_text(
+        '{"estimator_type": "likelihood", "n_observables": 2, "n_parameters": 1, "n_hidden": [10]}'
+    )
+    load_estimator(tmp / "models" / "nde")
 
 
 def _no_morphing_grid(tmp: Path) -> None:
@@ -88,7 +90,7 @@ CASES: list[tuple[str, Callable[[Path], None], str]] = [
     ("bad_expression", _bad_expression, "not valid Python syntax"),
     ("save_before_analysis", _save_before_analysis, "run the analysis first"),
     ("unknown_benchmark_weight", _unknown_benchmark_weight, "no weight for benchmark 'not_in_the_lhe'"),
-    ("madminer_ratio_model", _madminer_trained_model, "madminer 'parameterized_ratio' model"),
+    ("madminer_likelihood_model", _madminer_trained_model, "madminer 'likelihood' model"),
     ("n_bases", _no_morphing_grid, "n_bases=1"),
 ]
 

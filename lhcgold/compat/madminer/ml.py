@@ -2,8 +2,9 @@
 
 The network settings go to the constructor and the method to ``train``, as in MadMiner; training
 data are arrays or ``.npy`` file names. Models are saved as lhcgold model directories (a
-``manifest.json`` and the weights); models trained and saved by madminer itself are read for local
-score estimators (SALLY, SALLINO).
+``manifest.json`` and the weights); models trained and saved by madminer itself are read for score
+(SALLY, SALLINO) and ratio (CARL, ROLR, ALICE(S), CASCAL, RASCAL and their doubly parameterised
+variants) estimators.
 """
 
 from __future__ import annotations
@@ -81,19 +82,21 @@ def _config(
 def load_estimator(filename: str | os.PathLike[str]) -> Any:
     """The lhcgold estimator (or ensemble) saved at ``filename`` by the compat classes or by lhcgold.
 
-    Models saved by madminer itself (``<filename>_settings.json`` ...) are read too: local score models
-    (SALLY, SALLINO); other madminer models are a clear error.
+    Models saved by madminer itself (``<filename>_settings.json`` ...) are read too: score models
+    (SALLY, SALLINO) and ratio models; madminer likelihood models are a clear error.
 
     Raises:
         ConfigError: ``filename`` holds a madminer model of a kind that cannot be read yet.
         EventFileError: no model there.
     """
     from ...ml import load_model
-    from ._madminer_models import is_madminer_model, load_madminer_model
+    from ._madminer_models import is_madminer_ensemble, is_madminer_model, load_madminer_ensemble, load_madminer_model
 
     path = Path(filename)
     if is_madminer_model(filename):
         return load_madminer_model(filename)
+    if is_madminer_ensemble(filename):
+        return load_madminer_ensemble(filename)
     if not path.is_dir():
         raise EventFileError(f"{str(filename)!r}: no model directory there")
     return load_model(path)

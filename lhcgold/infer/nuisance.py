@@ -28,7 +28,7 @@ I_θθ − I_θν I_νν⁻¹ I_νθ, with per-nuisance impacts.
 Example:
     >>> from lhcgold import infer                                                 # doctest: +SKIP
     >>> res = profile_limits(infer.RateOnly(), "dy.h5", nuisances=[Normalisation("lumi", 0.05)],  # doctest: +SKIP
-    ...                      grid=infer.Grid([(-0.1, 0.1), 0.0], 201), luminosity_ifb=10)
+    ...                      grid=infer.LimitGrid([(-0.1, 0.1), 0.0], 201), luminosity_ifb=10)
     >>> res.interval(0.68, profiled=True)                                          # doctest: +SKIP
 """
 
@@ -45,19 +45,11 @@ from scipy.optimize import minimize
 from scipy.stats import chi2
 
 from ..exceptions import ConfigError
+from ..io.view import DEFAULT_CHUNK_SIZE, EventsLike, as_view
 from . import _binning
-from ._data import (
-    DEFAULT_CHUNK_SIZE,
-    EventsLike,
-    as_sample,
-    components_of,
-    factor_gradients,
-    factors,
-    model_columns,
-    resolve_theta,
-)
+from ._data import components_of, factor_gradients, factors, model_columns, resolve_theta
 from .fisher import profile_information
-from .grid import Grid, as_points
+from .grid import LimitGrid, as_points
 from .likelihood import AsimovData, Context, Histogram, NeuralRatio, RateOnly, ScoreHistogram, _HistogramBase
 from .limits import PB_PER_IFB, _lumi, _points
 
@@ -277,7 +269,7 @@ def _binned(
 
 
 def _events(sample: Any, chunk_size: int) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    parts = list(sample.iter_chunks(chunk_size=chunk_size))
+    parts = list(sample.component_chunks(chunk_size=chunk_size))
     if not parts:
         raise ConfigError("the event sample is empty")
     return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
@@ -543,7 +535,7 @@ def profile_limits(
     events: EventsLike,
     *,
     nuisances: Sequence[Nuisance],
-    grid: Grid | ArrayLike,
+    grid: LimitGrid | ArrayLike,
     luminosity_ifb: float = 300.0,
     asimov_theta: ArrayLike | str | None = None,
     impacts: bool = False,
@@ -574,13 +566,13 @@ def profile_limits(
         events: weighted events (rates, shapes and the Asimov data); the ratio arrays of
             :class:`WeightVariation` follow their order.
         nuisances: :class:`Normalisation` / :class:`WeightVariation` objects.
-        grid: a :class:`Grid` or points (T, P).
+        grid: a :class:`LimitGrid` or points (T, P).
         luminosity_ifb: integrated luminosity [fb⁻¹].
         asimov_theta: θ of the Asimov data (default the origin).
         impacts: also scan with each nuisance fixed at 0 in turn (``log_likelihood_without``,
             :meth:`ProfileLimitResult.impacts`); K more scans.
     """
-    sample = as_sample(events)
+    sample = as_view(events)
     setup = sample.setup
     comps = components_of(setup)
     points, grid_obj = _points(grid, setup, allow_outside)
@@ -643,7 +635,7 @@ def profiled_information(
     nuisances: Sequence[Nuisance],
     theta: ArrayLike | str | None = None,
     luminosity_ifb: float = 300.0,
-    grid: Grid | ArrayLike | None = None,
+    grid: LimitGrid | ArrayLike | None = None,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
 ) -> NuisanceInformation:
     """Fisher information I_ab = Σ_k ∂_a μ_k ∂_b μ_k / μ_k (+ δ_ab for ν) at (θ, ν = 0), and its profile.
@@ -656,7 +648,7 @@ def profiled_information(
         grid: the scan's grid, so that adaptive bins (``binning="grid"``) are those of
             :func:`profile_limits` on it (default: bins adapted at θ alone).
     """
-    sample = as_sample(events)
+    sample = as_view(events)
     setup = sample.setup
     comps = components_of(setup)
     th = resolve_theta(theta, setup)

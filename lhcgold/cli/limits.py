@@ -323,6 +323,8 @@ def _echo_summary(res: Any, output: Path, cov: Any = None) -> None:
         c = res.coverage
         click.echo(cov.summary())
         click.echo(f"  (an exact method scatters by ± {c['nominal_error']:.3f}; {c['method']})")
+        if cov.grid_limited:
+            click.echo(f"Warning: {cov.grid_warning()}", err=True)
 
 
 def _impacts_table(imp: dict[str, Any]) -> list[str]:

@@ -35,7 +35,24 @@ def test_coverage_is_reported(events, tmp_path, run_cli):
     )
     assert r.code == 0, r.err
     assert "coverage of 68% intervals at [0.0, 0.0] from 200 toys" in r.out
+    assert "best fit on θ_true in" in r.out and "too coarse" not in r.err
     assert out.exists()
+
+
+def test_coarse_grid_coverage_is_flagged(events, tmp_path, run_cli):
+    """A 3 × 3 grid: the toys' best grid point is nearly always θ_true; coverage is that atom, and said so."""
+    from lhcgold.infer import LimitResult
+
+    out = tmp_path / "lim.json"
+    r = run_cli(
+        "limits", events, "-o", out, "-m", "rate", "--grid", "ca=-1:1:3", "--grid", "cb=-1:1:3", "-L", "2",
+        "--coverage", "100", "--seed", "3",
+    )  # fmt: skip
+    assert r.code == 0, r.err
+    assert "Warning: the grid is too coarse for toy intervals" in r.err
+    cov = LimitResult.load(str(out)).coverage
+    assert cov["neyman"]["grid_limited"] is True and cov["neyman"]["critical_value"] == 0.0
+    assert cov["neyman"]["coverage"] == cov["best_fit_at_truth"] >= 0.68
 
 
 @pytest.mark.parametrize(

@@ -111,7 +111,8 @@ def parse_grid(specs: tuple[str, ...], setup: Any, resolution: int) -> Any:
     "--coverage",
     type=click.IntRange(min=10),
     default=None,
-    help="Also measure the coverage of Wilks and Neyman intervals at the Asimov point from N toys.",
+    help="Also measure the coverage of Wilks and Neyman intervals at the Asimov point from N toys "
+    "(conservative, with a warning, where the grid is too coarse for the interval).",
 )
 @click.option(
     "--coverage-cl",

@@ -20,6 +20,12 @@ log p̂(x_i|θ) are computed once for every simulated event and grid point, so a
   its binomial error, for the asymptotic (Wilks, q ≤ χ²_dof quantile) intervals and for the
   Neyman intervals (critical value from an independent toy set).
 
+Because q is maximised over the grid points, q(θ_true) = 0 exactly whenever a toy's best grid
+point is θ_true; on a grid coarse against the resolution that atom reaches ``cl``, the toy critical
+value is 0 and the coverage is the atom, conservative (:attr:`CoverageResult.grid_limited`).
+Few events make q discrete in the same way. Both are the honest behaviour of a Neyman
+construction with a discrete statistic, not errors; a finer grid removes the first.
+
 Toys reuse the simulated events, so they describe the simulation's own distribution; the
 effective number of events at θ_j should be much larger than a toy's n. Memory: one float per
 grid point and simulated event.

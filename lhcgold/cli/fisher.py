@@ -10,6 +10,8 @@ import numpy as np
 
 from ..config import ParameterPoint
 from ..exceptions import ConfigError
+from ..io.view import open_events
+from ..ml import load_estimator
 from ._common import check_output, overwrite_option, show_progress
 
 METHODS = ("truth", "rate", "histogram", "sally", "ml")
@@ -39,7 +41,6 @@ MODEL_FAMILIES = {"sally": ("score",), "ml": ("ratio",)}
 def load_model(path: Path, method: str | None = None, *, families: tuple[str, ...] | None = None) -> Any:
     """Load one estimator (an ensemble is refused with a hint); with ``method``, refuse a model of the
     wrong kind (a clear ConfigError)."""
-    from ..ml import load_estimator
 
     model = load_estimator(path)
     allowed = families if families is not None else MODEL_FAMILIES.get(method or "")
@@ -116,7 +117,6 @@ def add_options(options: list[Any]) -> Any:
 def inference_events(events: Path, *, all_events: bool, test_split: float, uses_model: bool) -> Any:
     """The events inference uses: the test partition of EVENTS (as ``lhcgold run`` and MadMiner), or
     with ``--all-events`` the whole file (a loud warning when an estimator is involved)."""
-    from ..io.view import open_events
 
     ef = open_events(events)
     if all_events:

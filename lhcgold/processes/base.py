@@ -131,7 +131,7 @@ def _discover() -> None:
     if _DISCOVERED:
         return
     _DISCOVERED = True
-    from .. import processes as pkg
+    from .. import processes as pkg  # cycle: processes.base -> processes -> processes.base
 
     for info in pkgutil.iter_modules(pkg.__path__):
         if not info.name.startswith("_") and info.name != "base":

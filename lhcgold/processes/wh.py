@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from types import SimpleNamespace
 from typing import Any, ClassVar
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ..exceptions import ConfigError
+from ..generate.sampling import estimate_xsec
 from ..physics import phasespace as ps
 from ..physics import truth as tr
 from ..physics.ew import GEV2_TO_PB, EWInputs
@@ -418,7 +420,6 @@ class WHProcess(EmbeddedProcess):
         **_: Any,
     ) -> tuple[Array, Array]:
         """(σ_c, δσ_c) [pb] by adaptive Monte Carlo of the channel sum (cached per (n_points, seed))."""
-        from ..generate.sampling import estimate_xsec
 
         key = (n_points, rng, n_adapt) if not isinstance(rng, np.random.Generator) else None
         cache = self.__dict__.setdefault("_xsec_cache", {})
@@ -439,7 +440,6 @@ def _reconstructed_wh_angles(pl: Array, ph: Array, metx: Array, mety: Array, mw:
     functions of the observed x only, so the truth likelihood is unchanged; they are the features a
     physicist gives a network (the CP-odd a3 shows up in sin φ*).
     """
-    from types import SimpleNamespace
 
     from ..observables.library import neutrino_pz, wh_angles_reco
 

@@ -17,6 +17,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ...exceptions import ConfigError
+from ...generate.sampling import estimate_xsec
 from ...physics import phasespace as ps
 from ...physics.ew import GEV2_TO_PB, EWInputs
 from ...physics.pdf import PDFGrid
@@ -454,7 +455,6 @@ class ZHProcess(EmbeddedProcess):
         **_: Any,
     ) -> tuple[Array, Array]:
         """(σ_c, δσ_c) [pb] by adaptive Monte Carlo of the channel sum (cached per (n_points, seed))."""
-        from ...generate.sampling import estimate_xsec
 
         key = (n_points, rng, n_adapt) if not isinstance(rng, np.random.Generator) else None
         cache = self.__dict__.setdefault("_xsec_cache", {})

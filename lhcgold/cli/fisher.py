@@ -11,7 +11,6 @@ import numpy as np
 from ..config import ParameterPoint
 from ..exceptions import ConfigError
 from ..io.view import open_events
-from ..ml import load_estimator
 from ._common import check_output, overwrite_option, show_progress
 
 METHODS = ("truth", "rate", "histogram", "sally", "ml")
@@ -41,6 +40,7 @@ MODEL_FAMILIES = {"sally": ("score",), "ml": ("ratio",)}
 def load_model(path: Path, method: str | None = None, *, families: tuple[str, ...] | None = None) -> Any:
     """Load one estimator (an ensemble is refused with a hint); with ``method``, refuse a model of the
     wrong kind (a clear ConfigError)."""
+    from ..ml import load_estimator
 
     model = load_estimator(path)
     allowed = families if families is not None else MODEL_FAMILIES.get(method or "")

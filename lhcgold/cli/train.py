@@ -7,7 +7,6 @@ from pathlib import Path
 import click
 
 from ..exceptions import ConfigError
-from ..ml import Ensemble, MorphingAwareRatioEstimator, TrainConfig, estimator_class
 from ..ml.methods import METHODS
 from ._common import check_output, output_option, overwrite_option, show_progress
 
@@ -81,6 +80,7 @@ def command(
 ) -> None:
     """Train METHOD on SAMPLE (written by `lhcgold augment`) and save a model directory."""
     from ..io.samples import read_training_set
+    from ..ml import Ensemble, MorphingAwareRatioEstimator, TrainConfig, estimator_class
 
     _check_counts(epochs=epochs, batch_size=batch_size, ensemble=ensemble, jobs=jobs, patience=patience)
     kw = dict(

@@ -21,8 +21,6 @@ from numpy.typing import ArrayLike, NDArray
 
 from ...exceptions import ConfigError, EventFileError
 from ...io.samples import TrainingSet
-from ...ml import Ensemble as _Ensemble
-from ...ml import TrainConfig, estimator_class, load_model
 from ._madminer_models import is_madminer_ensemble, is_madminer_model, load_madminer_ensemble, load_madminer_model
 from .core import replace_file
 
@@ -65,6 +63,7 @@ def _config(
     alpha: float = 1.0,
     seed: int | None = None,
 ) -> Any:
+    from ...ml import TrainConfig
 
     return TrainConfig(
         n_epochs=int(n_epochs),
@@ -91,6 +90,7 @@ def load_estimator(filename: str | os.PathLike[str]) -> Any:
         ConfigError: ``filename`` holds a madminer model of a kind that cannot be read yet.
         EventFileError: no model there.
     """
+    from ...ml import load_model
 
     path = Path(filename)
     if is_madminer_model(filename):
@@ -142,6 +142,7 @@ class _Estimator:
         self.model: Any = None
 
     def _new(self, method: str) -> Any:
+        from ...ml import estimator_class
 
         cls = estimator_class(method)
         if getattr(cls, "family", None) != self._family:
@@ -576,6 +577,7 @@ class Ensemble:
 
     def save(self, folder: str | os.PathLike[str], save_model: bool = False) -> None:
         """Save as one lhcgold ensemble directory (members inside)."""
+        from ...ml import Ensemble as _Ensemble
 
         path = replace_file(folder)
         _Ensemble([e._fitted() for e in self.estimators]).save(path, overwrite=True)

@@ -86,6 +86,8 @@ class ProcessDefaults:
         labels: axis labels of observables and parameters (with units), name → text.
         shower: default ``shower:`` section.
         detector: default ``detector:`` section.
+        truth_note: the latent variables z the joint likelihood p(x,z|θ) knows beyond the observed x
+            (a few words for the main job's report, e.g. "the neutrino p_z and the parton flavours").
     """
 
     observables: Mapping[str, str] = field(default_factory=dict)
@@ -95,6 +97,7 @@ class ProcessDefaults:
     labels: Mapping[str, str] = field(default_factory=dict)
     shower: Mapping[str, Any] = field(default_factory=dict)
     detector: Mapping[str, Any] = field(default_factory=lambda: {"preset": "atlas"})
+    truth_note: str = ""
 
 
 _REGISTRY: dict[str, type[EmbeddedProcess]] = {}

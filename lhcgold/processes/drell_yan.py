@@ -71,6 +71,7 @@ class DrellYanProcess(EmbeddedProcess):
             "C_RR": r"$C_{RR}$ [TeV$^{-2}$]",
         },
         shower={"mpi": False, "hadronisation": True},
+        truth_note="the parton flavours and which beam carried the quark",
     )
     dim = 4
     n_channels = 4

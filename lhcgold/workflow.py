@@ -114,15 +114,16 @@ class WorkflowConfig:
 
 
 def write_config(card: Path, path: Path, *, shards: int, overrides: dict[str, Any]) -> WorkflowConfig:
-    """Resolve the card's ``run:`` section with ``overrides`` and write the workflow configuration."""
+    """Resolve the card's main-job settings (``run:``, ``augment:``, ``train:``, ``infer:``) with ``overrides``
+    (by key) and write the workflow configuration."""
     import difflib
 
     import jsonschema
 
-    from .config import load_card
-    from .io.atomic import atomic_path
     from .augment.settings import AUGMENT_SCHEMA
+    from .config import load_card
     from .infer.settings import INFER_SCHEMA
+    from .io.atomic import atomic_path
     from .ml.settings import TRAIN_SCHEMA
     from .run import RUN_SCHEMA, RunConfig
 

@@ -145,7 +145,9 @@ def test_card_sections_set_the_main_job_and_the_cli_overrides_them(tmp_path):
     from lhcgold.processes import get_process_class
 
     card_path = tmp_path / "dy.yaml"
-    card_path.write_text(DY_CARD.read_text() + DY_TOY_SECTIONS.replace("score_bins: 4", "score_bins: 4, histogram_bins: 5"))
+    card_path.write_text(
+        DY_CARD.read_text() + DY_TOY_SECTIONS.replace("score_bins: 4", "score_bins: 4, histogram_bins: 5")
+    )
     card = load_card(card_path)
     cfg = RunConfig.from_card(card)
     assert (cfg.n_events, cfg.n_parton, cfg.seed) == (1000, 2000, 3)

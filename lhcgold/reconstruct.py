@@ -269,9 +269,10 @@ def _showered_subset(path: str | os.PathLike[str], n_events: int | None) -> Iter
 
 
 def _weight_columns(
-    names: tuple[str, ...], benchmarks: tuple[str, ...], sample: Sample, first: RecoEvents
+    names: tuple[str, ...], benchmarks: tuple[str, ...], sample: Sample, first: RecoEvents, *, morphable: bool = False
 ) -> tuple[np.ndarray, int]:
-    """Source column per benchmark, and the sampling benchmark index."""
+    """Source column per benchmark (-1: morphed from the component weights when ``morphable``), and the
+    sampling benchmark index."""
     idx = {n: k for k, n in enumerate(names)}
     nominal = idx.get("nominal", 0)
     if sample.is_background:
@@ -316,11 +317,24 @@ def _weight_columns(
             cols.append(idx[src])
         elif b == sampling:
             cols.append(nominal)
+        elif morphable:
+            cols.append(-1)  # e.g. a basis benchmark the setup added: w_b = sum_c f_c(theta_b) m_c
         else:
             raise EventFileError(
                 f"{str(sample.path)!r}: no weight for benchmark {name!r} (weights: {', '.join(names)})"
             )
     return np.asarray(cols), sampling
+
+
+def _morphed_benchmarks(setup: Any, cols: np.ndarray) -> np.ndarray | None:
+    """(M, C) component factors f_c(θ_b) of the benchmarks without a weight of their own (cols < 0)."""
+    missing = np.flatnonzero(cols < 0)
+    if missing.size == 0:
+        return None
+    from .physics.morphing import component_factors
+
+    thetas = np.array([setup.theta_of(setup.benchmark_names[b]) for b in missing])
+    return component_factors(thetas, setup.components)
 
 
 def reconstruct(
@@ -501,6 +515,7 @@ def _reconstruct_sample(sample: Sample, part: Path, job: _Job, *, rng: np.random
     n_read = n_written = 0
     cols: np.ndarray | None = None
     comp_cols: np.ndarray | None = None
+    morphed: np.ndarray | None = None
     sampling = 0
     layout = sample_nuisance_layout(sample, job.systematics)
     with EventWriter(
@@ -526,13 +541,18 @@ def _reconstruct_sample(sample: Sample, part: Path, job: _Job, *, rng: np.random
             progress=job.progress,
         ):
             if cols is None:
-                cols, sampling = _weight_columns(reco.weight_names, benchmarks, sample, reco)
                 names = [f"lhcgold_component_{k}" for k in range(n_c)]
-                if job.store_components and all(nm in reco.weight_names for nm in names):
+                have = n_c > 0 and all(nm in reco.weight_names for nm in names)
+                cols, sampling = _weight_columns(reco.weight_names, benchmarks, sample, reco, morphable=have)
+                if have:
                     comp_cols = np.array([reco.weight_names.index(nm) for nm in names])
+                morphed = _morphed_benchmarks(setup, cols)
             n_read += len(reco)
             res = compute(reco, job.observables, compiled=job.compiled)
-            w = res.weights[:, cols] * sample.k_factor
+            w = res.weights[:, np.maximum(cols, 0)]
+            if morphed is not None:
+                w[:, cols < 0] = res.weights[:, comp_cols] @ morphed.T
+            w = w * sample.k_factor
             m = None
             if job.store_components:
                 m = (

@@ -463,6 +463,7 @@ def plots(ctx: RunContext, summary: dict[str, Any]) -> list[Path]:
         parameters=ctx.card.parameter_names,
         luminosity_ifb=ctx.cfg.luminosity_ifb,
         labels=dict(ctx.defaults.labels),
+        units=dict(ctx.defaults.units),
         observables=tuple(ctx.defaults.plot_observables),
     )
     with ctx.stages.stage("plots"):

@@ -339,9 +339,8 @@ def _check_numbers(raw: Any, src: str | None) -> None:
             raise ConfigError("value is NaN; give a number", path=_key_path(path), source=src)
 
 
-def load_card_text(text: str, *, source: Path | None = None) -> AnalysisCard:
-    """Like :func:`load_card`, from a string."""
-    src = str(source) if source else None
+def _parse_yaml(text: str, src: str | None) -> dict[str, Any]:
+    """The card's YAML as a mapping, checked against the card schema."""
     try:
         raw = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 (a SafeLoader)
     except yaml.YAMLError as exc:
@@ -355,7 +354,10 @@ def load_card_text(text: str, *, source: Path | None = None) -> AnalysisCard:
         raise ConfigError("missing 'lhcgold_card: 1' (the card format version)", source=src)
     _check_numbers(raw, src)
     _schema_error(raw, card_schema(), prefix="", source=src)
+    return raw
 
+
+def _parameters(raw: Mapping[str, Any], src: str | None) -> list[Parameter]:
     params: list[Parameter] = []
     seen: set[str] = set()
     for i, entry in enumerate(raw["parameters"]):
@@ -383,9 +385,12 @@ def load_card_text(text: str, *, source: Path | None = None) -> AnalysisCard:
                 card_offset=float(entry.get("card_offset", 0.0)),
             )
         )
+    return params
+
+
+def _benchmarks(raw: Mapping[str, Any], params: list[Parameter], src: str | None) -> list[Benchmark]:
     names = tuple(p.name for p in params)
     ranges = {p.name: p.range for p in params}
-
     benchmarks: list[Benchmark] = []
     for bname, values in (raw.get("benchmarks") or {}).items():
         for pname, value in values.items():
@@ -411,7 +416,15 @@ def load_card_text(text: str, *, source: Path | None = None) -> AnalysisCard:
                 path=f"benchmarks.{benchmarks[i].name}",
                 source=src,
             )
+    return benchmarks
 
+
+def load_card_text(text: str, *, source: Path | None = None) -> AnalysisCard:
+    """Like :func:`load_card`, from a string."""
+    src = str(source) if source else None
+    raw = _parse_yaml(text, src)
+    params = _parameters(raw, src)
+    benchmarks = _benchmarks(raw, params, src)
     morph_raw = raw.get("morphing") or {}
     morphing = MorphingOptions(**morph_raw)
     from .sections import validate_sections

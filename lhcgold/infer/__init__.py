@@ -11,7 +11,10 @@ Main entry points::
 Likelihood models: :class:`RateOnly`, :class:`Histogram`, :class:`ScoreHistogram` (SALLY),
 :class:`NeuralRatio` (parameterised ratio estimators), :class:`Truth` (exact likelihood of an
 embedded process). Diagnostics: :func:`closure_check` (attached to every Asimov result),
-:func:`ratio_calibration`, :func:`batch_spread`. Nothing here imports torch or matplotlib.
+:func:`ratio_calibration`, :func:`batch_spread`. Systematics and validation: :func:`profile_limits`
+(nuisance parameters, every model), :func:`coverage` / :func:`neyman_belt` (toys),
+:func:`ensemble_limits` (an ensemble's finite-training-sample band), :func:`report_sections`
+(Markdown on all three). Nothing here imports torch or matplotlib.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from .diagnostics import (
     contour_area,
     ratio_calibration,
 )
+from .ensemble_band import EnsembleBand, EnsembleMean, ensemble_limits
 from .fisher import (
     FisherInformation,
     exact_information,
@@ -54,10 +58,12 @@ from .nuisance import (
     NuisanceInformation,
     ProfileLimitResult,
     WeightVariation,
+    interpolated_interval,
     nuisances_from_file,
     profile_limits,
     profiled_information,
 )
+from .report import impacts_summary, report_sections
 from .results import LimitResult
 
 __all__ = [
@@ -68,7 +74,10 @@ __all__ = [
     "closure_check",
     "contour_area",
     "ratio_calibration",
+    "report_sections",
     "CoverageResult",
+    "EnsembleBand",
+    "EnsembleMean",
     "FisherInformation",
     "Grid",
     "Histogram",
@@ -87,6 +96,9 @@ __all__ = [
     "Truth",
     "asymptotic_p_values",
     "coverage",
+    "ensemble_limits",
+    "impacts_summary",
+    "interpolated_interval",
     "expected_limits",
     "exact_information",
     "expected_limits_by_method",

@@ -340,6 +340,25 @@ class CoverageResult:
         """Binomial standard error of a fraction ``cl`` over ``n_toys`` (the spread of exact coverage)."""
         return float(np.sqrt(self.cl * (1 - self.cl) / self.n_toys))
 
+    def to_dict(self) -> dict[str, Any]:
+        """The coverage as plain numbers (``coverage`` of a saved :class:`~lhcgold.infer.LimitResult`)."""
+        return {
+            "likelihood": self.label,
+            "theta_true": self.theta_true.tolist(),
+            "cl": self.cl,
+            "n_toys": self.n_toys,
+            "method": "toys: n ~ Poisson(L sigma(theta_true)) events resampled from the weighted simulation "
+            "at theta_true; interval = grid points with q <= critical value",
+            "wilks": {"coverage": self.wilks, "error": self.wilks_error, "critical_value": self.wilks_critical},
+            "neyman": {
+                "coverage": self.neyman,
+                "error": self.neyman_error,
+                "critical_value": self.neyman_critical,
+                "n_toys_belt": self.n_toys_belt,
+            },
+            "nominal_error": self.expected_error,
+        }
+
     def summary(self) -> str:
         return (
             f"{self.label}: coverage of {100 * self.cl:.0f}% intervals at {self.theta_true.tolist()} from "

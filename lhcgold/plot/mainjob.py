@@ -27,19 +27,22 @@ class MainJobPlots:
     Attributes:
         parameters: parameter names (axis order).
         luminosity_ifb: integrated luminosity of the limits [fb⁻¹].
-        labels: axis text (with units) per parameter or observable name.
+        labels: axis text (symbol, meaning) per parameter or observable name, without the unit.
+        units: unit per parameter or observable name (None: dimensionless; names left out get
+            :func:`lhcgold.plot.style.default_unit`'s guess).
         observables: observables whose distributions are drawn (those present in the events).
     """
 
     parameters: tuple[str, ...]
     luminosity_ifb: float
     labels: Mapping[str, str] = field(default_factory=dict)
+    units: Mapping[str, str | None] = field(default_factory=dict)
     observables: tuple[str, ...] = ()
 
     @property
     def axis(self) -> dict[str, Any]:
-        """``labels=``/``units=`` keywords of the plot functions (the labels carry their units)."""
-        return {"labels": dict(self.labels), "units": dict.fromkeys(self.labels)}
+        """``labels=``/``units=`` keywords of the plot functions."""
+        return {"labels": dict(self.labels), "units": dict(self.units)}
 
     def text(self, name: str) -> str:
         from .style import axis_label

@@ -83,7 +83,10 @@ class ProcessDefaults:
             chosen among them by its Fisher information); include a CP-odd one when a parameter
             is CP-odd, or the comparison with the full-kinematics methods is not fair.
         plot_observables: observables drawn in the distribution plots of the main job.
-        labels: axis labels of observables and parameters (with units), name → text.
+        labels: axis labels (symbol, meaning) of observables and parameters, name → text, without
+            the unit (:func:`lhcgold.plot.axis_label` adds it).
+        units: units of observables and parameters, name → text (None: dimensionless); names left
+            out get :func:`lhcgold.plot.style.default_unit`'s guess (GeV for momenta and masses).
         shower: default ``shower:`` section.
         detector: default ``detector:`` section.
         truth_note: the latent variables z the joint likelihood p(x,z|θ) knows beyond the observed x
@@ -95,6 +98,7 @@ class ProcessDefaults:
     histogram_observables: tuple[str, ...] = ()
     plot_observables: tuple[str, ...] = ()
     labels: Mapping[str, str] = field(default_factory=dict)
+    units: Mapping[str, str | None] = field(default_factory=dict)
     shower: Mapping[str, Any] = field(default_factory=dict)
     detector: Mapping[str, Any] = field(default_factory=lambda: {"preset": "atlas"})
     truth_note: str = ""
@@ -116,6 +120,10 @@ def register_process(cls: type[EmbeddedProcess]) -> type[EmbeddedProcess]:
     other = _REGISTRY.get(name)
     if other is not None and other.__qualname__ != cls.__qualname__:
         raise ValueError(f"process name {name!r} is taken by {other.__module__}.{other.__qualname__}")
+    from ..observables.expr import register_function
+
+    for fname, fn in cls.observable_functions.items():
+        register_function(fname, fn)
     _REGISTRY[name] = cls
     return cls
 
@@ -238,6 +246,8 @@ class EmbeddedProcess:
     options_schema: ClassVar[dict[str, Any]] = {}
     #: observables, cuts and plot settings used when the card does not set them
     defaults: ClassVar[ProcessDefaults] = ProcessDefaults()
+    #: functions the process adds to the observables language (name → callable on objects/arrays)
+    observable_functions: ClassVar[Mapping[str, Any]] = {}
     #: the generator can add μ_R/μ_F variation weights (:mod:`lhcgold.generate.variations`)
     supports_scale_variations: ClassVar[bool] = False
     #: ``xsec_components_with_errors()`` is a deterministic quadrature, used instead of the sample's MC estimate

@@ -24,7 +24,7 @@ import numpy as np
 
 
 def _train(card, n_events: int, members: int, epochs: int, seed: int):
-    from lhcgold.augment import ArrayEvents, Benchmark, Flat, Prior, sample_local, sample_ratio
+    from lhcgold.augment import ArrayEvents, BenchmarkTheta, Flat, Prior, sample_local, sample_ratio
     from lhcgold.generate.embedded import generate
     from lhcgold.ml import Ensemble, TrainConfig, estimator_class
 
@@ -41,10 +41,10 @@ def _train(card, n_events: int, members: int, epochs: int, seed: int):
     )
     cfg = TrainConfig(n_epochs=epochs, batch_size=128, seed=seed, initial_lr=3e-3, final_lr=1e-4, clip_gradient=1.0)
     sally = Ensemble([estimator_class("sally")(n_hidden=(64, 64), activation="tanh") for _ in range(members)])
-    sally.train(sample_local(ev, theta=Benchmark("sm"), n_samples=n_events, rng=seed, partition="all"), config=cfg)
+    sally.train(sample_local(ev, theta=BenchmarkTheta("sm"), n_samples=n_events, rng=seed, partition="all"), config=cfg)
     alices = Ensemble([estimator_class("alices")(n_hidden=(64, 64), activation="tanh") for _ in range(members)])
     ratio = sample_ratio(
-        ev, theta0=Prior(Flat(-0.1, 0.1)), theta1=Benchmark("sm"), n_samples=n_events, rng=seed, partition="all"
+        ev, theta0=Prior(Flat(-0.1, 0.1)), theta1=BenchmarkTheta("sm"), n_samples=n_events, rng=seed, partition="all"
     )
     alices.train(ratio, config=cfg)
     return sally, alices
@@ -73,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     card = load_card(Path(__file__).resolve().parents[1] / "cards" / "dy.yaml")
     sally, alices = _train(card, args.n_events, args.members, args.epochs, seed=11)
     t_train = time.perf_counter() - t0
-    grid = infer.Grid([(-0.05, 0.05), 0.0], 101)
+    grid = infer.LimitGrid([(-0.05, 0.05), 0.0], 101)
     thr = float(chi2.ppf(0.68, 1))
     rows, band_rows = [], []
     with tempfile.TemporaryDirectory() as tmp:

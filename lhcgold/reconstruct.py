@@ -17,8 +17,8 @@ every benchmark. Per sampling run the weights sum to that run's cross section [p
 
 Python API::
 
-    from lhcgold.reconstruct import Sample, reconstruct
-    result = reconstruct(["run_01.lhe.gz", Sample("run_02.lhe.gz", sampled_from="cwww_p10")],
+    from lhcgold.reconstruct import ReconstructionSample, reconstruct
+    result = reconstruct(["run_01.lhe.gz", ReconstructionSample("run_02.lhe.gz", sampled_from="cwww_p10")],
                          "events.h5", setup=setup, observables=obs, cuts=cuts, level="parton")
     result.n_read, result.n_written, result.xsec_pb      # per benchmark, after cuts
 
@@ -42,6 +42,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import awkward as ak
 import numpy as np
 
+from ._renamed import module_getattr as _module_getattr
 from ._version import __version__
 from .config.sections import register_section
 from .exceptions import ConfigError, EventFileError
@@ -56,7 +57,7 @@ logger = logging.getLogger(__name__)
 __all__ = [
     "RECONSTRUCT_SCHEMA",
     "ReconstructResult",
-    "Sample",
+    "ReconstructionSample",
     "detect_kind",
     "iter_reco_events",
     "parton_level",
@@ -83,7 +84,7 @@ register_section("reconstruct", RECONSTRUCT_SCHEMA)
 
 
 @dataclass(frozen=True)
-class Sample:
+class ReconstructionSample:
     """An input file and how to use its weights.
 
     Attributes:
@@ -187,7 +188,7 @@ def parton_level(chunk: Any) -> RecoEvents:
 
 
 def iter_reco_events(
-    sample: Sample | str | os.PathLike[str],
+    sample: ReconstructionSample | str | os.PathLike[str],
     *,
     level: Level = "detector",
     shower: bool = True,
@@ -199,7 +200,7 @@ def iter_reco_events(
     progress: bool = False,
 ) -> Iterator[RecoEvents]:
     """Chunks of :class:`RecoEvents` from one input file (see the module docstring for levels)."""
-    s = sample if isinstance(sample, Sample) else Sample(sample)
+    s = sample if isinstance(sample, ReconstructionSample) else ReconstructionSample(sample)
     kind = detect_kind(s.path)
     gen = np.random.default_rng(rng)
     if kind == "delphes":
@@ -269,7 +270,12 @@ def _showered_subset(path: str | os.PathLike[str], n_events: int | None) -> Iter
 
 
 def _weight_columns(
-    names: tuple[str, ...], benchmarks: tuple[str, ...], sample: Sample, first: RecoEvents, *, morphable: bool = False
+    names: tuple[str, ...],
+    benchmarks: tuple[str, ...],
+    sample: ReconstructionSample,
+    first: RecoEvents,
+    *,
+    morphable: bool = False,
 ) -> tuple[np.ndarray, int]:
     """Source column per benchmark (-1: morphed from the component weights when ``morphable``), and the
     sampling benchmark index."""
@@ -338,7 +344,7 @@ def _morphed_benchmarks(setup: Any, cols: np.ndarray) -> np.ndarray | None:
 
 
 def reconstruct(
-    inputs: Sequence[Sample | str | os.PathLike[str]],
+    inputs: Sequence[ReconstructionSample | str | os.PathLike[str]],
     output: str | os.PathLike[str],
     *,
     setup: Any,
@@ -369,7 +375,7 @@ def reconstruct(
     samples kept, so sigma is never multiplied by the number of shards.
 
     Args:
-        inputs: files or :class:`Sample` objects.
+        inputs: files or :class:`ReconstructionSample` objects.
         output: the events file.
         setup: a :class:`~lhcgold.config.Setup` (benchmarks and morphing).
         observables: see :mod:`lhcgold.observables`.
@@ -417,7 +423,7 @@ def reconstruct(
     compiled = compile_analysis(observables, cuts=cuts, efficiencies=efficiencies)
     _check_n_workers(n_workers)
     systematics = _check_systematics(systematics)
-    samples = [s if isinstance(s, Sample) else Sample(s) for s in inputs]
+    samples = [s if isinstance(s, ReconstructionSample) else ReconstructionSample(s) for s in inputs]
     gen = np.random.default_rng(rng)
     det_name = detector if isinstance(detector, str) else getattr(detector, "name", "custom")
     file_attrs = {
@@ -504,7 +510,9 @@ class _SampleDone:
     n_written: int
 
 
-def _reconstruct_sample(sample: Sample, part: Path, job: _Job, *, rng: np.random.Generator) -> _SampleDone:
+def _reconstruct_sample(
+    sample: ReconstructionSample, part: Path, job: _Job, *, rng: np.random.Generator
+) -> _SampleDone:
     """Reconstruct one input into its own events file ``part`` (with ``sample_id`` and ``n_generated``)."""
     from .io.events import EventWriter
 
@@ -587,7 +595,7 @@ def _check_n_workers(n_workers: Any) -> None:
         raise ConfigError(f"n_workers (-j) must be a positive number of processes, got {n_workers!r}")
 
 
-def _splittable(sample: Sample, job: _Job) -> bool:
+def _splittable(sample: ReconstructionSample, job: _Job) -> bool:
     """Whether an input is an LHE file that Pythia showers (the stage worth splitting)."""
     return job.level == "detector" and job.shower and detect_kind(sample.path) == "lhe"
 
@@ -596,7 +604,7 @@ def _splittable(sample: Sample, job: _Job) -> bool:
 class _PartTask:
     """One part of a split input, for a worker process."""
 
-    sample: Sample
+    sample: ReconstructionSample
     path: str
     job: _Job
     analysis: tuple[tuple[Cut, ...], tuple[Efficiency, ...]]
@@ -607,7 +615,7 @@ class _PartTask:
 
 
 def _reconstruct_split(
-    sample: Sample,
+    sample: ReconstructionSample,
     part: Path,
     job: _Job,
     *,
@@ -705,7 +713,7 @@ def _check_systematics(systematics: Sequence[str] | None) -> tuple[str, ...]:
     return chosen
 
 
-def sample_nuisance_layout(sample: Sample, systematics: Sequence[str]) -> Any:
+def sample_nuisance_layout(sample: ReconstructionSample, systematics: Sequence[str]) -> Any:
     """The nuisance layout (:class:`~lhcgold.io.lhe_weights.NuisanceLayout`) of one input, or None.
 
     Read from the LHE header (the input's, or ``sample.lhe`` for Delphes files).
@@ -781,7 +789,7 @@ def source_identity(path: str | os.PathLike[str], *, lhe: str | os.PathLike[str]
     return "lhe:" + hashlib.sha256(kept.encode()).hexdigest()[:32]
 
 
-def sample_identity(sample: Sample, *, sampling: str | None, job: _Job) -> str | None:
+def sample_identity(sample: ReconstructionSample, *, sampling: str | None, job: _Job) -> str | None:
     """Identity of a reconstructed sample: its source's, the sampling benchmark, background flag,
     k-factor, level, detector and analysis card; None when the source's identity is unknown."""
     src = source_identity(sample.path, lhe=sample.lhe)
@@ -834,3 +842,6 @@ def analysis_from_card(card: Any) -> dict[str, Any]:
         "systematics": tuple(rec.get("systematics", ())),
         "attrs": {"card_hash": card.card_hash, "lhcgold_version": __version__},
     }
+
+
+__getattr__ = _module_getattr("lhcgold.reconstruct")

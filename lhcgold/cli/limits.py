@@ -27,7 +27,7 @@ METHODS = ("rate", "histogram", "sally", "ml")
 
 def parse_grid(specs: tuple[str, ...], setup: Any, resolution: int) -> Any:
     """``NAME=LO:HI[:N]`` (scanned) or ``NAME=VALUE`` (fixed); unnamed parameters span their range."""
-    from ..infer import Grid
+    from ..infer import LimitGrid
 
     entries: dict[str, Any] = {}
     for spec in specs:
@@ -65,7 +65,7 @@ def parse_grid(specs: tuple[str, ...], setup: Any, resolution: int) -> Any:
         r, n = entries.get(p.name, (tuple(p.range), resolution))
         ranges.append(r)
         res.append(n if np.ndim(r) else 2)
-    return Grid(ranges, tuple(res))
+    return LimitGrid(ranges, tuple(res))
 
 
 @click.command("limits")
@@ -91,7 +91,11 @@ def parse_grid(specs: tuple[str, ...], setup: Any, resolution: int) -> Any:
 @click.option(
     "--resolution", type=click.IntRange(min=2), default=25, show_default=True, help="Points per scanned parameter."
 )
-@click.option("--asimov", default=None, help="Asimov θ: benchmark name or comma-separated values (default: origin).")
+@click.option(
+    "--asimov",
+    default=None,
+    help="Asimov θ: benchmark name, NAME=VALUE,... or one value per parameter (default: origin).",
+)
 @click.option("-L", "--luminosity-ifb", type=float, default=300.0, show_default=True, help="Luminosity [fb^-1].")
 @click.option("--profile", multiple=True, help="Parameters to profile on the grid.")
 @click.option("--allow-outside", is_flag=True, help="Accept grid points outside the parameter ranges.")
@@ -370,7 +374,8 @@ def nuisance_details(
     its ``impacts`` record (:func:`lhcgold.infer.impacts_summary`)).
 
     Rate, histogram and sally profile their bins' Poisson counts; ml profiles per-event weight factors
-    on the ratio estimator (:func:`lhcgold.infer.profile_limits`). Fisher impacts for the binned methods.
+    on the ratio estimator (:func:`lhcgold.infer.profile_limits`); Fisher impacts from
+    :func:`lhcgold.infer.profiled_information` of the same model.
 
     Raises:
         ConfigError: a bad uncertainty, or no stored nuisances.
@@ -385,7 +390,7 @@ def nuisance_details(
         stored = infer.nuisances_from_file(events)
         if not stored:
             raise ConfigError(f"{events} stores no nuisance parameters (reconstruct with --systematics)")
-        lo, hi = sample.start, sample.stop if sample.stop is not None else sample.file.n_events
+        lo, hi = sample.start, sample.stop_index
         nuisances += [
             infer.WeightVariation(v.name, v.up[lo:hi], None if v.down is None else v.down[lo:hi]) for v in stored
         ]
@@ -400,17 +405,15 @@ def nuisance_details(
         allow_outside=allow_outside,
         chunk_size=chunk_size,
     )
-    info = None
-    if method != "ml":
-        info = infer.profiled_information(
-            like,
-            sample,
-            nuisances=nuisances,
-            theta=prof.asimov_theta,
-            luminosity_ifb=luminosity_ifb,
-            grid=grid,
-            chunk_size=chunk_size,
-        )
+    info = infer.profiled_information(
+        like,
+        sample,
+        nuisances=nuisances,
+        theta=prof.asimov_theta,
+        luminosity_ifb=luminosity_ifb,
+        grid=grid,
+        chunk_size=chunk_size,
+    )
     names = sample.setup.parameter_names
     intervals = {
         f"{cl:g}": {
@@ -429,16 +432,16 @@ def nuisance_details(
         "q_fixed": prof.q_fixed.tolist(),
         "q_profiled": prof.q_profiled.tolist(),
         "nu_hat": prof.nu_hat.tolist(),
-        "impacts": {k: v.tolist() for k, v in info.impacts.items()} if info is not None else None,
-        "fisher_fixed": info.fixed.tolist() if info is not None else None,
-        "fisher_profiled": info.profiled.tolist() if info is not None else None,
+        "impacts": {k: v.tolist() for k, v in info.impacts.items()},
+        "fisher_fixed": info.fixed.tolist(),
+        "fisher_profiled": info.profiled.tolist(),
     }
     return details, infer.impacts_summary(prof, info)
 
 
 def _check_inputs(sample: Any, like: Any, observables: tuple[str, ...], chunk_size: int) -> None:
     """NaN/inf weights or used observables are an error naming file and event (never a NaN result)."""
-    from ..infer._data import check_finite, column_indices, model_columns
+    from ..infer._data import column_indices, model_columns
 
     model = getattr(like, "score_model", None) or getattr(like, "ratio_model", None)
     if model is not None:
@@ -447,7 +450,7 @@ def _check_inputs(sample: Any, like: Any, observables: tuple[str, ...], chunk_si
         cols = column_indices(observables, sample.observables)
     else:
         cols = []
-    check_finite(sample, cols, chunk_size=chunk_size)
+    sample.check_finite(cols, chunk_size=chunk_size)
 
 
 def _plot(res: Any, path: Path, overwrite: bool) -> None:

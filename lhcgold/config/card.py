@@ -40,6 +40,7 @@ import yaml
 from numpy.typing import NDArray
 
 from ..exceptions import ConfigError, unknown_name_error
+from .point import ParameterPoint
 
 CARD_VERSION = 1
 #: sections an embedded process supplies when the card leaves them out
@@ -118,6 +119,14 @@ class Benchmark:
     def vector(self, parameter_names: tuple[str, ...]) -> NDArray[np.float64]:
         return np.array([float(self.values.get(p, 0.0)) for p in parameter_names])
 
+    def point(self, parameter_names: tuple[str, ...]) -> ParameterPoint:
+        """The benchmark's θ as a :class:`~lhcgold.config.point.ParameterPoint` (parameters left out are 0).
+
+        Raises:
+            ConfigError: the benchmark names a parameter that is not among ``parameter_names``.
+        """
+        return ParameterPoint.from_mapping(dict(self.values), parameter_names)
+
 
 @dataclass(frozen=True)
 class MorphingOptions:
@@ -151,6 +160,29 @@ class ParameterSpace:
         """θ of every benchmark, (B, P) in parameter order."""
         names = self.parameter_names
         return np.array([b.vector(names) for b in self.benchmarks]).reshape(len(self.benchmarks), len(names))
+
+    def benchmark_points(self) -> dict[str, ParameterPoint]:
+        """Every benchmark's θ as a :class:`~lhcgold.config.point.ParameterPoint`, by name."""
+        names = self.parameter_names
+        return {b.name: ParameterPoint.from_array(v, names) for b, v in zip(self.benchmarks, self.benchmark_values)}
+
+    def point(self, value: ParameterPoint | str | Mapping[str, float] | Any) -> ParameterPoint:
+        """A θ in any accepted spelling as a :class:`~lhcgold.config.point.ParameterPoint` of these parameters:
+        a point (reordered to the card's order), a benchmark name, ``"gc=0.1,a3=0"`` or ``"0.1,0"``, a
+        ``{name: value}`` mapping (missing parameters are 0) or a (P,) array.
+
+        Raises:
+            ConfigError: unknown parameter or benchmark names (with near-miss suggestions), or the
+                wrong number of values.
+        """
+        names = self.parameter_names
+        if isinstance(value, ParameterPoint):
+            return value.reordered(names)
+        if isinstance(value, str):
+            return ParameterPoint.parse(value, names, benchmarks=self.benchmark_points())
+        if isinstance(value, Mapping):
+            return ParameterPoint.from_mapping(value, names)
+        return ParameterPoint.from_array(value, names)
 
     @property
     def ranges(self) -> NDArray[np.float64]:

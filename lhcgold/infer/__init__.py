@@ -5,8 +5,12 @@ Main entry points::
     from lhcgold import infer
     info = infer.truth_information("events.h5", theta="sm", luminosity_ifb=300)
     res = infer.expected_limits(infer.Histogram(["pt_w"]), "events.h5",
-                                grid=infer.Grid([(-0.02, 0.02), (-0.15, 0.15)], 25), luminosity_ifb=300)
+                                grid=infer.LimitGrid([(-0.02, 0.02), (-0.15, 0.15)], 25), luminosity_ifb=300)
     res.p_value_hist      # a hist.Hist
+
+Events are read through :class:`~lhcgold.io.view.EventsView` (re-exported here with
+:func:`~lhcgold.io.view.open_events`): pass a path, or a view of a partition such as
+``infer.open_events("events.h5", partition="test")``.
 
 Likelihood models: :class:`RateOnly`, :class:`Histogram`, :class:`ScoreHistogram` (SALLY),
 :class:`NeuralRatio` (parameterised ratio estimators), :class:`Truth` (exact likelihood of an
@@ -19,7 +23,8 @@ embedded process). Diagnostics: :func:`closure_check` (attached to every Asimov 
 
 from __future__ import annotations
 
-from ._data import Sample
+from .._renamed import module_getattr as _module_getattr
+from ..io.view import EventsView, open_events
 from .diagnostics import (
     ClosureCheck,
     MCSpread,
@@ -42,7 +47,7 @@ from .fisher import (
     sally_information,
     truth_information,
 )
-from .grid import Grid
+from .grid import LimitGrid
 from .histchoice import HistogramCandidate, HistogramChoice, choose_histogram, histogram_noise_floor
 from .likelihood import Histogram, NeuralRatio, RateOnly, ScoreHistogram, Truth
 from .limits import (
@@ -79,7 +84,8 @@ __all__ = [
     "EnsembleBand",
     "EnsembleMean",
     "FisherInformation",
-    "Grid",
+    "EventsView",
+    "LimitGrid",
     "Histogram",
     "HistogramCandidate",
     "HistogramChoice",
@@ -90,7 +96,6 @@ __all__ = [
     "NuisanceInformation",
     "ProfileLimitResult",
     "RateOnly",
-    "Sample",
     "ScoreHistogram",
     "WeightVariation",
     "Truth",
@@ -117,5 +122,8 @@ __all__ = [
     "rate_information",
     "sally_information",
     "toy_p_values",
+    "open_events",
     "truth_information",
 ]
+
+__getattr__ = _module_getattr("lhcgold.infer")

@@ -20,7 +20,7 @@ Example:
     >>> from lhcgold import infer, ml                                              # doctest: +SKIP
     >>> band = infer.ensemble_limits(lambda m: infer.ScoreHistogram(m, bins=10),   # doctest: +SKIP
     ...                              ml.load_model("models/sally"), "dy.h5",
-    ...                              grid=infer.Grid([(-0.05, 0.05), 0.0], 101), luminosity_ifb=30)
+    ...                              grid=infer.LimitGrid([(-0.05, 0.05), 0.0], 101), luminosity_ifb=30)
     >>> band.summary(0.68)       # per parameter: lower/upper_mean, lower/upper_std  # doctest: +SKIP
 """
 
@@ -36,8 +36,8 @@ from numpy.typing import ArrayLike, NDArray
 from scipy.stats import chi2
 
 from ..exceptions import ConfigError
-from ._data import EventsLike
-from .grid import Grid
+from ..io.view import EventsLike
+from .grid import LimitGrid
 from .limits import expected_limits
 from .nuisance import interpolated_interval
 from .results import LimitResult
@@ -177,7 +177,7 @@ def ensemble_limits(
     ensemble: Any,
     events: EventsLike,
     *,
-    grid: Grid | ArrayLike,
+    grid: LimitGrid | ArrayLike,
     **kwargs: Any,
 ) -> EnsembleBand:
     """Expected limits of an ensemble's mean model and of each member (see the module docstring).

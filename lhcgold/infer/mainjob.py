@@ -57,14 +57,11 @@ MC_BATCHES = 4
 
 
 def partition_sample(path: Path, partition: str = "test", *, test_split: float = 0.2) -> Any:
-    """The ``partition`` of an events file as a :class:`~lhcgold.infer.Sample` (weights rescaled to
+    """The ``partition`` of an events file as an :class:`~lhcgold.io.view.EventsView` (weights rescaled to
     the whole sample's cross section)."""
-    from ..augment import partition_bounds
-    from ..io.events import EventFile
-    from . import Sample
+    from ..io.view import EventsView
 
-    start, stop, factor = partition_bounds(EventFile(path).n_events, partition, test_split=test_split)  # type: ignore[arg-type]
-    return Sample(path, start=start, stop=stop, weight_scale=factor)
+    return EventsView(path).partition(partition, test_split=test_split)  # type: ignore[arg-type]
 
 
 class CachedTruth:
@@ -235,11 +232,11 @@ def limit_methods(
 
 def _limit_jobs(names: Sequence[str], ranges: Sequence[Sequence[float]], cfg: RunConfig) -> dict[str, Any]:
     """The 2-D grid and a 1-D scan per parameter (the others at the SM)."""
-    from . import Grid
+    from . import LimitGrid
 
-    jobs = {"2d": Grid([tuple(r) for r in ranges], cfg.grid_resolution)}
+    jobs = {"2d": LimitGrid([tuple(r) for r in ranges], cfg.grid_resolution)}
     for k, name in enumerate(names):
-        jobs[name] = Grid([tuple(r) if j == k else 0.0 for j, r in enumerate(ranges)], cfg.scan_resolution)
+        jobs[name] = LimitGrid([tuple(r) if j == k else 0.0 for j, r in enumerate(ranges)], cfg.scan_resolution)
     return jobs
 
 
@@ -405,12 +402,12 @@ def _area_mc(
     st: Stages, card: AnalysisCard, cfg: RunConfig, summary: dict[str, Any], truth: CachedTruth
 ) -> dict[str, Any]:
     """Standard error of the 68%/95% CL contour areas from disjoint subsets of the test events."""
-    from . import Grid, batch_spread, contour_area, expected_limits
+    from . import LimitGrid, batch_spread, contour_area, expected_limits
 
     out = {}
     for label, (make, source, level) in limit_methods(st, card, cfg, summary["histogram"], truth).items():
         like = make()
-        grid = Grid([tuple(r) for r in summary["grids"][level]], cfg.grid_resolution)
+        grid = LimitGrid([tuple(r) for r in summary["grids"][level]], cfg.grid_resolution)
 
         def areas(s: Any, like: Any = like, grid: Any = grid) -> list[float]:
             res = expected_limits(

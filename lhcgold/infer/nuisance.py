@@ -21,13 +21,14 @@ the estimated score's): expected Poisson counts per bin
 maximised over ν at every grid point (profiled) or at ν = 0 (unprofiled). Rates and shapes both come
 from the event weights. Unbinned models (:class:`~lhcgold.infer.NeuralRatio`, :class:`~lhcgold.infer.Truth`)
 are profiled with per-event nuisance factors on the nominal p̂(x|θ) (the parametric approach; see
-:func:`profile_limits`). :func:`profiled_information` gives the Fisher information of the same
-binned model in (θ, ν) and its profiled block I_θθ − I_θν I_νν⁻¹ I_νθ, with per-nuisance impacts.
+:func:`profile_limits`). :func:`profiled_information` gives the Fisher information of the
+same model in (θ, ν) (unbinned models: by finite differences) and its profiled block
+I_θθ − I_θν I_νν⁻¹ I_νθ, with per-nuisance impacts.
 
 Example:
     >>> from lhcgold import infer                                                 # doctest: +SKIP
     >>> res = profile_limits(infer.RateOnly(), "dy.h5", nuisances=[Normalisation("lumi", 0.05)],  # doctest: +SKIP
-    ...                      grid=infer.Grid([(-0.1, 0.1), 0.0], 201), luminosity_ifb=10)
+    ...                      grid=infer.LimitGrid([(-0.1, 0.1), 0.0], 201), luminosity_ifb=10)
     >>> res.interval(0.68, profiled=True)                                          # doctest: +SKIP
 """
 
@@ -44,19 +45,11 @@ from scipy.optimize import minimize
 from scipy.stats import chi2
 
 from ..exceptions import ConfigError
+from ..io.view import DEFAULT_CHUNK_SIZE, EventsLike, as_view
 from . import _binning
-from ._data import (
-    DEFAULT_CHUNK_SIZE,
-    EventsLike,
-    as_sample,
-    components_of,
-    factor_gradients,
-    factors,
-    model_columns,
-    resolve_theta,
-)
+from ._data import components_of, factor_gradients, factors, model_columns, resolve_theta
 from .fisher import profile_information
-from .grid import Grid, as_points
+from .grid import LimitGrid, as_points
 from .likelihood import AsimovData, Context, Histogram, NeuralRatio, RateOnly, ScoreHistogram, _HistogramBase
 from .limits import PB_PER_IFB, _lumi, _points
 
@@ -276,7 +269,7 @@ def _binned(
 
 
 def _events(sample: Any, chunk_size: int) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    parts = list(sample.iter_chunks(chunk_size=chunk_size))
+    parts = list(sample.component_chunks(chunk_size=chunk_size))
     if not parts:
         raise ConfigError("the event sample is empty")
     return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
@@ -542,7 +535,7 @@ def profile_limits(
     events: EventsLike,
     *,
     nuisances: Sequence[Nuisance],
-    grid: Grid | ArrayLike,
+    grid: LimitGrid | ArrayLike,
     luminosity_ifb: float = 300.0,
     asimov_theta: ArrayLike | str | None = None,
     impacts: bool = False,
@@ -573,13 +566,13 @@ def profile_limits(
         events: weighted events (rates, shapes and the Asimov data); the ratio arrays of
             :class:`WeightVariation` follow their order.
         nuisances: :class:`Normalisation` / :class:`WeightVariation` objects.
-        grid: a :class:`Grid` or points (T, P).
+        grid: a :class:`LimitGrid` or points (T, P).
         luminosity_ifb: integrated luminosity [fb⁻¹].
         asimov_theta: θ of the Asimov data (default the origin).
         impacts: also scan with each nuisance fixed at 0 in turn (``log_likelihood_without``,
             :meth:`ProfileLimitResult.impacts`); K more scans.
     """
-    sample = as_sample(events)
+    sample = as_view(events)
     setup = sample.setup
     comps = components_of(setup)
     points, grid_obj = _points(grid, setup, allow_outside)
@@ -616,7 +609,7 @@ def profile_limits(
 
 @dataclass(frozen=True)
 class NuisanceInformation:
-    """Fisher information of a binned model in (θ, ν), profiled, with per-nuisance impacts.
+    """Fisher information of a likelihood model in (θ, ν), profiled, with per-nuisance impacts.
 
     Attributes:
         full: (P+K, P+K) information including the unit constraints of ν.
@@ -636,36 +629,44 @@ class NuisanceInformation:
 
 
 def profiled_information(
-    likelihood: RateOnly | Histogram | ScoreHistogram,
+    likelihood: RateOnly | Histogram | ScoreHistogram | NeuralRatio | Any,
     events: EventsLike,
     *,
     nuisances: Sequence[Nuisance],
     theta: ArrayLike | str | None = None,
     luminosity_ifb: float = 300.0,
-    grid: Grid | ArrayLike | None = None,
+    grid: LimitGrid | ArrayLike | None = None,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
 ) -> NuisanceInformation:
     """Fisher information I_ab = Σ_k ∂_a μ_k ∂_b μ_k / μ_k (+ δ_ab for ν) at (θ, ν = 0), and its profile.
+
+    Binned models as above; unbinned models (``NeuralRatio``, ``Truth``): minus the Hessian of the
+    Asimov log-likelihood of :func:`profile_limits` at (θ, 0), by central differences in θ (steps of
+    10⁻³ of each parameter's range) and in ν (the ν-gradient is exact).
 
     Args:
         grid: the scan's grid, so that adaptive bins (``binning="grid"``) are those of
             :func:`profile_limits` on it (default: bins adapted at θ alone).
     """
-    sample = as_sample(events)
+    sample = as_view(events)
     setup = sample.setup
     comps = components_of(setup)
     th = resolve_theta(theta, setup)
-    pts = th[None, :] if grid is None else as_points(grid, setup.n_parameters)[0]  # they set adaptive bins
-    model = _binned(likelihood, sample, pts, comps, nuisances, luminosity_ifb * PB_PER_IFB, chunk_size)
-    k = model.k
-    mu, d_nu = model.mu_and_grad(factors(th, comps), np.zeros(k))
-    g = factor_gradients(th, comps)  # (P, C)
-    d_th = np.stack([model.mu(g[p], np.zeros(k)) for p in range(len(th))], axis=1)  # linear in f
-    d = np.concatenate([d_th, d_nu], axis=1)
-    ok = mu > 0
-    full = (d[ok] / mu[ok, None]).T @ d[ok]
     n_p = len(th)
-    full[n_p:, n_p:] += np.eye(k)
+    if isinstance(likelihood, (RateOnly, _HistogramBase)):
+        pts = th[None, :] if grid is None else as_points(grid, setup.n_parameters)[0]  # they set adaptive bins
+        model = _binned(likelihood, sample, pts, comps, nuisances, luminosity_ifb * PB_PER_IFB, chunk_size)
+        k = model.k
+        mu, d_nu = model.mu_and_grad(factors(th, comps), np.zeros(k))
+        g = factor_gradients(th, comps)  # (P, C)
+        d_th = np.stack([model.mu(g[p], np.zeros(k)) for p in range(len(th))], axis=1)  # linear in f
+        d = np.concatenate([d_th, d_nu], axis=1)
+        ok = mu > 0
+        full = (d[ok] / mu[ok, None]).T @ d[ok]
+        full[n_p:, n_p:] += np.eye(k)
+    else:
+        full = _unbinned_information(likelihood, sample, th, comps, nuisances, luminosity_ifb, chunk_size)
+        k = full.shape[0] - n_p
     keep = list(range(n_p))
     prof = profile_information(full, keep)
     names = tuple(nu.name for nu in nuisances)
@@ -678,3 +679,50 @@ def profiled_information(
         impacts[name] = np.sqrt(np.clip(cov_all - cov_wo, 0.0, None))
     logger.info("profiled information: %s", {n: v.tolist() for n, v in impacts.items()})
     return NuisanceInformation(full, prof, full[:n_p, :n_p], impacts, tuple(setup.parameter_names), names)
+
+
+def _unbinned_information(
+    likelihood: Any,
+    sample: Any,
+    th: NDArray[np.float64],
+    comps: NDArray[np.int64],
+    nuisances: Sequence[Nuisance],
+    luminosity_ifb: float,
+    chunk_size: int,
+) -> NDArray[np.float64]:
+    """−∂²log L over (θ, ν) at (θ, 0) of the per-event factor model, Asimov data at θ."""
+    n_p = len(th)
+    h = 1e-3 * np.array([hi - lo for lo, hi in sample.setup.ranges], dtype=np.float64)
+    shifts = [np.zeros(n_p)]
+    for a in range(n_p):
+        shifts += [h[a] * e for e in (np.eye(n_p)[a], -np.eye(n_p)[a])]
+    for a in range(n_p):
+        for b in range(a + 1, n_p):
+            shifts += [h[a] * sa * np.eye(n_p)[a] + h[b] * sb * np.eye(n_p)[b] for sa in (1, -1) for sb in (1, -1)]
+    points = th[None, :] + np.array(shifts)
+    lumi = luminosity_ifb * PB_PER_IFB
+    problem = _unbinned_problem(likelihood, sample, points, comps, nuisances, lumi, th, chunk_size)
+    k = problem.model.k
+    zero = np.zeros(k)
+    vals = [problem.log_l(t, zero) for t in range(len(points))]
+    ll = np.array([v[0] for v in vals])
+    grad = np.array([v[1] for v in vals])  # exact ν-gradients (T, K)
+    if not np.all(np.isfinite(ll)):
+        raise ConfigError(f"the log-likelihood is not finite around theta {th.tolist()}")
+    hess = np.zeros((n_p + k, n_p + k))
+    for a in range(n_p):
+        hess[a, a] = (ll[1 + 2 * a] - 2 * ll[0] + ll[2 + 2 * a]) / h[a] ** 2
+        hess[a, n_p:] = hess[n_p:, a] = (grad[1 + 2 * a] - grad[2 + 2 * a]) / (2 * h[a])
+    i = 1 + 2 * n_p
+    for a in range(n_p):
+        for b in range(a + 1, n_p):
+            pp, pm, mp, mm = ll[i : i + 4]
+            hess[a, b] = hess[b, a] = (pp - pm - mp + mm) / (4 * h[a] * h[b])
+            i += 4
+    eps = 1e-4
+    for j in range(k):
+        e = np.zeros(k)
+        e[j] = eps
+        hess[n_p:, n_p + j] = (problem.log_l(0, e)[1] - problem.log_l(0, -e)[1]) / (2 * eps)
+    hess[n_p:, n_p:] = 0.5 * (hess[n_p:, n_p:] + hess[n_p:, n_p:].T)
+    return -hess

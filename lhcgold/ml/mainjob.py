@@ -21,18 +21,18 @@ def _training_set(
     st: Stages, kind: str, events: Path, cfg: RunConfig, seed: int, theta_ranges: Sequence[Sequence[float]] | None
 ) -> Any:
     from .. import augment
-    from ..augment import Benchmark, Flat, Prior, RandomMorphing
+    from ..augment import BenchmarkTheta, Flat, Prior, RandomMorphing
     from ..io.events import EventFile
 
     ef = EventFile(events)
     split = {"partition": "train", "test_split": cfg.test_split, "rng": seed, "progress": st.progress}
     if kind == "local":
-        return augment.sample_local(ef, theta=Benchmark("sm"), n_samples=cfg.n_train, **split)
+        return augment.sample_local(ef, theta=BenchmarkTheta("sm"), n_samples=cfg.n_train, **split)
     # train θ0 where the limits are computed (the limit grid), not over the parameters' whole range
     ranges = theta_ranges or [dict(cfg.grid).get(p.name, p.range) for p in ef.setup.parameters]
     prior = Prior(*[Flat(float(lo), float(hi)) for lo, hi in ranges])
     return augment.sample_ratio(
-        ef, theta0=RandomMorphing(cfg.n_theta0, prior), theta1=Benchmark("sm"), n_samples=cfg.n_train, **split
+        ef, theta0=RandomMorphing(cfg.n_theta0, prior), theta1=BenchmarkTheta("sm"), n_samples=cfg.n_train, **split
     )
 
 

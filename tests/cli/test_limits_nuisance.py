@@ -12,7 +12,8 @@ import pytest
 from scipy.special import wrightomega
 
 from lhcgold.cli import main
-from lhcgold.infer._data import as_sample, components_of, factors
+from lhcgold.infer._data import components_of, factors
+from lhcgold.io.view import as_view
 
 CARD = """
 lhcgold_card: 1
@@ -108,8 +109,8 @@ def test_rate_normalisation_profile_is_the_closed_form(events: Path, tmp_path: P
     out = tmp_path / "l.json"
     assert main(["limits", str(events), "-m", "rate", *GRID, "--norm-uncertainty", "0.05", "-o", str(out)]) == 0
     nd = _nuisances(out)
-    s = as_sample(events)
-    m = np.concatenate([p[1] for p in s.iter_chunks()]).sum(axis=0)
+    s = as_view(events)
+    m = np.concatenate([p[1] for p in s.component_chunks()]).sum(axis=0)
     thetas = np.stack([np.linspace(-0.1, 0.1, 41), np.zeros(41)], axis=1)
     mu = 1000 * 100 * factors(thetas, components_of(s.setup)) @ m
     n = float(1000 * 100 * factors(np.zeros(2), components_of(s.setup)) @ m)
@@ -234,4 +235,5 @@ def test_ml_profiled_with_event_weight_factors(events: Path, models: dict, tmp_p
     assert np.all(np.asarray(nd["q_profiled"]) <= np.asarray(nd["q_fixed"]) + 1e-9)
     iv = d["impacts"]["intervals"]["0.68"]["C_LL"]
     assert iv["profiled"][1] - iv["profiled"][0] > iv["fixed"][1] - iv["fixed"][0]
-    assert d["impacts"]["fisher"] is None and d["impacts"]["scan"]["norm"]["C_LL"] > 0
+    assert d["impacts"]["scan"]["norm"]["C_LL"] > 0 and d["impacts"]["fisher"]["norm"]["C_LL"] > 0
+    assert np.asarray(nd["fisher_profiled"])[0, 0] < np.asarray(nd["fisher_fixed"])[0, 0]

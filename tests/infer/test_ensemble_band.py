@@ -15,7 +15,7 @@ def ensemble_events(tmp_path_factory):
     """A one-parameter toy (dσ/dx ∝ (1 + θx)², x Gaussian) and an ensemble of three small SALLY nets."""
     pytest.importorskip("torch")
     from lhcgold import augment
-    from lhcgold.augment import Benchmark
+    from lhcgold.augment import BenchmarkTheta
     from lhcgold.ml import SALLY, Ensemble, TrainConfig
 
     from .conftest import make_setup, write_events
@@ -28,14 +28,14 @@ def ensemble_events(tmp_path_factory):
     m = np.stack([np.ones(n), 2 * x[:, 0], x[:, 0] ** 2], axis=1) / n
     ev = write_events(d / "ev.h5", setup, ["x"], x, m)
     ens = Ensemble([SALLY(n_hidden=(8,)) for _ in range(3)])
-    ts = augment.sample_local(ev, theta=Benchmark("b0"), n_samples=600, rng=1)
+    ts = augment.sample_local(ev, theta=BenchmarkTheta("b0"), n_samples=600, rng=1)
     ens.train(ts, config=TrainConfig(n_epochs=2, seed=1, validation_split=0.0), n_jobs=1)
     return ev, ens
 
 
 def test_band_is_the_members_limits(ensemble_events):
     ev, ens = ensemble_events
-    grid = infer.Grid([(-1.0, 1.0)], 41)
+    grid = infer.LimitGrid([(-1.0, 1.0)], 41)
     make = lambda m: infer.ScoreHistogram(m, bins=6)  # noqa: E731
     band = infer.ensemble_limits(make, ens, ev, grid=grid, luminosity_ifb=0.02)
     assert len(band.members) == 3
@@ -73,7 +73,7 @@ def test_plot_band(ensemble_events, tmp_path):
     from lhcgold import plot
 
     ev, ens = ensemble_events
-    grid = infer.Grid([(-1.0, 1.0)], 21)
+    grid = infer.LimitGrid([(-1.0, 1.0)], 21)
     band = infer.ensemble_limits(infer.ScoreHistogram, ens, ev, grid=grid, luminosity_ifb=0.02)
     path = tmp_path / "band.json"
     band.mean.save(path)

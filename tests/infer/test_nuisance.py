@@ -11,8 +11,9 @@ from scipy.special import wrightomega
 
 from lhcgold import infer
 from lhcgold.exceptions import ConfigError
-from lhcgold.infer._data import as_sample, components_of, factors
+from lhcgold.infer._data import components_of, factors
 from lhcgold.infer.nuisance import Normalisation, WeightVariation, profile_limits, profiled_information
+from lhcgold.io.view import as_view
 
 CARD = Path(__file__).resolve().parents[2] / "cards" / "dy.yaml"
 
@@ -31,14 +32,14 @@ def _analytic_rate_profile(mu: np.ndarray, n: float, delta: float) -> tuple[np.n
 
 
 def _event_rate(path, thetas, lumi_ifb):
-    s = as_sample(path)
-    m = np.concatenate([p[1] for p in s.iter_chunks()])
+    s = as_view(path)
+    m = np.concatenate([p[1] for p in s.component_chunks()])
     return 1000 * lumi_ifb * (factors(thetas, components_of(s.setup)) @ m.sum(axis=0))
 
 
 def test_rate_only_normalisation_matches_analytic_profile(quad_events):
     path, _ = quad_events
-    grid = infer.Grid([(-1.0, 1.0)], 41)
+    grid = infer.LimitGrid([(-1.0, 1.0)], 41)
     res = profile_limits(
         infer.RateOnly(),
         path,
@@ -100,7 +101,7 @@ def test_bad_nuisances(quad_events, nuisances, match):
     path, _ = quad_events
     with pytest.raises(ConfigError, match=match):
         profile_limits(
-            infer.RateOnly(), path, nuisances=nuisances, grid=infer.Grid([(-1.0, 1.0)], 5), luminosity_ifb=0.5
+            infer.RateOnly(), path, nuisances=nuisances, grid=infer.LimitGrid([(-1.0, 1.0)], 5), luminosity_ifb=0.5
         )
 
 
@@ -113,7 +114,7 @@ def test_bad_input(quad_events):
             object(),
             path,
             nuisances=[],
-            grid=infer.Grid([(-1.0, 1.0)], 5),  # type: ignore[arg-type]
+            grid=infer.LimitGrid([(-1.0, 1.0)], 5),  # type: ignore[arg-type]
             luminosity_ifb=0.5,
         )
 
@@ -164,7 +165,7 @@ def test_drell_yan_profiled_limits_are_wider(dy, method):
     r = scale_variation_ratios(res, factors=(0.5, 2.0))
     nus = [Normalisation("norm", 0.05), WeightVariation("scale_muf", r["muf_2"], r["muf_0.5"])]
     like = infer.RateOnly() if method == "rate" else infer.Histogram(["m_ll", "cos_theta_star"], bins=(5, 4))
-    grid = infer.Grid([(-0.06, 0.06), 0.0], 61)
+    grid = infer.LimitGrid([(-0.06, 0.06), 0.0], 61)
     out = profile_limits(like, path, nuisances=nus, grid=grid, luminosity_ifb=100.0)
     assert np.all(out.q_profiled <= out.q_fixed + 1e-9)
     lo_f, hi_f = out.interval(0.68, profiled=False)
@@ -215,7 +216,7 @@ def test_nuisances_from_file_madminer_layout(quad_events, tmp_path):
     assert pdf.down is None
     np.testing.assert_allclose(pdf.up, 1.05)
     # the file still reads as events, and the stored nuisances profile like hand-made ones
-    grid = infer.Grid([(-1.0, 1.0)], 21)
+    grid = infer.LimitGrid([(-1.0, 1.0)], 21)
     a = profile_limits(infer.RateOnly(), path, nuisances=[scale, pdf], grid=grid, luminosity_ifb=0.5)
     b = profile_limits(
         infer.RateOnly(),
@@ -279,7 +280,7 @@ def test_unbinned_profile_matches_quadrature(quad_events, kind):
     up, down = 1 + 0.3 * x, 1 - 0.2 * x  # w(ν=±1)/w(0)
     a, b = 0.5 * np.log(up / down), 0.5 * np.log(up * down)
     like = infer.Truth(_QuadTruth()) if kind == "truth" else infer.NeuralRatio(_QuadRatio(), fast=False)
-    grid = infer.Grid([(-0.6, 0.6)], 13)
+    grid = infer.LimitGrid([(-0.6, 0.6)], 13)
     res = profile_limits(
         like,
         path,
@@ -306,7 +307,7 @@ def test_unbinned_profile_matches_quadrature(quad_events, kind):
 def test_unbinned_normalisation_is_the_rate_closed_form(quad_events):
     """A pure normalisation on the truth model: profiled − fixed is the Lambert-W rate profile's shift."""
     path, _ = quad_events
-    grid = infer.Grid([(-1.0, 1.0)], 21)
+    grid = infer.LimitGrid([(-1.0, 1.0)], 21)
     res = profile_limits(
         infer.Truth(_QuadTruth()),
         path,
@@ -338,7 +339,7 @@ def test_interpolated_interval_and_impacts(quad_events):
         infer.RateOnly(),
         path,
         nuisances=[Normalisation("a", 0.05), Normalisation("b", 1e-9)],
-        grid=infer.Grid([(-1.0, 1.0)], 81),
+        grid=infer.LimitGrid([(-1.0, 1.0)], 81),
         luminosity_ifb=0.5,
         asimov_theta=[0.3],
         impacts=True,
@@ -353,13 +354,13 @@ def test_interpolated_interval_and_impacts(quad_events):
 def dy_sally(dy):
     pytest.importorskip("torch")
     from lhcgold import augment
-    from lhcgold.augment import Benchmark
+    from lhcgold.augment import BenchmarkTheta
     from lhcgold.ml import SALLY, TrainConfig
 
     path, _, _ = dy
     est = SALLY(n_hidden=(16, 16))
     est.train(
-        augment.sample_local(path, theta=Benchmark("sm"), n_samples=5000, rng=1),
+        augment.sample_local(path, theta=BenchmarkTheta("sm"), n_samples=5000, rng=1),
         config=TrainConfig(n_epochs=10, seed=1),
     )
     return est
@@ -374,7 +375,7 @@ def test_drell_yan_profiled_sally_limits(dy, dy_sally):
     path, res, _ = dy
     r = scale_variation_ratios(res, factors=(0.5, 2.0))
     like = infer.ScoreHistogram(dy_sally, bins=10, components=(0,))
-    grid = infer.Grid([(-0.06, 0.06), 0.0], 61)
+    grid = infer.LimitGrid([(-0.06, 0.06), 0.0], 61)
     nus = [Normalisation("norm", 0.05), WeightVariation("scale_muf", r["muf_2"], r["muf_0.5"])]
     out = profile_limits(like, path, nuisances=nus, grid=grid, luminosity_ifb=100.0, impacts=True)
     assert np.all(out.q_profiled <= out.q_fixed + 1e-9)
@@ -392,3 +393,25 @@ def test_drell_yan_profiled_sally_limits(dy, dy_sally):
     # the Fisher information of the same binned model: profiling costs information
     info = infer.profiled_information(like, path, nuisances=nus, luminosity_ifb=100.0, grid=grid)
     assert info.profiled[0, 0] < 0.5 * info.fixed[0, 0]
+
+
+@pytest.mark.parametrize("kind", ["truth", "ratio"])
+def test_unbinned_profiled_information_closed_form(quad_events, kind):
+    """Truth / exact ratio with a normalisation κ = ln 1.1: I_fixed = I_kin + μ'²/μ and
+    I_prof = I_kin + (μ'²/μ) / (1 + μκ²), with I_kin = n ∫ p (∂_θ log p)² by quadrature."""
+    from scipy.integrate import quad
+
+    path, _ = quad_events
+    th, lumi = 0.3, 0.5
+    like = infer.Truth(_QuadTruth()) if kind == "truth" else infer.NeuralRatio(_QuadRatio(), fast=False)
+    nus = [Normalisation("lumi", 0.1)]
+    info = profiled_information(like, path, nuisances=nus, theta=[th], luminosity_ifb=lumi)
+    sig = 2 + 2 * th**2 / 3
+    mu, dmu = 1000 * lumi * sig, 1000 * lumi * 4 * th / 3
+    dlogp = lambda x: 2 * x / (1 + th * x) - (4 * th / 3) / sig  # noqa: E731
+    i_kin = mu * quad(lambda x: (1 + th * x) ** 2 / sig * dlogp(x) ** 2, -1, 1)[0]
+    kap2 = np.log1p(0.1) ** 2
+    np.testing.assert_allclose(info.fixed[0, 0], i_kin + dmu**2 / mu, rtol=1e-4)
+    np.testing.assert_allclose(info.profiled[0, 0], i_kin + dmu**2 / mu / (1 + mu * kap2), rtol=1e-4)
+    np.testing.assert_allclose(info.full[1, 1], mu * kap2 + 1, rtol=1e-6)
+    assert info.impacts["lumi"][0] > 0

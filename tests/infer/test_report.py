@@ -13,7 +13,7 @@ from lhcgold import infer
 @pytest.mark.parametrize("suffix", [".json", ".h5"])
 def test_coverage_and_impacts_round_trip_and_markdown(quad_events, tmp_path, suffix):
     path, _ = quad_events
-    grid = infer.Grid([(-1.0, 1.0)], 41)
+    grid = infer.LimitGrid([(-1.0, 1.0)], 41)
     kw = dict(grid=grid, luminosity_ifb=0.05)
     res = infer.expected_limits(infer.RateOnly(), path, **kw)
     cov = infer.coverage(infer.RateOnly(), path, theta_true=[0.0], n_toys=200, n_toys_belt=400, rng=1, **kw)

@@ -175,9 +175,9 @@ def time_ml_limits(run_dir: str | Path, *, grid_resolution: int = 25, repeats: i
     run_dir = Path(run_dir)
     events = run_dir / "events.h5"
     start, stop, factor = partition_bounds(EventFile(events).n_events, "test")
-    sample = infer.Sample(events, start, stop, weight_scale=factor)
+    sample = infer.EventsView(events, start, stop, weight_scale=factor)
     grids = json.loads((run_dir / "summary.json").read_text())["grids"]["detector"]
-    grid = infer.Grid([tuple(r) for r in grids], grid_resolution)
+    grid = infer.LimitGrid([tuple(r) for r in grids], grid_resolution)
     model = load_model(run_dir / "models" / "alices")
     out: dict[str, Any] = {"n_events": sample.n_events, "grid": f"{grid_resolution}^{len(grids)}"}
     results = {}
@@ -235,11 +235,11 @@ def run_stages(
         ratio_model = MadminerRatioModel(models_dir / "alices", observables=obs)
 
     n_train_end, n_test_start = _partitions(ef.n_events)
-    train = infer.Sample(ef, 0, n_train_end)
-    test = infer.Sample(ef, n_test_start, None, weight_scale=1.0 / TEST_SPLIT)
+    train = infer.EventsView(ef, 0, n_train_end)
+    test = infer.EventsView(ef, n_test_start, None, weight_scale=1.0 / TEST_SPLIT)
     lumi_ifb = luminosity_pb / 1000.0
     sm = np.zeros(ef.setup.n_parameters)
-    grid = infer.Grid([GRID_RANGE] * ef.setup.n_parameters, grid_resolution)
+    grid = infer.LimitGrid([GRID_RANGE] * ef.setup.n_parameters, grid_resolution)
     stages: dict[str, Any] = {}
     results: dict[str, Any] = {}
     common = dict(grid=grid, luminosity_ifb=lumi_ifb, asimov_theta=sm, round_n_observed=True)
@@ -256,9 +256,9 @@ def run_stages(
 
             comps = ef.setup.components
             full_sigma = float(factors(sm, comps) @ ef.component_xsec())
-            test_sigma = float(factors(sm, comps) @ infer.Sample(ef, n_test_start).component_xsec())
+            test_sigma = float(factors(sm, comps) @ infer.EventsView(ef, n_test_start).component_xsec())
             kin = infer.sally_information(
-                infer.Sample(ef, n_test_start, weight_scale=full_sigma / test_sigma),
+                infer.EventsView(ef, n_test_start, weight_scale=full_sigma / test_sigma),
                 score_model,
                 theta=sm,
                 luminosity_ifb=lumi_ifb,

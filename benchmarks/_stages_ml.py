@@ -56,13 +56,13 @@ def time_ratio_sampling(
     seed: int = SEED,
 ) -> tuple[float, Any]:
     """Seconds for ``sample_ratio`` (random morphing θ0 vs SM) and the training set."""
-    from lhcgold.augment import Benchmark, Gaussian, Prior, RandomMorphing, sample_ratio
+    from lhcgold.augment import BenchmarkTheta, Gaussian, Prior, RandomMorphing, sample_ratio
 
     t0 = time.perf_counter()
     ts = sample_ratio(
         events,
         theta0=RandomMorphing(n_theta, Prior(Gaussian(0.0, prior_sigma))),
-        theta1=Benchmark("sm"),
+        theta1=BenchmarkTheta("sm"),
         n_samples=n_samples,
         rng=seed,
     )
@@ -70,18 +70,18 @@ def time_ratio_sampling(
 
 
 def time_local_sampling(events: str | Path, *, n_samples: int = N_TRAIN_SAMPLES, seed: int = SEED) -> tuple[float, Any]:
-    from lhcgold.augment import Benchmark, sample_local
+    from lhcgold.augment import BenchmarkTheta, sample_local
 
     t0 = time.perf_counter()
-    ts = sample_local(events, theta=Benchmark("sm"), n_samples=n_samples, rng=seed)
+    ts = sample_local(events, theta=BenchmarkTheta("sm"), n_samples=n_samples, rng=seed)
     return time.perf_counter() - t0, ts
 
 
 def time_test_sampling(events: str | Path, *, n_samples: int = N_TEST_SAMPLES, seed: int = SEED) -> tuple[float, Any]:
-    from lhcgold.augment import Benchmark, sample_test
+    from lhcgold.augment import BenchmarkTheta, sample_test
 
     t0 = time.perf_counter()
-    ts = sample_test(events, theta=Benchmark("sm"), n_samples=n_samples, rng=seed)
+    ts = sample_test(events, theta=BenchmarkTheta("sm"), n_samples=n_samples, rng=seed)
     return time.perf_counter() - t0, ts
 
 

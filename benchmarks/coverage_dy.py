@@ -23,7 +23,7 @@ import numpy as np
 
 
 def _train(card, n_events: int, seed: int):
-    from lhcgold.augment import ArrayEvents, Benchmark, Flat, Prior, sample_local, sample_ratio
+    from lhcgold.augment import ArrayEvents, BenchmarkTheta, Flat, Prior, sample_local, sample_ratio
     from lhcgold.generate.embedded import generate
     from lhcgold.ml import TrainConfig, estimator_class
 
@@ -40,10 +40,10 @@ def _train(card, n_events: int, seed: int):
     )
     cfg = TrainConfig(n_epochs=20, batch_size=128, seed=seed, initial_lr=3e-3, final_lr=1e-4, clip_gradient=1.0)
     sally = estimator_class("sally")(n_hidden=(64, 64), activation="tanh")
-    sally.train(sample_local(ev, theta=Benchmark("sm"), n_samples=n_events, rng=seed, partition="all"), config=cfg)
+    sally.train(sample_local(ev, theta=BenchmarkTheta("sm"), n_samples=n_events, rng=seed, partition="all"), config=cfg)
     alices = estimator_class("alices")(n_hidden=(64, 64), activation="tanh")
     ratio = sample_ratio(
-        ev, theta0=Prior(Flat(-0.1, 0.1)), theta1=Benchmark("sm"), n_samples=n_events, rng=seed, partition="all"
+        ev, theta0=Prior(Flat(-0.1, 0.1)), theta1=BenchmarkTheta("sm"), n_samples=n_events, rng=seed, partition="all"
     )
     alices.train(ratio, config=cfg)
     return sally, alices
@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.perf_counter()
     card = load_card(Path(__file__).resolve().parents[1] / "cards" / "dy.yaml")
     sally, alices = _train(card, args.n_events, seed=11)
-    grid = infer.Grid([(-0.05, 0.05), 0.0], 101)
+    grid = infer.LimitGrid([(-0.05, 0.05), 0.0], 101)
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "dy.h5"

@@ -37,7 +37,7 @@ def _epochs(n: int) -> int:
 
 
 def run_seed(seed: int, n_list: list[int], methods: list[str]) -> tuple[dict[str, dict[int, float]], float]:
-    from lhcgold.augment import Benchmark, Flat, Prior
+    from lhcgold.augment import BenchmarkTheta, Flat, Prior
     from lhcgold.ml import TrainConfig, estimator_class
     from lhcgold.simulators import GaltonBoard, sample_ratio
 
@@ -50,7 +50,7 @@ def run_seed(seed: int, n_list: list[int], methods: list[str]) -> tuple[dict[str
     table: dict[str, dict[int, float]] = {m: {} for m in methods}
     for n in n_list:
         ts = sample_ratio(
-            board, theta0=Prior(Flat(-1, 1)), theta1=Benchmark("reference"), n_samples=n, rng=seed * 7919 + n
+            board, theta0=Prior(Flat(-1, 1)), theta1=BenchmarkTheta("reference"), n_samples=n, rng=seed * 7919 + n
         )
         cfg = TrainConfig(
             n_epochs=_epochs(n), batch_size=128, seed=seed, clip_gradient=1.0, initial_lr=1e-2, final_lr=1e-4

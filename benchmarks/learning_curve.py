@@ -127,7 +127,7 @@ def run(
     n_test_per_theta: int = N_TEST_PER_THETA,
 ):
     from lhcgold.augment import (
-        Benchmark,
+        BenchmarkTheta,
         Flat,
         Points,
         Prior,
@@ -153,8 +153,8 @@ def run(
     table: dict[str, dict[int, float]] = {m: {} for m in methods}
     epochs = epochs or [_epochs(n) for n in n_train_list]
     for n, n_ep in zip(n_train_list, epochs):
-        ts_r = sample_ratio(events, theta0=prior, theta1=Benchmark("sm"), n_samples=n, rng=seed + n)
-        ts_l = sample_local(events, theta=Benchmark("sm"), n_samples=n, rng=seed + n + 1)
+        ts_r = sample_ratio(events, theta0=prior, theta1=BenchmarkTheta("sm"), n_samples=n, rng=seed + n)
+        ts_l = sample_local(events, theta=BenchmarkTheta("sm"), n_samples=n, rng=seed + n + 1)
         cfg = TrainConfig(n_epochs=n_ep, batch_size=128, seed=seed, clip_gradient=1.0)
         for m in methods:
             t0 = time.perf_counter()

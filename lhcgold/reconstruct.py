@@ -17,8 +17,8 @@ every benchmark. Per sampling run the weights sum to that run's cross section [p
 
 Python API::
 
-    from lhcgold.reconstruct import Sample, reconstruct
-    result = reconstruct(["run_01.lhe.gz", Sample("run_02.lhe.gz", sampled_from="cwww_p10")],
+    from lhcgold.reconstruct import ReconstructionSample, reconstruct
+    result = reconstruct(["run_01.lhe.gz", ReconstructionSample("run_02.lhe.gz", sampled_from="cwww_p10")],
                          "events.h5", setup=setup, observables=obs, cuts=cuts, level="parton")
     result.n_read, result.n_written, result.xsec_pb      # per benchmark, after cuts
 
@@ -42,6 +42,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import awkward as ak
 import numpy as np
 
+from ._renamed import module_getattr as _module_getattr
 from ._version import __version__
 from .config.sections import register_section
 from .exceptions import ConfigError, EventFileError
@@ -56,7 +57,7 @@ logger = logging.getLogger(__name__)
 __all__ = [
     "RECONSTRUCT_SCHEMA",
     "ReconstructResult",
-    "Sample",
+    "ReconstructionSample",
     "detect_kind",
     "iter_reco_events",
     "parton_level",
@@ -83,7 +84,7 @@ register_section("reconstruct", RECONSTRUCT_SCHEMA)
 
 
 @dataclass(frozen=True)
-class Sample:
+class ReconstructionSample:
     """An input file and how to use its weights.
 
     Attributes:
@@ -187,7 +188,7 @@ def parton_level(chunk: Any) -> RecoEvents:
 
 
 def iter_reco_events(
-    sample: Sample | str | os.PathLike[str],
+    sample: ReconstructionSample | str | os.PathLike[str],
     *,
     level: Level = "detector",
     shower: bool = True,
@@ -199,7 +200,7 @@ def iter_reco_events(
     progress: bool = False,
 ) -> Iterator[RecoEvents]:
     """Chunks of :class:`RecoEvents` from one input file (see the module docstring for levels)."""
-    s = sample if isinstance(sample, Sample) else Sample(sample)
+    s = sample if isinstance(sample, ReconstructionSample) else ReconstructionSample(sample)
     kind = detect_kind(s.path)
     gen = np.random.default_rng(rng)
     if kind == "delphes":
@@ -269,9 +270,15 @@ def _showered_subset(path: str | os.PathLike[str], n_events: int | None) -> Iter
 
 
 def _weight_columns(
-    names: tuple[str, ...], benchmarks: tuple[str, ...], sample: Sample, first: RecoEvents
+    names: tuple[str, ...],
+    benchmarks: tuple[str, ...],
+    sample: ReconstructionSample,
+    first: RecoEvents,
+    *,
+    morphable: bool = False,
 ) -> tuple[np.ndarray, int]:
-    """Source column per benchmark, and the sampling benchmark index."""
+    """Source column per benchmark (-1: morphed from the component weights when ``morphable``), and the
+    sampling benchmark index."""
     idx = {n: k for k, n in enumerate(names)}
     nominal = idx.get("nominal", 0)
     if sample.is_background:
@@ -316,6 +323,8 @@ def _weight_columns(
             cols.append(idx[src])
         elif b == sampling:
             cols.append(nominal)
+        elif morphable:
+            cols.append(-1)  # e.g. a basis benchmark the setup added: w_b = sum_c f_c(theta_b) m_c
         else:
             raise EventFileError(
                 f"{str(sample.path)!r}: no weight for benchmark {name!r} (weights: {', '.join(names)})"
@@ -323,8 +332,19 @@ def _weight_columns(
     return np.asarray(cols), sampling
 
 
+def _morphed_benchmarks(setup: Any, cols: np.ndarray) -> np.ndarray | None:
+    """(M, C) component factors f_c(θ_b) of the benchmarks without a weight of their own (cols < 0)."""
+    missing = np.flatnonzero(cols < 0)
+    if missing.size == 0:
+        return None
+    from .physics.morphing import component_factors
+
+    thetas = np.array([setup.theta_of(setup.benchmark_names[b]) for b in missing])
+    return component_factors(thetas, setup.components)
+
+
 def reconstruct(
-    inputs: Sequence[Sample | str | os.PathLike[str]],
+    inputs: Sequence[ReconstructionSample | str | os.PathLike[str]],
     output: str | os.PathLike[str],
     *,
     setup: Any,
@@ -355,7 +375,7 @@ def reconstruct(
     samples kept, so sigma is never multiplied by the number of shards.
 
     Args:
-        inputs: files or :class:`Sample` objects.
+        inputs: files or :class:`ReconstructionSample` objects.
         output: the events file.
         setup: a :class:`~lhcgold.config.Setup` (benchmarks and morphing).
         observables: see :mod:`lhcgold.observables`.
@@ -403,7 +423,7 @@ def reconstruct(
     compiled = compile_analysis(observables, cuts=cuts, efficiencies=efficiencies)
     _check_n_workers(n_workers)
     systematics = _check_systematics(systematics)
-    samples = [s if isinstance(s, Sample) else Sample(s) for s in inputs]
+    samples = [s if isinstance(s, ReconstructionSample) else ReconstructionSample(s) for s in inputs]
     gen = np.random.default_rng(rng)
     det_name = detector if isinstance(detector, str) else getattr(detector, "name", "custom")
     file_attrs = {
@@ -490,7 +510,9 @@ class _SampleDone:
     n_written: int
 
 
-def _reconstruct_sample(sample: Sample, part: Path, job: _Job, *, rng: np.random.Generator) -> _SampleDone:
+def _reconstruct_sample(
+    sample: ReconstructionSample, part: Path, job: _Job, *, rng: np.random.Generator
+) -> _SampleDone:
     """Reconstruct one input into its own events file ``part`` (with ``sample_id`` and ``n_generated``)."""
     from .io.events import EventWriter
 
@@ -501,6 +523,7 @@ def _reconstruct_sample(sample: Sample, part: Path, job: _Job, *, rng: np.random
     n_read = n_written = 0
     cols: np.ndarray | None = None
     comp_cols: np.ndarray | None = None
+    morphed: np.ndarray | None = None
     sampling = 0
     layout = sample_nuisance_layout(sample, job.systematics)
     with EventWriter(
@@ -526,13 +549,18 @@ def _reconstruct_sample(sample: Sample, part: Path, job: _Job, *, rng: np.random
             progress=job.progress,
         ):
             if cols is None:
-                cols, sampling = _weight_columns(reco.weight_names, benchmarks, sample, reco)
                 names = [f"lhcgold_component_{k}" for k in range(n_c)]
-                if job.store_components and all(nm in reco.weight_names for nm in names):
+                have = n_c > 0 and all(nm in reco.weight_names for nm in names)
+                cols, sampling = _weight_columns(reco.weight_names, benchmarks, sample, reco, morphable=have)
+                if have:
                     comp_cols = np.array([reco.weight_names.index(nm) for nm in names])
+                morphed = _morphed_benchmarks(setup, cols)
             n_read += len(reco)
             res = compute(reco, job.observables, compiled=job.compiled)
-            w = res.weights[:, cols] * sample.k_factor
+            w = res.weights[:, np.maximum(cols, 0)]
+            if morphed is not None:
+                w[:, cols < 0] = res.weights[:, comp_cols] @ morphed.T
+            w = w * sample.k_factor
             m = None
             if job.store_components:
                 m = (
@@ -567,7 +595,7 @@ def _check_n_workers(n_workers: Any) -> None:
         raise ConfigError(f"n_workers (-j) must be a positive number of processes, got {n_workers!r}")
 
 
-def _splittable(sample: Sample, job: _Job) -> bool:
+def _splittable(sample: ReconstructionSample, job: _Job) -> bool:
     """Whether an input is an LHE file that Pythia showers (the stage worth splitting)."""
     return job.level == "detector" and job.shower and detect_kind(sample.path) == "lhe"
 
@@ -576,7 +604,7 @@ def _splittable(sample: Sample, job: _Job) -> bool:
 class _PartTask:
     """One part of a split input, for a worker process."""
 
-    sample: Sample
+    sample: ReconstructionSample
     path: str
     job: _Job
     analysis: tuple[tuple[Cut, ...], tuple[Efficiency, ...]]
@@ -587,7 +615,7 @@ class _PartTask:
 
 
 def _reconstruct_split(
-    sample: Sample,
+    sample: ReconstructionSample,
     part: Path,
     job: _Job,
     *,
@@ -685,7 +713,7 @@ def _check_systematics(systematics: Sequence[str] | None) -> tuple[str, ...]:
     return chosen
 
 
-def sample_nuisance_layout(sample: Sample, systematics: Sequence[str]) -> Any:
+def sample_nuisance_layout(sample: ReconstructionSample, systematics: Sequence[str]) -> Any:
     """The nuisance layout (:class:`~lhcgold.io.lhe_weights.NuisanceLayout`) of one input, or None.
 
     Read from the LHE header (the input's, or ``sample.lhe`` for Delphes files).
@@ -761,7 +789,7 @@ def source_identity(path: str | os.PathLike[str], *, lhe: str | os.PathLike[str]
     return "lhe:" + hashlib.sha256(kept.encode()).hexdigest()[:32]
 
 
-def sample_identity(sample: Sample, *, sampling: str | None, job: _Job) -> str | None:
+def sample_identity(sample: ReconstructionSample, *, sampling: str | None, job: _Job) -> str | None:
     """Identity of a reconstructed sample: its source's, the sampling benchmark, background flag,
     k-factor, level, detector and analysis card; None when the source's identity is unknown."""
     src = source_identity(sample.path, lhe=sample.lhe)
@@ -814,3 +842,6 @@ def analysis_from_card(card: Any) -> dict[str, Any]:
         "systematics": tuple(rec.get("systematics", ())),
         "attrs": {"card_hash": card.card_hash, "lhcgold_version": __version__},
     }
+
+
+__getattr__ = _module_getattr("lhcgold.reconstruct")

@@ -416,7 +416,8 @@ def _train_one(
     theta_ranges: list[list[float]] | None = None,
 ) -> None:
     from . import augment
-    from .augment import Benchmark, Flat, Prior, RandomMorphing
+    from .augment import BenchmarkTheta as Benchmark
+    from .augment import Flat, Prior, RandomMorphing
     from .io.events import EventFile
     from .ml import ALICES, SALLY, TrainConfig
 
@@ -465,8 +466,8 @@ def _stage_train_local(st: _Stages, cfg: RunConfig, seeds: list[int]) -> None:
 
 def _test_sample(path: Path) -> Any:
     from .augment import partition_bounds
-    from .infer import Sample
     from .io.events import EventFile
+    from .io.view import EventsView as Sample
 
     n = EventFile(path).n_events
     start, stop, factor = partition_bounds(n, "test")
@@ -475,8 +476,8 @@ def _test_sample(path: Path) -> Any:
 
 def _train_sample(path: Path) -> Any:
     from .augment import partition_bounds
-    from .infer import Sample
     from .io.events import EventFile
+    from .io.view import EventsView as Sample
 
     n = EventFile(path).n_events
     start, stop, factor = partition_bounds(n, "train")
@@ -605,7 +606,8 @@ def _stage_limits(
     truth: _CachedTruth,
 ) -> dict[str, Any]:
     from . import infer
-    from .infer import Grid, LimitResult
+    from .infer import LimitGrid as Grid
+    from .infer import LimitResult
 
     methods = _limit_methods(st, card, cfg, hist_choice, truth)
     names = card.parameter_names
@@ -809,7 +811,7 @@ def _area_mc(
     out = {}
     for label, (make, source, level) in methods.items():
         like = make()
-        grid = infer.Grid([tuple(r) for r in summary["grids"][level]], cfg.grid_resolution)
+        grid = infer.LimitGrid([tuple(r) for r in summary["grids"][level]], cfg.grid_resolution)
 
         def areas(s: Any, like: Any = like, grid: Any = grid) -> list[float]:
             res = infer.expected_limits(

@@ -33,7 +33,6 @@ events are used with MadMiner's run-share factors N_b/ΣN.
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, cast
@@ -44,6 +43,7 @@ from numpy.typing import NDArray
 from .._version import __version__
 from ..exceptions import ConfigError, EventFileError, MorphingError
 from ..io.samples import TrainingSet
+from ..io.view import EventsView, Partition, as_view, partition_bounds
 from ..physics.morphing import component_factor_gradients, component_factors
 from .thetas import ThetaSpec, resolve
 
@@ -65,7 +65,6 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-Partition = Literal["train", "validation", "test", "all"]
 _MAX_PASSES = 200
 _MAX_EXACT_NEFF = 500_000_000  # (distinct θ) × events up to which n_eff is computed exactly
 _BLOCK = 4_000_000  # elements per (θ block × events) product
@@ -187,54 +186,35 @@ def _open(events: Any) -> _Source:
             np.asarray(events.benchmark_values, float),
             "<arrays>",
         )
-    if isinstance(events, (str, os.PathLike)):
-        from ..io.events import EventFile
-
-        events = EventFile(events)
-    setup = events.setup
+    view = as_view(events)
+    if not view.is_whole_file or view.weight_scale != 1.0:
+        raise ConfigError(
+            f"{view.path}: pass the whole events file and choose the events with partition=, "
+            f"not a view of events {view.start}-{view.stop_index}"
+        )
+    setup = view.setup
     if not setup.has_morphing:
-        raise MorphingError(f"{events.path}: the setup has no morphing; gold at arbitrary theta needs it")
+        raise MorphingError(f"{view.path}: the setup has no morphing; gold at arbitrary theta needs it")
     return _Source(
-        events,
-        int(events.n_events),
-        tuple(events.observables),
+        view,
+        int(view.n_events),
+        tuple(view.observables),
         tuple(setup.parameter_names),
         np.asarray(setup.components, dtype=np.int64),
         np.asarray(setup.ranges, dtype=float),
         tuple(setup.benchmark_names),
         np.asarray(setup.benchmark_values, dtype=float),
-        str(events.path),
+        str(view.path),
     )
 
 
-def partition_bounds(
-    n_events: int, partition: Partition, *, test_split: float = 0.2, validation_split: float = 0.2
-) -> tuple[int, int, float]:
-    """Event range [start, stop) and weight correction factor of a partition.
-
-    Raises:
-        ConfigError: invalid splits, unknown partition, or an empty partition.
-    """
-    if not (0.0 <= test_split < 1.0 and 0.0 <= validation_split < 1.0 and test_split + validation_split < 1.0):
-        raise ConfigError(f"invalid splits: test_split={test_split}, validation_split={validation_split}")
-    train = 1.0 - test_split - validation_split
-    b1 = int(round(train * n_events))
-    b2 = int(round((1.0 - test_split) * n_events))
-    table = {
-        "train": (0, b1, train),
-        "validation": (b1, b2, validation_split),
-        "test": (b2, n_events, test_split),
-        "all": (0, n_events, 1.0),
-    }
-    if partition not in table:
-        raise ConfigError(f"unknown partition {partition!r}; known: train, validation, test, all")
-    start, stop, frac = table[partition]
-    if stop <= start or frac <= 0:
-        raise ConfigError(
-            f"partition {partition!r} of {n_events} events is empty "
-            f"(test_split={test_split}, validation_split={validation_split})"
-        )
-    return start, stop, 1.0 / frac
+def _iter_range(ev: Any, start: int, stop: int, chunk_size: int, progress: bool) -> Any:
+    """Chunks of events [start, stop): through the events view for files, directly for arrays."""
+    if isinstance(ev, EventsView):
+        for ch in EventsView(ev, start, stop).iter_chunks(chunk_size=chunk_size, progress=progress):
+            yield _Chunk(ch.observations, ch.sampling_benchmarks, ch.component_weights)
+        return
+    yield from ev.iter_chunks(chunk_size, start=start, stop=stop, progress=progress)
 
 
 # ---------------------------------------------------------------------------------------- engine
@@ -319,7 +299,7 @@ def _draw(
         if cache and not first:
             yield from cache
             return
-        for ch in ev.iter_chunks(chunk_size, start=start, stop=stop, progress=progress and first):
+        for ch in _iter_range(ev, start, stop, chunk_size, progress and first):
             c = _Chunk(ch.observations, np.asarray(ch.sampling_benchmarks, dtype=np.int64), ch.components())
             if cache_ok:
                 cache.append(c)

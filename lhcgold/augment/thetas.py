@@ -4,15 +4,20 @@ A specification says which θ values a sample is drawn at and how the samples ar
 between them. Each resolves (:func:`resolve`) into an array of points (T, P) and the number
 of samples drawn at each point, given the setup and the total number of samples.
 
-====================================  ============================================================
-``Benchmark("sm")``                   one named benchmark, all samples there
-``Benchmarks(["sm", "w"])``           several benchmarks, samples split evenly
-``Point([0.1, -0.2])``                one morphing point
-``Points([[...], [...]])``            several points, samples split evenly
-``Grid([(-1, 1, 5), (-1, 1, 5)])``    a regular grid (lo, hi, n) per parameter, samples split evenly
-``RandomMorphing(1000, prior=...)``   n random points from a prior, drawn once per call
-``Prior(...)``                        one random point per sample (MadMiner's ``n_thetas=None``)
-====================================  ============================================================
+========================================  ============================================================
+``BenchmarkTheta("sm")``                  one named benchmark, all samples there
+``Benchmarks(["sm", "w"])``               several benchmarks, samples split evenly
+``Point([0.1, -0.2])``                    one morphing point (or ``Point({"gc": 0.1})``, named)
+``Points([[...], [...]])``                several points, samples split evenly
+``ThetaGrid([(-1, 1, 5), (-1, 1, 5)])``   a regular grid (lo, hi, n) per parameter, samples split evenly
+``RandomMorphing(1000, prior=...)``       n random points from a prior, drawn once per call
+``Prior(...)``                            one random point per sample (MadMiner's ``n_thetas=None``)
+========================================  ============================================================
+
+The names are unique across lhcgold: ``BenchmarkTheta`` (a θ specification naming a benchmark)
+is not :class:`lhcgold.config.Benchmark` (a card's benchmark), and ``ThetaGrid`` (sampling points)
+is not :class:`lhcgold.infer.LimitGrid` (a limit scan). The old names ``Benchmark`` and ``Grid``
+still import, with a DeprecationWarning.
 
 Priors are built per parameter from :class:`Flat` and :class:`Gaussian` (a single one is used
 for all parameters). Explicit points and flat priors must lie inside the parameters' ranges
@@ -22,20 +27,22 @@ MadMiner.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from .._renamed import module_getattr as _module_getattr
+from ..config.point import ParameterPoint
 from ..exceptions import ConfigError, unknown_name_error
 
 __all__ = [
-    "Benchmark",
+    "BenchmarkTheta",
     "Benchmarks",
     "Flat",
     "Gaussian",
-    "Grid",
+    "ThetaGrid",
     "Point",
     "Points",
     "Prior",
@@ -107,7 +114,7 @@ class Prior:
 
 
 @dataclass(frozen=True)
-class Benchmark:
+class BenchmarkTheta:
     """One named benchmark."""
 
     name: str
@@ -127,12 +134,35 @@ class Benchmarks:
 
 @dataclass(frozen=True)
 class Point:
-    """One parameter point."""
+    """One parameter point: values in the setup's parameter order, or named.
+
+    Args:
+        values: a (P,) array in the setup's parameter order, a
+            :class:`~lhcgold.config.ParameterPoint`, or a ``{name: value}`` mapping (parameters left
+            out are 0). Named points are matched to the setup's parameters when resolved; an unknown
+            name is a ConfigError with near-miss suggestions.
+    """
 
     values: tuple[float, ...]
+    names: tuple[str, ...] = ()
 
-    def __init__(self, values: ArrayLike):
-        object.__setattr__(self, "values", tuple(float(v) for v in np.atleast_1d(np.asarray(values, float))))
+    def __init__(self, values: ArrayLike | ParameterPoint | Mapping[str, float]):
+        names: tuple[str, ...] = ()
+        if isinstance(values, ParameterPoint):
+            names, vals = values.names, values.values
+        elif isinstance(values, Mapping):
+            names, vals = tuple(values), tuple(values.values())
+        else:
+            vals = tuple(np.atleast_1d(np.asarray(values, float)))
+        object.__setattr__(self, "values", tuple(float(v) for v in vals))
+        object.__setattr__(self, "names", tuple(names))
+
+    def theta(self, parameter_names: Sequence[str]) -> NDArray[np.float64]:
+        """(1, P) in the order of ``parameter_names``."""
+        if not self.names:
+            return np.asarray([self.values], dtype=np.float64)
+        given = dict(zip(self.names, self.values, strict=True))
+        return ParameterPoint.from_mapping(given, parameter_names).as_array()[None, :]
 
 
 @dataclass(frozen=True)
@@ -149,7 +179,7 @@ class Points:
 
 
 @dataclass(frozen=True)
-class Grid:
+class ThetaGrid:
     """A regular grid: one (lo, hi, n) per parameter (samples split evenly)."""
 
     axes: tuple[tuple[float, float, int], ...]
@@ -178,7 +208,7 @@ class RandomMorphing:
             raise ConfigError(f"RandomMorphing needs n >= 1, got {self.n}")
 
 
-ThetaSpec = Benchmark | Benchmarks | Point | Points | Grid | RandomMorphing | Prior
+ThetaSpec = BenchmarkTheta | Benchmarks | Point | Points | ThetaGrid | RandomMorphing | Prior
 
 
 def _split(n_samples: int, n_points: int) -> NDArray[np.int64]:
@@ -229,7 +259,7 @@ def resolve(
             raise unknown_name_error("benchmark", name, bnames)
         return bnames.index(name)
 
-    if isinstance(spec, Benchmark):
+    if isinstance(spec, BenchmarkTheta):
         idx = np.array([bench_index(spec.name)])
     elif isinstance(spec, Benchmarks):
         idx = np.array([bench_index(n) for n in spec.names])
@@ -239,9 +269,9 @@ def resolve(
         thetas = np.asarray(benchmark_values, dtype=np.float64)[idx]
         return thetas, _split(n_samples, len(idx)), idx.astype(np.int64)
 
-    if isinstance(spec, (Point, Points, Grid)):
+    if isinstance(spec, (Point, Points, ThetaGrid)):
         if isinstance(spec, Point):
-            thetas = np.asarray([spec.values], dtype=np.float64)
+            thetas = spec.theta(parameter_names)
         elif isinstance(spec, Points):
             thetas = np.asarray(spec.values, dtype=np.float64)
         else:
@@ -278,16 +308,30 @@ def resolve(
     raise ConfigError(f"not a theta specification: {spec!r}")
 
 
+def _named(rest: str, text: str) -> dict[str, float]:
+    """``gc=0.1,a3=0`` as a mapping (names are checked against the setup when resolved)."""
+    out: dict[str, float] = {}
+    for item in rest.split(","):
+        key, sep, raw = item.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"invalid theta specification {text!r}: name every value (point:NAME=VALUE,...)")
+        if key.strip() in out:
+            raise ConfigError(f"invalid theta specification {text!r}: {key.strip()} given twice")
+        out[key.strip()] = float(raw)
+    return out
+
+
 def parse_spec(text: str) -> ThetaSpec:
     """Parse a command-line θ specification.
 
     Grammar (one of)::
 
-        sm | benchmark:sm                      Benchmark
+        sm | benchmark:sm                      BenchmarkTheta
         benchmarks:sm,w                        Benchmarks
-        point:0.1,-0.2                         Point
+        point:0.1,-0.2                         Point (one value per parameter)
+        point:gc=0.1,a3=-0.2                   Point (named; parameters left out are 0)
         points:0.1,-0.2;0.3,0.4                Points
-        grid:-1,1,5;-1,1,5                     Grid (lo,hi,n per parameter)
+        grid:-1,1,5;-1,1,5                     ThetaGrid (lo,hi,n per parameter)
         random:1000:gaussian,0,15              RandomMorphing (one prior for all parameters;
         random:1000:flat,-1,1;gaussian,0,2     or one per parameter, separated by ';')
         prior:gaussian,0,15                    Prior (one point per sample)
@@ -308,17 +352,19 @@ def parse_spec(text: str) -> ThetaSpec:
     try:
         kind, _, rest = text.partition(":")
         if not _:
-            return Benchmark(text)
+            return BenchmarkTheta(text)
         if kind == "benchmark":
-            return Benchmark(rest)
+            return BenchmarkTheta(rest)
         if kind == "benchmarks":
             return Benchmarks(rest.split(","))
         if kind == "point":
+            if "=" in rest:
+                return Point(_named(rest, text))
             return Point([float(v) for v in rest.split(",")])
         if kind == "points":
             return Points([[float(v) for v in p.split(",")] for p in rest.split(";")])
         if kind == "grid":
-            return Grid([tuple(a.split(",")) for a in rest.split(";")])  # type: ignore[misc]
+            return ThetaGrid([tuple(a.split(",")) for a in rest.split(";")])  # type: ignore[misc]
         if kind == "random":
             n, _, prior = rest.partition(":")
             return RandomMorphing(int(n), prior_of(prior))
@@ -333,3 +379,6 @@ def parse_spec(text: str) -> ThetaSpec:
         kind,
         ["benchmark", "benchmarks", "point", "points", "grid", "random", "prior"],
     )
+
+
+__getattr__ = _module_getattr("lhcgold.augment.thetas")

@@ -8,27 +8,19 @@ from typing import Any
 import click
 import numpy as np
 
+from ..config import ParameterPoint
 from ..exceptions import ConfigError
 from ._common import check_output, overwrite_option, show_progress
 
 METHODS = ("truth", "rate", "histogram", "sally", "ml")
 
 
-def parse_theta(value: str | None, setup: Any) -> Any:
-    """A benchmark name, or comma-separated values (one per parameter), or None."""
+def parse_theta(value: str | None, setup: Any) -> ParameterPoint | None:
+    """``--theta``/``--asimov``: a benchmark name, ``NAME=VALUE,...`` or one value per parameter; None
+    stays None (the origin). Unknown names are errors with near-miss suggestions."""
     if value is None:
         return None
-    if value in setup.benchmark_names:
-        return value
-    try:
-        th = np.array([float(v) for v in value.split(",")])
-    except ValueError:
-        raise ConfigError(f"theta {value!r} is neither a benchmark name {setup.benchmark_names} nor numbers") from None
-    if th.shape != (setup.n_parameters,):
-        raise ConfigError(
-            f"theta needs {setup.n_parameters} values ({', '.join(setup.parameter_names)}), got {value!r}"
-        )
-    return th
+    return setup.point(value)  # type: ignore[no-any-return]
 
 
 def parse_bins(bins: tuple[int, ...]) -> Any:
@@ -124,11 +116,9 @@ def add_options(options: list[Any]) -> Any:
 def inference_events(events: Path, *, all_events: bool, test_split: float, uses_model: bool) -> Any:
     """The events inference uses: the test partition of EVENTS (as ``lhcgold run`` and MadMiner), or
     with ``--all-events`` the whole file (a loud warning when an estimator is involved)."""
-    from ..infer import Sample
-    from ..infer._data import partition_sample
-    from ..io.events import EventFile
+    from ..io.view import open_events
 
-    ef = EventFile(events)
+    ef = open_events(events)
     if all_events:
         if uses_model:
             click.echo(
@@ -137,13 +127,13 @@ def inference_events(events: Path, *, all_events: bool, test_split: float, uses_
                 "(optimistic). Drop --all-events to use the test partition.",
                 err=True,
             )
-        return Sample(ef)
+        return ef
     if test_split <= 0:
         raise ConfigError(
             f"--test-split {test_split:g} leaves {events} no test partition; inference must not use "
             "training events (pass --all-events to use every event anyway)"
         )
-    return partition_sample(ef, "test", test_split=test_split, validation_split=0.0)
+    return ef.partition("test", test_split=test_split, validation_split=0.0)
 
 
 @click.command("fisher")
@@ -152,7 +142,11 @@ def inference_events(events: Path, *, all_events: bool, test_split: float, uses_
     "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help="Result file (.json or .h5)."
 )
 @click.option("-m", "--method", type=click.Choice(METHODS), default="truth", show_default=True)
-@click.option("--theta", default=None, help="Benchmark name or comma-separated values (default: origin).")
+@click.option(
+    "--theta",
+    default=None,
+    help="Benchmark name, NAME=VALUE,... (parameters left out are 0) or one value per parameter (default: origin).",
+)
 @click.option("-L", "--luminosity-ifb", type=float, default=300.0, show_default=True, help="Luminosity [fb^-1].")
 @click.option("--observable", "observables", multiple=True, help="Histogram axis (repeat for 2-D).")
 @click.option("--bins", type=int, multiple=True, help="Bins per axis (one value for all axes).")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,7 @@ METHODS = ("rate", "histogram", "sally", "ml")
 
 def parse_grid(specs: tuple[str, ...], setup: Any, resolution: int) -> Any:
     """``NAME=LO:HI[:N]`` (scanned) or ``NAME=VALUE`` (fixed); unnamed parameters span their range."""
-    from ..infer import Grid
+    from ..infer import LimitGrid
 
     entries: dict[str, Any] = {}
     for spec in specs:
@@ -64,7 +65,7 @@ def parse_grid(specs: tuple[str, ...], setup: Any, resolution: int) -> Any:
         r, n = entries.get(p.name, (tuple(p.range), resolution))
         ranges.append(r)
         res.append(n if np.ndim(r) else 2)
-    return Grid(ranges, tuple(res))
+    return LimitGrid(ranges, tuple(res))
 
 
 @click.command("limits")
@@ -90,7 +91,11 @@ def parse_grid(specs: tuple[str, ...], setup: Any, resolution: int) -> Any:
 @click.option(
     "--resolution", type=click.IntRange(min=2), default=25, show_default=True, help="Points per scanned parameter."
 )
-@click.option("--asimov", default=None, help="Asimov θ: benchmark name or comma-separated values (default: origin).")
+@click.option(
+    "--asimov",
+    default=None,
+    help="Asimov θ: benchmark name, NAME=VALUE,... or one value per parameter (default: origin).",
+)
 @click.option("-L", "--luminosity-ifb", type=float, default=300.0, show_default=True, help="Luminosity [fb^-1].")
 @click.option("--profile", multiple=True, help="Parameters to profile on the grid.")
 @click.option("--allow-outside", is_flag=True, help="Accept grid points outside the parameter ranges.")
@@ -121,14 +126,14 @@ def parse_grid(specs: tuple[str, ...], setup: Any, resolution: int) -> Any:
     "--norm-uncertainty",
     type=float,
     default=None,
-    help="Profile a log-normal normalisation nuisance of this relative size (e.g. 0.05); rate and histogram methods.",
+    help="Profile a log-normal normalisation nuisance of this relative size (e.g. 0.05); every method.",
 )
 @click.option(
     "--profile-systematics",
     is_flag=True,
     default=False,
     help="Profile the scale/PDF nuisance parameters stored in EVENTS (reconstruct --systematics); "
-    "rate and histogram methods.",
+    "every method (ml: per-event weight factors on the ratio estimator).",
 )
 @add_options(partition_options)
 @overwrite_option
@@ -162,7 +167,9 @@ def command(
     """Expected limits from Asimov data of EVENTS (rate, histogram, sally or ml likelihood).
 
     Uses the test partition of EVENTS (its last --test-split, as augment and `lhcgold run`), never
-    the events an estimator was trained on, unless --all-events is given.
+    the events an estimator was trained on, unless --all-events is given. With an ensemble
+    directory as --model, the limits of the ensemble's mean and of every member are computed and
+    the members' spread is reported (finite-training-sample band).
     """
     from .. import infer
 
@@ -179,40 +186,36 @@ def command(
     check_device(device, model)
     ef = inference_events(events, all_events=all_events, test_split=test_split, uses_model=model is not None)
     setup = ef.setup
-    if method == "rate":
-        like: Any = infer.RateOnly()
-    elif method == "histogram":
-        if not observables:
-            raise ConfigError("--method histogram needs at least one --observable")
-        like = infer.Histogram(list(observables), bins=parse_bins(bins))
-    elif method == "sally":
-        like = infer.ScoreHistogram(load_model_on(model, method, device), bins=parse_bins(bins))
-    else:
-        like = infer.NeuralRatio(load_model_on(model, method, device, families=("ratio", "likelihood")))
+    make, estimator = _likelihood_factory(method, observables, bins, model, device)
+    like = make(estimator if not _is_ensemble_model(estimator) else infer.EnsembleMean(estimator))
     grid = parse_grid(grid_specs, setup, resolution)
     _check_inputs(ef, like, observables, chunk_size)
     if coverage is not None and profile:
         raise ConfigError("--coverage does not support --profile (toys scan the full grid)")
-    res = infer.expected_limits(
-        like,
-        ef,
+    asimov_theta = parse_theta(asimov, setup)
+    kw = dict(
         grid=grid,
         luminosity_ifb=luminosity_ifb,
-        asimov_theta=parse_theta(asimov, setup),
+        asimov_theta=asimov_theta,
         profile=list(profile),
         allow_outside=allow_outside,
         chunk_size=chunk_size,
         progress=show_progress(ctx),
     )
+    if _is_ensemble_model(estimator):
+        res = infer.ensemble_limits(make, estimator, ef, **kw).mean
+    else:
+        res = infer.expected_limits(like, ef, **kw)
+    impacts = None
     if norm_uncertainty is not None or profile_systematics:
-        res.details["nuisances"] = nuisance_details(
+        res.details["nuisances"], impacts = nuisance_details(
             like,
             ef,
             events=events,
             method=method,
             grid=grid,
             luminosity_ifb=luminosity_ifb,
-            asimov_theta=parse_theta(asimov, setup),
+            asimov_theta=asimov_theta,
             norm_uncertainty=norm_uncertainty,
             profile_systematics=profile_systematics,
             allow_outside=allow_outside,
@@ -224,7 +227,7 @@ def command(
             like,
             ef,
             grid=grid,
-            theta_true=parse_theta(asimov, setup),
+            theta_true=asimov_theta,
             luminosity_ifb=luminosity_ifb,
             cl=coverage_cl,
             n_toys=coverage,
@@ -233,7 +236,63 @@ def command(
             chunk_size=chunk_size,
             rng=seed,
         )
+    res = dataclasses.replace(res, coverage=None if cov is None else cov.to_dict(), impacts=impacts)
     res.save(output, overwrite=overwrite)
+    _echo_summary(res, output, cov)
+    if plot_path is not None:
+        _plot(res, plot_path, overwrite)
+
+
+def _is_ensemble_model(obj: Any) -> bool:
+    return obj is not None and isinstance(getattr(obj, "members", None), list)
+
+
+def _likelihood_factory(
+    method: str, observables: tuple[str, ...], bins: tuple[int, ...], model: Path | None, device: str | None
+) -> tuple[Any, Any]:
+    """(model -> likelihood, the loaded estimator or ensemble or None)."""
+    from .. import infer
+
+    if method == "rate":
+        return (lambda _m: infer.RateOnly()), None
+    if method == "histogram":
+        if not observables:
+            raise ConfigError("--method histogram needs at least one --observable")
+        return (lambda _m: infer.Histogram(list(observables), bins=parse_bins(bins))), None
+    assert model is not None
+    if method == "sally":
+        b = parse_bins(bins)
+        return (lambda m: infer.ScoreHistogram(m, bins=b)), _load_estimator_or_ensemble(model, method, device)
+    return infer.NeuralRatio, _load_estimator_or_ensemble(model, method, device)
+
+
+def _load_estimator_or_ensemble(path: Path, method: str, device: str | None) -> Any:
+    """One estimator (:func:`load_model_on`) or, for an ensemble directory, the ensemble (members on ``device``)."""
+    import json
+
+    try:
+        is_ens = json.loads((path / "manifest.json").read_text()).get("class") == "Ensemble"
+    except (OSError, ValueError, AttributeError):
+        is_ens = False
+    if not is_ens:
+        fams = ("ratio", "likelihood") if method == "ml" else None
+        return load_model_on(path, method, device, families=fams)
+    from ..ml import load_model as load_any
+
+    ens = load_any(path)
+    want = "score" if method == "sally" else "ratio"
+    if ens.family != want:
+        raise ConfigError(f"--model {path} is an ensemble of {ens.family} estimators; --method {method} needs {want}")
+    if device is not None:
+        for m in ens.members:
+            m.to(device)
+    return ens
+
+
+def _echo_summary(res: Any, output: Path, cov: Any = None) -> None:
+    """The result's headline, closure warning, ensemble band, nuisance impacts and coverage on stdout."""
+    from .. import infer
+
     click.echo(
         f"{output}: {res.method}, {len(res.thetas)} points, best fit "
         f"{dict(zip(res.parameter_names, np.round(res.best_fit, 6).tolist()))}, "
@@ -242,26 +301,57 @@ def command(
     closure = res.details.get("closure")
     if closure is not None and not closure["passed"]:
         click.echo(f"Warning: {infer.closure_check(res).message()}", err=True)
-    if "nuisances" in res.details:
-        nd = res.details["nuisances"]
-        for name, iv in nd["intervals"]["0.68"].items():
+    band = res.details.get("ensemble")
+    if band is not None:
+        for cl in ("0.68", "0.95"):
+            for name, v in band["intervals"][cl].items():
+                mm = v["mean_model"]
+                click.echo(
+                    f"{float(cl):.0%} CL on {name}, ensemble of {band['n_members']}: mean model "
+                    f"[{mm[0]:.6g}, {mm[1]:.6g}]; members [{v['lower_mean']:.6g} ± {v['lower_std']:.2g}, "
+                    f"{v['upper_mean']:.6g} ± {v['upper_std']:.2g}]"
+                )
+        area = (band.get("area") or {}).get("0.68")
+        if area:
             click.echo(
-                f"68% CL on {name}: [{iv['fixed'][0]:.6g}, {iv['fixed'][1]:.6g}] with the nuisances fixed, "
-                f"[{iv['profiled'][0]:.6g}, {iv['profiled'][1]:.6g}] profiled ({len(nd['names'])} nuisances)"
+                f"68% CL area: mean model {area['mean_model']:.4g}; members {area['mean']:.4g} ± {area['std']:.2g}"
             )
+    if res.impacts is not None:
+        for line in _impacts_table(res.impacts):
+            click.echo(line)
     if cov is not None:
+        c = res.coverage
         click.echo(cov.summary())
-    if plot_path is not None:
-        _plot(res, plot_path, overwrite)
+        click.echo(f"  (an exact method scatters by ± {c['nominal_error']:.3f}; {c['method']})")
+
+
+def _impacts_table(imp: dict[str, Any]) -> list[str]:
+    pars = imp["parameters"]
+    cl = f"{imp['cl']:g}"
+    lines = []
+    for p in pars:
+        iv = imp["intervals"][cl][p]
+        lines.append(
+            f"{float(cl):.0%} CL on {p}: [{iv['fixed'][0]:.6g}, {iv['fixed'][1]:.6g}] with the nuisances fixed, "
+            f"[{iv['profiled'][0]:.6g}, {iv['profiled'][1]:.6g}] profiled ({len(imp['nuisances'])} nuisances)"
+        )
+    width = max(len("nuisance"), *(len(n) for n in imp["nuisances"]))
+    cols = [f"{p} (scan)" for p in pars] + ([f"{p} (Fisher 1σ)" for p in pars] if imp.get("fisher") else [])
+    lines.append(f"impacts on the {float(cl):.0%} CL half-widths (scan: the scan's χ² threshold):")
+    lines.append("  " + "nuisance".ljust(width) + "".join(f"  {c:>16}" for c in cols))
+    for n in imp["nuisances"]:
+        vals = [imp["scan"][n][p] for p in pars] + ([imp["fisher"][n][p] for p in pars] if imp.get("fisher") else [])
+        lines.append("  " + n.ljust(width) + "".join(f"  {v:>16.4g}" for v in vals))
+    lines.append(
+        "  "
+        + "(total)".ljust(width)
+        + "".join(f"  {imp['half_width_profiled'][p]:>16.4g}" for p in pars)
+        + "  profiled"
+    )
+    return lines
 
 
 def _check_nuisance_options(method: str, norm_uncertainty: float | None, profile_systematics: bool) -> None:
-    if norm_uncertainty is None and not profile_systematics:
-        return
-    if method not in ("rate", "histogram"):
-        raise ConfigError(
-            f"--norm-uncertainty and --profile-systematics work with --method rate or histogram, not {method}"
-        )
     if norm_uncertainty is not None and not (np.isfinite(norm_uncertainty) and norm_uncertainty > 0):
         raise ConfigError(f"--norm-uncertainty must be a positive number, got {norm_uncertainty:g}")
 
@@ -279,11 +369,16 @@ def nuisance_details(
     profile_systematics: bool,
     allow_outside: bool,
     chunk_size: int,
-) -> dict[str, Any]:
-    """Limits with the nuisances profiled and fixed, and their impacts, for the result's ``details``.
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Limits with the nuisances profiled and fixed, and their impacts: (the result's ``details["nuisances"]``,
+    its ``impacts`` record (:func:`lhcgold.infer.impacts_summary`)).
+
+    Rate, histogram and sally profile their bins' Poisson counts; ml profiles per-event weight factors
+    on the ratio estimator (:func:`lhcgold.infer.profile_limits`); Fisher impacts from
+    :func:`lhcgold.infer.profiled_information` of the same model.
 
     Raises:
-        ConfigError: a method other than rate/histogram, a bad uncertainty, or no stored nuisances.
+        ConfigError: a bad uncertainty, or no stored nuisances.
     """
     from .. import infer
 
@@ -295,7 +390,7 @@ def nuisance_details(
         stored = infer.nuisances_from_file(events)
         if not stored:
             raise ConfigError(f"{events} stores no nuisance parameters (reconstruct with --systematics)")
-        lo, hi = sample.start, sample.stop if sample.stop is not None else sample.file.n_events
+        lo, hi = sample.start, sample.stop_index
         nuisances += [
             infer.WeightVariation(v.name, v.up[lo:hi], None if v.down is None else v.down[lo:hi]) for v in stored
         ]
@@ -306,11 +401,18 @@ def nuisance_details(
         grid=grid,
         luminosity_ifb=luminosity_ifb,
         asimov_theta=asimov_theta,
+        impacts=True,
         allow_outside=allow_outside,
         chunk_size=chunk_size,
     )
     info = infer.profiled_information(
-        like, sample, nuisances=nuisances, theta=prof.asimov_theta, luminosity_ifb=luminosity_ifb, chunk_size=chunk_size
+        like,
+        sample,
+        nuisances=nuisances,
+        theta=prof.asimov_theta,
+        luminosity_ifb=luminosity_ifb,
+        grid=grid,
+        chunk_size=chunk_size,
     )
     names = sample.setup.parameter_names
     intervals = {
@@ -323,7 +425,7 @@ def nuisance_details(
         }
         for cl in (0.68, 0.95)
     }
-    return {
+    details = {
         "names": list(prof.nuisance_names),
         "norm_uncertainty": norm_uncertainty,
         "intervals": intervals,
@@ -334,11 +436,12 @@ def nuisance_details(
         "fisher_fixed": info.fixed.tolist(),
         "fisher_profiled": info.profiled.tolist(),
     }
+    return details, infer.impacts_summary(prof, info)
 
 
 def _check_inputs(sample: Any, like: Any, observables: tuple[str, ...], chunk_size: int) -> None:
     """NaN/inf weights or used observables are an error naming file and event (never a NaN result)."""
-    from ..infer._data import check_finite, column_indices, model_columns
+    from ..infer._data import column_indices, model_columns
 
     model = getattr(like, "score_model", None) or getattr(like, "ratio_model", None)
     if model is not None:
@@ -347,12 +450,12 @@ def _check_inputs(sample: Any, like: Any, observables: tuple[str, ...], chunk_si
         cols = column_indices(observables, sample.observables)
     else:
         cols = []
-    check_finite(sample, cols, chunk_size=chunk_size)
+    sample.check_finite(cols, chunk_size=chunk_size)
 
 
 def _plot(res: Any, path: Path, overwrite: bool) -> None:
     from ..io.atomic import atomic_path
-    from ..plot import plot_contours, plot_pvalue_map, plot_q_1d
+    from ..plot import plot_contours, plot_ensemble_band, plot_pvalue_map, plot_q_1d
     from ..plot._mpl import pyplot
 
     plt = pyplot()
@@ -370,6 +473,9 @@ def _plot(res: Any, path: Path, overwrite: bool) -> None:
             plot_q_1d({res.method: res}, ax=ax)
         else:
             raise ConfigError("--plot draws 1-D or 2-D scans only")
+        if "ensemble" in res.details:  # the members' contours / curves: the finite-training-sample band
+            two_d = len(res.parameter_names) == 2
+            plot_ensemble_band(res, ax=ax, color="white" if two_d else None, envelope=not two_d)
         with atomic_path(path, overwrite=overwrite) as tmp:
             fig.savefig(tmp, format=path.suffix.lstrip(".") or "png", dpi=120, bbox_inches="tight")
     finally:

@@ -92,7 +92,7 @@ def command(
     from ..config import load_card
     from ..detector import detector_from_card
     from ..io.setupfile import read_setup
-    from ..reconstruct import Sample, analysis_from_card, reconstruct
+    from ..reconstruct import ReconstructionSample, analysis_from_card, reconstruct
     from ..setup import build_setup
 
     check_output(output, overwrite)
@@ -111,7 +111,7 @@ def command(
         opts["shuffle"] = False
     if systematics is not None:
         opts["systematics"] = tuple(s.strip() for s in systematics.split(",") if s.strip())
-    samples = [Sample(p, sampled_from=sampled_from, is_background=background, lhe=lhe) for p in inputs]
+    samples = [ReconstructionSample(p, sampled_from=sampled_from, is_background=background, lhe=lhe) for p in inputs]
     result = reconstruct(
         samples,
         output,

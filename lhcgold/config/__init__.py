@@ -12,6 +12,7 @@ from .card import (
     load_card,
     load_card_text,
 )
+from .point import ParameterPoint
 from .setup import Setup
 
 __all__ = [
@@ -19,6 +20,7 @@ __all__ = [
     "Benchmark",
     "MorphingOptions",
     "Parameter",
+    "ParameterPoint",
     "Setup",
     "card_schema",
     "check_section",

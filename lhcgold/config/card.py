@@ -40,6 +40,7 @@ import yaml
 from numpy.typing import NDArray
 
 from ..exceptions import ConfigError, unknown_name_error
+from .point import ParameterPoint
 
 CARD_VERSION = 1
 #: sections an embedded process supplies when the card leaves them out
@@ -118,6 +119,14 @@ class Benchmark:
     def vector(self, parameter_names: tuple[str, ...]) -> NDArray[np.float64]:
         return np.array([float(self.values.get(p, 0.0)) for p in parameter_names])
 
+    def point(self, parameter_names: tuple[str, ...]) -> ParameterPoint:
+        """The benchmark's θ as a :class:`~lhcgold.config.point.ParameterPoint` (parameters left out are 0).
+
+        Raises:
+            ConfigError: the benchmark names a parameter that is not among ``parameter_names``.
+        """
+        return ParameterPoint.from_mapping(dict(self.values), parameter_names)
+
 
 @dataclass(frozen=True)
 class MorphingOptions:
@@ -151,6 +160,29 @@ class ParameterSpace:
         """θ of every benchmark, (B, P) in parameter order."""
         names = self.parameter_names
         return np.array([b.vector(names) for b in self.benchmarks]).reshape(len(self.benchmarks), len(names))
+
+    def benchmark_points(self) -> dict[str, ParameterPoint]:
+        """Every benchmark's θ as a :class:`~lhcgold.config.point.ParameterPoint`, by name."""
+        names = self.parameter_names
+        return {b.name: ParameterPoint.from_array(v, names) for b, v in zip(self.benchmarks, self.benchmark_values)}
+
+    def point(self, value: ParameterPoint | str | Mapping[str, float] | Any) -> ParameterPoint:
+        """A θ in any accepted spelling as a :class:`~lhcgold.config.point.ParameterPoint` of these parameters:
+        a point (reordered to the card's order), a benchmark name, ``"gc=0.1,a3=0"`` or ``"0.1,0"``, a
+        ``{name: value}`` mapping (missing parameters are 0) or a (P,) array.
+
+        Raises:
+            ConfigError: unknown parameter or benchmark names (with near-miss suggestions), or the
+                wrong number of values.
+        """
+        names = self.parameter_names
+        if isinstance(value, ParameterPoint):
+            return value.reordered(names)
+        if isinstance(value, str):
+            return ParameterPoint.parse(value, names, benchmarks=self.benchmark_points())
+        if isinstance(value, Mapping):
+            return ParameterPoint.from_mapping(value, names)
+        return ParameterPoint.from_array(value, names)
 
     @property
     def ranges(self) -> NDArray[np.float64]:
@@ -334,9 +366,8 @@ def _check_numbers(raw: Any, src: str | None) -> None:
             raise ConfigError("value is NaN; give a number", path=_key_path(path), source=src)
 
 
-def load_card_text(text: str, *, source: Path | None = None) -> AnalysisCard:
-    """Like :func:`load_card`, from a string."""
-    src = str(source) if source else None
+def _parse_yaml(text: str, src: str | None) -> dict[str, Any]:
+    """The card's YAML as a mapping, checked against the card schema."""
     try:
         raw = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 (a SafeLoader)
     except yaml.YAMLError as exc:
@@ -350,7 +381,10 @@ def load_card_text(text: str, *, source: Path | None = None) -> AnalysisCard:
         raise ConfigError("missing 'lhcgold_card: 1' (the card format version)", source=src)
     _check_numbers(raw, src)
     _schema_error(raw, card_schema(), prefix="", source=src)
+    return raw
 
+
+def _parameters(raw: Mapping[str, Any], src: str | None) -> list[Parameter]:
     params: list[Parameter] = []
     seen: set[str] = set()
     for i, entry in enumerate(raw["parameters"]):
@@ -378,9 +412,12 @@ def load_card_text(text: str, *, source: Path | None = None) -> AnalysisCard:
                 card_offset=float(entry.get("card_offset", 0.0)),
             )
         )
+    return params
+
+
+def _benchmarks(raw: Mapping[str, Any], params: list[Parameter], src: str | None) -> list[Benchmark]:
     names = tuple(p.name for p in params)
     ranges = {p.name: p.range for p in params}
-
     benchmarks: list[Benchmark] = []
     for bname, values in (raw.get("benchmarks") or {}).items():
         for pname, value in values.items():
@@ -406,7 +443,15 @@ def load_card_text(text: str, *, source: Path | None = None) -> AnalysisCard:
                 path=f"benchmarks.{benchmarks[i].name}",
                 source=src,
             )
+    return benchmarks
 
+
+def load_card_text(text: str, *, source: Path | None = None) -> AnalysisCard:
+    """Like :func:`load_card`, from a string."""
+    src = str(source) if source else None
+    raw = _parse_yaml(text, src)
+    params = _parameters(raw, src)
+    benchmarks = _benchmarks(raw, params, src)
     morph_raw = raw.get("morphing") or {}
     morphing = MorphingOptions(**morph_raw)
     from .sections import validate_sections

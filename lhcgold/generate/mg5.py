@@ -607,7 +607,7 @@ def generate_mg5(
 
 
 def samples_from_manifest(manifest: str | os.PathLike[str], *, delphes: bool = False) -> list[Any]:
-    """:class:`lhcgold.reconstruct.Sample` objects for every run of a ``runs.json`` (generation
+    """:class:`lhcgold.reconstruct.ReconstructionSample` objects for every run of a ``runs.json`` (generation
     benchmark or background from the manifest), ready for :func:`lhcgold.reconstruct.reconstruct`.
 
     Args:
@@ -618,7 +618,7 @@ def samples_from_manifest(manifest: str | os.PathLike[str], *, delphes: bool = F
     Raises:
         EventFileError: the manifest is missing or malformed, or a run has no Delphes file.
     """
-    from ..reconstruct import Sample
+    from ..reconstruct import ReconstructionSample
 
     path = Path(manifest)
     try:
@@ -637,7 +637,7 @@ def samples_from_manifest(manifest: str | os.PathLike[str], *, delphes: bool = F
                 raise EventFileError(f"{str(path)!r}: run {r['name']!r} has no Delphes file")
             src = path.parent / r["delphes"]
         out.append(
-            Sample(
+            ReconstructionSample(
                 src,
                 sampled_from=None if r.get("background") else r.get("sampled_from"),
                 is_background=bool(r.get("background")),

@@ -13,6 +13,12 @@ of the parton luminosities of its channel,
 exact per event (the matrix element cancels; the channel's flavour sum is what the event weight
 carries). x1, x2 are read from the incoming partons of the event record.
 
+PDF variations are not available for embedded events: the parton-density grids shipped with
+``pythia8mc`` (``share/Pythia8/pdfdata``) are central members only (``*_0000.dat``, ``*.00.dat``; no
+LHAPDF ``.info`` files, no error members), so there is no member set to reweight to, and
+``lhcgold reconstruct --systematics pdf`` stops with "no PDF members among the file's weights". PDF
+nuisances come from MG5 files generated with ``use_syst = True``.
+
 Example:
     >>> from lhcgold.config import load_card                                       # doctest: +SKIP
     >>> res = generate(load_card("cards/dy.yaml"), n_events=10_000, rng=1)         # doctest: +SKIP

@@ -5,18 +5,26 @@ Main entry points::
     from lhcgold import infer
     info = infer.truth_information("events.h5", theta="sm", luminosity_ifb=300)
     res = infer.expected_limits(infer.Histogram(["pt_w"]), "events.h5",
-                                grid=infer.Grid([(-0.02, 0.02), (-0.15, 0.15)], 25), luminosity_ifb=300)
+                                grid=infer.LimitGrid([(-0.02, 0.02), (-0.15, 0.15)], 25), luminosity_ifb=300)
     res.p_value_hist      # a hist.Hist
+
+Events are read through :class:`~lhcgold.io.view.EventsView` (re-exported here with
+:func:`~lhcgold.io.view.open_events`): pass a path, or a view of a partition such as
+``infer.open_events("events.h5", partition="test")``.
 
 Likelihood models: :class:`RateOnly`, :class:`Histogram`, :class:`ScoreHistogram` (SALLY),
 :class:`NeuralRatio` (parameterised ratio estimators), :class:`Truth` (exact likelihood of an
 embedded process). Diagnostics: :func:`closure_check` (attached to every Asimov result),
-:func:`ratio_calibration`, :func:`batch_spread`. Nothing here imports torch or matplotlib.
+:func:`ratio_calibration`, :func:`batch_spread`. Systematics and validation: :func:`profile_limits`
+(nuisance parameters, every model), :func:`coverage` / :func:`neyman_belt` (toys),
+:func:`ensemble_limits` (an ensemble's finite-training-sample band), :func:`report_sections`
+(Markdown on all three). Nothing here imports torch or matplotlib.
 """
 
 from __future__ import annotations
 
-from ._data import Sample
+from .._renamed import module_getattr as _module_getattr
+from ..io.view import EventsView, open_events
 from .diagnostics import (
     ClosureCheck,
     MCSpread,
@@ -26,6 +34,7 @@ from .diagnostics import (
     contour_area,
     ratio_calibration,
 )
+from .ensemble_band import EnsembleBand, EnsembleMean, ensemble_limits
 from .fisher import (
     FisherInformation,
     exact_information,
@@ -38,7 +47,7 @@ from .fisher import (
     sally_information,
     truth_information,
 )
-from .grid import Grid
+from .grid import LimitGrid
 from .histchoice import HistogramCandidate, HistogramChoice, choose_histogram, histogram_noise_floor
 from .likelihood import Histogram, NeuralRatio, RateOnly, ScoreHistogram, Truth
 from .limits import (
@@ -54,10 +63,12 @@ from .nuisance import (
     NuisanceInformation,
     ProfileLimitResult,
     WeightVariation,
+    interpolated_interval,
     nuisances_from_file,
     profile_limits,
     profiled_information,
 )
+from .report import impacts_summary, report_sections
 from .results import LimitResult
 
 __all__ = [
@@ -68,9 +79,13 @@ __all__ = [
     "closure_check",
     "contour_area",
     "ratio_calibration",
+    "report_sections",
     "CoverageResult",
+    "EnsembleBand",
+    "EnsembleMean",
     "FisherInformation",
-    "Grid",
+    "EventsView",
+    "LimitGrid",
     "Histogram",
     "HistogramCandidate",
     "HistogramChoice",
@@ -81,12 +96,14 @@ __all__ = [
     "NuisanceInformation",
     "ProfileLimitResult",
     "RateOnly",
-    "Sample",
     "ScoreHistogram",
     "WeightVariation",
     "Truth",
     "asymptotic_p_values",
     "coverage",
+    "ensemble_limits",
+    "impacts_summary",
+    "interpolated_interval",
     "expected_limits",
     "exact_information",
     "expected_limits_by_method",
@@ -105,5 +122,8 @@ __all__ = [
     "rate_information",
     "sally_information",
     "toy_p_values",
+    "open_events",
     "truth_information",
 ]
+
+__getattr__ = _module_getattr("lhcgold.infer")

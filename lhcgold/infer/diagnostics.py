@@ -37,7 +37,8 @@ from numpy.typing import ArrayLike, NDArray
 from scipy.stats import chi2
 
 from ..exceptions import ConfigError
-from ._data import DEFAULT_CHUNK_SIZE, EventsLike, Sample, as_sample, components_of, factors, model_columns
+from ..io.view import DEFAULT_CHUNK_SIZE, EventsLike, EventsView, as_view
+from ._data import components_of, factors, model_columns
 from .results import LimitResult
 
 logger = logging.getLogger(__name__)
@@ -234,13 +235,14 @@ def ratio_calibration(
 
     Args:
         model: a ratio estimator with ``log_ratio(x, thetas (T, P)) -> (T, N)`` against θ_ref.
-        events: weighted events (path, EventFile or Sample) that are not the training events.
+        events: weighted events (path, ``EventFile`` or :class:`~lhcgold.io.view.EventsView`) that are not
+            the training events.
         theta: the numerator point θ.
         reference: θ_ref (default ``model.theta_ref``).
         bins: number of equal-width ŝ bins in [0, 1].
         chunk_size: events per chunk.
     """
-    sample = as_sample(events)
+    sample = as_view(events)
     comps = components_of(sample.setup)
     th = np.asarray(theta, dtype=np.float64).reshape(-1)
     ref_val = reference if reference is not None else getattr(model, "theta_ref", None)
@@ -256,7 +258,7 @@ def ratio_calibration(
     edges = np.linspace(0.0, 1.0, bins + 1)
     acc = np.zeros((4, bins))  # w_ref, w_θ, Σ ŝ·(w_ref + w_θ) [normalised later]
     sums = np.zeros(4)  # Σ w_ref, Σ w_θ, Σ w_ref r, Σ w_ref r²
-    for x, m in sample.iter_chunks(chunk_size=chunk_size):
+    for x, m in sample.component_chunks(chunk_size=chunk_size):
         lr = np.asarray(model.log_ratio(x if cols is None else x[:, cols], th[None]), dtype=np.float64).reshape(-1)
         w_ref, w_th = m @ f_ref, m @ f_th
         ok = np.isfinite(lr)
@@ -295,9 +297,9 @@ def ratio_calibration(
     )
 
 
-def _n_eff(sample: Sample, f: NDArray[np.float64], chunk_size: int) -> float:
+def _n_eff(sample: EventsView, f: NDArray[np.float64], chunk_size: int) -> float:
     s1 = s2 = 0.0
-    for _, m in sample.iter_chunks(chunk_size=chunk_size):
+    for _, m in sample.component_chunks(chunk_size=chunk_size):
         w = m @ f
         s1, s2 = s1 + float(w.sum()), s2 + float((w * w).sum())
     return s1 * s1 / s2 if s2 > 0 else 0.0
@@ -336,7 +338,7 @@ class MCSpread:
 
 
 def batch_spread(
-    compute: Callable[[Sample], ArrayLike], events: EventsLike, *, n_batches: int = 5, align: int | None = None
+    compute: Callable[[EventsView], ArrayLike], events: EventsLike, *, n_batches: int = 5, align: int | None = None
 ) -> MCSpread:
     """Spread of ``compute(subset)`` over ``n_batches`` disjoint, contiguous subsets of the events.
 
@@ -345,8 +347,8 @@ def batch_spread(
     is the subsets' standard deviation divided by √K.
 
     Args:
-        compute: the quantity from a :class:`~lhcgold.infer.Sample` (e.g. a Fisher matrix).
-        events: weighted events (path, EventFile or Sample).
+        compute: the quantity from a :class:`~lhcgold.io.view.EventsView` (e.g. a Fisher matrix).
+        events: weighted events (path, ``EventFile`` or :class:`~lhcgold.io.view.EventsView`).
         n_batches: K ≥ 2.
         align: put the subset boundaries on multiples of ``align`` events from the sample's start
             (so that subsets read the same chunks as the whole sample, e.g. for caches keyed by
@@ -354,7 +356,7 @@ def batch_spread(
     """
     if n_batches < 2:
         raise ConfigError(f"n_batches must be >= 2, got {n_batches}")
-    sample = as_sample(events)
+    sample = as_view(events)
     n = sample.n_events
     if n < n_batches:
         raise ConfigError(f"{n} events cannot be split into {n_batches} subsets")
@@ -368,7 +370,7 @@ def batch_spread(
     values = np.stack(
         [
             np.asarray(
-                compute(Sample(sample.file, int(a), int(b), weight_scale=sample.weight_scale * n_batches)),
+                compute(EventsView(sample.file, int(a), int(b), weight_scale=sample.weight_scale * n_batches)),
                 dtype=np.float64,
             )
             for a, b in zip(bounds[:-1], bounds[1:])

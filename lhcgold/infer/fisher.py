@@ -39,11 +39,9 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ..exceptions import ConfigError
+from ..io.view import DEFAULT_CHUNK_SIZE, EventsLike, as_view
 from . import _binning
 from ._data import (
-    DEFAULT_CHUNK_SIZE,
-    EventsLike,
-    as_sample,
     column_indices,
     components_of,
     factor_gradients,
@@ -301,20 +299,20 @@ def truth_information(
     carry no information and are skipped (counted in the log).
 
     Args:
-        events: events file path, ``EventFile`` or :class:`~lhcgold.infer.Sample`.
+        events: events file path, ``EventFile`` or :class:`~lhcgold.io.view.EventsView`.
         theta: parameter point (array, benchmark name, or None for the origin).
         luminosity_ifb: integrated luminosity [fb⁻¹].
         chunk_size: events per chunk.
         progress: show a progress bar.
     """
-    sample = as_sample(events)
+    sample = as_view(events)
     lumi = _check_lumi(luminosity_ifb)
     comps = components_of(sample.setup)
     th = resolve_theta(theta, sample.setup)
     f, df = factors(th, comps), factor_gradients(th, comps)  # (C,), (P, C)
     info = np.zeros((len(th), len(th)))
     n_skipped = 0
-    for _, m in sample.iter_chunks(chunk_size=chunk_size, progress=progress):
+    for _, m in sample.component_chunks(chunk_size=chunk_size, progress=progress):
         w = m @ f
         g = m @ df.T  # (n, P)
         ok = w > 0
@@ -333,7 +331,7 @@ def rate_information(
     chunk_size: int = DEFAULT_CHUNK_SIZE,
 ) -> FisherInformation:
     """Information in the total rate alone: I = L ∇σ ∇σᵀ / σ."""
-    sample = as_sample(events)
+    sample = as_view(events)
     lumi = _check_lumi(luminosity_ifb)
     comps = components_of(sample.setup)
     th = resolve_theta(theta, sample.setup)
@@ -368,7 +366,7 @@ def exact_information(
     (the events' σ_c), so that exact minus SALLY is L Σ_i w_i (t tᵀ − t̂ t̂ᵀ) on the same events.
 
     Args:
-        events: events file path, ``EventFile`` or Sample (use the test partition).
+        events: events file path, ``EventFile`` or :class:`~lhcgold.io.view.EventsView` (use the test partition).
         truth: an :class:`~lhcgold.infer.Truth`, or anything it accepts (an embedded process with
             ``truth_components(x)``, a ``TruthModel``).
         theta: where the information is evaluated.
@@ -380,7 +378,7 @@ def exact_information(
     from .likelihood import Truth
 
     tr = truth if isinstance(truth, Truth) else Truth(truth)
-    sample = as_sample(events)
+    sample = as_view(events)
     lumi = _check_lumi(luminosity_ifb)
     comps = components_of(sample.setup)
     th = resolve_theta(theta, sample.setup)
@@ -397,7 +395,7 @@ def exact_information(
     fn = fn if callable(fn) else tr.process.components
     info = np.zeros((len(th), len(th)))
     pos = sample.start
-    for x, m in sample.iter_chunks(chunk_size=chunk_size, progress=progress):
+    for x, m in sample.component_chunks(chunk_size=chunk_size, progress=progress):
         xx = x if cols is None else x[:, cols]
         require_finite(xx, sample, pos, "observable")
         pos += len(x)
@@ -437,7 +435,7 @@ def histogram_information(
     the bins is the total rate. Bins with σ_k(θ) ≤ 0 are skipped.
 
     Args:
-        events: events file path, ``EventFile`` or Sample.
+        events: events file path, ``EventFile`` or :class:`~lhcgold.io.view.EventsView`.
         observables: one name or a sequence of names (one axis each).
         bins: an int (every axis), or one int / edge array per axis. An int n gives n bins of
             equal cross section at ``binning_theta`` (adaptive binning by weighted quantiles).
@@ -448,7 +446,7 @@ def histogram_information(
         chunk_size: events per chunk.
         progress: show a progress bar.
     """
-    sample = as_sample(events)
+    sample = as_view(events)
     lumi = _check_lumi(luminosity_ifb)
     names = (observables,) if isinstance(observables, str) else tuple(observables)
     cols = column_indices(names, sample.observables)
@@ -486,7 +484,7 @@ def histogram_edges(
         return list(bins)
     xs, ws = [], []
     pos = sample.start
-    for x, m in sample.iter_chunks(chunk_size=chunk_size):
+    for x, m in sample.component_chunks(chunk_size=chunk_size):
         require_finite(x[:, cols], sample, pos, "observable")
         pos += len(x)
         xs.append(x[:, cols])
@@ -509,7 +507,7 @@ def bin_component_sums(
     n_bins = _binning.n_bins_total(edges)
     out: NDArray[np.float64] | None = None
     pos = sample.start
-    for x, m in sample.iter_chunks(chunk_size=chunk_size, progress=progress):
+    for x, m in sample.component_chunks(chunk_size=chunk_size, progress=progress):
         require_finite(x[:, cols], sample, pos, "observable")
         pos += len(x)
         idx = _binning.bin_indices(x[:, cols], edges)
@@ -541,14 +539,14 @@ def sally_information(
     returns (N, P). A model that names its ``observables`` gets exactly those columns.
 
     Args:
-        events: events file path, ``EventFile`` or Sample (use the test partition).
+        events: events file path, ``EventFile`` or :class:`~lhcgold.io.view.EventsView` (use the test partition).
         score_model: object with ``score(x) -> (N, P)`` (and optionally ``observables``).
         theta: the model's reference point.
         luminosity_ifb: integrated luminosity [fb⁻¹].
         include_rate: add the rate information L ∇σ∇σᵀ/σ (madminer's ``include_xsec_info``).
         score_components: use only these score components (the others' rows are zero).
     """
-    sample = as_sample(events)
+    sample = as_view(events)
     lumi = _check_lumi(luminosity_ifb)
     comps = components_of(sample.setup)
     th = resolve_theta(theta, sample.setup)
@@ -560,7 +558,7 @@ def sally_information(
     n_par = len(th)
     info = np.zeros((n_par, n_par))
     pos = sample.start
-    for x, m in sample.iter_chunks(chunk_size=chunk_size, progress=progress):
+    for x, m in sample.component_chunks(chunk_size=chunk_size, progress=progress):
         xx = x if cols is None else x[:, cols]
         require_finite(xx, sample, pos, "observable")
         t = _model_score(score_model, xx, n_par, score_components)
@@ -612,7 +610,7 @@ def ml_information(
     if gradient not in ("auto", "autograd", "fd"):
         raise ConfigError(f"gradient must be 'auto', 'autograd' or 'fd', got {gradient!r}")
     use_score = gradient == "autograd" or (gradient == "auto" and callable(getattr(ratio_model, "score", None)))
-    sample = as_sample(events)
+    sample = as_view(events)
     lumi = _check_lumi(luminosity_ifb)
     setup = sample.setup
     comps = components_of(setup)
@@ -628,7 +626,7 @@ def ml_information(
     f = factors(th, comps)
     info = np.zeros((n_par, n_par))
     pos = sample.start
-    for x, m in sample.iter_chunks(chunk_size=chunk_size, progress=progress):
+    for x, m in sample.component_chunks(chunk_size=chunk_size, progress=progress):
         xx = x if cols is None else x[:, cols]
         require_finite(xx, sample, pos, "observable")
         if use_score:

@@ -8,13 +8,15 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from .._renamed import module_getattr as _module_getattr
+from ..config.point import ParameterPoint
 from ..exceptions import ConfigError
 
 RangeLike = float | tuple[float, float] | Sequence[float]
 
 
 @dataclass(frozen=True, eq=False)
-class Grid:
+class LimitGrid:
     """A regular grid over the parameters, in MadMiner's point order (``meshgrid(indexing="ij")``).
 
     Args:
@@ -24,7 +26,7 @@ class Grid:
             entries of fixed parameters are ignored).
 
     Example:
-        >>> g = Grid([(-1.0, 1.0), 0.0], resolutions=3)
+        >>> g = LimitGrid([(-1.0, 1.0), 0.0], resolutions=3)
         >>> g.points.tolist()
         [[-1.0, 0.0], [0.0, 0.0], [1.0, 0.0]]
     """
@@ -82,10 +84,22 @@ class Grid:
         mesh = np.meshgrid(*self.axes, indexing="ij")
         return np.stack([m.ravel() for m in mesh], axis=1)
 
+    def parameter_points(self, names: Sequence[str]) -> tuple[ParameterPoint, ...]:
+        """The grid's points as :class:`~lhcgold.config.ParameterPoint` of ``names`` (the setup's
+        parameters, in order), in the order of :attr:`points`.
 
-def as_points(grid: Grid | ArrayLike, n_parameters: int) -> tuple[NDArray[np.float64], Grid | None]:
-    """(T, P) points and the Grid (None for scattered points), with shape checks."""
-    if isinstance(grid, Grid):
+        Raises:
+            ConfigError: ``names`` does not have one name per grid parameter.
+        """
+        names = tuple(names)
+        if len(names) != self.n_parameters:
+            raise ConfigError(f"the grid has {self.n_parameters} parameters, got names {names}")
+        return tuple(ParameterPoint.from_array(row, names) for row in self.points)
+
+
+def as_points(grid: LimitGrid | ArrayLike, n_parameters: int) -> tuple[NDArray[np.float64], LimitGrid | None]:
+    """(T, P) points and the LimitGrid (None for scattered points), with shape checks."""
+    if isinstance(grid, LimitGrid):
         if grid.n_parameters != n_parameters:
             raise ConfigError(f"the grid has {grid.n_parameters} parameters, the setup {n_parameters}")
         return grid.points, grid
@@ -111,3 +125,6 @@ def check_in_ranges(points: NDArray[np.float64], ranges: NDArray[np.float64], na
             f"grid point(s) outside the range of parameter {names[p]!r} [{lo[p]:g}, {hi[p]:g}]: "
             f"e.g. {vals[0]:g}; the morphing is only validated there (pass allow_outside=True to override)"
         )
+
+
+__getattr__ = _module_getattr("lhcgold.infer.grid")

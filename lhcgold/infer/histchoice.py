@@ -27,11 +27,9 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ..exceptions import ConfigError
+from ..io.view import DEFAULT_CHUNK_SIZE, EventsLike, as_view
 from . import _binning
 from ._data import (
-    DEFAULT_CHUNK_SIZE,
-    EventsLike,
-    as_sample,
     column_indices,
     components_of,
     factor_gradients,
@@ -60,7 +58,7 @@ def histogram_noise_floor(
     estimated information of about B (a χ²-like spread with one degree of freedom per bin).
 
     Args:
-        events: events file path, ``EventFile`` or Sample.
+        events: events file path, ``EventFile`` or :class:`~lhcgold.io.view.EventsView`.
         observables: one name or a sequence of names (one axis each).
         edges: the bin edges per axis (e.g. ``info.details["edges"]`` of the histogram information).
         theta: where the information is evaluated.
@@ -69,7 +67,7 @@ def histogram_noise_floor(
     """
     if not (np.isfinite(luminosity_ifb) and luminosity_ifb > 0):
         raise ConfigError(f"luminosity_ifb must be positive, got {luminosity_ifb}")
-    sample = as_sample(events)
+    sample = as_view(events)
     names = (observables,) if isinstance(observables, str) else tuple(observables)
     cols = column_indices(names, sample.observables)
     if len(edges) != len(cols):
@@ -82,7 +80,7 @@ def histogram_noise_floor(
     sigma = np.zeros(n_bins)
     moments = np.zeros((n_bins, n_par, n_par))
     pos = sample.start
-    for x, m in sample.iter_chunks(chunk_size=chunk_size):
+    for x, m in sample.component_chunks(chunk_size=chunk_size):
         require_finite(x[:, cols], sample, pos, "observable")
         pos += len(x)
         idx = _binning.bin_indices(x[:, cols], edge_arrays)
@@ -179,7 +177,7 @@ def choose_histogram(
     when a parameter is CP-odd: otherwise every candidate is blind to it.
 
     Args:
-        events: events file path, ``EventFile`` or Sample (use the training partition).
+        events: events file path, ``EventFile`` or :class:`~lhcgold.io.view.EventsView` (use the training partition).
         candidates: observable names; names the events do not have are skipped.
         n_axes: histogram dimension.
         bins: as for :func:`~lhcgold.infer.histogram_information`.
@@ -191,7 +189,7 @@ def choose_histogram(
     Raises:
         ConfigError: fewer than ``n_axes`` candidates among the events' observables.
     """
-    sample = as_sample(events)
+    sample = as_view(events)
     if theta == "sm" and "sm" not in {b.name for b in sample.setup.benchmarks}:
         theta = None
     available = set(sample.observables)

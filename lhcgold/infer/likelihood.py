@@ -32,8 +32,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..exceptions import ConfigError, LhcgoldError
+from ..io.view import EventsView
 from . import _binning
-from ._data import Sample, column_indices, factors, model_columns
+from ._data import column_indices, factors, model_columns
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +54,7 @@ class _Data(Protocol):
 class AsimovData:
     """Weighted events of a sample reweighted to θ_true; weights normalised to sum to one."""
 
-    sample: Sample
+    sample: EventsView
     f_true: NDArray[np.float64]
     sigma_true: float
     chunk_size: int
@@ -64,7 +65,7 @@ class AsimovData:
         return self.sample.observables
 
     def chunks(self) -> Iterator[tuple[NDArray[np.float64], NDArray[np.float64]]]:
-        for x, m in self.sample.iter_chunks(chunk_size=self.chunk_size, progress=self.progress):
+        for x, m in self.sample.component_chunks(chunk_size=self.chunk_size, progress=self.progress):
             yield x, (m @ self.f_true) / self.sigma_true
 
 
@@ -89,7 +90,7 @@ class Context:
     thetas: NDArray[np.float64]  # (T, P)
     components: NDArray[np.int64]  # (C, P)
     data: Any  # AsimovData | ObservedData
-    simulation: Sample  # weighted events for templates / cross sections
+    simulation: EventsView  # weighted events for templates / cross sections
     chunk_size: int
     progress: bool = False
 
@@ -137,7 +138,7 @@ class _HistogramBase:
 
     bins: Any
     binning: Any
-    templates: Sample | None
+    templates: EventsView | None
     include_rate: bool
     empty_bins: EmptyBins
     epsilon: float
@@ -175,7 +176,7 @@ class _HistogramBase:
         if adaptive:
             f_bin = self._binning_factors(ctx)
             ws = []
-            for x, m in tpl.iter_chunks(chunk_size=ctx.chunk_size, progress=ctx.progress):
+            for x, m in tpl.component_chunks(chunk_size=ctx.chunk_size, progress=ctx.progress):
                 cached.append(self._summary(x))
                 ws.append(m @ f_bin)
             if not cached:
@@ -191,7 +192,7 @@ class _HistogramBase:
         # pass 2: per-component bin sums of the templates (and of the data if they are the same events)
         s_kc = None
         frac = np.zeros(n_bins)
-        for i, (x, m) in enumerate(tpl.iter_chunks(chunk_size=ctx.chunk_size)):
+        for i, (x, m) in enumerate(tpl.component_chunks(chunk_size=ctx.chunk_size)):
             s = cached[i] if cached else self._summary(x)
             idx = _binning.bin_indices(s, edges)
             keep = _binning.inside(s, edges) if self.madminer_compat else slice(None)
@@ -273,7 +274,7 @@ class Histogram(_HistogramBase):
     observables: tuple[str, ...]
     bins: Any = None
     binning: Any = "grid"
-    templates: Sample | None = None
+    templates: EventsView | None = None
     include_rate: bool = True
     empty_bins: EmptyBins = "epsilon"
     epsilon: float = 1e-12
@@ -322,7 +323,7 @@ class ScoreHistogram(_HistogramBase):
     components: tuple[int, ...] | None = None
     bins: Any = None
     binning: Any = "grid"
-    templates: Sample | None = None
+    templates: EventsView | None = None
     include_rate: bool = True
     empty_bins: EmptyBins = "epsilon"
     epsilon: float = 1e-12
@@ -525,7 +526,7 @@ class NeuralRatio:
         norm = np.zeros(len(ctx.thetas))
         total = 0.0
         step = max(1, self.max_elements // tb)
-        for x_chunk, m_chunk in ctx.simulation.iter_chunks(chunk_size=ctx.chunk_size):
+        for x_chunk, m_chunk in ctx.simulation.component_chunks(chunk_size=ctx.chunk_size):
             for s0 in range(0, len(x_chunk), step):
                 x = x_chunk[s0 : s0 + step]
                 w = m_chunk[s0 : s0 + step] @ f_ref

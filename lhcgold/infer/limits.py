@@ -17,7 +17,7 @@ with dof the number of scanned (non-profiled) parameters, or come from toys
 Example:
     >>> from lhcgold import infer                                                 # doctest: +SKIP
     >>> res = infer.expected_limits(infer.Histogram(["pt_v"]), "events.h5",        # doctest: +SKIP
-    ...                             grid=infer.Grid([(-20, 20), (-20, 20)], 25), luminosity_ifb=10)
+    ...                             grid=infer.LimitGrid([(-20, 20), (-20, 20)], 25), luminosity_ifb=10)
     >>> res.p_value_hist                                                          # doctest: +SKIP
 """
 
@@ -33,16 +33,9 @@ from scipy.special import gammaln
 from scipy.stats import chi2
 
 from ..exceptions import ConfigError
-from ._data import (
-    DEFAULT_CHUNK_SIZE,
-    EventsLike,
-    as_sample,
-    components_of,
-    factors,
-    parameter_indices,
-    resolve_theta,
-)
-from .grid import Grid, as_points, check_in_ranges
+from ..io.view import DEFAULT_CHUNK_SIZE, EventsLike, as_view
+from ._data import components_of, factors, parameter_indices, resolve_theta
+from .grid import LimitGrid, as_points, check_in_ranges
 from .likelihood import AsimovData, Context, LikelihoodModel, ObservedData, _HistogramBase
 from .results import LimitResult
 
@@ -74,7 +67,7 @@ def expected_limits(
     likelihood: LikelihoodModel,
     events: EventsLike,
     *,
-    grid: Grid | ArrayLike,
+    grid: LimitGrid | ArrayLike,
     luminosity_ifb: float = 300.0,
     asimov_theta: ArrayLike | str | None = None,
     profile: Sequence[str | int] = (),
@@ -89,10 +82,10 @@ def expected_limits(
     Args:
         likelihood: ``RateOnly()``, ``Histogram(...)``, ``ScoreHistogram(model)``,
             ``NeuralRatio(model)`` or ``Truth(process)``.
-        events: weighted events (path, ``EventFile`` or :class:`~lhcgold.infer.Sample`): the
+        events: weighted events (path, ``EventFile`` or :class:`~lhcgold.io.view.EventsView`): the
             Asimov data and the cross section σ(θ) (and the histogram templates unless the
             likelihood names its own ``templates``).
-        grid: a :class:`Grid` or scattered points (T, P).
+        grid: a :class:`LimitGrid` or scattered points (T, P).
         luminosity_ifb: integrated luminosity [fb⁻¹].
         asimov_theta: θ of the Asimov data (array, benchmark name; default the origin).
         profile: parameters to profile (maximise over on the grid; regular grids only).
@@ -102,7 +95,7 @@ def expected_limits(
         chunk_size: events per chunk.
         progress: show progress bars.
     """
-    sample = as_sample(events)
+    sample = as_view(events)
     setup = sample.setup
     comps = components_of(setup)
     th_true = resolve_theta(asimov_theta, setup)
@@ -141,7 +134,7 @@ def expected_limits(
 
 
 def expected_limits_by_method(
-    likelihoods: Mapping[str, LikelihoodModel], events: EventsLike, *, grid: Grid | ArrayLike, **kwargs: Any
+    likelihoods: Mapping[str, LikelihoodModel], events: EventsLike, *, grid: LimitGrid | ArrayLike, **kwargs: Any
 ) -> dict[str, LimitResult]:
     """:func:`expected_limits` for several likelihood models on the same events and grid.
 
@@ -151,7 +144,7 @@ def expected_limits_by_method(
             {"truth": infer.Truth(process), "ml": infer.NeuralRatio(alices),
              "sally": infer.ScoreHistogram(sally), "histogram": infer.Histogram(["pt_w", "mt_wh"]),
              "rate": infer.RateOnly()},
-            "events.h5", grid=infer.Grid([(-0.02, 0.02), (-0.15, 0.15)], 25), luminosity_ifb=300)
+            "events.h5", grid=infer.LimitGrid([(-0.02, 0.02), (-0.15, 0.15)], 25), luminosity_ifb=300)
     """
     return {label: expected_limits(like, events, grid=grid, **kwargs) for label, like in likelihoods.items()}
 
@@ -161,7 +154,7 @@ def observed_limits(
     x_observed: ArrayLike | EventsLike,
     events: EventsLike,
     *,
-    grid: Grid | ArrayLike,
+    grid: LimitGrid | ArrayLike,
     luminosity_ifb: float = 300.0,
     n_observed: float | None = None,
     weights: ArrayLike | None = None,
@@ -179,7 +172,7 @@ def observed_limits(
         x_observed: observed events (N, O) in the column order of ``observables`` (default: the
             simulation's observables), or an events file whose observations are the data.
         events: weighted simulation: σ(θ) and the histogram templates.
-        grid: a :class:`Grid` or scattered points (T, P).
+        grid: a :class:`LimitGrid` or scattered points (T, P).
         luminosity_ifb: integrated luminosity [fb⁻¹].
         n_observed: number of observed events (default: the number of rows, or Σ weights).
         weights: optional per-event weights of the observed events.
@@ -190,7 +183,7 @@ def observed_limits(
         chunk_size: as in :func:`expected_limits`.
         progress: as in :func:`expected_limits`.
     """
-    sample = as_sample(events)
+    sample = as_view(events)
     setup = sample.setup
     comps = components_of(setup)
     points, grid_obj = _points(grid, setup, allow_outside)
@@ -202,8 +195,8 @@ def observed_limits(
         x = np.asarray(x_observed, dtype=np.float64)
         names = tuple(observables) if observables is not None else sample.observables
     else:
-        obs_sample = as_sample(x_observed)  # type: ignore[arg-type]
-        x = np.concatenate([xx for xx, _ in obs_sample.iter_chunks(chunk_size=chunk_size)])
+        obs_sample = as_view(x_observed)  # type: ignore[arg-type]
+        x = np.concatenate([xx for xx, _ in obs_sample.component_chunks(chunk_size=chunk_size)])
         names = obs_sample.observables
     if x.ndim != 2 or x.shape[1] != len(names):
         raise ConfigError(f"observed events of shape {x.shape} do not match observables {names}")
@@ -239,7 +232,7 @@ def _lumi(luminosity_ifb: float) -> float:
     return float(luminosity_ifb) * PB_PER_IFB
 
 
-def _points(grid: Any, setup: Any, allow_outside: bool) -> tuple[NDArray[np.float64], Grid | None]:
+def _points(grid: Any, setup: Any, allow_outside: bool) -> tuple[NDArray[np.float64], LimitGrid | None]:
     points, grid_obj = as_points(grid, setup.n_parameters)
     if not allow_outside:
         check_in_ranges(points, setup.ranges, setup.parameter_names)
@@ -253,7 +246,7 @@ def _scan(
     setup: Any,
     comps: NDArray[np.int64],
     points: NDArray[np.float64],
-    grid_obj: Grid | None,
+    grid_obj: LimitGrid | None,
     sigma_c: NDArray[np.float64],
     lumi: float,
     luminosity_ifb: float,
@@ -300,7 +293,7 @@ def _scan(
             if i not in grid_obj.scanned:
                 raise ConfigError(f"cannot profile {names[i]!r}: it is fixed on the grid")
     elif prof_idx:
-        raise ConfigError("profiling needs a regular Grid (maximisation over grid axes)")
+        raise ConfigError("profiling needs a regular LimitGrid (maximisation over grid axes)")
     else:
         keep = list(range(len(names)))
 
@@ -397,7 +390,7 @@ def toy_p_values(
     likelihood: _HistogramBase | Any,
     events: EventsLike,
     *,
-    grid: Grid | ArrayLike,
+    grid: LimitGrid | ArrayLike,
     observed_q: ArrayLike,
     luminosity_ifb: float = 300.0,
     n_toys: int = 1000,
@@ -424,7 +417,7 @@ def toy_p_values(
     """
     from .likelihood import RateOnly
 
-    sample = as_sample(events)
+    sample = as_view(events)
     setup = sample.setup
     comps = components_of(setup)
     pts, _ = _points(grid, setup, allow_outside)

@@ -27,7 +27,7 @@ grid point and simulated event.
 Example:
     >>> from lhcgold import infer                                                 # doctest: +SKIP
     >>> cov = infer.coverage(infer.Histogram(["m_ll"], bins=10), "dy.h5", theta_true="sm",  # doctest: +SKIP
-    ...                      grid=infer.Grid([(-0.1, 0.1), 0.0], 101), luminosity_ifb=10, n_toys=500)
+    ...                      grid=infer.LimitGrid([(-0.1, 0.1), 0.0], 101), luminosity_ifb=10, n_toys=500)
     >>> cov.wilks, cov.wilks_error                                               # doctest: +SKIP
 """
 
@@ -42,18 +42,10 @@ from numpy.typing import ArrayLike, NDArray
 from scipy.stats import chi2
 
 from ..exceptions import ConfigError
+from ..io.view import DEFAULT_CHUNK_SIZE, EventsLike, as_view
 from . import _binning
-from ._data import (
-    DEFAULT_CHUNK_SIZE,
-    EventsLike,
-    as_sample,
-    column_indices,
-    components_of,
-    factors,
-    model_columns,
-    resolve_theta,
-)
-from .grid import Grid
+from ._data import column_indices, components_of, factors, model_columns, resolve_theta
+from .grid import LimitGrid
 from .likelihood import AsimovData, Context, NeuralRatio, RateOnly, Truth, _HistogramBase
 from .limits import PB_PER_IFB, _lumi, _points, poisson_log_pmf
 
@@ -93,18 +85,18 @@ class ToyEnsemble:
         likelihood: Any,
         events: EventsLike,
         *,
-        grid: Grid | ArrayLike,
+        grid: LimitGrid | ArrayLike,
         luminosity_ifb: float,
         allow_outside: bool = False,
         chunk_size: int = DEFAULT_CHUNK_SIZE,
     ) -> ToyEnsemble:
         """Per-event log-likelihood table of the simulated events on the grid."""
-        sample = as_sample(events)
+        sample = as_view(events)
         setup = sample.setup
         comps = components_of(setup)
         points, grid_obj = _points(grid, setup, allow_outside)
         _lumi(luminosity_ifb)
-        parts = list(sample.iter_chunks(chunk_size=chunk_size))
+        parts = list(sample.component_chunks(chunk_size=chunk_size))
         if not parts:
             raise ConfigError("the event sample is empty")
         x = np.concatenate([p[0] for p in parts])
@@ -264,7 +256,7 @@ def neyman_belt(
     likelihood: Any,
     events: EventsLike,
     *,
-    grid: Grid | ArrayLike,
+    grid: LimitGrid | ArrayLike,
     luminosity_ifb: float = 300.0,
     cl: float = 0.68,
     n_toys: int = 1000,
@@ -340,6 +332,25 @@ class CoverageResult:
         """Binomial standard error of a fraction ``cl`` over ``n_toys`` (the spread of exact coverage)."""
         return float(np.sqrt(self.cl * (1 - self.cl) / self.n_toys))
 
+    def to_dict(self) -> dict[str, Any]:
+        """The coverage as plain numbers (``coverage`` of a saved :class:`~lhcgold.infer.LimitResult`)."""
+        return {
+            "likelihood": self.label,
+            "theta_true": self.theta_true.tolist(),
+            "cl": self.cl,
+            "n_toys": self.n_toys,
+            "method": "toys: n ~ Poisson(L sigma(theta_true)) events resampled from the weighted simulation "
+            "at theta_true; interval = grid points with q <= critical value",
+            "wilks": {"coverage": self.wilks, "error": self.wilks_error, "critical_value": self.wilks_critical},
+            "neyman": {
+                "coverage": self.neyman,
+                "error": self.neyman_error,
+                "critical_value": self.neyman_critical,
+                "n_toys_belt": self.n_toys_belt,
+            },
+            "nominal_error": self.expected_error,
+        }
+
     def summary(self) -> str:
         return (
             f"{self.label}: coverage of {100 * self.cl:.0f}% intervals at {self.theta_true.tolist()} from "
@@ -353,7 +364,7 @@ def coverage(
     likelihood: Any,
     events: EventsLike,
     *,
-    grid: Grid | ArrayLike,
+    grid: LimitGrid | ArrayLike,
     theta_true: ArrayLike | str | None = None,
     luminosity_ifb: float = 300.0,
     cl: float = 0.68,
@@ -375,7 +386,7 @@ def coverage(
     ens = ensemble or ToyEnsemble.build(
         likelihood, events, grid=grid, luminosity_ifb=luminosity_ifb, allow_outside=allow_outside, chunk_size=chunk_size
     )
-    th = resolve_theta(theta_true, as_sample(events).setup)
+    th = resolve_theta(theta_true, as_view(events).setup)
     j = ens.index_of(th)
     crit_toys = float(np.quantile(ens.q_at(j, int(n_toys_belt), gen), cl))
     q = ens.q_at(j, int(n_toys), gen)

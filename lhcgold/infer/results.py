@@ -34,6 +34,10 @@ class LimitResult:
         profiled_values: (T, len(profiled)) values of the profiled parameters at the maximum.
         fixed: values of parameters held fixed on the grid, by name.
         details: free-form metadata.
+        coverage: the coverage of this method's intervals at θ_true from toys
+            (:meth:`lhcgold.infer.CoverageResult.to_dict`), when measured.
+        impacts: the nuisance parameters' impacts on the intervals (``lhcgold limits
+            --norm-uncertainty/--profile-systematics``), when profiled.
     """
 
     method: str
@@ -52,6 +56,8 @@ class LimitResult:
     profiled_values: NDArray[np.float64] | None = None
     fixed: dict[str, float] = field(default_factory=dict)
     details: dict[str, Any] = field(default_factory=dict)
+    coverage: dict[str, Any] | None = None
+    impacts: dict[str, Any] | None = None
 
     def __post_init__(self) -> None:
         th = np.asarray(self.thetas, dtype=np.float64)
@@ -164,6 +170,8 @@ class LimitResult:
             "profiled_values": arr(self.profiled_values),
             "fixed": {k: float(v) for k, v in self.fixed.items()},
             "details": _plain(self.details),
+            "coverage": _plain(self.coverage),
+            "impacts": _plain(self.impacts),
         }
 
     @classmethod
@@ -191,6 +199,8 @@ class LimitResult:
             else np.asarray(d["profiled_values"], dtype=np.float64).reshape(-1, len(d.get("profiled", ()))),
             fixed=dict(d.get("fixed", {})),
             details=dict(d.get("details", {})),
+            coverage=d.get("coverage"),
+            impacts=d.get("impacts"),
         )
 
     def save(self, path: str, *, overwrite: bool = False) -> None:

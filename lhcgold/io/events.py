@@ -396,6 +396,7 @@ class EventFile:
             have = [k in f for k in ("samples/observations", "samples/weights", "samples/sampling_benchmarks")]
             if not any(have):
                 self.n_events = 0
+                self.observations_dtype = np.dtype(np.float64)
                 self.n_weight_columns = self.setup.n_benchmarks
                 self.has_components = False
                 self.nuisance, self.nuisance_columns = None, ()
@@ -422,6 +423,7 @@ class EventFile:
                     f"{self.path}: {w.shape[1]} weight columns for {self.setup.n_benchmarks} benchmarks"
                 )
             self.n_events = int(n)
+            self.observations_dtype = np.dtype(obs.dtype)
             self.n_weight_columns = int(w.shape[1])
             self.has_components = "lhcgold/component_weights" in f
             if self.has_components and f["lhcgold/component_weights"].shape[0] != n:

@@ -578,7 +578,7 @@ class ScoreEstimator(Estimator):
             if not np.allclose(ts.theta0, ref, rtol=0, atol=1e-12):
                 raise ConfigError(
                     "a local score estimator needs a sample at one theta (sample_local with a "
-                    "single Benchmark or Point)"
+                    "single BenchmarkTheta or Point)"
                 )
             self.theta_ref = np.asarray(ref, dtype=np.float64)
         x = ts.x if self.features is None else ts.x[:, self.features]

@@ -51,7 +51,7 @@ from . import library
 
 vector.register_awkward()
 
-__all__ = ["ATTRIBUTES", "FUNCTIONS", "Expression", "compile_expression", "to_numpy"]
+__all__ = ["ATTRIBUTES", "FUNCTIONS", "Expression", "compile_expression", "register_function", "to_numpy"]
 
 Namespace = Mapping[str, Any]
 Evaluator = Callable[[Namespace], Any]
@@ -167,6 +167,34 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "wh_phi_star": lambda lep, met, h: library.wh_angles_reco(lep, met, h)["phi_star"],
     "wh_mass": lambda lep, met, h: library.wh_angles_reco(lep, met, h)["m_wh"],
 }
+
+
+def register_function(name: str, fn: Callable[..., Any]) -> None:
+    """Make ``fn`` callable as ``name(...)`` in observable and cut expressions.
+
+    Processes declare theirs in ``observable_functions`` (registered with the process); a plug-in
+    may call this directly. Arguments are what the expression passes: objects (``l[0]``, ``met``,
+    sums of objects) or arrays; the result is one number per event.
+
+    Raises:
+        ValueError: ``name`` is not an identifier, is a constant, or names another function already.
+    """
+    if not name.isidentifier() or name in CONSTANTS:
+        raise ValueError(f"cannot register an expression function named {name!r}")
+    other = FUNCTIONS.get(name)
+    if other is not None and other is not fn:
+        raise ValueError(f"expression function {name!r} exists already")
+    FUNCTIONS[name] = fn
+
+
+def _known_function(name: str) -> bool:
+    """Whether ``name`` is a function, after loading the processes that may register more."""
+    if name not in FUNCTIONS:
+        from ..processes import process_names
+
+        process_names()  # imports every registered process module once
+    return name in FUNCTIONS
+
 
 CONSTANTS: dict[str, float] = {
     "pi": float(np.pi),
@@ -411,7 +439,7 @@ class _Compiler:
             attr = node.attr
             return lambda ns: _attr(value(ns), attr)
         if isinstance(node, ast.Call):
-            if isinstance(node.func, ast.Name) and node.func.id not in FUNCTIONS:
+            if isinstance(node.func, ast.Name) and not _known_function(node.func.id):
                 fname = node.func.id
                 raise self.fail(f"unknown function {fname!r}{suggest(fname, FUNCTIONS)}", node)
             if isinstance(node.func, ast.Attribute) and node.func.attr not in _METHODS:

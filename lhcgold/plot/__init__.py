@@ -5,6 +5,7 @@ dict; nothing calls ``plt.show()``. matplotlib is imported only when a function 
 
 * :func:`plot_distributions` — weighted distributions of an observable per benchmark / θ;
 * :func:`plot_pvalue_map`, :func:`plot_contours`, :func:`plot_q_1d` — limit scans;
+* :func:`plot_ensemble_band` — an ensemble's finite-training-sample band around its limits;
 * :func:`plot_fisher_ellipses` — Fisher-information ellipses of several methods;
 * :func:`plot_training_history`, :func:`plot_learning_curve` — estimator training;
 * :func:`plot_calibration` — reliability curves of ratio estimators;
@@ -21,7 +22,7 @@ from __future__ import annotations
 from .diagnostics import plot_calibration
 from .distributions import distribution_hists, plot_distributions
 from .fisher import plot_fisher_ellipses
-from .limits import plot_contours, plot_pvalue_map, plot_q_1d
+from .limits import plot_contours, plot_ensemble_band, plot_pvalue_map, plot_q_1d
 from .style import axis_label, hep_label, hep_style
 from .training import plot_learning_curve, plot_training_history
 
@@ -33,6 +34,7 @@ __all__ = [
     "distribution_hists",
     "plot_contours",
     "plot_distributions",
+    "plot_ensemble_band",
     "plot_fisher_ellipses",
     "plot_learning_curve",
     "plot_pvalue_map",

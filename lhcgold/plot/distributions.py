@@ -42,7 +42,7 @@ def distribution_hists(
     """Weighted histograms (``hist.Hist``, Weight storage) of one observable at several θ, streamed.
 
     Args:
-        events: events file (path, EventFile or lhcgold.infer.Sample).
+        events: events file (path, ``EventFile`` or :class:`~lhcgold.io.view.EventsView`).
         observable: observable name.
         thetas: None (every benchmark), a list of benchmark names / θ arrays, or a mapping label -> θ.
         bins: number of bins or edges.
@@ -52,9 +52,10 @@ def distribution_hists(
     """
     import hist
 
-    from ..infer._data import as_sample, column_indices, components_of, factors
+    from ..infer._data import column_indices, components_of, factors
+    from ..io.view import as_view
 
-    sample = as_sample(events)
+    sample = as_view(events)
     setup = sample.setup
     comps = components_of(setup)
     col = column_indices([observable], sample.observables)[0]
@@ -65,7 +66,7 @@ def distribution_hists(
     if isinstance(bins, int):
         if range is None:
             xs, ws = [], []
-            for x, m in sample.iter_chunks(chunk_size=chunk_size):
+            for x, m in sample.component_chunks(chunk_size=chunk_size):
                 xs.append(x[:, col])
                 ws.append(m @ f[0])
             from ..infer._binning import weighted_quantiles
@@ -77,7 +78,7 @@ def distribution_hists(
         axis = hist.axis.Variable(np.asarray(bins, dtype=np.float64), name=observable, label=observable)
     scale = 1000.0 * luminosity_ifb if luminosity_ifb is not None else 1.0
     hists = {label: hist.Hist(axis, storage=hist.storage.Weight()) for label in ths}
-    for x, m in sample.iter_chunks(chunk_size=chunk_size):
+    for x, m in sample.component_chunks(chunk_size=chunk_size):
         w = (m @ f.T) * scale  # (n, K)
         for k, label in enumerate(ths):
             hists[label].fill(x[:, col], weight=w[:, k])

@@ -11,7 +11,7 @@ from ..exceptions import ConfigError
 from ._mpl import axes, color_cycle
 from .style import axis_label, finish_axes
 
-__all__ = ["plot_contours", "plot_pvalue_map", "plot_q_1d"]
+__all__ = ["plot_contours", "plot_ensemble_band", "plot_pvalue_map", "plot_q_1d"]
 
 
 def _as_mapping(results: Any) -> dict[str, Any]:
@@ -189,3 +189,94 @@ def _parameter_axes(
 ) -> None:
     ax.set_xlabel(axis_label(names[0], labels=labels, units=units))
     ax.set_ylabel(axis_label(names[1], labels=labels, units=units))
+
+
+def plot_ensemble_band(
+    result: Any,
+    *,
+    cls: Sequence[float] = (0.68, 0.95),
+    ax: Any = None,
+    color: Any = None,
+    envelope: bool = False,
+    member_alpha: float = 0.4,
+    label: str | None = None,
+    labels: Mapping[str, str] | None = None,
+    units: Mapping[str, str | None] | None = None,
+) -> dict[str, Any]:
+    """The finite-training-sample band of an ensemble's limits (:func:`lhcgold.infer.ensemble_limits`).
+
+    Draws every member's contours (2-D) or q(θ) curves (1-D) as light thin lines, or with
+    ``envelope`` the region where the members disagree (2-D: inside for some members, outside for
+    others; 1-D: between the members' lowest and highest q), and the mean model's contours / curve
+    on top.
+
+    Args:
+        result: the mean model's LimitResult carrying ``details["ensemble"]`` (also after saving
+            and loading), or an :class:`lhcgold.infer.EnsembleBand`.
+        cls: confidence levels (2-D contours).
+        ax: matplotlib axes (default: current).
+        color: one colour for the band and the mean (default: the first of the cycle).
+        envelope: shade the members' envelope instead of drawing each member.
+        member_alpha: opacity of the member lines / envelope.
+        label: legend label of the mean (default: the result's method).
+        labels: axis text per parameter name (as :func:`plot_contours`).
+        units: unit per parameter name (as :func:`plot_contours`).
+
+    Returns:
+        {"mean": artist, "members": [artists], "envelope": [artists]}
+
+    Raises:
+        ConfigError: the result holds no ensemble band, or is neither 1-D nor a regular 2-D grid.
+    """
+    res = getattr(result, "mean", result)
+    band = res.details.get("ensemble") if isinstance(res.details, Mapping) else None
+    if not band or "member_p_values" not in band:
+        raise ConfigError(f"{res.method}: the result carries no ensemble band (details['ensemble'])")
+    ax = axes(ax)
+    c = color if color is not None else color_cycle(1)[0]
+    p_members = np.asarray(band["member_p_values"], dtype=np.float64)
+    lab = label or f"{res.method} (mean of {len(p_members)})"
+    out: dict[str, Any] = {"mean": None, "members": [], "envelope": []}
+    if len(res.parameter_names) == 1:
+        from scipy.stats import chi2
+
+        x = res.thetas[:, 0]
+        q_members = chi2.isf(np.clip(p_members, 1e-300, 1.0), res.dof)
+        if envelope:
+            out["envelope"].append(
+                ax.fill_between(x, q_members.min(axis=0), q_members.max(axis=0), color=c, alpha=member_alpha, lw=0)
+            )
+        else:
+            out["members"] = [ax.plot(x, q, color=c, alpha=member_alpha, lw=0.8)[0] for q in q_members]
+        (out["mean"],) = ax.plot(x, res.q, color=c, lw=2, label=lab)
+        ax.set_xlabel(axis_label(res.parameter_names[0], labels=labels, units=units))
+        ax.set_ylabel(r"$q(\theta) = -2\,\Delta\log L$")
+        finish_axes(ax)
+        return out
+    gx, gy = _grid_2d(res)
+    levels = sorted(1.0 - np.asarray(cls))
+    styles = ["--", "-", ":", "-."][: len(levels)]
+    for lv in levels:
+        if envelope:
+            frac = np.mean(p_members >= lv, axis=0).reshape(res.grid_shape)
+            out["envelope"].append(
+                ax.contourf(gx, gy, frac.T, levels=[1e-9, 1 - 1e-9], colors=[c], alpha=member_alpha * 0.6)
+            )
+    if not envelope:
+        for p in p_members:
+            out["members"].append(
+                ax.contour(
+                    gx,
+                    gy,
+                    res.reshaped(p).T,
+                    levels=levels,
+                    colors=[c],
+                    linestyles=styles,
+                    linewidths=0.7,
+                    alpha=member_alpha,
+                )
+            )
+    out["mean"] = ax.contour(gx, gy, res.reshaped(res.p_values).T, levels=levels, colors=[c], linestyles=styles)
+    _parameter_axes(ax, res.parameter_names, labels, units)
+    finish_axes(ax)
+    return out

@@ -117,6 +117,10 @@ def register_process(cls: type[EmbeddedProcess]) -> type[EmbeddedProcess]:
     other = _REGISTRY.get(name)
     if other is not None and other.__qualname__ != cls.__qualname__:
         raise ValueError(f"process name {name!r} is taken by {other.__module__}.{other.__qualname__}")
+    from ..observables.expr import register_function
+
+    for fname, fn in cls.observable_functions.items():
+        register_function(fname, fn)
     _REGISTRY[name] = cls
     return cls
 
@@ -239,6 +243,8 @@ class EmbeddedProcess:
     options_schema: ClassVar[dict[str, Any]] = {}
     #: observables, cuts and plot settings used when the card does not set them
     defaults: ClassVar[ProcessDefaults] = ProcessDefaults()
+    #: functions the process adds to the observables language (name → callable on objects/arrays)
+    observable_functions: ClassVar[Mapping[str, Any]] = {}
     #: the generator can add μ_R/μ_F variation weights (:mod:`lhcgold.generate.variations`)
     supports_scale_variations: ClassVar[bool] = False
     #: ``xsec_components_with_errors()`` is a deterministic quadrature, used instead of the sample's MC estimate

@@ -37,9 +37,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from .._renamed import module_getattr as _module_getattr
 from ..exceptions import ConfigError, ExternalToolError
 
-__all__ = ["ENGINES", "RunResult", "Runtime", "engine_available", "read_tail", "run_program"]
+__all__ = ["ENGINES", "ProgramResult", "Runtime", "engine_available", "read_tail", "run_program"]
 
 logger = logging.getLogger(__name__)
 
@@ -164,7 +165,7 @@ def engine_available(engine: str) -> bool:
 
 
 @dataclass(frozen=True)
-class RunResult:
+class ProgramResult:
     """The outcome of :func:`run_program`.
 
     Attributes:
@@ -228,7 +229,7 @@ def run_program(
     env: Mapping[str, str] | None = None,
     stdin_text: str | None = None,
     tail_lines: int = 40,
-) -> RunResult:
+) -> ProgramResult:
     """Run one external program in ``workdir``, capturing its output.
 
     Args:
@@ -262,7 +263,7 @@ def run_program(
             done = {}
         if done.get("program") == program and done.get("engine") == rt.engine and done.get("image") == rt.image:
             logger.info("%s: already done (%s), skipping", step, marker)
-            return RunResult(
+            return ProgramResult(
                 command=command,
                 returncode=0,
                 workdir=wd,
@@ -327,4 +328,9 @@ def run_program(
             )
         )
         os.replace(tmp, marker)
-    return RunResult(command=command, returncode=0, workdir=wd, log_path=log_path, log_tail=tail, duration_s=duration)
+    return ProgramResult(
+        command=command, returncode=0, workdir=wd, log_path=log_path, log_tail=tail, duration_s=duration
+    )
+
+
+__getattr__ = _module_getattr("lhcgold.runtime")

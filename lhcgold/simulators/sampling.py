@@ -1,13 +1,13 @@
 """Training sets with gold drawn from a :class:`~lhcgold.simulators.base.Simulator`.
 
 The same :class:`~lhcgold.io.samples.TrainingSet` kinds, conventions and θ specifications as
-:mod:`lhcgold.augment` (``Point``, ``Points``, ``Grid``, ``Prior``, ``RandomMorphing`` and
-``Benchmark("reference")``), so every estimator of :mod:`lhcgold.ml` trains on them unchanged.
+:mod:`lhcgold.augment` (``Point``, ``Points``, ``ThetaGrid``, ``Prior``, ``RandomMorphing`` and
+``BenchmarkTheta("reference")``), so every estimator of :mod:`lhcgold.ml` trains on them unchanged.
 Instead of reweighting a fixed event sample, every sample is a fresh simulation.
 
 Example:
-    >>> from lhcgold.augment import Flat, Prior, Benchmark
-    >>> ts = sample_ratio(GaltonBoard(), theta0=Prior(Flat(-1, 1)), theta1=Benchmark("reference"),
+    >>> from lhcgold.augment import Flat, Prior, BenchmarkTheta
+    >>> ts = sample_ratio(GaltonBoard(), theta0=Prior(Flat(-1, 1)), theta1=BenchmarkTheta("reference"),
     ...                   n_samples=100, rng=1)
     >>> ts.kind, ts.x.shape, sorted(ts.gold)
     ('ratio', (100, 1), ['r_xz', 't_xz'])
@@ -102,7 +102,7 @@ def sample_ratio(
     Args:
         sim: the simulator.
         theta0: numerator points (a θ specification or an array of points).
-        theta1: denominator points (e.g. ``Benchmark("reference")``).
+        theta1: denominator points (e.g. ``BenchmarkTheta("reference")``).
         n_samples: total number of samples (>= 2).
         rng: random generator or seed.
         batch_size: simulations per vectorised call.

@@ -7,7 +7,7 @@ import pytest
 
 from lhcgold.augment import (
     ArrayEvents,
-    Benchmark,
+    BenchmarkTheta,
     Flat,
     Point,
     Points,
@@ -64,7 +64,7 @@ def test_draws_follow_p_x_given_theta(toy_events, toy, match_rows):
 
 def test_local_score_equals_independent_gold(toy_events, toy, match_rows):
     path, k = toy_events
-    ts = sample_local(path, theta=Benchmark("sm"), n_samples=3000, rng=2)
+    ts = sample_local(path, theta=BenchmarkTheta("sm"), n_samples=3000, rng=2)
     rows = match_rows(path, ts.x)
     m, sigma_c, (start, stop), comps = _partition_gold_inputs(path, "train")
     assert np.all((rows >= start) & (rows < stop))
@@ -80,7 +80,7 @@ def test_ratio_sample_gold_and_layout(toy_events, toy, match_rows):
     ts = sample_ratio(
         path,
         theta0=RandomMorphing(20, Prior(Flat(-1, 1))),
-        theta1=Benchmark("sm"),
+        theta1=BenchmarkTheta("sm"),
         n_samples=4000,
         rng=3,
     )
@@ -111,7 +111,7 @@ def test_more_ratios(toy_events):
     ts = sample_more_ratios(
         path,
         theta0=Prior(Flat(-1, 1)),
-        theta1=Benchmark("sm"),
+        theta1=BenchmarkTheta("sm"),
         n_samples=1000,
         additional_thetas=[Points([[0.5, 0.5], [-0.5, 0.2]])],
         rng=4,
@@ -125,7 +125,7 @@ def test_more_ratios(toy_events):
 
 def test_test_partition_is_disjoint_from_train(toy_events, match_rows):
     path, _ = toy_events
-    ts = sample_test(path, theta=Benchmark("sm"), n_samples=500, rng=5)
+    ts = sample_test(path, theta=BenchmarkTheta("sm"), n_samples=500, rng=5)
     rows = match_rows(path, ts.x)
     start, stop, _ = partition_bounds(N_EVENTS, "test")
     assert np.all((rows >= start) & (rows < stop))
@@ -142,8 +142,8 @@ def test_benchmark_weight_files_give_the_same_gold(toy_events_benchmarks_only, m
 
 def test_reproducible_with_seed(toy_events):
     path, _ = toy_events
-    a = sample_ratio(path, theta0=Prior(Flat(-1, 1)), theta1=Benchmark("sm"), n_samples=200, rng=7)
-    b = sample_ratio(path, theta0=Prior(Flat(-1, 1)), theta1=Benchmark("sm"), n_samples=200, rng=7)
+    a = sample_ratio(path, theta0=Prior(Flat(-1, 1)), theta1=BenchmarkTheta("sm"), n_samples=200, rng=7)
+    b = sample_ratio(path, theta0=Prior(Flat(-1, 1)), theta1=BenchmarkTheta("sm"), n_samples=200, rng=7)
     np.testing.assert_array_equal(a.x, b.x)
     np.testing.assert_array_equal(a.log_r_xz, b.log_r_xz)
 
@@ -179,15 +179,15 @@ def test_array_events_and_closest_benchmark(toy):
 def test_bad_input(toy_events):
     path, _ = toy_events
     with pytest.raises(ConfigError, match="empty sample"):
-        sample_local(path, theta=Benchmark("sm"), n_samples=0)
+        sample_local(path, theta=BenchmarkTheta("sm"), n_samples=0)
     with pytest.raises(ConfigError, match="outside the parameter range"):
         sample_local(path, theta=Point([3.0, 0.0]), n_samples=10)
     with pytest.raises(ConfigError, match="unknown benchmark"):
-        sample_ratio(path, theta0=Benchmark("bsm"), theta1=Benchmark("sm"), n_samples=10)
+        sample_ratio(path, theta0=BenchmarkTheta("bsm"), theta1=BenchmarkTheta("sm"), n_samples=10)
     with pytest.raises(ConfigError, match="empty"):
-        sample_local(path, theta=Benchmark("sm"), n_samples=10, partition="validation", validation_split=0.0)
+        sample_local(path, theta=BenchmarkTheta("sm"), n_samples=10, partition="validation", validation_split=0.0)
     with pytest.raises(EventFileError):
-        sample_local(str(path) + ".missing", theta=Benchmark("sm"), n_samples=10)
+        sample_local(str(path) + ".missing", theta=BenchmarkTheta("sm"), n_samples=10)
 
 
 def test_vectorised_over_theta(toy_events):
@@ -196,13 +196,13 @@ def test_vectorised_over_theta(toy_events):
 
     path, _ = toy_events
     t0 = time.perf_counter()
-    sample_ratio(path, theta0=Point([0.3, 0.3]), theta1=Benchmark("sm"), n_samples=20_000, rng=10)
+    sample_ratio(path, theta0=Point([0.3, 0.3]), theta1=BenchmarkTheta("sm"), n_samples=20_000, rng=10)
     one = time.perf_counter() - t0
     t0 = time.perf_counter()
     sample_ratio(
         path,
         theta0=RandomMorphing(1000, Prior(Flat(-1, 1))),
-        theta1=Benchmark("sm"),
+        theta1=BenchmarkTheta("sm"),
         n_samples=20_000,
         rng=10,
     )
@@ -238,9 +238,11 @@ def test_negative_weights_are_refused_or_dropped_with_a_warning(toy, caplog):
         benchmark_values=np.array([[0.0, 0.0]]),
     )
     with pytest.raises(EventFileError, match="negative weight.*--drop-negative-weights"):
-        sample_plain(ev, theta=Benchmark("sm"), n_samples=200, partition="all", rng=1)
+        sample_plain(ev, theta=BenchmarkTheta("sm"), n_samples=200, partition="all", rng=1)
     with caplog.at_level("WARNING", logger="lhcgold.augment.sampling"):
-        ts = sample_plain(ev, theta=Benchmark("sm"), n_samples=200, partition="all", rng=1, negative_weights="drop")
+        ts = sample_plain(
+            ev, theta=BenchmarkTheta("sm"), n_samples=200, partition="all", rng=1, negative_weights="drop"
+        )
     assert len(ts) == 200
     rows = np.array([np.flatnonzero((x == r).all(1))[0] for r in ts.x])
     assert np.all(rows >= 300)  # only positive-weight events can be drawn

@@ -71,7 +71,7 @@ def assets(tmp_path_factory):
     """A valid events file, a one-event file, NaN files and two tiny trained models (score, ratio)."""
     pytest.importorskip("torch")
     from lhcgold import augment
-    from lhcgold.augment import Benchmark as Bench
+    from lhcgold.augment import BenchmarkTheta as Bench
     from lhcgold.augment import Flat, Prior, RandomMorphing
     from lhcgold.ml import ALICES, SALLY, TrainConfig
 
@@ -141,7 +141,7 @@ CASES = {
     "limits-resolution-one": ("limits {ev} -m rate --resolution 1", r"resolution"),
     "fisher-chunk-size-zero": ("fisher {ev} --chunk-size 0", r"chunk-size"),
     "fisher-test-split-one": ("fisher {ev} --test-split 1", r"test-split"),
-    "fisher-theta-wrong-length": ("fisher {ev} --theta 0.1", r"theta needs 2 values"),
+    "fisher-theta-wrong-length": ("fisher {ev} --theta 0.1", r"theta .0\.1. needs 2 values \(ca, cb\), got 1"),
 }
 
 

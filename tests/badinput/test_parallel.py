@@ -77,7 +77,7 @@ def model_assets(tmp_path_factory):  # type: ignore[no-untyped-def]
     """An events file and a tiny trained SALLY model."""
     pytest.importorskip("torch")
     from lhcgold import augment
-    from lhcgold.augment import Benchmark as Bench
+    from lhcgold.augment import BenchmarkTheta as Bench
     from lhcgold.ml import SALLY, TrainConfig
 
     d = tmp_path_factory.mktemp("device_assets")

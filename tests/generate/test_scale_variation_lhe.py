@@ -73,12 +73,14 @@ def test_varied_weights_reproduce_the_run_at_twice_the_scale(runs: tuple[Path, P
 
 def test_reconstruct_stores_them_as_nuisances(runs: tuple[Path, Path], tmp_path: Path) -> None:
     from lhcgold.infer.nuisance import nuisances_from_file
-    from lhcgold.reconstruct import Sample, analysis_from_card, reconstruct
+    from lhcgold.reconstruct import ReconstructionSample, analysis_from_card, reconstruct
     from lhcgold.setup import build_setup
 
     card = _card(91.1876, True)
     out = tmp_path / "events.h5"
-    reconstruct([Sample(runs[0], sampled_from="sm")], out, setup=build_setup(card), **analysis_from_card(card))
+    reconstruct(
+        [ReconstructionSample(runs[0], sampled_from="sm")], out, setup=build_setup(card), **analysis_from_card(card)
+    )
     a = read_lhe(runs[0])
     ids = a.weight_names
     (nu,) = nuisances_from_file(out)

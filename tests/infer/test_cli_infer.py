@@ -16,7 +16,7 @@ def test_fisher_cli_truth_and_histogram(two_param_events, tmp_path, capsys):
     out = tmp_path / "fi.json"
     assert main(["-q", "fisher", str(path), "-o", str(out), "--theta", "0.1,0.2", "-L", "10"]) == 0
     info = infer.FisherInformation.load(out)
-    test = infer.Sample(path, start=3200, stop=4000, weight_scale=5.0)  # the last 20% (augment's test partition)
+    test = infer.EventsView(path, start=3200, stop=4000, weight_scale=5.0)  # the last 20% (augment's test partition)
     np.testing.assert_allclose(
         info.matrix, infer.truth_information(test, theta=[0.1, 0.2], luminosity_ifb=10).matrix, rtol=1e-12
     )
@@ -83,11 +83,11 @@ def test_limits_cli_histogram_with_plot(two_param_events, tmp_path, capsys):
     )
     assert rc == 0, capsys.readouterr().err
     res = infer.LimitResult.load(out)
-    test = infer.Sample(path, start=3200, stop=4000, weight_scale=5.0)  # the last 20% (augment's test partition)
+    test = infer.EventsView(path, start=3200, stop=4000, weight_scale=5.0)  # the last 20% (augment's test partition)
     direct = infer.expected_limits(
         infer.Histogram(["u"], bins=5),
         test,
-        grid=infer.Grid([(-1, 1), (-1, 1)], (9, 7)),
+        grid=infer.LimitGrid([(-1, 1), (-1, 1)], (9, 7)),
         luminosity_ifb=5,
         asimov_theta=[0.2, 0.0],
     )

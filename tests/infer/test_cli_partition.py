@@ -12,7 +12,7 @@ from lhcgold.cli import main
 def _partition(path, frac):
     n = 4000
     start = int(round((1 - frac) * n))
-    return infer.Sample(path, start=start, stop=n, weight_scale=1 / frac)
+    return infer.EventsView(path, start=start, stop=n, weight_scale=1 / frac)
 
 
 @pytest.mark.parametrize(("extra", "frac"), [((), 0.2), (("--test-split", "0.5"), 0.5), (("--all-events",), None)])
@@ -20,7 +20,7 @@ def test_fisher_cli_uses_the_test_partition(two_param_events, tmp_path, capsys, 
     path, _ = two_param_events
     out = tmp_path / "fi.json"
     assert main(["-q", "fisher", str(path), "-o", str(out), "--theta", "0.1,0.2", *extra]) == 0
-    sample = infer.Sample(path) if frac is None else _partition(path, frac)
+    sample = infer.EventsView(path) if frac is None else _partition(path, frac)
     expected = infer.truth_information(sample, theta=[0.1, 0.2]).matrix
     np.testing.assert_allclose(infer.FisherInformation.load(out).matrix, expected, rtol=1e-12)
     # and it differs from the whole file unless asked for (the old behaviour)
@@ -31,8 +31,8 @@ def test_fisher_cli_uses_the_test_partition(two_param_events, tmp_path, capsys, 
 
 def test_limits_cli_uses_the_test_partition(two_param_events, tmp_path):
     path, _ = two_param_events
-    grid = infer.Grid([(-1, 1), (-1, 1)], 5)
-    for extra, sample in (((), _partition(path, 0.2)), (("--all-events",), infer.Sample(path))):
+    grid = infer.LimitGrid([(-1, 1), (-1, 1)], 5)
+    for extra, sample in (((), _partition(path, 0.2)), (("--all-events",), infer.EventsView(path))):
         out = tmp_path / f"lim{len(extra)}.json"
         assert (
             main(
@@ -63,7 +63,7 @@ def test_limits_cli_uses_the_test_partition(two_param_events, tmp_path):
 def sally_dir(tmp_path_factory):
     pytest.importorskip("torch")
     from lhcgold import augment
-    from lhcgold.augment import Benchmark
+    from lhcgold.augment import BenchmarkTheta
     from lhcgold.ml import SALLY, TrainConfig
 
     from .conftest import make_setup, write_events
@@ -78,7 +78,7 @@ def sally_dir(tmp_path_factory):
     ev = write_events(d / "ev.h5", setup, ["x"], x, m)
     est = SALLY(n_hidden=(8,))
     est.train(
-        augment.sample_local(ev, theta=Benchmark("b0"), n_samples=400, rng=1),
+        augment.sample_local(ev, theta=BenchmarkTheta("b0"), n_samples=400, rng=1),
         config=TrainConfig(n_epochs=1, seed=1, validation_split=0.0),
     )
     est.save(d / "model")

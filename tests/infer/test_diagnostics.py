@@ -40,7 +40,7 @@ def test_unnormalised_ratio_fails_closure_and_calibration_restores_it(quad_event
     """An x-independent offset c(θ) in log r̂ (a mis-normalised estimator) moves the best fit by
     ≈ c'/I; the calibrated NeuralRatio removes it exactly and agrees with the exact likelihood."""
     path, _ = quad_events
-    grid = infer.Grid([(-1.0, 1.0)], 21)
+    grid = infer.LimitGrid([(-1.0, 1.0)], 21)
     kw = dict(grid=grid, luminosity_ifb=LUMI_IFB, asimov_theta=[0.0])
     truth_like = infer.expected_limits(infer.NeuralRatio(_Ratio(), normalize=False), path, **kw)
     biased = infer.expected_limits(infer.NeuralRatio(_Ratio(slope=0.3, const=0.7), normalize=False), path, **kw)
@@ -62,7 +62,7 @@ def test_unnormalised_ratio_fails_closure_and_calibration_restores_it(quad_event
 def test_normalisation_from_the_simulation_for_observed_data(quad_events):
     """Observed data (not the simulation): E_ref[r̂] comes from a separate pass over the simulation."""
     path, d = quad_events
-    grid = infer.Grid([(-1.0, 1.0)], 11)
+    grid = infer.LimitGrid([(-1.0, 1.0)], 11)
     x = np.array([[-0.5], [0.1], [0.3], [0.8]])
     exact = infer.observed_limits(
         infer.NeuralRatio(_Ratio(), normalize=False), x, path, grid=grid, luminosity_ifb=LUMI_IFB
@@ -81,7 +81,7 @@ def test_normalisation_needs_a_reference(quad_events, caplog):
         theta_ref = None
 
     res = infer.expected_limits(
-        infer.NeuralRatio(NoRef()), path, grid=infer.Grid([(-1.0, 1.0)], 5), luminosity_ifb=LUMI_IFB
+        infer.NeuralRatio(NoRef()), path, grid=infer.LimitGrid([(-1.0, 1.0)], 5), luminosity_ifb=LUMI_IFB
     )
     assert res.details["ratio_normalized"] is False
     assert "reference of the ratio is unknown" in caplog.text
@@ -89,14 +89,14 @@ def test_normalisation_needs_a_reference(quad_events, caplog):
         infer.expected_limits(
             infer.NeuralRatio(_Ratio(), reference=[0.0, 0.0]),
             path,
-            grid=infer.Grid([(-1.0, 1.0)], 5),
+            grid=infer.LimitGrid([(-1.0, 1.0)], 5),
             luminosity_ifb=LUMI_IFB,
         )
 
 
 def test_closure_check_against_the_grid(two_param_events):
     path, _ = two_param_events
-    grid = infer.Grid([(-1.0, 1.0), (-1.0, 1.0)], 11)
+    grid = infer.LimitGrid([(-1.0, 1.0), (-1.0, 1.0)], 11)
     res = infer.expected_limits(
         infer.Histogram(["u", "v"], bins=(4, 4)), path, grid=grid, luminosity_ifb=2.0, asimov_theta=[0.4, -0.2]
     )
@@ -117,7 +117,7 @@ def test_closure_check_against_the_grid(two_param_events):
 
 def test_contour_area_counts_grid_cells(two_param_events):
     path, _ = two_param_events
-    grid = infer.Grid([(-1.0, 1.0), (-0.5, 0.5)], (9, 5))
+    grid = infer.LimitGrid([(-1.0, 1.0), (-0.5, 0.5)], (9, 5))
     res = infer.expected_limits(infer.RateOnly(), path, grid=grid, luminosity_ifb=5.0, asimov_theta=[0.0, 0.0])
     n_in = int(np.sum(res.p_values >= 0.32))
     assert infer.contour_area(res, 0.68) == pytest.approx(n_in * 0.25 * 0.25)
@@ -145,7 +145,7 @@ def test_batch_spread_of_a_cross_section(two_param_events):
     """Linear in the weights: the subsets (scaled by K) average to the full value; the standard error is
     the subsets' spread / √K, computed here directly from the component weights."""
     path, d = two_param_events
-    sample = infer.Sample(path)
+    sample = infer.EventsView(path)
     k = 4
     spread = infer.batch_spread(lambda s: s.event_component_xsec(), sample, n_batches=k)
     np.testing.assert_allclose(spread.mean, d["m"].sum(axis=0), rtol=1e-12)
@@ -210,7 +210,7 @@ def test_neural_ratio_fast_and_plain_give_the_same_limits(ratio_estimator, helpe
     x = rng.normal(size=(n, 3)) * [1.0, 30.0, 0.1] + [0.0, 100.0, 5.0]
     m = np.abs(rng.normal(size=(n, 6))) * 0.01 + [[1.0, 0, 0.1, 0, 0, 0.1]]
     path = helpers.write_events(tmp_path / "ev.h5", setup, ["a", "b", "c"], x, m)
-    grid = infer.Grid([(-1.0, 1.0), (-1.0, 1.0)], 7)
+    grid = infer.LimitGrid([(-1.0, 1.0), (-1.0, 1.0)], 7)
     res = {
         fast: infer.expected_limits(infer.NeuralRatio(ratio_estimator, fast=fast), path, grid=grid, luminosity_ifb=1.0)
         for fast in (True, False)

@@ -120,21 +120,21 @@ def test_exact_information_bounds_every_estimator(dy, tmp_path):
     histogram, the rate alone; the shape-only part (the old "truth (parton)" of the report) is not."""
     pytest.importorskip("torch")
     from lhcgold import augment
-    from lhcgold.augment import Benchmark
+    from lhcgold.augment import BenchmarkTheta
     from lhcgold.ml import SALLY, TrainConfig
 
     path, tm = dy
     ef = EventFile(path)
     start, stop, factor = augment.partition_bounds(ef.n_events, "test")
-    test = infer.Sample(path, start=start, stop=stop, weight_scale=factor)
-    ts = augment.sample_local(ef, theta=Benchmark("sm"), n_samples=20_000, partition="train", rng=5)
+    test = infer.EventsView(path, start=start, stop=stop, weight_scale=factor)
+    ts = augment.sample_local(ef, theta=BenchmarkTheta("sm"), n_samples=20_000, partition="train", rng=5)
     feats = [ef.observables.index(n) for n in tm.observed_names]
     sally = SALLY(features=feats, n_hidden=(32, 32), activation="tanh")
     sally.train(ts, config=TrainConfig(n_epochs=12, batch_size=256, seed=5))
 
     exact = infer.exact_information(test, tm, theta="sm", luminosity_ifb=LUMI_IFB).matrix
     xs, ws = [], []
-    for x, m in test.iter_chunks():
+    for x, m in test.component_chunks():
         xs.append(x)
         ws.append(m[:, 0])  # component (0, 0) = the SM weight
     x_all, w_all = np.concatenate(xs), np.concatenate(ws)

@@ -115,7 +115,7 @@ def test_histogram_limits_on_a3_come_from_the_signed_angle(wh_sm_events: Path) -
     """The histogram likelihood (``lhcgold limits --method histogram``): near the SM, where a₃ enters the
     rate and the CP-even shapes only at O(a₃²), a (m_T^WH, φ*) histogram excludes small |a₃| that the
     CP-even (m_T^WH, p_T^H) histogram cannot see; the q values of ±a₃ are equal (Asimov at the SM)."""
-    grid = infer.Grid([0.0, (-0.01, 0.01)], 3)
+    grid = infer.LimitGrid([0.0, (-0.01, 0.01)], 3)
     kw = {"grid": grid, "luminosity_ifb": LUMI_IFB, "asimov_theta": [0.0, 0.0]}
     odd = infer.expected_limits(infer.Histogram(["mt_wh", "phi_star"], bins=(8, 8)), wh_sm_events, **kw)
     even = infer.expected_limits(infer.Histogram(["mt_wh", "pt_h"], bins=(8, 8)), wh_sm_events, **kw)

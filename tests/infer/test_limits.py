@@ -29,7 +29,7 @@ def test_wilks_p_values_closed_forms():
 @pytest.mark.parametrize("theta_true", [0.0, 0.4])
 def test_rate_only_asimov_is_exact(quad_events, theta_true):
     path, _ = quad_events
-    grid = infer.Grid([(-1.0, 1.0)], 41)
+    grid = infer.LimitGrid([(-1.0, 1.0)], 41)
     res = infer.expected_limits(infer.RateOnly(), path, grid=grid, luminosity_ifb=LUMI_IFB, asimov_theta=[theta_true])
     th = grid.points[:, 0]
     nu0, nu = L_PB * _sigma(theta_true), L_PB * _sigma(th)
@@ -48,7 +48,7 @@ def test_rate_only_asimov_is_exact(quad_events, theta_true):
 
 def test_histogram_with_one_bin_equals_rate_only(two_param_events):
     path, _ = two_param_events
-    grid = infer.Grid([(-1.0, 1.0), (-1.0, 1.0)], 7)
+    grid = infer.LimitGrid([(-1.0, 1.0), (-1.0, 1.0)], 7)
     rate = infer.expected_limits(infer.RateOnly(), path, grid=grid, luminosity_ifb=5.0, asimov_theta=[0.2, 0.1])
     for bins in (1, [np.array([-5.0, 50.0])]):
         one = infer.expected_limits(
@@ -61,7 +61,7 @@ def test_histogram_with_one_bin_equals_rate_only(two_param_events):
 
 def test_histogram_limits_equal_bruteforce_binned_poisson(two_param_events):
     path, d = two_param_events
-    grid = infer.Grid([(-1.0, 1.0), (-0.5, 0.5)], (5, 4))
+    grid = infer.LimitGrid([(-1.0, 1.0), (-0.5, 0.5)], (5, 4))
     edges = [np.array([0.0, 0.5, 1.0, 2.0, 4.0]), np.array([-1.0, 0.0, 1.0])]
     th_true = np.array([0.3, -0.1])
     res = infer.expected_limits(
@@ -105,7 +105,7 @@ class _ToyProcess:
 @pytest.mark.parametrize("theta_true", [0.0, 0.5])
 def test_truth_and_exact_ratio_match_quadrature(quad_events, theta_true):
     path, _ = quad_events
-    grid = infer.Grid([(-1.0, 1.0)], 21)
+    grid = infer.LimitGrid([(-1.0, 1.0)], 21)
     truth = infer.expected_limits(
         infer.Truth(_ToyProcess()), path, grid=grid, luminosity_ifb=LUMI_IFB, asimov_theta=[theta_true]
     )
@@ -157,7 +157,7 @@ class _ScoreIsX:
 
 def test_score_histogram_equals_histogram_of_monotonic_summary(quad_events):
     path, _ = quad_events
-    grid = infer.Grid([(-1.0, 1.0)], 11)
+    grid = infer.LimitGrid([(-1.0, 1.0)], 11)
     a = infer.expected_limits(
         infer.ScoreHistogram(_ScoreIsX(), bins=6), path, grid=grid, luminosity_ifb=LUMI_IFB, asimov_theta=[0.3]
     )
@@ -173,7 +173,7 @@ def test_score_histogram_equals_histogram_of_monotonic_summary(quad_events):
 
 def test_profiling_and_fixed_parameters(two_param_events):
     path, _ = two_param_events
-    grid = infer.Grid([(-1.0, 1.0), (-1.0, 1.0)], (9, 11))
+    grid = infer.LimitGrid([(-1.0, 1.0), (-1.0, 1.0)], (9, 11))
     like = infer.Histogram(["u"], bins=5, binning=[0.0, 0.0])  # same binning for every grid
     full = infer.expected_limits(like, path, grid=grid, luminosity_ifb=5.0, asimov_theta=[0.25, 0.2])
     prof = infer.expected_limits(like, path, grid=grid, luminosity_ifb=5.0, asimov_theta=[0.25, 0.2], profile=["cb"])
@@ -183,18 +183,18 @@ def test_profiling_and_fixed_parameters(two_param_events):
     np.testing.assert_allclose(prof.profiled_values[:, 0], grid.axes[1][np.argmax(ll, axis=1)])
     np.testing.assert_allclose(prof.p_values, erfc(np.sqrt(prof.q / 2)), atol=1e-12)
     fixed = infer.expected_limits(
-        like, path, grid=infer.Grid([(-1.0, 1.0), 0.2], 9), luminosity_ifb=5.0, asimov_theta=[0.25, 0.2]
+        like, path, grid=infer.LimitGrid([(-1.0, 1.0), 0.2], 9), luminosity_ifb=5.0, asimov_theta=[0.25, 0.2]
     )
     assert fixed.fixed == {"cb": 0.2} and fixed.thetas.shape == (9, 1)
     # the fixed slice at cb = 0.2 is the full grid's column 6 (0.2 on an 11-point axis over [-1, 1])
     np.testing.assert_allclose(fixed.log_likelihood, ll[:, 6], rtol=1e-12)
-    with pytest.raises(ConfigError, match="regular Grid"):
+    with pytest.raises(ConfigError, match="regular LimitGrid"):
         infer.expected_limits(like, path, grid=grid.points, luminosity_ifb=5.0, profile=["cb"])
 
 
 def test_scattered_points_equal_grid(two_param_events):
     path, _ = two_param_events
-    grid = infer.Grid([(-1.0, 1.0), (-1.0, 1.0)], 5)
+    grid = infer.LimitGrid([(-1.0, 1.0), (-1.0, 1.0)], 5)
     like = infer.Histogram(["v"], bins=4)
     a = infer.expected_limits(like, path, grid=grid, luminosity_ifb=5.0)
     b = infer.expected_limits(like, path, grid=grid.points, luminosity_ifb=5.0)
@@ -208,7 +208,7 @@ def test_observed_limits_histogram_independent(two_param_events):
     path, d = two_param_events
     rng = np.random.default_rng(5)
     x_obs = d["x"][rng.choice(len(d["x"]), 300, replace=False)]
-    grid = infer.Grid([(-1.0, 1.0), (-1.0, 1.0)], 5)
+    grid = infer.LimitGrid([(-1.0, 1.0), (-1.0, 1.0)], 5)
     edges = [np.array([0.0, 0.7, 1.5, 3.0])]
     res = infer.observed_limits(
         infer.Histogram(["u"], bins=edges, epsilon=0.0), x_obs, path, grid=grid, luminosity_ifb=0.1
@@ -226,7 +226,7 @@ def test_observed_limits_histogram_independent(two_param_events):
 
 def test_toy_p_values_rate_only_match_wilks(quad_events):
     path, _ = quad_events
-    grid = infer.Grid([(-1.0, 1.0)], 21)
+    grid = infer.LimitGrid([(-1.0, 1.0)], 21)
     res = infer.expected_limits(infer.RateOnly(), path, grid=grid, luminosity_ifb=1.0, asimov_theta=[0.0])
     # one-sided structure of σ(θ) ∝ 1 + θ²/3 makes Wilks approximate; test where q is moderate
     j = 15  # θ = 0.5
@@ -241,32 +241,32 @@ def test_toy_p_values_rate_only_match_wilks(quad_events):
 def test_bad_inputs(two_param_events, quad_events):
     path, _ = two_param_events
     with pytest.raises(ConfigError, match="outside the range of parameter 'ca'"):
-        infer.expected_limits(infer.RateOnly(), path, grid=infer.Grid([(-3.0, 1.0), (-1.0, 1.0)], 5))
+        infer.expected_limits(infer.RateOnly(), path, grid=infer.LimitGrid([(-3.0, 1.0), (-1.0, 1.0)], 5))
     res = infer.expected_limits(
-        infer.RateOnly(), path, grid=infer.Grid([(-3.0, 1.0), (-1.0, 1.0)], 5), allow_outside=True
+        infer.RateOnly(), path, grid=infer.LimitGrid([(-3.0, 1.0), (-1.0, 1.0)], 5), allow_outside=True
     )
     assert len(res.thetas) == 25
     with pytest.raises(ConfigError, match="shape"):
         infer.expected_limits(infer.RateOnly(), path, grid=np.zeros((4, 3)))
     with pytest.raises(ConfigError, match="trained on observables"):
         ratio = _ExactRatio()
-        infer.expected_limits(infer.NeuralRatio(ratio), path, grid=infer.Grid([(-1, 1), (-1, 1)], 3))
+        infer.expected_limits(infer.NeuralRatio(ratio), path, grid=infer.LimitGrid([(-1, 1), (-1, 1)], 3))
     with pytest.raises(ConfigError, match="did you mean"):
-        infer.expected_limits(infer.Histogram(["vv"]), path, grid=infer.Grid([(-1, 1), (-1, 1)], 3))
+        infer.expected_limits(infer.Histogram(["vv"]), path, grid=infer.LimitGrid([(-1, 1), (-1, 1)], 3))
     with pytest.raises(ConfigError):
         infer.Histogram(["u"], bins=[np.array([1.0, 0.0])])
     with pytest.raises(ConfigError):
-        infer.Grid([(1.0, -1.0)], 5)
+        infer.LimitGrid([(1.0, -1.0)], 5)
     with pytest.raises(ConfigError):
-        infer.expected_limits(infer.RateOnly(), path, grid=infer.Grid([(-1, 1), (-1, 1)], 3), luminosity_ifb=-1)
+        infer.expected_limits(infer.RateOnly(), path, grid=infer.LimitGrid([(-1, 1), (-1, 1)], 3), luminosity_ifb=-1)
 
 
 def test_empty_bins_error_and_epsilon(quad_events, helpers, tmp_path):
     # template events only at x < 0.5, Asimov data at all x: the last bin is empty in the templates
     path, d = quad_events
-    tpl = infer.Sample(path, 0, 250)  # GL nodes are sorted: the first 250 lie below x ≈ 0.39
+    tpl = infer.EventsView(path, 0, 250)  # GL nodes are sorted: the first 250 lie below x ≈ 0.39
     edges = [np.array([-1.0, 0.0, 0.5, 1.0])]
-    grid = infer.Grid([(-1.0, 1.0)], 5)
+    grid = infer.LimitGrid([(-1.0, 1.0)], 5)
     with pytest.raises(LhcgoldError, match="template is empty"):
         infer.expected_limits(
             infer.Histogram(["x"], bins=edges, templates=tpl, empty_bins="error"),
@@ -284,7 +284,7 @@ def test_empty_bins_error_and_epsilon(quad_events, helpers, tmp_path):
 
 def test_limit_result_io_and_hist(tmp_path, two_param_events):
     path, _ = two_param_events
-    grid = infer.Grid([(-1.0, 1.0), (-2.0, 2.0)], (5, 9))
+    grid = infer.LimitGrid([(-1.0, 1.0), (-2.0, 2.0)], (5, 9))
     res = infer.expected_limits(
         infer.Histogram(["u"], bins=4), path, grid=grid, luminosity_ifb=5.0, asimov_theta=[0.5, 0.0]
     )
@@ -326,7 +326,7 @@ class _ToyProcessTuple:
 
 def test_truth_accepts_generator_style_process(quad_events):
     path, _ = quad_events
-    grid = infer.Grid([(-1.0, 1.0)], 5)
+    grid = infer.LimitGrid([(-1.0, 1.0)], 5)
     like = infer.Truth(_ToyProcessTuple())
     a = infer.expected_limits(like, path, grid=grid, luminosity_ifb=LUMI_IFB)
     b = infer.expected_limits(like, path, grid=grid, luminosity_ifb=LUMI_IFB)
@@ -367,9 +367,9 @@ def test_madminer_compat_histogram_reproduces_madminer_conventions(two_param_eve
     outside the outer edges, data clamped, ε = 1e-12: equal to a per-θ MadMiner-style computation."""
     path, d = two_param_events
     x, n = d["x"], len(d["x"])
-    tpl = infer.Sample(path, 0, 3000)
-    data = infer.Sample(path, 3001, None, weight_scale=4.0)
-    grid = infer.Grid([(-1.0, 1.0), (-1.0, 1.0)], 4)
+    tpl = infer.EventsView(path, 0, 3000)
+    data = infer.EventsView(path, 3001, None, weight_scale=4.0)
+    grid = infer.LimitGrid([(-1.0, 1.0), (-1.0, 1.0)], 4)
     res = infer.expected_limits(
         infer.Histogram(["u", "v"], bins=(5, 4), templates=tpl, madminer_compat=True),
         data,
@@ -407,7 +407,7 @@ def test_madminer_compat_histogram_reproduces_madminer_conventions(two_param_eve
 
 def test_expected_limits_by_method(quad_events):
     path, _ = quad_events
-    grid = infer.Grid([(-1.0, 1.0)], 9)
+    grid = infer.LimitGrid([(-1.0, 1.0)], 9)
     res = infer.expected_limits_by_method(
         {"truth": infer.Truth(_ToyProcess()), "rate": infer.RateOnly(), "histogram": infer.Histogram(["x"], bins=4)},
         path,
@@ -424,10 +424,10 @@ def test_expected_limits_by_method(quad_events):
 def test_templates_with_other_column_order(two_param_events, helpers, tmp_path):
     path, d = two_param_events
     perm = helpers.write_events(tmp_path / "perm.h5", d["setup"], ["w", "v", "u"], d["x"][:, [2, 1, 0]], d["m"])
-    grid = infer.Grid([(-1.0, 1.0), (-1.0, 1.0)], 4)
+    grid = infer.LimitGrid([(-1.0, 1.0), (-1.0, 1.0)], 4)
     a = infer.expected_limits(infer.Histogram(["u", "v"], bins=3), path, grid=grid, luminosity_ifb=2.0)
     b = infer.expected_limits(
-        infer.Histogram(["u", "v"], bins=3, templates=infer.Sample(perm)), path, grid=grid, luminosity_ifb=2.0
+        infer.Histogram(["u", "v"], bins=3, templates=infer.EventsView(perm)), path, grid=grid, luminosity_ifb=2.0
     )
     np.testing.assert_allclose(b.log_likelihood, a.log_likelihood, rtol=1e-12)
 
@@ -436,7 +436,7 @@ def test_observed_limits_from_events_file_equal_array(two_param_events, helpers,
     path, d = two_param_events
     x_obs = d["x"][:200]
     obs_file = helpers.write_events(tmp_path / "obs.h5", d["setup"], ["u", "v", "w"], x_obs, d["m"][:200])
-    grid = infer.Grid([(-1.0, 1.0), (-1.0, 1.0)], 3)
+    grid = infer.LimitGrid([(-1.0, 1.0), (-1.0, 1.0)], 3)
     like = infer.Histogram(["v"], bins=4)
     a = infer.observed_limits(like, x_obs, path, grid=grid, luminosity_ifb=0.1)
     b = infer.observed_limits(like, obs_file, path, grid=grid, luminosity_ifb=0.1)

@@ -33,7 +33,7 @@ def test_trained_sally_through_fisher_and_limits(sally_model, quad_events):
     info = infer.sally_information(path, sally_model, theta=[0.0], luminosity_ifb=lumi).matrix
     truth = infer.truth_information(path, theta=[0.0], luminosity_ifb=lumi).matrix
     assert info[0, 0] == pytest.approx(truth[0, 0], rel=0.05)  # the estimator learns t(x) = 2x
-    grid = infer.Grid([(-1.0, 1.0)], 11)
+    grid = infer.LimitGrid([(-1.0, 1.0)], 11)
     res = infer.expected_limits(infer.ScoreHistogram(sally_model, bins=8), path, grid=grid, luminosity_ifb=lumi)
     ref = infer.expected_limits(infer.Histogram(["x"], bins=8), path, grid=grid, luminosity_ifb=lumi)
     # a monotonic score gives the same histogram as x itself
@@ -44,7 +44,7 @@ def test_trained_sally_through_fisher_and_limits(sally_model, quad_events):
 def test_trained_model_on_other_observables(sally_model, two_param_events):
     path, _ = two_param_events
     with pytest.raises(ConfigError, match="trained on observables"):
-        infer.expected_limits(infer.ScoreHistogram(sally_model), path, grid=infer.Grid([(-1, 1), (-1, 1)], 3))
+        infer.expected_limits(infer.ScoreHistogram(sally_model), path, grid=infer.LimitGrid([(-1, 1), (-1, 1)], 3))
 
 
 @pytest.fixture(scope="module")
@@ -92,7 +92,7 @@ def alices_model():
 def test_trained_alices_through_limits(alices_model, quad_events):
     path, _ = quad_events
     # away from θ = ±1, where p(x|θ) has a zero at the edge that a smooth network cannot follow
-    grid = infer.Grid([(-0.4, 0.8)], 13)
+    grid = infer.LimitGrid([(-0.4, 0.8)], 13)
     lumi = 0.05
     res = infer.expected_limits(
         infer.NeuralRatio(alices_model), path, grid=grid, luminosity_ifb=lumi, asimov_theta=[0.5]

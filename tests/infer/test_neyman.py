@@ -27,7 +27,7 @@ def _exact_rate_coverage(mu_grid: np.ndarray, j: int, cl: float) -> float:
 
 def test_rate_only_coverage_matches_exact_poisson_sum(quad_events):
     path, _ = quad_events
-    grid = infer.Grid([(-1.0, 1.0)], 81)
+    grid = infer.LimitGrid([(-1.0, 1.0)], 81)
     lumi = 0.02  # σ(0) = 2 pb → 40 expected events
     ens = ToyEnsemble.build(infer.RateOnly(), path, grid=grid, luminosity_ifb=lumi)
     j = ens.index_of(np.array([0.5]))
@@ -56,7 +56,7 @@ def test_toys_resample_the_morphed_weights(two_param_events):
     """A toy histogram of an observable follows the weights morphed to the toy's θ."""
     path, info = two_param_events
     th = np.array([1.0, -0.5])
-    grid = infer.Grid([(-1.0, 1.0), (-1.0, 1.0)], 5)
+    grid = infer.LimitGrid([(-1.0, 1.0), (-1.0, 1.0)], 5)
     ens = ToyEnsemble.build(infer.RateOnly(), path, grid=grid, luminosity_ifb=1.0)
     j = ens.index_of(th)
     cdf = ens._cdf_at(j)
@@ -67,7 +67,7 @@ def test_toys_resample_the_morphed_weights(two_param_events):
 
 def test_belt_and_interval(quad_events):
     path, _ = quad_events
-    grid = infer.Grid([(-1.0, 1.0)], 21)
+    grid = infer.LimitGrid([(-1.0, 1.0)], 21)
     belt = infer.neyman_belt(infer.Histogram(["x"], bins=4), path, grid=grid, luminosity_ifb=0.05, n_toys=200, rng=1)
     assert belt.critical_values.shape == (21,) and np.all(belt.critical_values >= 0)
     res = infer.expected_limits(
@@ -84,7 +84,7 @@ def test_belt_and_interval(quad_events):
 def test_bad_input(quad_events, kwargs, match):
     path, _ = quad_events
     with pytest.raises(ConfigError, match=match):
-        infer.coverage(infer.RateOnly(), path, grid=infer.Grid([(-1.0, 1.0)], 11), luminosity_ifb=0.02, **kwargs)
+        infer.coverage(infer.RateOnly(), path, grid=infer.LimitGrid([(-1.0, 1.0)], 11), luminosity_ifb=0.02, **kwargs)
 
 
 @pytest.fixture(scope="module")
@@ -109,7 +109,7 @@ def test_drell_yan_coverage_at_sm(dy, method):
     """
     path, tm = dy
     like = infer.Truth(tm) if method == "truth" else infer.Histogram(["m_ll", "cos_theta_star"], bins=(5, 4))
-    grid = infer.Grid([(-0.05, 0.05), 0.0], 101)
+    grid = infer.LimitGrid([(-0.05, 0.05), 0.0], 101)
     cov = infer.coverage(
         like, path, grid=grid, theta_true="sm", luminosity_ifb=30.0, n_toys=500, n_toys_belt=1000, rng=7
     )

@@ -11,8 +11,9 @@ from scipy.special import wrightomega
 
 from lhcgold import infer
 from lhcgold.exceptions import ConfigError
-from lhcgold.infer._data import as_sample, components_of, factors
+from lhcgold.infer._data import components_of, factors
 from lhcgold.infer.nuisance import Normalisation, WeightVariation, profile_limits, profiled_information
+from lhcgold.io.view import as_view
 
 CARD = Path(__file__).resolve().parents[2] / "cards" / "dy.yaml"
 
@@ -31,14 +32,14 @@ def _analytic_rate_profile(mu: np.ndarray, n: float, delta: float) -> tuple[np.n
 
 
 def _event_rate(path, thetas, lumi_ifb):
-    s = as_sample(path)
-    m = np.concatenate([p[1] for p in s.iter_chunks()])
+    s = as_view(path)
+    m = np.concatenate([p[1] for p in s.component_chunks()])
     return 1000 * lumi_ifb * (factors(thetas, components_of(s.setup)) @ m.sum(axis=0))
 
 
 def test_rate_only_normalisation_matches_analytic_profile(quad_events):
     path, _ = quad_events
-    grid = infer.Grid([(-1.0, 1.0)], 41)
+    grid = infer.LimitGrid([(-1.0, 1.0)], 41)
     res = profile_limits(
         infer.RateOnly(),
         path,
@@ -100,7 +101,7 @@ def test_bad_nuisances(quad_events, nuisances, match):
     path, _ = quad_events
     with pytest.raises(ConfigError, match=match):
         profile_limits(
-            infer.RateOnly(), path, nuisances=nuisances, grid=infer.Grid([(-1.0, 1.0)], 5), luminosity_ifb=0.5
+            infer.RateOnly(), path, nuisances=nuisances, grid=infer.LimitGrid([(-1.0, 1.0)], 5), luminosity_ifb=0.5
         )
 
 
@@ -108,12 +109,12 @@ def test_bad_input(quad_events):
     path, _ = quad_events
     with pytest.raises(ConfigError, match="uncertainty"):
         Normalisation("n", 0.0)
-    with pytest.raises(ConfigError, match="RateOnly and Histogram"):
+    with pytest.raises(ConfigError, match="not a likelihood model"):
         profile_limits(
             object(),
             path,
             nuisances=[],
-            grid=infer.Grid([(-1.0, 1.0)], 5),  # type: ignore[arg-type]
+            grid=infer.LimitGrid([(-1.0, 1.0)], 5),  # type: ignore[arg-type]
             luminosity_ifb=0.5,
         )
 
@@ -164,7 +165,7 @@ def test_drell_yan_profiled_limits_are_wider(dy, method):
     r = scale_variation_ratios(res, factors=(0.5, 2.0))
     nus = [Normalisation("norm", 0.05), WeightVariation("scale_muf", r["muf_2"], r["muf_0.5"])]
     like = infer.RateOnly() if method == "rate" else infer.Histogram(["m_ll", "cos_theta_star"], bins=(5, 4))
-    grid = infer.Grid([(-0.06, 0.06), 0.0], 61)
+    grid = infer.LimitGrid([(-0.06, 0.06), 0.0], 61)
     out = profile_limits(like, path, nuisances=nus, grid=grid, luminosity_ifb=100.0)
     assert np.all(out.q_profiled <= out.q_fixed + 1e-9)
     lo_f, hi_f = out.interval(0.68, profiled=False)
@@ -215,7 +216,7 @@ def test_nuisances_from_file_madminer_layout(quad_events, tmp_path):
     assert pdf.down is None
     np.testing.assert_allclose(pdf.up, 1.05)
     # the file still reads as events, and the stored nuisances profile like hand-made ones
-    grid = infer.Grid([(-1.0, 1.0)], 21)
+    grid = infer.LimitGrid([(-1.0, 1.0)], 21)
     a = profile_limits(infer.RateOnly(), path, nuisances=[scale, pdf], grid=grid, luminosity_ifb=0.5)
     b = profile_limits(
         infer.RateOnly(),
@@ -225,3 +226,192 @@ def test_nuisances_from_file_madminer_layout(quad_events, tmp_path):
         luminosity_ifb=0.5,
     )
     np.testing.assert_allclose(a.q_profiled, b.q_profiled, atol=1e-9)
+
+
+# ------------------------------------------------------------------------------ unbinned (per-event factors)
+class _QuadTruth:
+    """dσ/dx = (1 + θx)² on [-1, 1]: component densities (1, 2x, x²), σ_c = (2, 0, 2/3)."""
+
+    observables = ("x",)
+
+    def truth_components(self, x):
+        x = np.asarray(x)[:, 0]
+        return np.stack([np.ones_like(x), 2 * x, x * x], axis=1)
+
+    def xsec_components(self):
+        return np.array([2.0, 0.0, 2.0 / 3.0])
+
+
+class _QuadRatio:
+    """The exact log r(x|θ) = log p(x|θ) − log p(x|0) of the same toy (reference θ = 0)."""
+
+    observables = ("x",)
+    theta_ref = np.zeros(1)
+
+    def log_ratio(self, x, thetas):
+        x = np.asarray(x)[:, 0]
+        th = np.asarray(thetas)[:, :1]
+        return np.log((1 + th * x[None, :]) ** 2 / (2 + 2 * th**2 / 3)) - np.log(0.5)
+
+
+def _quadrature_profile(thetas, theta_true, lumi_pb, g):
+    """q(θ) of the extended likelihood of p(x|θ,ν) ∝ (1+θx)² g(x,ν) by adaptive quadrature and a 1-D fit."""
+    from scipy.integrate import quad
+    from scipy.optimize import minimize_scalar
+
+    sig_t = 2 + 2 * theta_true**2 / 3
+    n = lumi_pb * sig_t
+
+    def ll(th, nu):
+        kin = quad(lambda x: (1 + theta_true * x) ** 2 / sig_t * np.log((1 + th * x) ** 2 * g(x, nu)), -1, 1)[0]
+        mu = lumi_pb * quad(lambda x: (1 + th * x) ** 2 * g(x, nu), -1, 1)[0]
+        return n * kin - mu - 0.5 * nu * nu
+
+    prof = np.array([-minimize_scalar(lambda v, t=t: -ll(t, v), bounds=(-5, 5), method="bounded").fun for t in thetas])
+    return -2 * (prof - prof.max())
+
+
+@pytest.mark.parametrize("kind", ["truth", "ratio"])
+def test_unbinned_profile_matches_quadrature(quad_events, kind):
+    """Truth and an exact ratio model, profiled with an x-dependent two-sided variation: the profile of the
+    extended likelihood computed independently by quadrature."""
+    path, info = quad_events
+    x = info["nodes"]
+    up, down = 1 + 0.3 * x, 1 - 0.2 * x  # w(ν=±1)/w(0)
+    a, b = 0.5 * np.log(up / down), 0.5 * np.log(up * down)
+    like = infer.Truth(_QuadTruth()) if kind == "truth" else infer.NeuralRatio(_QuadRatio(), fast=False)
+    grid = infer.LimitGrid([(-0.6, 0.6)], 13)
+    res = profile_limits(
+        like,
+        path,
+        nuisances=[WeightVariation("shape", up, down)],
+        grid=grid,
+        luminosity_ifb=0.2,
+        asimov_theta=[0.1],
+    )
+
+    def g(xx, nu):
+        return np.exp(
+            0.5 * np.log((1 + 0.3 * xx) / (1 - 0.2 * xx)) * nu + 0.5 * np.log((1 + 0.3 * xx) * (1 - 0.2 * xx)) * nu**2
+        )
+
+    q = _quadrature_profile(grid.points[:, 0], 0.1, 200.0, g)
+    np.testing.assert_allclose(res.q_profiled, q, atol=2e-5)
+    # the unprofiled scan is the model's own expected_limits scan
+    plain = infer.expected_limits(like, path, grid=grid, luminosity_ifb=0.2, asimov_theta=[0.1])
+    np.testing.assert_allclose(res.q_fixed, plain.q, atol=1e-8)
+    assert np.all(res.q_profiled <= res.q_fixed + 1e-9) and res.q_profiled[0] < 0.9 * res.q_fixed[0]
+    assert np.ptp(a) > 0 and np.ptp(b) > 0  # a genuine shape variation
+
+
+def test_unbinned_normalisation_is_the_rate_closed_form(quad_events):
+    """A pure normalisation on the truth model: profiled − fixed is the Lambert-W rate profile's shift."""
+    path, _ = quad_events
+    grid = infer.LimitGrid([(-1.0, 1.0)], 21)
+    res = profile_limits(
+        infer.Truth(_QuadTruth()),
+        path,
+        nuisances=[Normalisation("lumi", 0.05)],
+        grid=grid,
+        luminosity_ifb=0.5,
+        asimov_theta=[0.3],
+    )
+    mu = _event_rate(path, grid.points, 0.5)
+    n = float(_event_rate(path, np.array([0.3]), 0.5))
+    q_rate_prof, nu = _analytic_rate_profile(mu, n, 0.05)
+    ll_rate_fixed = n * np.log(mu) - mu
+    ll = res.log_likelihood_fixed - ll_rate_fixed + (-0.5 * q_rate_prof)  # kinematic part + profiled rate
+    np.testing.assert_allclose(res.q_profiled, -2 * (ll - ll.max()), atol=1e-6)
+    np.testing.assert_allclose(res.nu_hat[:, 0], nu, atol=1e-4)
+
+
+def test_interpolated_interval_and_impacts(quad_events):
+    from lhcgold.infer.nuisance import interpolated_interval
+
+    # q = θ² on a coarse grid: the 68 % ends (q = 0.989) are interpolated between grid points
+    th = np.linspace(-2, 2, 9)
+    lo, hi = interpolated_interval(th, th**2, 1.0)
+    assert lo == pytest.approx(-1.0) and hi == pytest.approx(1.0)
+    lo, hi = interpolated_interval(th, (th - 0.25) ** 2, 1.0)
+    assert (lo, hi) == pytest.approx((-0.5 - 0.4375 * 0.5, 1.0 + 0.4375 * 0.5))  # chords of the parabola
+    path, _ = quad_events
+    res = profile_limits(
+        infer.RateOnly(),
+        path,
+        nuisances=[Normalisation("a", 0.05), Normalisation("b", 1e-9)],
+        grid=infer.LimitGrid([(-1.0, 1.0)], 81),
+        luminosity_ifb=0.5,
+        asimov_theta=[0.3],
+        impacts=True,
+    )
+    imp = res.impacts()
+    assert set(imp) == {"a", "b"} and imp["b"] < 1e-3 * imp["a"]
+    h_fixed, h_prof = res.half_width(profiled=False), res.half_width()
+    assert imp["a"] == pytest.approx(np.sqrt(h_prof**2 - h_fixed**2), rel=1e-3)  # b changes nothing
+
+
+@pytest.fixture(scope="module")
+def dy_sally(dy):
+    pytest.importorskip("torch")
+    from lhcgold import augment
+    from lhcgold.augment import BenchmarkTheta
+    from lhcgold.ml import SALLY, TrainConfig
+
+    path, _, _ = dy
+    est = SALLY(n_hidden=(16, 16))
+    est.train(
+        augment.sample_local(path, theta=BenchmarkTheta("sm"), n_samples=5000, rng=1),
+        config=TrainConfig(n_epochs=10, seed=1),
+    )
+    return est
+
+
+@pytest.mark.slow
+def test_drell_yan_profiled_sally_limits(dy, dy_sally):
+    """SALLY's score histogram with a 5 % normalisation and the μ_F scale nuisance: profiled intervals are
+    wider; shrinking both nuisances to nothing gives back the unprofiled scan."""
+    from lhcgold.generate.variations import scale_variation_ratios
+
+    path, res, _ = dy
+    r = scale_variation_ratios(res, factors=(0.5, 2.0))
+    like = infer.ScoreHistogram(dy_sally, bins=10, components=(0,))
+    grid = infer.LimitGrid([(-0.06, 0.06), 0.0], 61)
+    nus = [Normalisation("norm", 0.05), WeightVariation("scale_muf", r["muf_2"], r["muf_0.5"])]
+    out = profile_limits(like, path, nuisances=nus, grid=grid, luminosity_ifb=100.0, impacts=True)
+    assert np.all(out.q_profiled <= out.q_fixed + 1e-9)
+    lo_f, hi_f = out.interval(0.68, profiled=False)
+    lo_p, hi_p = out.interval(0.68, profiled=True)
+    assert lo_p <= lo_f and hi_p >= hi_f and (hi_p - lo_p) > 1.2 * (hi_f - lo_f)
+    assert all(v > 0 for v in out.impacts().values())
+    # the unprofiled scan is SALLY's own binned likelihood (same bins, Poisson counts)
+    plain = infer.expected_limits(like, path, grid=grid, luminosity_ifb=100.0)
+    assert np.max(plain.q[plain.q < 10]) > 1  # a non-trivial scan
+    tiny = [Normalisation("norm", 1e-7), WeightVariation("scale_muf", r["muf_2"] ** 1e-6, r["muf_0.5"] ** 1e-6)]
+    gone = profile_limits(like, path, nuisances=tiny, grid=grid, luminosity_ifb=100.0)
+    np.testing.assert_allclose(gone.q_profiled, gone.q_fixed, atol=1e-4)
+    np.testing.assert_allclose(gone.q_fixed, out.q_fixed, atol=1e-9)
+    # the Fisher information of the same binned model: profiling costs information
+    info = infer.profiled_information(like, path, nuisances=nus, luminosity_ifb=100.0, grid=grid)
+    assert info.profiled[0, 0] < 0.5 * info.fixed[0, 0]
+
+
+@pytest.mark.parametrize("kind", ["truth", "ratio"])
+def test_unbinned_profiled_information_closed_form(quad_events, kind):
+    """Truth / exact ratio with a normalisation κ = ln 1.1: I_fixed = I_kin + μ'²/μ and
+    I_prof = I_kin + (μ'²/μ) / (1 + μκ²), with I_kin = n ∫ p (∂_θ log p)² by quadrature."""
+    from scipy.integrate import quad
+
+    path, _ = quad_events
+    th, lumi = 0.3, 0.5
+    like = infer.Truth(_QuadTruth()) if kind == "truth" else infer.NeuralRatio(_QuadRatio(), fast=False)
+    nus = [Normalisation("lumi", 0.1)]
+    info = profiled_information(like, path, nuisances=nus, theta=[th], luminosity_ifb=lumi)
+    sig = 2 + 2 * th**2 / 3
+    mu, dmu = 1000 * lumi * sig, 1000 * lumi * 4 * th / 3
+    dlogp = lambda x: 2 * x / (1 + th * x) - (4 * th / 3) / sig  # noqa: E731
+    i_kin = mu * quad(lambda x: (1 + th * x) ** 2 / sig * dlogp(x) ** 2, -1, 1)[0]
+    kap2 = np.log1p(0.1) ** 2
+    np.testing.assert_allclose(info.fixed[0, 0], i_kin + dmu**2 / mu, rtol=1e-4)
+    np.testing.assert_allclose(info.profiled[0, 0], i_kin + dmu**2 / mu / (1 + mu * kap2), rtol=1e-4)
+    np.testing.assert_allclose(info.full[1, 1], mu * kap2 + 1, rtol=1e-6)
+    assert info.impacts["lumi"][0] > 0

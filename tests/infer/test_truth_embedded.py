@@ -27,7 +27,7 @@ def dy(tmp_path_factory):
 def test_truth_likelihood_equals_truth_model_and_its_curvature_the_score_information(dy):
     path, tm = dy
     h = 0.002
-    grid = infer.Grid([(-h, h), (-h, h)], 3)
+    grid = infer.LimitGrid([(-h, h), (-h, h)], 3)
     res = infer.expected_limits(infer.Truth(tm), path, grid=grid, luminosity_ifb=300.0)
 
     # 1. the kinematic term is n_obs [Σ ŵ_i log p(x_i|θ) − log Σ ŵ_i p(x_i|θ)/p(x_i|θ_true)] with the
@@ -81,7 +81,7 @@ def test_truth_closes_on_asimov_data_whatever_the_monte_carlo_noise(dy):
     """Asimov data at the SM from a small weighted sample: the exact likelihood's best fit is the SM itself
     (not shifted by the MC noise of Σ w t(x), which is of the order of the statistical error here)."""
     path, tm = dy
-    grid = infer.Grid([(-0.02, 0.02), (-0.02, 0.02)], 41)
+    grid = infer.LimitGrid([(-0.02, 0.02), (-0.02, 0.02)], 41)
     res = infer.expected_limits(infer.Truth(tm), path, grid=grid, luminosity_ifb=3000.0)
     centre = np.argmin(np.linalg.norm(grid.points, axis=1))
     assert np.argmax(res.log_likelihood) == centre

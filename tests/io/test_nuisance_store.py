@@ -16,13 +16,13 @@ from lhcgold.io.combine import combine_and_shuffle
 from lhcgold.io.events import EventFile
 from lhcgold.io.h5common import decode_strings
 from lhcgold.io.lhe import read_lhe
-from lhcgold.reconstruct import Sample, analysis_from_card, reconstruct
+from lhcgold.reconstruct import ReconstructionSample, analysis_from_card, reconstruct
 from lhcgold.setup import build_setup
 
 DATA = Path(__file__).parents[1] / "data"
 JJ = DATA / "lhe" / "pylhe-testfile-madgraph5-3.5.8-pp_to_jj.lhe.gz"
 WA = DATA / "mg5" / "wgamma_ewdim6" / "run_01_sm_unweighted_events.lhe.gz"
-JJ_SAMPLE = Sample(JJ, sampled_from="sm", weight_map={"p": "40"})  # a theta dependence: MUR = MUF = 2
+JJ_SAMPLE = ReconstructionSample(JJ, sampled_from="sm", weight_map={"p": "40"})  # a theta dependence: MUR = MUF = 2
 
 CARD = """lhcgold_card: 1
 name: jj
@@ -118,7 +118,7 @@ def test_bad_choices(tmp_path: Path, card, systematics, err, match) -> None:  # 
 def test_file_without_systematics_weights_is_a_clear_error(tmp_path: Path, card) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(EventFileError, match=r"run_01_sm.*no mu scale variations"):
         reconstruct(
-            [Sample(WA, sampled_from="sm", weight_map={"p": "sm"})],
+            [ReconstructionSample(WA, sampled_from="sm", weight_map={"p": "sm"})],
             tmp_path / "e.h5",
             setup=build_setup(card),
             **analysis_from_card(card),

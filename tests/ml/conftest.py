@@ -9,7 +9,7 @@ pytest.importorskip("torch")
 
 from lhcgold.augment import (
     ArrayEvents,
-    Benchmark,
+    BenchmarkTheta,
     Flat,
     Prior,
     sample_density,
@@ -46,7 +46,7 @@ def ratio_set(toy_array_events):
     return sample_ratio(
         toy_array_events,
         theta0=Prior(Flat(-1, 1)),
-        theta1=Benchmark("sm"),
+        theta1=BenchmarkTheta("sm"),
         n_samples=N_TRAIN,
         rng=2,
         partition="all",
@@ -67,7 +67,7 @@ def more_ratios_set(toy_array_events):
 
 @pytest.fixture(scope="session")
 def local_set(toy_array_events):
-    return sample_local(toy_array_events, theta=Benchmark("sm"), n_samples=N_TRAIN, rng=3, partition="all")
+    return sample_local(toy_array_events, theta=BenchmarkTheta("sm"), n_samples=N_TRAIN, rng=3, partition="all")
 
 
 @pytest.fixture(scope="session")

@@ -15,7 +15,7 @@ from lhcgold.config import load_card
 from lhcgold.exceptions import EventFileError
 from lhcgold.io.events import EventFile
 from lhcgold.io.lhe import read_lhe
-from lhcgold.reconstruct import Sample, analysis_from_card, detect_kind, reconstruct
+from lhcgold.reconstruct import ReconstructionSample, analysis_from_card, detect_kind, reconstruct
 from lhcgold.setup import build_setup
 
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -132,7 +132,9 @@ def test_missing_benchmark_weight_leaves_nothing(tmp_path: Path) -> None:
         reconstruct([RUN1], out, setup=setup, **analysis_from_card(card))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["card.yaml"]
     # mapped explicitly, it works
-    res = reconstruct([Sample(RUN1, weight_map={"other": "mix_p5_p5"})], out, setup=setup, **analysis_from_card(card))
+    res = reconstruct(
+        [ReconstructionSample(RUN1, weight_map={"other": "mix_p5_p5"})], out, setup=setup, **analysis_from_card(card)
+    )
     w = EventFile(out).read().weights
     names = setup.benchmark_names
     np.testing.assert_array_equal(w[:, names.index("other")], w[:, names.index("mix_p5_p5")])
@@ -143,7 +145,7 @@ def test_delphes_input(tmp_path: Path, card, setup) -> None:  # type: ignore[no-
     opts = analysis_from_card(card)
     opts["level"] = "detector"
     assert detect_kind(ROOT_FILE) == "delphes" and detect_kind(RUN1) == "lhe"
-    res = reconstruct([Sample(ROOT_FILE, lhe=RUN1)], tmp_path / "d.h5", setup=setup, **opts)
+    res = reconstruct([ReconstructionSample(ROOT_FILE, lhe=RUN1)], tmp_path / "d.h5", setup=setup, **opts)
     with uproot.open(ROOT_FILE) as f:
         pt = f["Delphes"]["Photon.PT"].array()
         w = ak.to_numpy(f["Delphes"]["Weight.Weight"].array()).astype(np.float64)

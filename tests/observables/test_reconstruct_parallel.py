@@ -106,7 +106,7 @@ def test_two_processes_carry_the_nuisance_weights(tmp_path: Path) -> None:
     """With --systematics, the parts' scale/PDF weights are averaged like the benchmark weights."""
     pytest.importorskip("pythia8mc")
     from lhcgold.config import load_card_text
-    from lhcgold.reconstruct import Sample
+    from lhcgold.reconstruct import ReconstructionSample
 
     jj = DATA / "lhe" / "pylhe-testfile-madgraph5-3.5.8-pp_to_jj.lhe.gz"
     card = load_card_text(
@@ -116,7 +116,7 @@ def test_two_processes_carry_the_nuisance_weights(tmp_path: Path) -> None:
         "reconstruct: {level: detector, shuffle: false, systematics: [scale, pdf]}\n"
         "shower: {mpi: false, hadronisation: false}\n"
     )
-    sample = Sample(jj, sampled_from="sm", weight_map={"p": "40"})
+    sample = ReconstructionSample(jj, sampled_from="sm", weight_map={"p": "40"})
     setup = build_setup(card)
     opts = analysis_from_card(card)
     files = []

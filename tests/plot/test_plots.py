@@ -37,7 +37,7 @@ def test_distributions_per_benchmark(events_2p):
 def test_pvalue_map_and_contours_of_several_methods(events_2p, tmp_path):
     import matplotlib.pyplot as plt
 
-    grid = infer.Grid([(-1.0, 1.0), (-1.0, 1.0)], 21)
+    grid = infer.LimitGrid([(-1.0, 1.0), (-1.0, 1.0)], 21)
     kw = dict(grid=grid, luminosity_ifb=2.0, asimov_theta=[0.1, -0.1])
     res = {
         "rate": infer.expected_limits(infer.RateOnly(), events_2p, **kw),
@@ -81,7 +81,7 @@ def test_q_1d_and_errors(events_2p):
     import matplotlib.pyplot as plt
 
     res = infer.expected_limits(
-        infer.RateOnly(), events_2p, grid=infer.Grid([(-1.0, 1.0), 0.0], 11), luminosity_ifb=1.0
+        infer.RateOnly(), events_2p, grid=infer.LimitGrid([(-1.0, 1.0), 0.0], 11), luminosity_ifb=1.0
     )
     fig, ax = plt.subplots()
     out = plot.plot_q_1d({"rate": res}, ax=ax)

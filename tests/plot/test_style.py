@@ -56,7 +56,7 @@ def check_figure(fig: Any) -> None:
 
 
 def _limits(events: Any) -> dict[str, Any]:
-    grid = infer.Grid([(-1.0, 1.0), (-1.0, 1.0)], 11)
+    grid = infer.LimitGrid([(-1.0, 1.0), (-1.0, 1.0)], 11)
     kw = dict(grid=grid, luminosity_ifb=2.0, asimov_theta=[0.1, -0.1])
     return {
         "rate": infer.expected_limits(infer.RateOnly(), events, **kw),
@@ -86,7 +86,7 @@ def _draw_contours(ax: Any, events: Any) -> None:
 
 def _draw_q_1d(ax: Any, events: Any) -> None:
     res = infer.expected_limits(
-        infer.RateOnly(), events, grid=infer.Grid([(-0.013, 0.017), 0.0], 31), luminosity_ifb=1.0
+        infer.RateOnly(), events, grid=infer.LimitGrid([(-0.013, 0.017), 0.0], 31), luminosity_ifb=1.0
     )
     plot.plot_q_1d({"rate": res}, ax=ax, labels=LABELS, units=UNITS)
 

@@ -11,6 +11,7 @@ import pytest
 from lhcgold.config import load_card_text
 from lhcgold.exceptions import ConfigError
 from lhcgold.generate.card import parse_card
+from lhcgold.observables.expr import FUNCTIONS, compile_expression, register_function
 from lhcgold.processes import EmbeddedProcess, ProcessDefaults, get_process_class, process_names, register_process
 from lhcgold.processes import base as registry
 
@@ -86,7 +87,8 @@ def toy_process():
         name = "toy_contact"
         parameter_names = ("c1", "c2")
         options_schema: ClassVar[dict[str, Any]] = {"window_gev": {"type": "number", "exclusiveMinimum": 0}}
-        defaults = ProcessDefaults(observables={"pt": "l[0].pt"}, histogram_observables=("pt",))
+        defaults = ProcessDefaults(observables={"pt": "toy_twice_pt(l[0].pt)"}, histogram_observables=("pt",))
+        observable_functions: ClassVar[dict[str, Any]] = {"toy_twice_pt": lambda pt: 2.0 * np.asarray(pt)}
 
         @classmethod
         def options_from_card(cls, section, *, sqrt_s, ew, source=None):
@@ -102,6 +104,7 @@ def toy_process():
     register_process(ToyProcess)
     yield ToyProcess
     registry._REGISTRY.pop("toy_contact")
+    FUNCTIONS.pop("toy_twice_pt")
 
 
 def test_a_new_process_needs_only_its_class(toy_process) -> None:
@@ -111,7 +114,7 @@ def test_a_new_process_needs_only_its_class(toy_process) -> None:
     card = load_card_text(text)
     popts, _ = parse_card(card)
     assert popts.name == "toy_contact" and dict(popts.options) == {"window": 250.0}
-    assert card.effective_section("observables") == {"pt": "l[0].pt"}
+    assert card.effective_section("observables") == {"pt": "toy_twice_pt(l[0].pt)"}
     # its own parameters, not another process's
     with pytest.raises(ConfigError, match=r"unknown toy_contact parameter 'C_LL'.*known: c1, c2"):
         load_card_text(text.replace("c1", "C_LL"))
@@ -140,3 +143,12 @@ def test_register_refuses_a_taken_name_or_no_name(toy_process) -> None:
 def test_scale_variations_follow_the_process_capability() -> None:
     assert get_process_class("drell_yan").supports_scale_variations
     assert not get_process_class("wh").supports_scale_variations
+
+
+def test_a_process_adds_functions_to_the_observables_language(toy_process) -> None:
+    expr = compile_expression("toy_twice_pt(pt_l) + 1", names={"pt_l"})
+    np.testing.assert_allclose(np.asarray(expr({"pt_l": np.array([10.0, 30.0])})), [21.0, 61.0])
+    with pytest.raises(ValueError, match="exists already"):
+        register_function("toy_twice_pt", lambda pt: pt)
+    with pytest.raises(ValueError, match="cannot register"):
+        register_function("pi", lambda: 3.0)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from lhcgold.augment import Benchmark, Flat, Prior
+from lhcgold.augment import BenchmarkTheta, Flat, Prior
 from lhcgold.exceptions import ConfigError
 from lhcgold.simulators import FunctionSimulator, GaltonBoard, sample_local, sample_ratio, sample_test
 
@@ -23,7 +23,7 @@ def gauss():
 
 
 def test_ratio_sample_layout_and_labels(gauss):
-    ts = sample_ratio(gauss, theta0=Prior(Flat(-1, 1)), theta1=Benchmark("reference"), n_samples=4001, rng=1)
+    ts = sample_ratio(gauss, theta0=Prior(Flat(-1, 1)), theta1=BenchmarkTheta("reference"), n_samples=4001, rng=1)
     assert ts.kind == "ratio" and len(ts) == 4001 and ts.parameters == ("a", "b")
     assert ts.y.sum() == 2001
     np.testing.assert_array_equal(ts.theta1, 0.0)
@@ -76,7 +76,7 @@ def test_galton_trains_through_ml_api():
     from lhcgold.ml import TrainConfig, estimator_class
 
     board = GaltonBoard()
-    ts = sample_ratio(board, theta0=Prior(Flat(-1, 1)), theta1=Benchmark("reference"), n_samples=10_000, rng=3)
+    ts = sample_ratio(board, theta0=Prior(Flat(-1, 1)), theta1=BenchmarkTheta("reference"), n_samples=10_000, rng=3)
     est = estimator_class("alices")(n_hidden=(32, 32))
     est.train(ts, config=TrainConfig(n_epochs=5, seed=1, batch_size=128, initial_lr=3e-3, final_lr=3e-4))
     th0 = np.array([0.6])

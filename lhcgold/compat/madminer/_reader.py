@@ -21,7 +21,7 @@ from ...io.events import EventWriter
 from ...io.setupfile import read_setup
 from ...observables import BASE_NAMES, Cut, Efficiency, Observable, compile_analysis, compute, default_observables
 from ...observables.objects import RecoEvents
-from ...reconstruct import Sample, _weight_columns
+from ...reconstruct import ReconstructionSample, _weight_columns
 from ._h5 import read_extras
 from .core import replace_file
 
@@ -85,7 +85,7 @@ class _Reader:
         if extras.systematics or extras.nuisance_benchmarks:
             logger.warning("%s declares systematics; this reader writes the physics benchmarks' weights only", filename)
         self.benchmark_names = self.setup.benchmark_names
-        self.samples: list[Sample] = []
+        self.samples: list[ReconstructionSample] = []
         self.observables: OrderedDict[str, Observable] = OrderedDict()
         self.cuts: list[Cut] = []
         self.efficiencies: list[Efficiency] = []
@@ -176,7 +176,7 @@ class _Reader:
             for o in self.observables.values()
         ]
 
-    def _analyse(self, chunks: Callable[[Sample], Iterator[RecoEvents]], stage: str) -> None:
+    def _analyse(self, chunks: Callable[[ReconstructionSample], Iterator[RecoEvents]], stage: str) -> None:
         """Observables, cuts and weights of every sample's chunks into the working events file."""
         out = self._new_output()
         obs = self._internal()
@@ -229,12 +229,12 @@ def sample_of(
     k_factor: float,
     systematics: Sequence[str] | None,
     lhe: str | os.PathLike[str] | None = None,
-) -> Sample:
-    """An lhcgold :class:`~lhcgold.reconstruct.Sample` from MadMiner's ``add_sample`` arguments."""
+) -> ReconstructionSample:
+    """An lhcgold :class:`~lhcgold.reconstruct.ReconstructionSample` from MadMiner's ``add_sample`` arguments."""
     if systematics:
         raise ConfigError("systematics in add_sample() are not supported yet: nuisance weights are not computed")
     if not Path(path).is_file():
         raise ConfigError(f"{str(path)!r}: no such file")
-    return Sample(
+    return ReconstructionSample(
         path, sampled_from=sampled_from_benchmark, is_background=bool(is_background), k_factor=float(k_factor), lhe=lhe
     )

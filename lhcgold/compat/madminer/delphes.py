@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator
 
 from ...exceptions import ConfigError
 from ...observables.objects import RecoEvents
-from ...reconstruct import Sample, iter_reco_events
+from ...reconstruct import ReconstructionSample, iter_reco_events
 from ._reader import _Reader, sample_of
 
 logger = logging.getLogger(__name__)
@@ -82,7 +82,7 @@ class DelphesReader(_Reader):
         if generator_truth:
             raise ConfigError("generator_truth is not supported")
 
-        def chunks(sample: Sample) -> Iterator[RecoEvents]:
+        def chunks(sample: ReconstructionSample) -> Iterator[RecoEvents]:
             return iter_reco_events(sample, level="detector", chunk_size=chunk_size)
 
         self._analyse(chunks, "compat.madminer.DelphesReader")

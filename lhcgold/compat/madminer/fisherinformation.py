@@ -35,17 +35,18 @@ def _unsupported(**kwargs: Any) -> None:
         raise ConfigError(f"{', '.join(given)}: not supported by lhcgold.compat (apply cuts in the reader)")
 
 
-def partition_sample(events: Any, test_split: float | None, *, part: str = "test") -> infer.Sample:
-    """The test (or train) partition of an events file as an :class:`lhcgold.infer.Sample`, weights rescaled."""
+def partition_sample(events: Any, test_split: float | None, *, part: str = "test") -> infer.EventsView:
+    """The test (or train) partition of an events file as an :class:`~lhcgold.io.view.EventsView`, weights
+    rescaled by the exact event-count ratio (MadMiner's convention, where lhcgold's partitions use 1/fraction)."""
     n = events.n_events
     if not test_split:
-        return infer.Sample(events)
+        return infer.EventsView(events)
     if not 0.0 < float(test_split) < 1.0:
         raise ConfigError(f"test_split must lie in (0, 1), got {test_split}")
     cut = int(round(n * (1.0 - float(test_split))))
     if part == "test":
-        return infer.Sample(events, start=cut, weight_scale=n / max(n - cut, 1))
-    return infer.Sample(events, stop=cut, weight_scale=n / max(cut, 1))
+        return infer.EventsView(events, start=cut, weight_scale=n / max(n - cut, 1))
+    return infer.EventsView(events, stop=cut, weight_scale=n / max(cut, 1))
 
 
 def _bins(bins: int | Sequence[float], histrange: Sequence[float] | None) -> Any:
@@ -193,7 +194,7 @@ class FisherInformation(DataAnalyzer):
 
     @staticmethod
     def _one(
-        model: Any, sample: infer.Sample, th: NDArray[np.float64], luminosity: float, include_rate: bool
+        model: Any, sample: infer.EventsView, th: NDArray[np.float64], luminosity: float, include_rate: bool
     ) -> NDArray[np.float64]:
         lumi = _lumi_ifb(luminosity)
         if model.family == "score":

@@ -17,7 +17,7 @@ import numpy as np
 
 from ...io.lhe import iter_lhe
 from ...observables.objects import RecoEvents, make_met, sort_by_pt
-from ...reconstruct import Sample, parton_level
+from ...reconstruct import ReconstructionSample, parton_level
 from ._reader import _Reader, sample_of
 
 logger = logging.getLogger(__name__)
@@ -189,7 +189,7 @@ class LHEReader(_Reader):
     ) -> None:
         """Read every sample, smear, compute observables, cuts and efficiencies, and keep the weights."""
 
-        def chunks(sample: Sample) -> Iterator[RecoEvents]:
+        def chunks(sample: ReconstructionSample) -> Iterator[RecoEvents]:
             for chunk in iter_lhe(sample.path, chunk_size=chunk_size):
                 yield smear_events(parton_level(chunk), self.smearing, self.met_noise, rng=self.rng)
 

@@ -76,7 +76,7 @@ class AsymptoticLimits(DataAnalyzer):
             return np.atleast_2d(np.asarray(thetas_eval, dtype=np.float64))
         ranges = [tuple(r) for r in (grid_ranges if grid_ranges is not None else self.setup.ranges.tolist())]
         res = grid_resolutions if isinstance(grid_resolutions, (int, np.integer)) else tuple(grid_resolutions)
-        return infer.Grid(ranges, resolutions=res)
+        return infer.LimitGrid(ranges, resolutions=res)
 
     @staticmethod
     def _tuple(res: infer.LimitResult, histo_data: Any) -> tuple:
@@ -133,12 +133,12 @@ class AsymptoticLimits(DataAnalyzer):
             histo = (None, x, w)
         return self._tuple(res, histo)
 
-    def _asimov(self, data: infer.Sample, theta: NDArray[np.float64]) -> tuple:
+    def _asimov(self, data: infer.EventsView, theta: NDArray[np.float64]) -> tuple:
         from ...physics.morphing import component_factors
 
         f = component_factors(theta, self.setup.components)
         xs, ws = [], []
-        for x, m in data.iter_chunks():
+        for x, m in data.component_chunks():
             xs.append(x)
             ws.append(m @ f)
         w = np.concatenate(ws)

@@ -20,6 +20,7 @@ from ... import augment
 from ...augment import thetas as th
 from ...exceptions import ConfigError
 from ...io.samples import TrainingSet
+from ...io.view import EventsView
 from .analysis import DataAnalyzer
 from .core import replace_file
 
@@ -77,7 +78,9 @@ def nominal_nuisance_parameters() -> tuple:
 
 def theta_spec(spec: Any) -> th.ThetaSpec:
     """lhcgold's θ specification for one of MadMiner's θ tuples (lhcgold specifications pass through)."""
-    if isinstance(spec, (th.Benchmark, th.Benchmarks, th.Point, th.Points, th.Grid, th.RandomMorphing, th.Prior)):
+    if isinstance(
+        spec, (th.BenchmarkTheta, th.Benchmarks, th.Point, th.Points, th.ThetaGrid, th.RandomMorphing, th.Prior)
+    ):
         return spec
     try:
         kind, value = spec
@@ -87,7 +90,7 @@ def theta_spec(spec: Any) -> th.ThetaSpec:
             "morphing_point(), morphing_points() or random_morphing_points()"
         ) from None
     if kind == "benchmark":
-        return th.Benchmark(str(value))
+        return th.BenchmarkTheta(str(value))
     if kind == "benchmarks":
         return th.Benchmarks([str(v) for v in value])
     if kind == "morphing_point":
@@ -380,8 +383,8 @@ class SampleAugmenter(DataAnalyzer):
         f = component_factors(thetas, comps)  # (T, C)
         xsec = np.zeros(len(thetas))
         var = np.zeros(len(thetas))
-        for chunk in self.events.iter_chunks(200_000):
-            w = (chunk.components() * self.events.sampling_factors(chunk.sampling_benchmarks)[:, None]) @ f.T
+        for chunk in EventsView(self.events).iter_chunks(chunk_size=200_000):
+            w = chunk.m @ f.T  # the run shares applied
             xsec += w.sum(axis=0)
             var += (w**2).sum(axis=0)
         return thetas, xsec, np.sqrt(var)

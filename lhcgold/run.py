@@ -95,6 +95,11 @@ SECTION_KEYS: dict[str, tuple[str, ...]] = {
 #: keys that were in ``run:`` before the stage sections had their meaning -> where they are now
 _MOVED = {k: f"{sec}.{k}" for sec, keys in SECTION_KEYS.items() if sec != "run" for k in keys}
 _MOVED["histogram_candidates"] = "infer.histogram_observables"
+# a main-job key in another of the stage sections says where it lives too (train.luminosity_ifb -> infer)
+for _sec, _schema in (("augment", AUGMENT_SCHEMA), ("train", TRAIN_SCHEMA), ("infer", INFER_SCHEMA)):
+    _schema["x-moved"] = {
+        k: f"{other}.{k}" for other, keys in SECTION_KEYS.items() if other != _sec for k in keys if k != "seed"
+    }
 
 #: JSON Schema of the card's ``run:`` section
 RUN_SCHEMA: dict[str, Any] = {

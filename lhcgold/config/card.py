@@ -293,6 +293,11 @@ def _schema_error(instance: Any, schema: Mapping[str, Any], *, prefix: str, sour
     if err.validator == "additionalProperties" and isinstance(err.instance, Mapping):
         allowed = list(err.schema.get("properties", {}))
         extra = [k for k in err.instance if k not in allowed]
+        moved = err.schema.get("x-moved") or {}
+        for key in extra:
+            if key in moved:  # a key that lives in another section now: say where
+                where = key if path == "<top level>" else f"{path}.{key}"
+                raise ConfigError(f"moved to {moved[key]}", path=where, source=source)
         if extra:
             raise unknown_name_error("key", str(extra[0]), allowed, path=path, source=source)
     if len(errors) > 1:

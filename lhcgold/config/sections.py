@@ -32,6 +32,9 @@ STAGE_MODULES = (
     "lhcgold.detector",
     "lhcgold.reconstruct",
     "lhcgold.observables",
+    "lhcgold.augment.settings",
+    "lhcgold.ml.settings",
+    "lhcgold.infer.settings",
     "lhcgold.run",
 )
 _LOADED = False

@@ -73,6 +73,7 @@ class WHProcess(EmbeddedProcess):
             "phi_star": "wh_phi_star(l[0], met, j[0] + j[1])",
         },
         cuts=("n(l) >= 1", "n(j) >= 2", "l[0].pt > 25", "(j[0] + j[1]).m > 60", "(j[0] + j[1]).m < 180"),
+        # phi_star is CP-odd (sin phi* carries the a3 interference): without it the histogram is blind to a3
         histogram_observables=("pt_h", "pt_w", "mt_wh", "pt_l", "cos_Theta", "cos_theta_star", "phi_star"),
         plot_observables=("pt_h", "mt_wh", "phi_star", "cos_Theta"),
         labels={
@@ -89,6 +90,7 @@ class WHProcess(EmbeddedProcess):
         },
         units={"gc": None, "a2": None, "a3": None},
         shower={"mpi": False, "hadronisation": True},
+        truth_note="the neutrino p_z and the parton flavours",
     )
     dim = 7
     observable_names = (

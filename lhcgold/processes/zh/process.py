@@ -123,6 +123,7 @@ DEFAULTS = ProcessDefaults(
     },
     units={"gc": None, "a2": None, "a3": None, "sin_2phi_star": None, "sin_dphi_ll": None, "cos_theta_cs": None},
     shower={"mpi": False, "hadronisation": True},
+    truth_note="the parton flavours and which beam carried the quark",
 )
 
 

@@ -14,6 +14,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from .io.atomic import atomic_path
+
 __all__ = ["Stages", "jsonable", "slug", "write_json"]
 
 log = logging.getLogger(__name__)
@@ -59,7 +61,6 @@ def jsonable(obj: Any) -> Any:
 
 def write_json(path: Path, obj: Any) -> None:
     """Write JSON atomically (replacing an earlier version of the run's own file)."""
-    from .io.atomic import atomic_path
 
     with atomic_path(path, overwrite=True) as tmp:
         tmp.write_text(json.dumps(jsonable(obj), indent=1, default=float))

@@ -15,7 +15,18 @@ from typing import Any
 
 import numpy as np
 
+from ..io.atomic import atomic_path
 from ..stages import slug
+from . import (
+    plot_calibration,
+    plot_contours,
+    plot_distributions,
+    plot_fisher_ellipses,
+    plot_pvalue_map,
+    plot_training_history,
+)
+from ._mpl import pyplot
+from .style import axis_label
 
 __all__ = ["MainJobPlots", "plot_main_job"]
 
@@ -45,15 +56,12 @@ class MainJobPlots:
         return {"labels": dict(self.labels), "units": dict(self.units)}
 
     def text(self, name: str) -> str:
-        from .style import axis_label
 
         return axis_label(name, **self.axis)
 
 
 def _savefig(fig: Any, path: Path) -> Path:
     """Save a figure atomically (PNG) and close it."""
-    from ..io.atomic import atomic_path
-    from ._mpl import pyplot
 
     fig.tight_layout()
     with atomic_path(path, overwrite=True) as tmp:
@@ -63,8 +71,6 @@ def _savefig(fig: Any, path: Path) -> Path:
 
 
 def _contours(out: Path, spec: MainJobPlots, limits: Mapping[str, Any]) -> Path:
-    from . import plot_contours
-    from ._mpl import pyplot
 
     fig, axs = pyplot().subplots(1, 2, figsize=(12, 5.2))
     zero = [0.0] * len(spec.parameters)
@@ -77,7 +83,6 @@ def _contours(out: Path, spec: MainJobPlots, limits: Mapping[str, Any]) -> Path:
 
 def _scans(out: Path, spec: MainJobPlots, methods: Sequence[str]) -> Path:
     from ..infer import LimitResult
-    from ._mpl import pyplot
 
     names = spec.parameters
     fig, axs = pyplot().subplots(1, len(names), figsize=(6 * len(names), 4.5))
@@ -98,8 +103,6 @@ def _scans(out: Path, spec: MainJobPlots, methods: Sequence[str]) -> Path:
 
 
 def _pvalue_maps(out: Path, spec: MainJobPlots, limits: Mapping[str, Any]) -> Path:
-    from . import plot_pvalue_map
-    from ._mpl import pyplot
 
     fig, axs = pyplot().subplots(1, 2, figsize=(12, 5))
     for ax, (label, title) in zip(axs, (("ml", "ml (ALICES)"), ("truth (parton)", "truth (parton level)"))):
@@ -110,8 +113,6 @@ def _pvalue_maps(out: Path, spec: MainJobPlots, limits: Mapping[str, Any]) -> Pa
 
 def _distributions(out: Path, spec: MainJobPlots) -> Path | None:
     from ..io.events import EventFile
-    from . import plot_distributions
-    from ._mpl import pyplot
 
     events = out / "events.h5"
     available = EventFile(events).observables
@@ -126,8 +127,6 @@ def _distributions(out: Path, spec: MainJobPlots) -> Path | None:
 
 def _fisher(out: Path, spec: MainJobPlots, information: Mapping[str, Any]) -> Path:
     from ..infer import FisherInformation
-    from . import plot_fisher_ellipses
-    from ._mpl import pyplot
 
     names = spec.parameters
     infos = {
@@ -147,8 +146,6 @@ def _fisher(out: Path, spec: MainJobPlots, information: Mapping[str, Any]) -> Pa
 
 
 def _calibration(out: Path, spec: MainJobPlots, cals: Sequence[Mapping[str, Any]]) -> Path | None:
-    from . import plot_calibration
-    from ._mpl import pyplot
 
     if not cals:
         return None
@@ -160,8 +157,6 @@ def _calibration(out: Path, spec: MainJobPlots, cals: Sequence[Mapping[str, Any]
 
 
 def _training(out: Path, models: Sequence[str]) -> Path:
-    from . import plot_training_history
-    from ._mpl import pyplot
 
     fig, axs = pyplot().subplots(1, len(models), figsize=(13 / 3 * len(models), 4))
     for ax, name in zip(np.atleast_1d(axs), models):

@@ -35,7 +35,8 @@ import os
 import re
 import tempfile
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from multiprocessing import get_context
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -44,10 +45,16 @@ import numpy as np
 
 from ._renamed import module_getattr as _module_getattr
 from ._version import __version__
+from .config import check_section
 from .config.sections import register_section
-from .exceptions import ConfigError, EventFileError
-from .observables import Cut, Efficiency, Observable, compile_analysis, compute
+from .detector import detector_from_card, simulate
+from .exceptions import ConfigError, EventFileError, unknown_name_error
+from .io.delphes import iter_delphes
+from .io.lhe import count_lhe_events, iter_lhe, read_lhe_header
+from .io.lhe_weights import nuisance_layout, nuisance_weights
+from .observables import Cut, Efficiency, Observable, compile_analysis, compute, from_card
 from .observables.objects import RecoEvents, make_met, sort_by_pt
+from .physics.morphing import component_factors
 
 if TYPE_CHECKING:
     from .io.combine import CombineMode
@@ -204,27 +211,20 @@ def iter_reco_events(
     kind = detect_kind(s.path)
     gen = np.random.default_rng(rng)
     if kind == "delphes":
-        from .io.delphes import iter_delphes
-
         if level == "parton":
             raise ConfigError(f"{str(s.path)!r} is a Delphes file: parton level is not available")
         yield from iter_delphes(s.path, chunk_size=chunk_size, lhe=s.lhe, n_events=n_events, progress=progress)
         return
     if kind == "showered":
-        from .detector import simulate
-
         if level == "parton":
             raise ConfigError(f"{str(s.path)!r} holds showered events: parton level is not available")
         for ch in _showered_subset(s.path, n_events):
             yield simulate(ch, preset=detector, rng=gen)
         return
     if level == "parton":
-        from .io.lhe import iter_lhe
-
         for ch in iter_lhe(s.path, chunk_size=chunk_size, n_events=n_events, progress=progress):
             yield parton_level(ch)
         return
-    from .detector import simulate
 
     if shower:
         from .shower import iter_shower
@@ -235,15 +235,12 @@ def iter_reco_events(
         for sc in iter_shower(s.path, n_events=n_events, progress=progress, **opts):
             yield simulate(sc, preset=detector, rng=gen)
     else:
-        from .io.lhe import iter_lhe
-
         for ch in iter_lhe(s.path, chunk_size=chunk_size, n_events=n_events, progress=progress):
             yield simulate(ch, preset=detector, rng=gen)
 
 
 def _showered_subset(path: str | os.PathLike[str], n_events: int | None) -> Iterator[Any]:
     """Chunks of a showered file; the first ``n_events`` of N events reweighted by N / n_events."""
-    from dataclasses import replace
 
     from .shower import iter_showered, showered_n_events
 
@@ -285,8 +282,6 @@ def _weight_columns(
         return np.full(len(benchmarks), nominal), -1
     if isinstance(sample.sampled_from, str):
         if sample.sampled_from not in benchmarks:
-            from .exceptions import unknown_name_error
-
             raise unknown_name_error("benchmark", sample.sampled_from, benchmarks)
         sampling = benchmarks.index(sample.sampled_from)
     elif isinstance(sample.sampled_from, int):
@@ -337,7 +332,6 @@ def _morphed_benchmarks(setup: Any, cols: np.ndarray) -> np.ndarray | None:
     missing = np.flatnonzero(cols < 0)
     if missing.size == 0:
         return None
-    from .physics.morphing import component_factors
 
     thetas = np.array([setup.theta_of(setup.benchmark_names[b]) for b in missing])
     return component_factors(thetas, setup.components)
@@ -632,10 +626,8 @@ def _reconstruct_split(
     draw of ``rng`` (``numpy.random.SeedSequence``), so a seeded run is reproducible for a given
     ``n_workers``. Memory stays flat: parts stream their events and are written to disk.
     """
-    from multiprocessing import get_context
 
     from .io.combine import combine_and_shuffle
-    from .io.lhe import count_lhe_events
     from .shower import split_events, worker_init
 
     n_file = count_lhe_events(sample.path)
@@ -684,7 +676,6 @@ def _reconstruct_split(
 
 def replace_job(job: _Job, **changes: Any) -> _Job:
     """A copy of ``job`` with some fields changed."""
-    from dataclasses import replace
 
     return replace(job, **changes)
 
@@ -724,8 +715,6 @@ def sample_nuisance_layout(sample: ReconstructionSample, systematics: Sequence[s
     """
     if not systematics:
         return None
-    from .io.lhe import read_lhe_header
-    from .io.lhe_weights import nuisance_layout
 
     kind = detect_kind(sample.path)
     source = sample.path if kind == "lhe" else sample.lhe if kind == "delphes" else None
@@ -752,7 +741,6 @@ def _nuisance_columns(
     k · w_nuis · w_ref / w_sampling, as MadMiner's readers store them. w_sampling is the sampling
     benchmark's column when there is one (LHE ``<wgt>`` values carry more digits than XWGTUP), else
     the nominal weight."""
-    from .io.lhe_weights import nuisance_weights
 
     names = tuple(names)
     if sampling >= 0:
@@ -779,7 +767,6 @@ def source_identity(path: str | os.PathLike[str], *, lhe: str | os.PathLike[str]
         from .shower import showered_source_identity
 
         return showered_source_identity(path)
-    from .io.lhe import read_lhe_header
 
     head = read_lhe_header(path).header_text
     m = re.search(r"<lhcgold>.*?^\s*sample_id\s*=\s*(\S+)", head, re.S | re.M)
@@ -815,9 +802,6 @@ def sample_identity(sample: ReconstructionSample, *, sampling: str | None, job: 
 def analysis_from_card(card: Any) -> dict[str, Any]:
     """Options for :func:`reconstruct` from an analysis card (observables, cuts, efficiencies,
     level, shower, detector, shower options), all validated."""
-    from .config import check_section
-    from .detector import detector_from_card
-    from .observables import from_card
     from .shower import SHOWER_SCHEMA
 
     observables, cuts, effs = from_card(card)

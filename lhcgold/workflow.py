@@ -2,9 +2,10 @@
 
 ``lhcgold run`` runs every stage in one process. A workflow engine (Snakemake, locally, on SLURM,
 HTCondor or REANA) runs the same stages as separate jobs, with the expensive ones (generation,
-Pythia 8 + detector) split into shards. Each job here calls the very stage functions of
-:mod:`lhcgold.run` with the :class:`~lhcgold.run.RunConfig` of the card (one source of truth for
-sizes, seeds and defaults); only generation and reconstruction are re-cut into shards:
+Pythia 8 + detector) split into shards. Each job here calls the very stage verbs of
+:mod:`lhcgold.run` (:func:`~lhcgold.run.setup`, :func:`~lhcgold.run.train`, :func:`~lhcgold.run.fisher`,
+...) with the :class:`~lhcgold.run.RunConfig` of the card (one source of truth for sizes, seeds and
+defaults); only generation and reconstruction are re-cut into shards:
 
 * shard ``i`` of ``n`` gets ``N // n`` events (the first ``N % n`` shards one more) and the seed
   :func:`shard_seed` (shard 0 of 1 uses exactly the seed of ``lhcgold run``, so an unsharded
@@ -44,18 +45,14 @@ import numpy as np
 import yaml
 
 from .exceptions import ConfigError, LhcgoldError
+from .run import ESTIMATORS
 
 log = logging.getLogger(__name__)
 
 __all__ = ["MODELS", "WorkflowConfig", "combine_shards", "shard_seed", "shard_sizes"]
 
 #: estimators of the main job: name -> (kind, events file relative to OUT, index of its seed)
-#: (as ``lhcgold.run`` trains them)
-MODELS: dict[str, tuple[str, str, int]] = {
-    "sally": ("local", "events.h5", 3),
-    "alices": ("ratio", "events.h5", 4),
-    "sally_parton": ("local", "parton/events.h5", 5),
-}
+MODELS = ESTIMATORS
 #: per level: the RunConfig size, the seed index, the shard file pattern
 LEVELS: dict[str, tuple[str, int, str]] = {
     "parton": ("n_parton", 0, "shards/parton{}.h5"),
@@ -117,16 +114,25 @@ class WorkflowConfig:
 
 
 def write_config(card: Path, path: Path, *, shards: int, overrides: dict[str, Any]) -> WorkflowConfig:
-    """Resolve the card's ``run:`` section with ``overrides`` and write the workflow configuration."""
+    """Resolve the card's main-job settings (``run:``, ``augment:``, ``train:``, ``infer:``) with ``overrides``
+    (by key) and write the workflow configuration."""
     import difflib
 
     import jsonschema
 
+    from .augment.settings import AUGMENT_SCHEMA
     from .config import load_card
+    from .infer.settings import INFER_SCHEMA
     from .io.atomic import atomic_path
+    from .ml.settings import TRAIN_SCHEMA
     from .run import RUN_SCHEMA, RunConfig
 
-    known = RUN_SCHEMA["properties"]
+    known = {
+        **RUN_SCHEMA["properties"],
+        **AUGMENT_SCHEMA["properties"],
+        **TRAIN_SCHEMA["properties"],
+        **INFER_SCHEMA["properties"],
+    }
     for key, value in overrides.items():
         if key not in known:
             close = difflib.get_close_matches(key, known, n=1)
@@ -148,10 +154,12 @@ def write_config(card: Path, path: Path, *, shards: int, overrides: dict[str, An
     return wf
 
 
-def _stages(wf: WorkflowConfig, *, resume: bool = False) -> Any:
-    from .run import _Stages
+def _context(wf: WorkflowConfig, *, resume: bool = False) -> Any:
+    """The main job's :class:`~lhcgold.run.RunContext` of the workflow's output directory."""
+    from .config import load_card
+    from .run import RunContext
 
-    return _Stages(wf.out, resume, False)
+    return RunContext.create(load_card(wf.card), wf.run_config(), wf.out, resume=resume)
 
 
 def _card(wf: WorkflowConfig) -> Any:
@@ -161,9 +169,9 @@ def _card(wf: WorkflowConfig) -> Any:
 
 
 def stage_setup(wf: WorkflowConfig) -> None:
-    from .run import _stage_setup
+    from .run import setup
 
-    _stage_setup(_stages(wf), _card(wf))
+    setup(_context(wf))
 
 
 def stage_generate(wf: WorkflowConfig, level: str, shard: int) -> Path:
@@ -233,38 +241,32 @@ def stage_combine(wf: WorkflowConfig, level: str) -> Path:
 
 
 def stage_train(wf: WorkflowConfig, name: str) -> None:
-    from .run import _train_one
+    """Train one estimator. As in ``lhcgold run``, ALICES learns r(x|θ) where the limits need it, θ0 over
+    the detector-level limit grid, which comes from the Fisher information (so this job needs the SALLY
+    models; the limits job then reads histogram choice and Fisher information back, its own outputs)."""
+    from .run import fisher, grids, train
 
-    kind, events, seed_index = MODELS[name]
     for sub in ("samples", "models"):
         (wf.out / sub).mkdir(parents=True, exist_ok=True)
-    if name != "alices":
-        _train_one(_stages(wf), name, kind, wf.out / events, wf.run_config(), wf.seeds()[seed_index])
+    ctx = _context(wf)
+    if ESTIMATORS[name][0] != "ratio":
+        train(ctx, (name,))
         return
-    # as lhcgold.run: ALICES learns r(x|θ) where the limits need it, θ0 over the detector-level limit grid,
-    # which comes from the Fisher information (so this job needs the SALLY models; the limits job then
-    # recomputes histogram choice and Fisher information, which are its own outputs)
-    from .run import _CachedTruth, _grids, _stage_best_histogram, _stage_fisher
-
-    st, card, cfg = _stages(wf), _card(wf), wf.run_config()
-    choice = _stage_best_histogram(st, cfg)
-    grids = _grids(card, cfg, _stage_fisher(st, card, cfg, choice, _CachedTruth.for_card(card)))
-    _train_one(st, name, kind, wf.out / events, cfg, wf.seeds()[seed_index], card=card, theta_ranges=grids["detector"])
+    train(ctx, (name,), grids(ctx, fisher(ctx)))
 
 
-def _analysis(wf: WorkflowConfig, *, resume: bool) -> tuple[Any, Any, Any, dict[str, Any]]:
-    from .run import _CachedTruth, _grids, _stage_best_histogram, _stage_diagnostics, _stage_fisher, _stage_limits
+def _analysis(wf: WorkflowConfig, *, resume: bool) -> tuple[Any, dict[str, Any]]:
+    from .run import diagnostics, fisher, grids, limits, summary_of
 
-    st, card, cfg = _stages(wf, resume=resume), _card(wf), wf.run_config()
+    ctx = _context(wf, resume=resume)
     (wf.out / "limits").mkdir(parents=True, exist_ok=True)
-    summary: dict[str, Any] = {"card": wf.card, "card_hash": card.card_hash, "config": wf.run, "shards": wf.shards}
-    summary["histogram"] = _stage_best_histogram(st, cfg)
-    truth = _CachedTruth.for_card(card)
-    summary["fisher"] = _stage_fisher(st, card, cfg, summary["histogram"], truth)
-    summary["grids"] = _grids(card, cfg, summary["fisher"])
-    summary["limits"] = _stage_limits(st, card, cfg, summary["histogram"], summary["grids"], truth)
-    summary["diagnostics"] = _stage_diagnostics(st, card, cfg, summary, truth)
-    return st, card, cfg, summary
+    fi = fisher(ctx)
+    gr = grids(ctx, fi)
+    li = limits(ctx, fi, gr)
+    di = diagnostics(ctx, fi, gr, li)
+    summary = {**summary_of(ctx, fi, gr, li), "card": wf.card, "config": wf.run, "shards": wf.shards}
+    summary["diagnostics"] = di.diagnostics
+    return ctx, summary
 
 
 def stage_limits(wf: WorkflowConfig) -> None:
@@ -275,16 +277,12 @@ def stage_limits(wf: WorkflowConfig) -> None:
 def stage_report(wf: WorkflowConfig) -> Path:
     """Plots and report.md from the finished stages (nothing is recomputed). The timing table holds
     this job's stages only: the workflow engine's own log has the others."""
-    import resource
+    from .run import plots, report
 
-    from .run import _stage_plots, _write_report
-
-    st, card, cfg, summary = _analysis(wf, resume=True)
+    ctx, summary = _analysis(wf, resume=True)
     (wf.out / "plots").mkdir(parents=True, exist_ok=True)
-    _stage_plots(st, card, cfg, summary)
-    summary["timings_s"] = st.timings
-    summary["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return _write_report(wf.out, card, cfg, summary)  # type: ignore[no-any-return]
+    plots(ctx, summary)
+    return report(ctx, summary)  # type: ignore[no-any-return]
 
 
 # ------------------------------------------------------------------------------------------------ CLI

@@ -103,12 +103,12 @@ def test_run_cli_rejects_bad_run_section(tmp_path, capsys):
 
 def test_resume_checks_card_and_settings_before_any_stage(tmp_path):
     from lhcgold.config import load_card
-    from lhcgold.run import _prepare_output
+    from lhcgold.run import prepare_output
 
     card = load_card(CARD)
     cfg = RunConfig.from_card(card, **TINY)
     out = tmp_path / "wh"
-    _prepare_output(out, card, cfg, resume=False)
+    prepare_output(out, card, cfg, resume=False)
     (out / "events.h5").write_bytes(b"x")
     other = tmp_path / "other.yaml"
     other.write_text(CARD.read_text().replace("luminosity_ifb: 300", "luminosity_ifb: 100"))
@@ -129,3 +129,81 @@ def test_run_config_rejects_nonsense():
 
     with pytest.raises(ConfigError, match="luminosity_ifb"):
         RunConfig.from_card(load_card(CARD), luminosity_ifb=float("nan"))
+
+
+DY_CARD = Path(__file__).parents[1] / "cards" / "dy.yaml"
+DY_TOY_SECTIONS = """
+run: {n_events: 1000, n_parton: 2000, seed: 3}
+augment: {n_train: 1000, n_theta0: 10}
+train: {epochs: 1, hidden: [16]}
+infer: {grid_resolution: 5, scan_resolution: 9, score_bins: 4}
+"""
+
+
+def test_card_sections_set_the_main_job_and_the_cli_overrides_them(tmp_path):
+    from lhcgold.config import load_card
+    from lhcgold.processes import get_process_class
+
+    card_path = tmp_path / "dy.yaml"
+    card_path.write_text(
+        DY_CARD.read_text() + DY_TOY_SECTIONS.replace("score_bins: 4", "score_bins: 4, histogram_bins: 5")
+    )
+    card = load_card(card_path)
+    cfg = RunConfig.from_card(card)
+    assert (cfg.n_events, cfg.n_parton, cfg.seed) == (1000, 2000, 3)
+    assert (cfg.n_train, cfg.n_theta0, cfg.epochs, cfg.hidden) == (1000, 10, 1, (16,))
+    assert (cfg.grid_resolution, cfg.scan_resolution, cfg.score_bins, cfg.histogram_bins) == (5, 9, 4, 5)
+    # what the card leaves out: the process's histogram observables, the trainer's defaults
+    assert cfg.histogram_observables == get_process_class("drell_yan").defaults.histogram_observables
+    assert "m_ll" in cfg.histogram_observables and "pt_h" not in cfg.histogram_observables
+    assert (cfg.batch_size, cfg.activation, cfg.test_split) == (128, "tanh", 0.2)
+    over = RunConfig.from_card(card, epochs=4, luminosity_ifb=30.0, n_train=500, seed=None)
+    assert (over.epochs, over.luminosity_ifb, over.n_train, over.seed) == (4, 30.0, 500, 3)
+
+
+def test_train_section_activations_are_the_networks():
+    from lhcgold.ml.nets import ACTIVATIONS
+    from lhcgold.ml.settings import TRAIN_SCHEMA
+
+    assert set(TRAIN_SCHEMA["properties"]["activation"]["enum"]) == set(ACTIVATIONS)
+
+
+@pytest.mark.slow
+def test_drell_yan_main_job_at_toy_size_and_run_is_its_stage_verbs(tmp_path):
+    """`lhcgold run cards/dy.yaml` (process defaults for observables, cuts, shower, detector, histogram and
+    plots; no detector-level neutrino) runs end to end, every method closes at the SM, and `run` is exactly
+    the sequence of its stage verbs: called by hand they write byte-identical limits and Fisher information."""
+    from lhcgold import run as job
+    from lhcgold.config import load_card
+    from lhcgold.io.events import EventFile
+
+    card_path = tmp_path / "dy.yaml"
+    card_path.write_text(DY_CARD.read_text() + DY_TOY_SECTIONS)
+    assert main(["run", str(card_path), "-o", str(tmp_path / "cli")]) == 0
+    out = tmp_path / "cli"
+    # the events pass the process's default cuts (two opposite-sign leptons, m_ll > 400 GeV)
+    events = EventFile(out / "events.h5")
+    assert events.n_events > 0.4 * 1000 and "m_ll" in events.observables and "pt_h" not in events.observables
+    diag = json.loads((out / "diagnostics.json").read_text())
+    for label, jobs in diag["closure"].items():
+        for name, check in jobs.items():
+            assert check is None or check["passed"], (label, name, check)
+    report = (out / "report.md").read_text()
+    assert "C_LL" in report and "neutrino" not in report and "which beam carried the quark" in report
+    assert (out / "plots" / "distributions.png").is_file()
+
+    card = load_card(card_path)
+    ctx = job.RunContext.create(card, RunConfig.from_card(card), tmp_path / "verbs")
+    job.prepare_output(ctx.out, card, ctx.cfg, resume=False)
+    s = job.setup(ctx)
+    job.reconstruct(ctx, s, job.generate(ctx, s))
+    job.train(ctx, ("sally", "sally_parton"))
+    fi = job.fisher(ctx)
+    gr = job.grids(ctx, fi)
+    job.train(ctx, ("alices",), gr)
+    li = job.limits(ctx, fi, gr)
+    names = sorted(p.name for p in (out / "limits").glob("*.json"))
+    assert len(names) == 18
+    for rel in [f"limits/{n}" for n in names] + ["fisher.json", "histogram_choice.json"]:
+        assert (out / rel).read_bytes() == (ctx.out / rel).read_bytes(), rel
+    assert li.limits == json.loads((out / "summary.json").read_text())["limits"]

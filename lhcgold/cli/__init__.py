@@ -9,7 +9,9 @@ from __future__ import annotations
 import errno
 import importlib
 import logging
+import signal
 import sys
+import threading
 import traceback
 
 import click
@@ -81,8 +83,6 @@ def _raise_terminated(signum: int, frame: object) -> None:
 
 def _install_sigterm() -> object:
     """Turn SIGTERM into :class:`Terminated` (main thread only); returns the previous handler."""
-    import signal
-    import threading
 
     if threading.current_thread() is not threading.main_thread():
         return None
@@ -91,7 +91,6 @@ def _install_sigterm() -> object:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the exit code (0 ok, 1 lhcgold error, 2 usage error, 130 SIGINT, 143 SIGTERM)."""
-    import signal
 
     previous = _install_sigterm()
     try:

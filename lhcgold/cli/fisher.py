@@ -10,6 +10,7 @@ import numpy as np
 
 from ..config import ParameterPoint
 from ..exceptions import ConfigError
+from ..io.view import open_events
 from ._common import check_output, overwrite_option, show_progress
 
 METHODS = ("truth", "rate", "histogram", "sally", "ml")
@@ -116,7 +117,6 @@ def add_options(options: list[Any]) -> Any:
 def inference_events(events: Path, *, all_events: bool, test_split: float, uses_model: bool) -> Any:
     """The events inference uses: the test partition of EVENTS (as ``lhcgold run`` and MadMiner), or
     with ``--all-events`` the whole file (a loud warning when an estimator is involved)."""
-    from ..io.view import open_events
 
     ef = open_events(events)
     if all_events:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import click
 
+from ..exceptions import ConfigError
 from ._common import overwrite_option, show_progress
 
 
@@ -65,7 +66,6 @@ def command(
     """Generate parton-level events from an analysis CARD: the embedded generator (exact EFT component
     weights) or MG5_aMC (card section generator with backend: mg5; cards, runs, reweighting, LHE per run)."""
     from ..config import load_card
-    from ..exceptions import ConfigError
     from ..generate.backends import backend_of
     from ..generate.card import parse_card
     from ..generate.embedded import generate_to_files

@@ -47,6 +47,12 @@ from ._common import check_output, output_option, overwrite_option, show_progres
     show_default=True,
     help="Output: lhcgold's HDF5, or HepMC3/HepMC2 ASCII with every weight (for Delphes; extra 'hepmc').",
 )
+@click.option(
+    "--hepmc-history/--no-hepmc-history",
+    default=None,
+    help="HepMC: write Pythia's whole event record (mothers, daughters, vertices) instead of beams + stable "
+    "particles, e.g. for truth-matched b-tagging in Delphes (default: the card's shower.hepmc_history, else off).",
+)
 @click.pass_context
 def command(
     ctx: click.Context,
@@ -61,6 +67,7 @@ def command(
     jobs: int,
     settings: tuple[str, ...],
     fmt: str,
+    hepmc_history: bool | None,
 ) -> None:
     """Shower and hadronise LHE INPUTS with Pythia 8, keeping every named weight."""
     from ..shower import SHOWER_SCHEMA, shower_files
@@ -70,6 +77,8 @@ def command(
         from ..config import check_section, load_card
 
         opts = dict(check_section(load_card(card), "shower", SHOWER_SCHEMA))
+    if hepmc_history and fmt == "h5":
+        raise click.UsageError("--hepmc-history needs --format hepmc3 or hepmc2")
     if len(inputs) == 1 and not (output.exists() and output.is_dir()):
         outputs = [output]
     else:
@@ -92,6 +101,7 @@ def command(
             seed=seed,
             settings=settings,
             overwrite=overwrite,
+            history=opts.get("hepmc_history", False) if hepmc_history is None else hepmc_history,
         )
         return
     results = shower_files(
@@ -123,6 +133,7 @@ def _hepmc(
     seed: int | None,
     settings: tuple[str, ...],
     overwrite: bool,
+    history: bool,
 ) -> None:
     from ..shower import _derive_seed
     from ..shower.hepmc import shower_to_hepmc
@@ -140,5 +151,6 @@ def _hepmc(
             seed=base if len(inputs) == 1 else _derive_seed(base, k),
             settings=(*opts.get("settings", ()), *settings),
             batch_size=opts.get("batch_size", 1000),
+            history=history,
         )
         click.echo(f"{res.path}: {res.n_events} events, weights {', '.join(res.weight_names)}")

@@ -40,7 +40,9 @@ import yaml
 from numpy.typing import NDArray
 
 from ..exceptions import ConfigError, unknown_name_error
+from ..processes import get_process_class, process_names
 from .point import ParameterPoint
+from .sections import validate_sections
 
 CARD_VERSION = 1
 #: sections an embedded process supplies when the card leaves them out
@@ -251,11 +253,9 @@ class AnalysisCard(ParameterSpace):
         name = proc.get("name") if isinstance(proc, Mapping) else None
         if not isinstance(name, str):
             return None
-        from ..processes import process_names
 
         if name not in process_names():
             return None
-        from ..processes import get_process_class
 
         return get_process_class(name).defaults
 
@@ -293,6 +293,11 @@ def _schema_error(instance: Any, schema: Mapping[str, Any], *, prefix: str, sour
     if err.validator == "additionalProperties" and isinstance(err.instance, Mapping):
         allowed = list(err.schema.get("properties", {}))
         extra = [k for k in err.instance if k not in allowed]
+        moved = err.schema.get("x-moved") or {}
+        for key in extra:
+            if key in moved:  # a key that lives in another section now: say where
+                where = key if path == "<top level>" else f"{path}.{key}"
+                raise ConfigError(f"moved to {moved[key]}", path=where, source=source)
         if extra:
             raise unknown_name_error("key", str(extra[0]), allowed, path=path, source=source)
     if len(errors) > 1:
@@ -454,7 +459,6 @@ def load_card_text(text: str, *, source: Path | None = None) -> AnalysisCard:
     benchmarks = _benchmarks(raw, params, src)
     morph_raw = raw.get("morphing") or {}
     morphing = MorphingOptions(**morph_raw)
-    from .sections import validate_sections
 
     validate_sections(raw, source=src)
     digest = hashlib.sha256(text.encode()).hexdigest()
@@ -478,6 +482,6 @@ def _check_process(card: AnalysisCard) -> None:
     gen = card.raw.get("generator") or {}
     if not isinstance(proc, Mapping) or (isinstance(gen, Mapping) and gen.get("backend", "embedded") != "embedded"):
         return
-    from ..generate.card import parse_card
+    from ..generate.card import parse_card  # cycle: config.card -> generate.card -> config -> config.card
 
     parse_card(card)

@@ -16,6 +16,8 @@ import importlib
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from ..exceptions import ConfigError
+
 __all__ = ["register_section", "section_schema", "validate_sections"]
 
 SchemaLike = Mapping[str, Any] | Callable[[Mapping[str, Any]], Mapping[str, Any]]
@@ -30,6 +32,9 @@ STAGE_MODULES = (
     "lhcgold.detector",
     "lhcgold.reconstruct",
     "lhcgold.observables",
+    "lhcgold.augment.settings",
+    "lhcgold.ml.settings",
+    "lhcgold.infer.settings",
     "lhcgold.run",
 )
 _LOADED = False
@@ -41,7 +46,7 @@ def register_section(name: str, schema: SchemaLike) -> None:
     Raises:
         ValueError: ``name`` is not a card section, or another schema is registered for it.
     """
-    from .card import SECTIONS
+    from .card import SECTIONS  # cycle: config.sections -> config.card -> config.sections
 
     if name not in SECTIONS:
         raise ValueError(f"{name!r} is not a card section ({', '.join(SECTIONS)})")
@@ -74,8 +79,7 @@ def validate_sections(raw: Mapping[str, Any], *, source: str | None = None) -> N
     Raises:
         ConfigError: the first problem, with its key path and near-miss suggestions for unknown keys.
     """
-    from ..exceptions import ConfigError
-    from .card import SECTIONS, _schema_error
+    from .card import SECTIONS, _schema_error  # cycle: config.sections -> config.card -> config.sections
 
     for name in SECTIONS:
         value = raw.get(name)

@@ -46,6 +46,7 @@ import numpy as np
 import vector
 import yaml
 
+from ..config import check_section
 from ..config.sections import register_section
 from ..exceptions import ConfigError, MissingDependencyError, unknown_name_error
 from ..observables.expr import compile_expression
@@ -197,7 +198,6 @@ def load_preset(preset: str | Detector = "atlas", *, overrides: dict[str, Any] |
 
 def detector_from_card(card: Any, *, preset: str | None = None) -> Detector:
     """The detector from the card's ``detector:`` section (``preset`` argument wins over the card's)."""
-    from ..config import check_section
 
     section = check_section(card, "detector", DETECTOR_SCHEMA)
     chosen = preset or section.get("preset", "atlas")

@@ -25,8 +25,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from ..exceptions import ConfigError, ExternalToolError
+from ..exceptions import ConfigError, EventFileError, ExternalToolError
 from ..io.atomic import atomic_path
+from ..io.delphes import delphes_n_events
 from ..runtime import Runtime, run_program
 
 logger = logging.getLogger(__name__)
@@ -107,12 +108,9 @@ def run_delphes(
         ConfigError: the card is missing. ExternalToolError: Delphes is missing or fails (with its log
         tail). EventFileError: ``output`` exists and ``overwrite`` is false.
     """
-    from ..io.delphes import delphes_n_events
 
     target = Path(output)
     if target.exists() and not overwrite:
-        from ..exceptions import EventFileError
-
         raise EventFileError(f"{str(target)!r} exists; refusing to overwrite it (pass overwrite=True)")
     card_path = find_delphes_card(card, delphes_home=delphes_home)
     exe = delphes_executable(fmt, delphes_home=delphes_home, runtime=runtime)
@@ -177,8 +175,6 @@ def delphes_from_lhe(
     find_delphes_card(card, delphes_home=delphes_home)
     delphes_executable(fmt, delphes_home=delphes_home, runtime=runtime)
     if target.exists() and not overwrite:
-        from ..exceptions import EventFileError
-
         raise EventFileError(f"{str(target)!r} exists; refusing to overwrite it (pass overwrite=True)")
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=".lhcgold-hepmc-", dir=target.parent) as tmp:

@@ -6,6 +6,7 @@ generator keeps its options in ``process:`` and ``generate:``). A new backend is
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -26,7 +27,6 @@ class GeneratorBackend:
     function: str
 
     def load(self) -> Callable[..., Any]:
-        import importlib
 
         return getattr(importlib.import_module(self.module), self.function)  # type: ignore[no-any-return]
 

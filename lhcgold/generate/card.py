@@ -43,7 +43,7 @@ from ..config import AnalysisCard, check_section
 from ..config.sections import register_section
 from ..exceptions import ConfigError, unknown_name_error
 from ..physics.ew import MG5_SM_EW, PYTHIA_EW, EWInputs
-from ..processes import get_process_class, process_section_schema
+from ..processes import get_process_class, process_names, process_section_schema
 
 __all__ = ["GENERATE_SCHEMA", "GenerateOptions", "ProcessOptions", "parse_card"]
 
@@ -201,7 +201,6 @@ def parse_card(card: AnalysisCard) -> tuple[ProcessOptions, GenerateOptions]:
 
 
 def _names() -> tuple[str, ...]:
-    from ..processes import process_names
 
     return process_names()
 

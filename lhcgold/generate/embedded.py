@@ -39,7 +39,11 @@ run; events above it keep a weight > 1 (unbiased). Weights always sum to the cro
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import json
 import logging
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -51,12 +55,27 @@ from numpy.typing import ArrayLike, NDArray
 
 from .._version import __version__
 from ..config import AnalysisCard
+from ..exceptions import ConfigError
+from ..io.lhe_writer import (
+    LHEChunkData,
+    LHEInit,
+    _chunk_text,
+    benchmark_descriptions,
+    param_entries,
+    slha_block,
+    write_lhe,
+    write_lhe_from_body,
+)
+from ..io.pdfgrid import load_pdf
 from ..physics import truth as tr
 from ..physics.ew import EWInputs
 from ..physics.morphing import component_factors, find_components
 from ..processes import EmbeddedProcess, EventRecord, get_process_class, process_names  # noqa: F401
+from ..processes.base import Batch
+from ..setup import build_setup
 from .card import ProcessOptions, parse_card
 from .sampling import Sampler
+from .variations import check_scale_variations, scale_variation_ids, scale_variation_weights
 
 __all__ = ["GenerationResult", "GenerationSummary", "TruthModel", "build_process", "generate", "generate_to_files"]
 
@@ -78,7 +97,6 @@ def build_process(
     Raises:
         ConfigError: invalid ``process``/``generate`` sections, parameters or benchmarks.
     """
-    from ..io.pdfgrid import load_pdf
 
     popts, gopts = parse_card(card)
     if process_options is not None:
@@ -193,8 +211,6 @@ class GenerationResult:
         With ``scale_variations`` (Drell–Yan), the μR/μF × {0.5, 1, 2} weights are added as MG5's
         systematics module writes them (:func:`lhcgold.generate.variations.scale_variation_weights`).
         """
-        from ..io.lhe_writer import LHEChunkData, LHEInit, benchmark_descriptions, param_entries, slha_block, write_lhe
-        from .variations import check_scale_variations, scale_variation_ids, scale_variation_weights
 
         if scale_variations:
             check_scale_variations(self.process)
@@ -277,12 +293,8 @@ class GenerationResult:
         from ..io.events import EventWriter
 
         if setup is None:
-            from ..setup import build_setup
-
             setup = build_setup(self.card)
         if setup.components is None or not np.array_equal(np.asarray(setup.components), self.components):
-            from ..exceptions import ConfigError
-
             raise ConfigError("the setup's morphing components differ from the generator's")
         f = component_factors(setup.benchmark_values, self.components)
         gen_name = self.benchmark_names[self.generation_benchmark] if self.benchmark_names else None
@@ -546,7 +558,6 @@ def generate_to_files(
         scale_variations: add μR/μF variation weights to the LHE (MG5 systematics style; Drell–Yan;
             default: ``generate.scale_variations``).
     """
-    from ..exceptions import ConfigError
 
     if lhe_path is None and events_path is None:
         raise ConfigError("nothing to write: give lhe_path and/or events_path")
@@ -578,20 +589,8 @@ def generate_to_files(
             None if events_path is None else Path(events_path),
             res.timing,
         )
-    import contextlib
-    import tempfile
 
     from ..io.events import EventWriter
-    from ..io.lhe_writer import (
-        LHEChunkData,
-        LHEInit,
-        _chunk_text,
-        benchmark_descriptions,
-        param_entries,
-        slha_block,
-        write_lhe_from_body,
-    )
-    from .variations import scale_variation_ids, scale_variation_weights
 
     run = _Run(card, n_events=n_events, rng=rng, unweighted=False, process=None)
     proc = run.proc
@@ -607,8 +606,6 @@ def generate_to_files(
         writer = None
         if events_path is not None:
             if setup is None:
-                from ..setup import build_setup
-
                 setup = build_setup(card)
             if setup.components is None or not np.array_equal(np.asarray(setup.components), proc.components):
                 raise ConfigError("the setup's morphing components differ from the generator's")
@@ -732,8 +729,6 @@ def generation_sample_id(
     """A hash naming the sample a generation run belongs to: the card without ``generate.seed`` and
     ``generate.n_events``, the process, the weighting and the generation benchmark. Shards (same
     card, other seeds or sizes) share it; :func:`lhcgold.io.combine.combine_and_shuffle` averages them."""
-    import hashlib
-    import json
 
     raw = {k: v for k, v in dict(card.raw).items() if k not in ("name", "description")}
     gen = {k: v for k, v in dict(raw.get("generate") or {}).items() if k not in ("seed", "n_events")}
@@ -763,7 +758,6 @@ def _component_descriptions(components: NDArray[np.int64], names: Any) -> tuple[
 
 
 def _subset(b: Any, idx: NDArray[np.intp]) -> Any:
-    from ..processes.base import Batch
 
     return Batch(b.u[idx], b.comps[idx], b.proposal[idx], {k: v[idx] for k, v in b.kin.items()})
 

@@ -16,6 +16,7 @@ parameter with its ``lha_block`` and ``lha_id``, as in MadMiner)::
       use_syst: false                       # MG5 scale/PDF systematics weights
       run_card: {pta: 100, ptl: 20}         # any run_card entry
       param_card: null                      # base param_card (default: the one MG5 writes)
+      param_card_set: {SMEFT: 0}            # entries fixed in every param_card: a whole block or {id: value}
       reweight: true                        # reweight to every benchmark
       timeout_s: null
       runs:                                 # each run: its own directory and MG5 process
@@ -111,6 +112,12 @@ GENERATOR_MG5_SCHEMA: dict[str, Any] = {
         "use_syst": {"type": "boolean"},
         "run_card": {"type": "object", "additionalProperties": {"type": ["string", "number", "boolean"]}},
         "param_card": {"type": ["string", "null"]},
+        "param_card_set": {
+            "type": "object",
+            "additionalProperties": {
+                "anyOf": [{"type": "number"}, {"type": "object", "additionalProperties": {"type": "number"}}]
+            },
+        },
         "templates": {"type": ["string", "null"]},
         "reweight": {"type": "boolean"},
         "timeout_s": {"type": ["number", "null"], "exclusiveMinimum": 0},
@@ -146,6 +153,7 @@ class MG5Options:
     use_syst: bool
     run_card: dict[str, Any]
     param_card: Path | None
+    param_card_set: tuple[tuple[str, int | None, float], ...]
     templates: Path | None
     reweight: bool
     timeout_s: float | None
@@ -229,11 +237,81 @@ def parse_mg5(card: AnalysisCard, *, n_events: int | None = None, seed: int | No
         use_syst=bool(sec.get("use_syst", False)),
         run_card=dict(sec.get("run_card", {})),
         param_card=param_card,
+        param_card_set=_param_card_set(card, sec.get("param_card_set") or {}, src),
         templates=templates,
         reweight=bool(sec.get("reweight", True)),
         timeout_s=sec.get("timeout_s"),
         runs=tuple(runs),
     )
+
+
+def _param_card_set(
+    card: AnalysisCard, section: dict[str, Any], src: str | None
+) -> tuple[tuple[str, int | None, float], ...]:
+    """``generator.param_card_set`` as (block, id or None for the whole block, value) entries."""
+    params = {(p.lha_block.lower(), p.lha_id): p.name for p in card.parameters}
+    out: list[tuple[str, int | None, float]] = []
+    for block, value in section.items():
+        if not isinstance(value, dict):
+            out.append((str(block).lower(), None, float(value)))
+            continue
+        for key, v in value.items():
+            where = f"generator.param_card_set.{block}.{key}"
+            try:
+                lha_id = int(key)
+            except (TypeError, ValueError):
+                raise ConfigError(f"param_card entry ids are integers, got {key!r}", path=where, source=src) from None
+            if (str(block).lower(), lha_id) in params:
+                raise ConfigError(
+                    f"{str(block).upper()} {lha_id} is parameter {params[(str(block).lower(), lha_id)]!r}; "
+                    "its value comes from the benchmarks",
+                    path=where,
+                    source=src,
+                )
+            out.append((str(block).lower(), lha_id, float(v)))
+    return tuple(out)
+
+
+def _fixed_values(card: AnalysisCard, opts: MG5Options, base: str, where: str) -> dict[tuple[str, int], float]:
+    """The ``param_card_set`` entries for one base param_card (a whole block: every entry of it in
+    ``base`` that is not a parameter); checks that every parameter's entry exists in ``base``.
+
+    Raises:
+        ConfigError: a parameter's or a ``param_card_set`` entry is not in the param_card.
+    """
+    entries = cards.parse_param_card(base)
+    blocks = sorted({b.upper() for b, _ in entries})
+    for i, p in enumerate(card.parameters):
+        if (p.lha_block.lower(), p.lha_id) not in entries:
+            raise ConfigError(
+                f"parameter {p.name!r} sets {p.lha_block.upper()} {p.lha_id}, which the param_card {where} does not "
+                f"have (blocks: {', '.join(blocks) or 'none'})",
+                path=f"parameters[{i}]",
+            )
+    params = {(p.lha_block.lower(), p.lha_id) for p in card.parameters}
+    out: dict[tuple[str, int], float] = {}
+    for block, lha_id, value in opts.param_card_set:
+        keys = [k for k in entries if k[0] == block] if lha_id is None else [(block, lha_id)]
+        missing = not keys or any(k not in entries for k in keys)
+        if missing:
+            what = f"block {block.upper()}" if lha_id is None else f"entry {block.upper()} {lha_id}"
+            raise ConfigError(
+                f"the param_card {where} has no {what} (blocks: {', '.join(blocks) or 'none'})",
+                path=f"generator.param_card_set.{block}",
+            )
+        out.update({k: value for k in keys if k not in params})
+    return out
+
+
+def _read_base_param_card(opts: MG5Options) -> str | None:
+    if opts.param_card is None:
+        return None
+    try:
+        return opts.param_card.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot read the param_card {str(opts.param_card)!r}: {exc.strerror or exc}", path="generator.param_card"
+        ) from None
 
 
 def _param_values(card: AnalysisCard, benchmark: str | None) -> dict[tuple[str, int], float]:
@@ -286,26 +364,24 @@ def write_run_cards(
 
     The templates default to the process directory's own cards (MG5 writes them at ``output``),
     then to the ``templates`` directory, then to the packaged ones; the param_card needs a base
-    (``param_card:`` in the section, or MG5's) and is skipped with a log message without one.
+    (``param_card:`` in the section, or MG5's) and is skipped with a log message without one. Into
+    the base go the ``param_card_set`` entries, then the parameters at the run's benchmark.
+
+    Raises:
+        ConfigError: a parameter's or a ``param_card_set`` entry is not in the base param_card.
     """
     tdir = opts.templates
     if run_card_template is None:
         run_card_template = cards.template_text("run_card.dat", directory=tdir)
     run_path = _write(cards_dir / "run_card.dat", cards.patch_run_card(run_card_template, _run_settings(opts, run)))
+    where = "MG5 wrote"
     if param_card_template is None and opts.param_card is not None:
-        try:
-            param_card_template = opts.param_card.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise ConfigError(
-                f"cannot read the param_card {str(opts.param_card)!r}: {exc.strerror or exc}",
-                path="generator.param_card",
-            ) from None
+        param_card_template = _read_base_param_card(opts)
+        where = repr(str(opts.param_card))
     param_path = None
     if param_card_template is not None:
-        param_path = _write(
-            cards_dir / "param_card.dat",
-            cards.patch_param_card(param_card_template, _param_values(card, run.benchmark)),
-        )
+        values = {**_fixed_values(card, opts, param_card_template, where), **_param_values(card, run.benchmark)}
+        param_path = _write(cards_dir / "param_card.dat", cards.patch_param_card(param_card_template, values))
     else:
         logger.info("%s: no base param_card (give generator.param_card or let MG5 write one)", run.name)
     rw_path = None
@@ -499,6 +575,9 @@ def generate_mg5(
     opts = parse_mg5(card, n_events=n_events, seed=seed)
     out = Path(output)
     todo = opts.runs if runs is None else tuple(r for r in opts.runs if r.name in set(runs))
+    base = _read_base_param_card(opts)
+    if base is not None:  # every entry the cards will set must be there, before anything is written
+        _fixed_values(card, opts, base, repr(str(opts.param_card)))
     if not cards_only:
         _mg5_program(opts)  # fail before writing anything
         for r in todo:

@@ -16,7 +16,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ..config.point import ParameterPoint
-from ..exceptions import ConfigError, EventFileError, unknown_name_error
+from ..exceptions import ConfigError, EventFileError, MorphingError, unknown_name_error
 from ..io.view import EventsView
 from ..physics.morphing import component_factor_gradients, component_factors
 
@@ -39,7 +39,6 @@ def require_finite(values: NDArray[np.float64], sample: EventsView, first_event:
 
 def components_of(setup: Setup) -> NDArray[np.int64]:
     """The morphing components (C, P) of a setup; a clear error without morphing."""
-    from ..exceptions import MorphingError
 
     if setup.components is None:
         raise MorphingError("inference needs a morphing setup (component weights); this file has none")

@@ -34,6 +34,7 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
+from scipy.interpolate import RegularGridInterpolator
 from scipy.stats import chi2
 
 from ..exceptions import ConfigError
@@ -179,7 +180,6 @@ def _spacing(axis: NDArray[np.float64]) -> float:
 
 
 def _interpolate(axes: list[NDArray[np.float64]], values: NDArray[np.float64], point: NDArray[np.float64]) -> float:
-    from scipy.interpolate import RegularGridInterpolator
 
     v = np.where(np.isfinite(values), values, 1e300)
     if any(len(a) < 2 for a in axes):

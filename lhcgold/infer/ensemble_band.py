@@ -37,7 +37,9 @@ from scipy.stats import chi2
 
 from ..exceptions import ConfigError
 from ..io.view import EventsLike
+from .diagnostics import contour_area
 from .grid import LimitGrid
+from .likelihood import NeuralRatio
 from .limits import expected_limits
 from .nuisance import interpolated_interval
 from .results import LimitResult
@@ -95,8 +97,6 @@ class EnsembleMean:
 
     def log_ratio(self, x: ArrayLike, thetas: ArrayLike) -> NDArray[np.float64]:
         if self._fns is None:
-            from .likelihood import NeuralRatio
-
             self._fns = [NeuralRatio(m)._evaluator() for m in self.members]
         outs = [np.asarray(fn(x, thetas), dtype=np.float64) for fn in self._fns]
         return np.mean(outs, axis=0)  # type: ignore[no-any-return]
@@ -109,7 +109,6 @@ def _ends(result: LimitResult, cl: float) -> dict[str, tuple[float, float]]:
 
 
 def _area(result: LimitResult, cl: float) -> float | None:
-    from .diagnostics import contour_area
 
     if result.grid_axes is None:
         return None

@@ -37,8 +37,10 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
+from scipy.stats import chi2
 
 from ..exceptions import ConfigError
+from ..io.results import read_result, write_result
 from ..io.view import DEFAULT_CHUNK_SIZE, EventsLike, as_view
 from . import _binning
 from ._data import (
@@ -51,6 +53,7 @@ from ._data import (
     require_finite,
     resolve_theta,
 )
+from .likelihood import Truth
 
 logger = logging.getLogger(__name__)
 
@@ -169,13 +172,11 @@ class FisherInformation:
 
     def save(self, path: str, *, overwrite: bool = False) -> None:
         """Write as JSON (``.json``) or HDF5 (``.h5``/``.hdf5``), atomically."""
-        from ..io.results import write_result
 
         write_result(path, "fisher_information", self.to_dict(), overwrite=overwrite)
 
     @classmethod
     def load(cls, path: str) -> FisherInformation:
-        from ..io.results import read_result
 
         return cls.from_dict(read_result(path, "fisher_information"))
 
@@ -234,7 +235,6 @@ def fisher_ellipse(
     half-length ``line_length`` along the uninformed direction, separated by a row of NaN (which
     matplotlib draws as a gap). A zero matrix raises ConfigError.
     """
-    from scipy.stats import chi2
 
     m = np.asarray(matrix, dtype=np.float64)
     if m.shape != (2, 2):
@@ -375,7 +375,6 @@ def exact_information(
         chunk_size: events per chunk (each chunk integrates the latent variables once per event).
         progress: show a progress bar.
     """
-    from .likelihood import Truth
 
     tr = truth if isinstance(truth, Truth) else Truth(truth)
     sample = as_view(events)

@@ -35,6 +35,7 @@ from ..exceptions import ConfigError, LhcgoldError
 from ..io.view import EventsView
 from . import _binning
 from ._data import column_indices, factors, model_columns
+from .fastratio import fast_ratio_network
 
 logger = logging.getLogger(__name__)
 
@@ -426,8 +427,6 @@ class NeuralRatio:
         if self.is_density:
             return self.ratio_model.log_likelihood
         if self.fast:
-            from .fastratio import fast_ratio_network
-
             net = fast_ratio_network(self.ratio_model)
             if net is not None:
                 return net.log_ratio

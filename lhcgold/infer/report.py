@@ -25,6 +25,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
+from scipy.stats import chi2
 
 __all__ = ["impacts_summary", "report_sections"]
 
@@ -159,7 +160,6 @@ def impacts_summary(prof: Any, info: Any = None, *, cl: float = 0.68) -> dict[st
     """
     pars = [prof.parameter_names[a] for a in prof.scanned]
     axes = dict(zip(pars, prof.scanned))
-    from scipy.stats import chi2
 
     from .nuisance import interpolated_interval
 

@@ -9,6 +9,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..exceptions import ConfigError
+from ..io.results import read_result, write_result
 
 __all__ = ["LimitResult"]
 
@@ -205,13 +206,11 @@ class LimitResult:
 
     def save(self, path: str, *, overwrite: bool = False) -> None:
         """Write as JSON (``.json``) or HDF5 (``.h5``/``.hdf5``), atomically."""
-        from ..io.results import write_result
 
         write_result(path, "limit_result", self.to_dict(), overwrite=overwrite)
 
     @classmethod
     def load(cls, path: str) -> LimitResult:
-        from ..io.results import read_result
 
         return cls.from_dict(read_result(path, "limit_result"))
 

@@ -33,6 +33,7 @@ Example::
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import math
 import os
@@ -98,8 +99,6 @@ def sample_factors(files: Sequence[EventFile], mode: CombineMode = "auto") -> Sa
         if len(uniq) == 1:
             attrs["sample_id"] = uniq[0]
     elif mode == "auto":
-        import hashlib
-
         digest = hashlib.sha256("\n".join(sorted(str(i) for i in ids)).encode()).hexdigest()[:32]
         attrs["sample_id"] = "mixed:" + digest
         attrs["n_generated"] = int(sum(n_gen))

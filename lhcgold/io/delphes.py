@@ -30,8 +30,9 @@ from pathlib import Path
 import awkward as ak
 import numpy as np
 
-from ..exceptions import EventFileError
+from ..exceptions import ConfigError, EventFileError
 from ..observables.objects import RecoEvents, make_met, make_objects
+from .lhe import count_lhe_events, read_lhe_header
 
 logger = logging.getLogger(__name__)
 
@@ -78,8 +79,6 @@ def _subset_factor(n_entries: int, n_events: int | None) -> float:
     if n_events is None:
         return 1.0
     if n_events < 1:
-        from ..exceptions import ConfigError
-
         raise ConfigError(f"n_events must be >= 1, got {n_events}")
     return n_entries / min(n_events, n_entries) if n_entries else 1.0
 
@@ -140,8 +139,6 @@ def iter_delphes(
     with f:
         n_total = int(t.num_entries) if n_events is None else min(int(t.num_entries), n_events)
         if lhe is not None:
-            from .lhe import count_lhe_events, read_lhe_header
-
             header = read_lhe_header(lhe)
             lhe_names = header.weight_names
             if normalise is None and header.event_norm == "average":

@@ -67,6 +67,7 @@ from .h5common import (
     write_setup_groups,
     writer_attrs,
 )
+from .lhe_weights import read_nuisance_groups, write_nuisance_groups
 
 log = logging.getLogger(__name__)
 
@@ -351,7 +352,6 @@ class EventWriter:
 
 def _write_nuisance_setup(f: h5py.File, setup: Setup, layout: Any) -> None:
     """Append the nuisance benchmarks to ``benchmarks/`` and write the nuisance groups (MadMiner's layout)."""
-    from .lhe_weights import write_nuisance_groups
 
     names = [b.name for b in setup.benchmarks]
     extra = list(layout.benchmark_names)
@@ -431,7 +431,6 @@ class EventFile:
 
     def _read_nuisance(self, f: h5py.File) -> None:
         """``nuisance`` (a NuisanceLayout or None) and ``nuisance_columns`` (their weight columns)."""
-        from .lhe_weights import read_nuisance_groups
 
         self.nuisance, self.nuisance_columns = None, ()
         try:

@@ -41,6 +41,7 @@ import io
 import logging
 import math
 import re
+import warnings
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -52,7 +53,7 @@ import awkward as ak
 import numpy as np
 import vector
 
-from ..exceptions import EventFileError
+from ..exceptions import ConfigError, EventFileError, unknown_name_error
 
 vector.register_awkward()
 
@@ -146,8 +147,6 @@ class LHEChunk:
         try:
             return self.weights[:, self.weight_names.index(name)]
         except ValueError:
-            from ..exceptions import unknown_name_error
-
             raise unknown_name_error("weight", name, ("nominal", *self.weight_names)) from None
 
 
@@ -548,7 +547,6 @@ class _Reader:
 
 def _parse_floats(text: str) -> np.ndarray | None:
     """Whitespace separated floats (C speed); None if the text holds anything else."""
-    import warnings
 
     with warnings.catch_warnings():
         warnings.simplefilter("error")
@@ -698,8 +696,6 @@ def iter_lhe(
     if chunk_size < 1:
         raise ValueError("chunk_size must be >= 1")
     if n_events is not None and n_events < 1:
-        from ..exceptions import ConfigError
-
         raise ConfigError(f"n_events must be >= 1, got {n_events}")
     fh = open_text(p)
     bar = None

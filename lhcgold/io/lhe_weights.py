@@ -33,6 +33,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..exceptions import EventFileError
+from .lhe_writer import param_entries
+from .slha import parse_param_card
 
 __all__ = [
     "BenchmarkPoints",
@@ -313,7 +315,6 @@ class BenchmarkPoints:
         Raises:
             EventFileError: a parameter's entry is neither set by the weight nor in the ``<slha>`` card.
         """
-        from .lhe_writer import param_entries
 
         entries = param_entries(parameters)
         out: dict[str, dict[str, float]] = {}
@@ -338,7 +339,6 @@ def benchmark_points(header_text: str, *, group: str | None = "mg_reweighting") 
         header_text: the LHE header (``LHEHeader.header_text``).
         group: only weights of this weight group (None: every weight that has ``set`` lines).
     """
-    from .slha import parse_param_card
 
     base: dict[tuple[str, int], float] = {}
     i0 = header_text.find("<slha>")

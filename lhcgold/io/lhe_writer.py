@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import gzip
 import os
+import shutil
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -276,7 +277,6 @@ def write_lhe_from_body(
     path: str | os.PathLike[str], init: LHEInit, body: Path, *, overwrite: bool = False, compresslevel: int = 4
 ) -> Path:
     """Write header + an already formatted ``<event>`` body file (streaming writers) atomically."""
-    import shutil
 
     target = Path(path)
     with atomic_path(target, overwrite=overwrite) as tmp:

@@ -9,6 +9,7 @@ be named by path, or by a bare file name that is looked up in that folder.
 from __future__ import annotations
 
 import functools
+import importlib.util
 import logging
 import os
 import sys
@@ -39,8 +40,6 @@ def pythia_pdfdata_dir() -> Path:
     if env:
         candidates.append(Path(env).parent / "pdfdata")
     try:
-        import importlib.util
-
         spec = importlib.util.find_spec("pythia8mc")
     except (ImportError, ValueError):  # pragma: no cover
         spec = None

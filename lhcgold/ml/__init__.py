@@ -14,6 +14,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from ..exceptions import MissingDependencyError
 from .methods import METHODS, Method, MethodSpec, check_training_set, get_method
 
 _LAZY = {
@@ -66,8 +67,6 @@ def _require_torch() -> None:
     try:
         import torch  # noqa: F401
     except ImportError as exc:
-        from ..exceptions import MissingDependencyError
-
         raise MissingDependencyError("torch", "ml") from exc
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import multiprocessing
 import os
@@ -12,9 +13,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import torch
 from numpy.typing import ArrayLike, NDArray
 
 from ..exceptions import ConfigError, EventFileError
+from ..io.models import member_dir, read_model_dir, write_model_dir
 from ..io.samples import TrainingSet
 from .estimators import Estimator, estimator_class
 from .trainer import TrainConfig, TrainingHistory
@@ -25,7 +28,6 @@ logger = logging.getLogger(__name__)
 
 
 def _train_member(est: Estimator, data: TrainingSet, config: TrainConfig, threads: int) -> Estimator:
-    import torch
 
     torch.set_num_threads(max(1, threads))
     est.train(data, config=config)
@@ -97,7 +99,6 @@ class Ensemble:
         return self._stack("score", x, theta) if theta is not None else self._stack("score", x)
 
     def save(self, path: str | Path, *, overwrite: bool = False) -> Path:
-        from ..io.models import write_model_dir
 
         members = {f"member_{i}": (m.manifest(), m._check_fitted().state_dict()) for i, m in enumerate(self.members)}
         man = {
@@ -116,7 +117,6 @@ def load_model(path: str | Path) -> Any:
         EventFileError: missing or malformed manifest, tampered weights, an ensemble member
             outside the directory, or weights that do not fit the manifest.
     """
-    from ..io.models import member_dir, read_model_dir
 
     man, state = read_model_dir(path)
     if man.get("class") == "Ensemble":
@@ -154,7 +154,6 @@ def load_model(path: str | Path) -> Any:
 
 
 def _is_ensemble(folder: str | Path) -> bool:
-    import json
 
     try:
         man = json.loads((Path(folder) / "manifest.json").read_text())

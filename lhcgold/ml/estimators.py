@@ -23,11 +23,12 @@ import numpy as np
 import torch
 from numpy.typing import ArrayLike, NDArray
 
-from ..exceptions import ConfigError
+from ..exceptions import ConfigError, unknown_name_error
+from ..io.models import write_model_dir
 from ..io.samples import TrainingSet
 from . import losses as L
 from .methods import MethodSpec, check_training_set, get_method
-from .nets import DoubleRatioNet, FlowNet, MorphingRatioNet, RatioNet, ScoreNet
+from .nets import ACTIVATIONS, DoubleRatioNet, FlowNet, MorphingRatioNet, RatioNet, ScoreNet
 from .trainer import TrainConfig, TrainingHistory, fit, resolve_device
 
 __all__ = [
@@ -88,7 +89,6 @@ class Estimator:
         activation: str = "tanh",
         dropout: float = 0.0,
     ):
-        from .nets import ACTIVATIONS
 
         name = method or self.default_method
         if name is None:
@@ -97,8 +97,6 @@ class Estimator:
         if self.spec.family != self.family:
             raise ConfigError(f"method {name!r} trains a {self.spec.family} estimator, not {type(self).__name__}")
         if activation not in ACTIVATIONS:
-            from ..exceptions import unknown_name_error
-
             raise unknown_name_error("activation", activation, ACTIVATIONS)
         self.features = None if features is None else [int(i) for i in features]
         if self.features is not None and (not self.features or min(self.features) < 0):
@@ -277,7 +275,6 @@ class Estimator:
 
     def save(self, path: str | Path, *, overwrite: bool = False) -> Path:
         """Save to a model directory (manifest.json + weights.pt), atomically."""
-        from ..io.models import write_model_dir
 
         return write_model_dir(path, self.manifest(), self._check_fitted().state_dict(), overwrite=overwrite)
 

@@ -42,6 +42,7 @@ from typing import Any
 
 import numpy as np
 
+from ..config import check_section
 from ..config.sections import register_section
 from ..exceptions import ConfigError
 from .expr import Expression, compile_expression, to_numpy
@@ -308,7 +309,6 @@ def from_card(card: Any) -> tuple[list[Observable], list[Cut], list[Efficiency]]
     Raises:
         ConfigError: schema violations or bad expressions, with the key path.
     """
-    from ..config import check_section
 
     src = str(card.source) if getattr(card, "source", None) else None
     obs_section = (

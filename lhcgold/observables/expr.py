@@ -47,6 +47,7 @@ import numpy as np
 import vector
 
 from ..exceptions import ConfigError, suggest
+from ..processes import process_names
 from . import library
 
 vector.register_awkward()
@@ -190,8 +191,6 @@ def register_function(name: str, fn: Callable[..., Any]) -> None:
 def _known_function(name: str) -> bool:
     """Whether ``name`` is a function, after loading the processes that may register more."""
     if name not in FUNCTIONS:
-        from ..processes import process_names
-
         process_names()  # imports every registered process module once
     return name in FUNCTIONS
 

@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 import awkward as ak
 import numpy as np
+import vector
 
 __all__ = [
     "M_W_GEV",
@@ -253,7 +254,6 @@ def reconstruct_neutrino(
     lepton: Any, met: Any, *, m_w: float = M_W_GEV, choice: Literal["smaller", "larger", "plus", "minus"] = "smaller"
 ) -> Any:
     """The neutrino as a ``Momentum4D`` array: p_T from the MET, p_z from :func:`neutrino_pz`."""
-    import vector
 
     vector.register_awkward()
     nx, ny = _np(met.px), _np(met.py)

@@ -14,6 +14,8 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from .morphing import find_components
+
 __all__ = ["check_quadratic_components", "quadratic_components", "resolve_quadratic_components"]
 
 
@@ -87,7 +89,5 @@ def resolve_quadratic_components(components: ArrayLike | None, n_parameters: int
     if n_parameters == 0:
         return np.zeros((1, 0), np.int64)
     if components is None:
-        from .morphing import find_components
-
         components = find_components([2] * n_parameters, 2)
     return check_quadratic_components(components)

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from ..exceptions import ConfigError
+from ..io.view import as_view
 from ._mpl import axes, color_cycle, mplhep
 from .style import axis_label, default_unit, finish_axes
 
@@ -53,7 +54,6 @@ def distribution_hists(
     import hist
 
     from ..infer._data import column_indices, components_of, factors
-    from ..io.view import as_view
 
     sample = as_view(events)
     setup = sample.setup

@@ -23,7 +23,8 @@ from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any
 
-from ._mpl import mplhep, pyplot
+from ..exceptions import ConfigError
+from ._mpl import axes, mplhep, pyplot
 
 __all__ = [
     "KNOWN_LABELS",
@@ -162,8 +163,6 @@ def hep_style(name: str = "ROOT") -> Iterator[None]:
     hep = mplhep()
     sheet = getattr(hep.style, name, None)
     if sheet is None:
-        from ..exceptions import ConfigError
-
         known = ", ".join(s for s in ("ROOT", "ATLAS", "CMS", "LHCb2", "ALICE") if hasattr(hep.style, s))
         raise ConfigError(f"unknown mplhep style {name!r}; known: {known}")
     with pyplot().style.context(sheet):
@@ -186,7 +185,6 @@ def hep_label(
     Returns:
         mplhep's tuple of Text artists.
     """
-    from ._mpl import axes
 
     ax = axes(ax)
     lumi = f"{luminosity_ifb:g} fb$^{{-1}}$" if luminosity_ifb is not None else ""

@@ -89,6 +89,8 @@ class ProcessDefaults:
             out get :func:`lhcgold.plot.style.default_unit`'s guess (GeV for momenta and masses).
         shower: default ``shower:`` section.
         detector: default ``detector:`` section.
+        truth_note: the latent variables z the joint likelihood p(x,z|θ) knows beyond the observed x
+            (a few words for the main job's report, e.g. "the neutrino p_z and the parton flavours").
     """
 
     observables: Mapping[str, str] = field(default_factory=dict)
@@ -99,6 +101,7 @@ class ProcessDefaults:
     units: Mapping[str, str | None] = field(default_factory=dict)
     shower: Mapping[str, Any] = field(default_factory=dict)
     detector: Mapping[str, Any] = field(default_factory=lambda: {"preset": "atlas"})
+    truth_note: str = ""
 
 
 _REGISTRY: dict[str, type[EmbeddedProcess]] = {}
@@ -131,7 +134,7 @@ def _discover() -> None:
     if _DISCOVERED:
         return
     _DISCOVERED = True
-    from .. import processes as pkg
+    from .. import processes as pkg  # cycle: processes.base -> processes -> processes.base
 
     for info in pkgutil.iter_modules(pkg.__path__):
         if not info.name.startswith("_") and info.name != "base":

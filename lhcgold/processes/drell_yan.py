@@ -74,6 +74,7 @@ class DrellYanProcess(EmbeddedProcess):
         },
         units={name: "TeV$^{-2}$" for name in DY_PARAMETERS},
         shower={"mpi": False, "hadronisation": True},
+        truth_note="the parton flavours and which beam carried the quark",
     )
     dim = 4
     n_channels = 4

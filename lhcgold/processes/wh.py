@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from types import SimpleNamespace
 from typing import Any, ClassVar
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ..exceptions import ConfigError
+from ..generate.sampling import estimate_xsec
 from ..physics import phasespace as ps
 from ..physics import truth as tr
 from ..physics.ew import GEV2_TO_PB, EWInputs
@@ -71,6 +73,7 @@ class WHProcess(EmbeddedProcess):
             "phi_star": "wh_phi_star(l[0], met, j[0] + j[1])",
         },
         cuts=("n(l) >= 1", "n(j) >= 2", "l[0].pt > 25", "(j[0] + j[1]).m > 60", "(j[0] + j[1]).m < 180"),
+        # phi_star is CP-odd (sin phi* carries the a3 interference): without it the histogram is blind to a3
         histogram_observables=("pt_h", "pt_w", "mt_wh", "pt_l", "cos_Theta", "cos_theta_star", "phi_star"),
         plot_observables=("pt_h", "mt_wh", "phi_star", "cos_Theta"),
         labels={
@@ -87,6 +90,7 @@ class WHProcess(EmbeddedProcess):
         },
         units={"gc": None, "a2": None, "a3": None},
         shower={"mpi": False, "hadronisation": True},
+        truth_note="the neutrino p_z and the parton flavours",
     )
     dim = 7
     observable_names = (
@@ -418,7 +422,6 @@ class WHProcess(EmbeddedProcess):
         **_: Any,
     ) -> tuple[Array, Array]:
         """(σ_c, δσ_c) [pb] by adaptive Monte Carlo of the channel sum (cached per (n_points, seed))."""
-        from ..generate.sampling import estimate_xsec
 
         key = (n_points, rng, n_adapt) if not isinstance(rng, np.random.Generator) else None
         cache = self.__dict__.setdefault("_xsec_cache", {})
@@ -439,7 +442,6 @@ def _reconstructed_wh_angles(pl: Array, ph: Array, metx: Array, mety: Array, mw:
     functions of the observed x only, so the truth likelihood is unchanged; they are the features a
     physicist gives a network (the CP-odd a3 shows up in sin φ*).
     """
-    from types import SimpleNamespace
 
     from ..observables.library import neutrino_pz, wh_angles_reco
 

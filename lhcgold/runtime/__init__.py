@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Literal
 
 from .._renamed import module_getattr as _module_getattr
-from ..exceptions import ConfigError, ExternalToolError
+from ..exceptions import ConfigError, ExternalToolError, unknown_name_error
 
 __all__ = ["ENGINES", "ProgramResult", "Runtime", "engine_available", "read_tail", "run_program"]
 
@@ -75,8 +75,6 @@ class Runtime:
 
     def __post_init__(self) -> None:
         if self.engine not in ENGINES:
-            from ..exceptions import unknown_name_error
-
             raise unknown_name_error("runtime engine", str(self.engine), ENGINES)
         if self.engine != "local" and not self.image:
             raise ConfigError(f"the {self.engine} runtime needs an image")

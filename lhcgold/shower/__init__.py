@@ -78,6 +78,7 @@ SHOWER_SCHEMA: dict[str, Any] = {
         "batch_size": {"type": "integer", "minimum": 1},
         "n_workers": {"type": "integer", "minimum": 1},
         "settings": {"type": "array", "items": {"type": "string"}},
+        "hepmc_history": {"type": "boolean"},
     },
 }
 register_section("shower", SHOWER_SCHEMA)
@@ -94,6 +95,8 @@ class ShowerChunk:
         bhadrons, chadrons: (n, var) ``Momentum4D`` b and c hadrons with pT > 5 GeV (tagging truth).
         weights: (n, W) [pb]; weight_names: their names (``"nominal"`` first).
         first_event: index of the first event among the showered events of the source.
+        record: (n, var) Pythia's whole event record (id, status, mother1/2, daughter1/2, p, m,
+            vProd, ...), only with ``iter_shower(..., keep_record=True)``; not stored in files.
     """
 
     particles: ak.Array
@@ -102,6 +105,7 @@ class ShowerChunk:
     weights: np.ndarray
     weight_names: tuple[str, ...]
     first_event: int = 0
+    record: ak.Array | None = None
 
     def __len__(self) -> int:
         return len(self.weights)
@@ -121,7 +125,9 @@ def _is_hadron_of(apid: np.ndarray, quark: int) -> np.ndarray:
     return (meson | baryon) & (apid < 1_000_000)
 
 
-def _batch_to_chunk(batch: ak.Array, names: tuple[str, ...], scale: float, first: int) -> ShowerChunk:
+def _batch_to_chunk(
+    batch: ak.Array, names: tuple[str, ...], scale: float, first: int, *, keep_record: bool = False
+) -> ShowerChunk:
     from ..io.lhe import pid_charge
 
     prt = batch.prt
@@ -153,6 +159,7 @@ def _batch_to_chunk(batch: ak.Array, names: tuple[str, ...], scale: float, first
         weights=weights * scale,
         weight_names=names,
         first_event=first,
+        record=prt if keep_record else None,
     )
 
 
@@ -212,6 +219,7 @@ def iter_shower(
     normalise: bool = True,
     skip_events: int = 0,
     progress: bool = False,
+    keep_record: bool = False,
 ) -> Iterator[ShowerChunk]:
     """Shower and hadronise one LHE file, yielding chunks of final-state particles.
 
@@ -232,6 +240,8 @@ def iter_shower(
             normalised as for a subset of the events read, so each part of a split file sums to sigma
             and parts averaged by their sizes (:func:`split_events`) give the whole file's sigma.
         progress: tqdm progress bar on stderr.
+        keep_record: also return Pythia's whole event record (``ShowerChunk.record``: every
+            particle of the history with its mothers and daughters), e.g. for HepMC with history.
 
     Raises:
         EventFileError: the file is missing or not an LHE file.
@@ -302,7 +312,7 @@ def iter_shower(
                 names = tuple("nominal" if (k == 0 and n in ("Weight", "")) else n for k, n in enumerate(raw))
             if batch is None or len(batch) == 0:
                 break
-            chunk = _batch_to_chunk(batch, names, scale, skip_events + done)
+            chunk = _batch_to_chunk(batch, names, scale, skip_events + done, keep_record=keep_record)
             done += want
             if bar is not None:
                 bar.update(want)

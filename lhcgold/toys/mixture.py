@@ -29,8 +29,10 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from ..config.card import Benchmark, Parameter
+from ..config.setup import Setup
 from ..exceptions import ConfigError
-from ..physics.morphing import find_components
+from ..physics.morphing import Morpher, component_factors, find_components
 
 __all__ = ["GaussianMixtureToy"]
 
@@ -276,9 +278,6 @@ class GaussianMixtureToy:
 
 def toy_setup(toy: GaussianMixtureToy, names: tuple[str, ...] | None = None) -> object:
     """A :class:`~lhcgold.config.Setup` for the toy: parameters, 'sm' and a morphing basis."""
-    from ..config.card import Benchmark, Parameter
-    from ..config.setup import Setup
-    from ..physics.morphing import Morpher
 
     p = toy.n_parameters
     names = names or tuple(f"theta_{i}" for i in range(p))
@@ -311,7 +310,6 @@ def write_toy_events(
     Returns the latent classes k of the events, in file order (for exact joint-quantity checks).
     """
     from ..io.events import EventWriter
-    from ..physics.morphing import component_factors
 
     setup = toy_setup(toy)
     x, m, k = toy.weighted_events(n, xsec_pb=xsec_pb, rng=rng)

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from lhcgold.config import load_card
-from lhcgold.run import RUN_MARKER, RunConfig, _prepare_output
+from lhcgold.run import RUN_MARKER, RunConfig, prepare_output
 
 from .conftest import assert_clean_error, assert_no_leftovers, snapshot
 
@@ -24,7 +24,7 @@ def run_dir(tmp_path):
     """An output directory of a started run of cards/wh.yaml with the card's own settings."""
     card = load_card(CARD)
     out = tmp_path / "wh-run"
-    _prepare_output(out, card, RunConfig.from_card(card), resume=False)
+    prepare_output(out, card, RunConfig.from_card(card), resume=False)
     (out / "events.h5").write_bytes(b"stand-in for a finished stage's output")
     return out
 
@@ -143,4 +143,37 @@ def test_nan_luminosity(run_cli, tmp_path):
 def test_missing_card(run_cli, tmp_path):
     result = run_cli("run", tmp_path / "nope.yaml", "-o", tmp_path / "out")
     assert_clean_error(result, "does not exist", code=2)
+    assert not (tmp_path / "out").exists()
+
+
+WRONG_SECTION = {
+    "epochs in run:": ("run:\n  epochs: 3\n", "run.epochs: moved to train.epochs"),
+    "luminosity in run:": ("run:\n  luminosity_ifb: 30\n", "run.luminosity_ifb: moved to infer.luminosity_ifb"),
+    "n_train in run:": ("run:\n  n_train: 3000\n", "run.n_train: moved to augment.n_train"),
+    "old histogram_candidates": (
+        "run:\n  histogram_candidates: [pt_h, mt_wh]\n",
+        "run.histogram_candidates: moved to infer.histogram_observables",
+    ),
+    "luminosity in train:": ("train:\n  luminosity_ifb: 30\n", "train.luminosity_ifb: moved to infer.luminosity_ifb"),
+    "epochs in infer:": ("infer:\n  epochs: 3\n", "infer.epochs: moved to train.epochs"),
+    "n_events in augment:": ("augment:\n  n_events: 3000\n", "augment.n_events: moved to run.n_events"),
+    "misspelt infer key": ("infer:\n  scan_resolutoin: 9\n", "did you mean 'scan_resolution'"),
+    "train key out of range": ("train:\n  batch_size: 0\n", "train.batch_size"),
+    "test split of everything": ("augment:\n  test_split: 0.9\n", "augment.test_split"),
+    "unknown activation": ("train:\n  activation: swish\n", "train.activation"),
+}
+
+
+@pytest.mark.parametrize("case", list(WRONG_SECTION))
+def test_main_job_keys_in_the_wrong_section_say_where_they_belong(case, run_cli, tmp_path):
+    """The main job's settings live in run:, augment:, train: and infer:; a key in the wrong one says where it moved."""
+    text, match = WRONG_SECTION[case]
+    card = tmp_path / "wh.yaml"
+    body = CARD.read_text()
+    body = body[: body.index("run:")]  # the card without its main-job sections
+    card.write_text(body + text)
+    before = snapshot(tmp_path)
+    result = run_cli("run", card, "-o", tmp_path / "out")
+    assert_clean_error(result, match, code=1)
+    assert_no_leftovers(tmp_path, before)
     assert not (tmp_path / "out").exists()

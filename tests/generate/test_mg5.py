@@ -28,7 +28,7 @@ def _files(root: Path) -> dict[str, bytes]:
     return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
-@pytest.mark.parametrize("name", ["dy", "wgamma"])
+@pytest.mark.parametrize("name", ["dy", "wgamma", "dy_smeftsim"])
 def test_cards_byte_for_byte(tmp_path: Path, name: str) -> None:
     generate_mg5(load_card(CARDS / f"{name}.yaml"), tmp_path, cards_only=True)
     got, want = _files(tmp_path / "mg5"), _files(CARDS / name)
@@ -92,6 +92,102 @@ def test_wgamma_cards_from_mg5s_templates_equal_the_real_second_run() -> None:
     assert mc.parse_param_card(param_text) == mc.parse_param_card(ref_param)
     ref_rw = (REF_WA / "reweight_card.dat").read_text()
     assert rw.splitlines()[1:] == ref_rw.splitlines()[1:]  # all but the comment line
+
+
+def _reweight_blocks(text: str) -> dict[str, dict[tuple[str, int], float]]:
+    """``{benchmark: {(BLOCK, id): value}}`` from a reweight_card's ``launch``/``set`` lines."""
+    out: dict[str, dict[tuple[str, int], float]] = {}
+    current = None
+    for line in text.splitlines():
+        words = line.split()
+        if words[:1] == ["launch"]:
+            current = out.setdefault(words[1].removeprefix("--rwgt_name="), {})
+        elif words[:1] == ["set"] and current is not None:
+            key = (words[1], int(words[2]))
+            assert key not in current, line
+            current[key] = float(words[3])
+    return out
+
+
+def test_dy_smeftsim_cards_set_exactly_the_parameters(tmp_path: Path) -> None:
+    """Every benchmark's reweighting sets exactly the SMEFT ids of the card's parameters to
+    card_scale * value + card_offset; each run's param_card holds its benchmark, every other Wilson
+    coefficient at zero, the rest of the model's card unchanged; the proc_card imports the restricted
+    model with SMEFTsim's NP orders for SM + linear + quadratic."""
+    import yaml
+
+    raw = yaml.safe_load((CARDS / "dy_smeftsim.yaml").read_text())  # read independently of lhcgold.config
+    params = raw["parameters"]
+    generate_mg5(load_card(CARDS / "dy_smeftsim.yaml"), tmp_path, cards_only=True)
+    base = mc.parse_param_card((CARDS / "smeftsim_u35_massless_standin.dat").read_text())
+    names = {}  # SMEFTsim's coefficient names, from the comments of the param_card
+    for line in (CARDS / "smeftsim_u35_massless_standin.dat").read_text().splitlines():
+        if "#" in line and line[:1] == " " and line.split()[0].isdigit():
+            names[int(line.split()[0])] = line.split("#")[1].strip()
+
+    def card_value(p: dict, v: float) -> float:
+        return p.get("card_scale", 1.0) * v + p.get("card_offset", 0.0)
+
+    for p in params:  # the ids are SMEFTsim's for these coefficients (restrict_massless.dat)
+        assert p["lha_block"] == "SMEFT" and names[p["lha_id"]] == p["name"]
+    for run in raw["generator"]["runs"]:
+        rdir = tmp_path / "mg5" / run["name"]
+        blocks = _reweight_blocks((rdir / "Cards" / "reweight_card.dat").read_text())
+        assert list(blocks) == list(raw["benchmarks"])
+        for bench, sets in blocks.items():
+            want = {("SMEFT", p["lha_id"]): card_value(p, raw["benchmarks"][bench][p["name"]]) for p in params}
+            assert sets == want, bench
+        got = mc.parse_param_card((rdir / "Cards" / "param_card.dat").read_text())
+        assert set(got) == set(base)
+        point = raw["benchmarks"][run["benchmark"]]
+        mine = {("smeft", p["lha_id"]): card_value(p, point[p["name"]]) for p in params}
+        for key, value in got.items():
+            if key in mine:
+                assert value == mine[key], key
+            elif key[0] == "smeft":
+                assert value == 0.0 and base[key] != 0.0, key  # the restriction's placeholder is gone
+            else:
+                assert value == base[key], key
+        proc = (rdir / "proc_card_mg5.dat").read_text().splitlines()
+        assert "import model SMEFTsim_U35_MwScheme_UFO-massless" in proc
+        (gen,) = [ln for ln in proc if ln.startswith("generate ")]
+        assert gen.split()[1:5] == ["p", "p", ">", "mu+"] and {"NP<=1", "NP^2<=2", "SMHLOOP=0"} <= set(gen.split())
+        launch = (rdir / "launch_commands.mg5").read_text().splitlines()
+        assert "reweight=ON" in launch and "madspin=OFF" in launch
+
+
+def test_dy_smeftsim_benchmarks_are_a_full_morphing_basis() -> None:
+    """MG5 reweights to the card's benchmarks only, so they must span the morphing components
+    (1 + 2n + n(n-1)/2 for total degree 2) without any basis point lhcgold would add."""
+    from lhcgold.setup import build_setup
+
+    card = load_card(CARDS / "dy_smeftsim.yaml")
+    setup = build_setup(card)
+    n = len(card.parameters)
+    assert setup.components.shape[0] == 1 + 2 * n + n * (n - 1) // 2 == len(card.benchmarks)
+    assert setup.benchmark_names == card.benchmark_names
+
+
+def _smeftsim_card(tmp_path: Path, old: str, new: str) -> Path:
+    text = (CARDS / "dy_smeftsim.yaml").read_text()
+    assert old in text
+    shutil.copy(CARDS / "smeftsim_u35_massless_standin.dat", tmp_path)
+    p = tmp_path / "card.yaml"
+    p.write_text(text.replace(old, new))
+    return p
+
+
+def test_param_card_set_errors(tmp_path: Path) -> None:
+    card = _smeftsim_card(tmp_path, "SMEFT: 0 ", "SMEFTcpv: 0 ")
+    with pytest.raises(ConfigError, match=r"has no block SMEFTCPV \(blocks: .*SMEFT"):
+        generate_mg5(load_card(card), tmp_path / "o", cards_only=True)
+    card = _smeftsim_card(tmp_path, "{1: 1000.0}", "{1: 1000.0, 2: 1.0}")
+    with pytest.raises(ConfigError, match=r"no entry SMEFTCUTOFF 2"):
+        generate_mg5(load_card(card), tmp_path / "o", cards_only=True)
+    card = _smeftsim_card(tmp_path, "SMEFT: 0 ", "SMEFT: {36: 0.5} ")
+    with pytest.raises(ConfigError, match=r"SMEFT 36 is parameter 'clq3'"):
+        parse_mg5(load_card(card))
+    assert not (tmp_path / "o").exists()
 
 
 def test_patch_run_card_keeps_layout_and_appends_unknown() -> None:

@@ -88,10 +88,12 @@ def test_cp_even_histograms_are_blind_to_a3_and_phi_star_is_not(wh_sm_events: Pa
 
 
 def test_choice_by_information_picks_the_signed_angle(wh_sm_events: Path) -> None:
-    """The main job's candidates (``RunConfig.histogram_candidates``) include φ*; the choice picks it."""
+    """The main job's candidates (the WH process's ``histogram_observables``) include φ*; the choice picks it."""
+    from lhcgold.processes import get_process_class
     from lhcgold.run import RunConfig
 
-    candidates = RunConfig().histogram_candidates
+    candidates = get_process_class("wh").defaults.histogram_observables
+    assert RunConfig.from_card(load_card(ROOT / "cards" / "wh.yaml")).histogram_observables == candidates
     assert "phi_star" in candidates
     assert "phi_star" in load_card(ROOT / "cards" / "wh.yaml").raw["observables"]
     choice = infer.choose_histogram(wh_sm_events, candidates, bins=8, luminosity_ifb=LUMI_IFB)

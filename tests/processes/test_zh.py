@@ -531,7 +531,7 @@ def test_registered_and_the_card_uses_the_process_defaults() -> None:
     assert card.section("observables") == dict(cls.defaults.observables)
     assert card.section("cuts") == list(cls.defaults.cuts)
     assert {"sin_2phi_star", "sin_dphi_ll"} <= set(cls.defaults.histogram_observables)  # CP-odd: a fair baseline
-    assert tuple(card.section("run")["histogram_candidates"]) == cls.defaults.histogram_observables
+    assert tuple(card.section("infer")["histogram_observables"]) == cls.defaults.histogram_observables
     proc = build_process(card)
     assert isinstance(proc, ZHProcess)
     assert (proc.z_mode, proc.mll, proc.contact, proc.lepton) == ("offshell", (75.0, 105.0), "left", 13)

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from ...exceptions import ConfigError
+from ...io.combine import combine_and_shuffle
 from ...io.events import EventWriter
 from ...io.setupfile import read_setup
 from ...observables import BASE_NAMES, Cut, Efficiency, Observable, compile_analysis, compute, default_observables
@@ -213,7 +214,6 @@ class _Reader:
         rng: np.random.Generator | int | None = None,
     ) -> None:
         """Write the analysed events (setup, observables, weights) in MadMiner's layout."""
-        from ...io.combine import combine_and_shuffle
 
         if self._result is None:
             raise ConfigError("nothing to save: run the analysis first")

@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 import awkward as ak
 import numpy as np
 
+from ...exceptions import ConfigError
 from ...io.lhe import iter_lhe
 from ...observables.objects import RecoEvents, make_met, sort_by_pt
 from ...reconstruct import ReconstructionSample, parton_level
@@ -64,8 +65,6 @@ def _smear_flat(
     e_none = s.energy[0] is None or s.energy[1] is None
     pt_none = s.pt[0] is None or s.pt[1] is None
     if e_none and pt_none:
-        from ...exceptions import ConfigError
-
         raise ConfigError("set_smearing: the energy and the pT resolution cannot both be None")
     if pt_none:
         e2 = _draw(energy, s.energy, rng, positive=True)
@@ -174,8 +173,6 @@ class LHEReader(_Reader):
             phi=(phi_resolution_abs, phi_resolution_rel),
         )
         if (None in s.energy) and (None in s.pt):
-            from ...exceptions import ConfigError
-
             raise ConfigError("set_smearing: the energy and the pT resolution cannot both be None")
         for code in pdgids if pdgids is not None else _elementary_pdgids():
             self.smearing[int(code)] = s

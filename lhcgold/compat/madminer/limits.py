@@ -19,6 +19,7 @@ from scipy.stats import chi2
 
 from ... import infer
 from ...exceptions import ConfigError
+from ...physics.morphing import component_factors
 from .analysis import DataAnalyzer
 from .fisherinformation import PB_PER_IFB, partition_sample
 from .ml import load_estimator, positional
@@ -134,7 +135,6 @@ class AsymptoticLimits(DataAnalyzer):
         return self._tuple(res, histo)
 
     def _asimov(self, data: infer.EventsView, theta: NDArray[np.float64]) -> tuple:
-        from ...physics.morphing import component_factors
 
         f = component_factors(theta, self.setup.components)
         xs, ws = [], []

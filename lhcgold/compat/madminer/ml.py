@@ -21,6 +21,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from ...exceptions import ConfigError, EventFileError
 from ...io.samples import TrainingSet
+from ._madminer_models import is_madminer_ensemble, is_madminer_model, load_madminer_ensemble, load_madminer_model
 from .core import replace_file
 
 logger = logging.getLogger(__name__)
@@ -90,7 +91,6 @@ def load_estimator(filename: str | os.PathLike[str]) -> Any:
         EventFileError: no model there.
     """
     from ...ml import load_model
-    from ._madminer_models import is_madminer_ensemble, is_madminer_model, load_madminer_ensemble, load_madminer_model
 
     path = Path(filename)
     if is_madminer_model(filename):

@@ -9,6 +9,8 @@ from typing import Any
 import numpy as np
 
 from ...exceptions import ConfigError
+from ...infer import fisher_ellipse
+from ...plot._mpl import pyplot
 
 __all__ = ["plot_2d_morphing_basis", "plot_distributions", "plot_fisher_information_contours_2d", "plot_histograms"]
 
@@ -23,7 +25,6 @@ def plot_2d_morphing_basis(
     resolution: int = 100,
 ) -> Any:
     """The basis points and the squared morphing weights Σ_b w_b(θ)² over a 2-D parameter plane."""
-    from ...plot._mpl import pyplot
 
     plt = pyplot()
     xs, ys = np.linspace(*xrange, resolution), np.linspace(*yrange, resolution)
@@ -64,8 +65,6 @@ def plot_fisher_information_contours_2d(
     ax: Any = None,
 ) -> Any:
     """Contours Δθᵀ I Δθ = d² of 2 × 2 information matrices (covariance bands are not drawn)."""
-    from ...infer import fisher_ellipse
-    from ...plot._mpl import pyplot
 
     plt = pyplot()
     fig = None

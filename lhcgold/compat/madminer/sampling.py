@@ -19,8 +19,10 @@ from numpy.typing import ArrayLike, NDArray
 from ... import augment
 from ...augment import thetas as th
 from ...exceptions import ConfigError
+from ...io.combine import combine_and_shuffle as _combine
 from ...io.samples import TrainingSet
 from ...io.view import EventsView
+from ...physics.morphing import component_factors
 from .analysis import DataAnalyzer
 from .core import replace_file
 
@@ -362,7 +364,6 @@ class SampleAugmenter(DataAnalyzer):
         self, theta: Any, nu: Any = None
     ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
         """Total cross sections [pb] at the points of ``theta``: returns ``thetas, xsecs, xsec_uncertainties``."""
-        from ...physics.morphing import component_factors
 
         _check_nuisance(nu)
         spec = theta_spec(theta)
@@ -399,7 +400,6 @@ def combine_and_shuffle(
     rng: np.random.Generator | int | None = None,
 ) -> None:
     """Concatenate and shuffle events files (out of core); replaces ``output_filename`` like MadMiner."""
-    from ...io.combine import combine_and_shuffle as _combine
 
     path = replace_file(output_filename)
     _combine(list(input_filenames), path, k_factors=1.0 if k_factors is None else k_factors, rng=rng, overwrite=True)

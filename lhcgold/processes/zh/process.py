@@ -17,6 +17,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ...exceptions import ConfigError
+from ...generate.sampling import estimate_xsec
 from ...physics import phasespace as ps
 from ...physics.ew import GEV2_TO_PB, EWInputs
 from ...physics.pdf import PDFGrid
@@ -122,6 +123,7 @@ DEFAULTS = ProcessDefaults(
     },
     units={"gc": None, "a2": None, "a3": None, "sin_2phi_star": None, "sin_dphi_ll": None, "cos_theta_cs": None},
     shower={"mpi": False, "hadronisation": True},
+    truth_note="the parton flavours and which beam carried the quark",
 )
 
 
@@ -454,7 +456,6 @@ class ZHProcess(EmbeddedProcess):
         **_: Any,
     ) -> tuple[Array, Array]:
         """(σ_c, δσ_c) [pb] by adaptive Monte Carlo of the channel sum (cached per (n_points, seed))."""
-        from ...generate.sampling import estimate_xsec
 
         key = (n_points, rng, n_adapt) if not isinstance(rng, np.random.Generator) else None
         cache = self.__dict__.setdefault("_xsec_cache", {})

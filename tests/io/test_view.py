@@ -81,10 +81,10 @@ def test_partitions_are_madminers_contiguous_slices(dy_events: Path, test_split:
 def test_run_and_augment_test_partitions_are_the_views(dy_events: Path):
     """``lhcgold run``'s test/train samples and augment's test draws use the view's partitions."""
     from lhcgold.augment import BenchmarkTheta, sample_test
-    from lhcgold.run import _test_sample, _train_sample
+    from lhcgold.infer.mainjob import partition_sample
 
-    for helper, name in ((_test_sample, "test"), (_train_sample, "train")):
-        got, view = helper(dy_events), open_events(dy_events, partition=name)
+    for name in ("test", "train"):
+        got, view = partition_sample(dy_events, name), open_events(dy_events, partition=name)
         assert (got.start, got.stop_index, got.weight_scale) == (view.start, view.stop_index, view.weight_scale)
     ts = sample_test(dy_events, theta=BenchmarkTheta("sm"), n_samples=300, rng=1)
     test_x = open_events(dy_events, partition="test").load().observations

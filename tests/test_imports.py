@@ -73,8 +73,6 @@ BEING_REWRITTEN = (
     "lhcgold/shower/hepmc.py",
     "lhcgold/shower/__init__.py",
     "lhcgold/generate/mg5*.py",
-    "lhcgold/infer/nuisance.py",
-    "lhcgold/infer/limits.py",
     "lhcgold/cli/limits.py",
 )
 

@@ -35,8 +35,9 @@ from scipy.stats import chi2
 from ..exceptions import ConfigError
 from ..io.view import DEFAULT_CHUNK_SIZE, EventsLike, as_view
 from ._data import components_of, factors, parameter_indices, resolve_theta
+from .diagnostics import closure_check
 from .grid import LimitGrid, as_points, check_in_ranges
-from .likelihood import AsimovData, Context, LikelihoodModel, ObservedData, _HistogramBase
+from .likelihood import AsimovData, Context, LikelihoodModel, ObservedData, RateOnly, _HistogramBase
 from .results import LimitResult
 
 logger = logging.getLogger(__name__)
@@ -373,8 +374,6 @@ def _ratio_details(likelihood: Any) -> dict[str, Any]:
 
 def _with_closure(res: LimitResult) -> LimitResult:
     """Attach the closure check on Asimov data (``details["closure"]``) and warn when it fails."""
-    from .diagnostics import closure_check
-
     if res.asimov_theta is None or not np.isfinite(np.max(res.log_likelihood)):
         return res
     check = closure_check(res)
@@ -415,8 +414,6 @@ def toy_p_values(
         points: indices of the grid points to test (default: all; cost ∝ points × toys × grid).
         rng: random generator or seed.
     """
-    from .likelihood import RateOnly
-
     sample = as_view(events)
     setup = sample.setup
     comps = components_of(setup)

@@ -44,7 +44,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy.optimize import minimize
 from scipy.stats import chi2
 
-from ..exceptions import ConfigError
+from ..exceptions import ConfigError, EventFileError
 from ..io.view import DEFAULT_CHUNK_SIZE, EventsLike, as_view
 from . import _binning
 from ._data import components_of, factor_gradients, factors, model_columns, resolve_theta
@@ -128,7 +128,6 @@ def nuisances_from_file(path: str | Any) -> list[WeightVariation]:
     """
     import h5py
 
-    from ..exceptions import EventFileError
     from ..io.h5common import decode_strings
 
     try:

@@ -27,6 +27,8 @@ from typing import Any
 import numpy as np
 from scipy.stats import chi2
 
+from .nuisance import interpolated_interval
+
 __all__ = ["impacts_summary", "report_sections"]
 
 
@@ -160,8 +162,6 @@ def impacts_summary(prof: Any, info: Any = None, *, cl: float = 0.68) -> dict[st
     """
     pars = [prof.parameter_names[a] for a in prof.scanned]
     axes = dict(zip(pars, prof.scanned))
-
-    from .nuisance import interpolated_interval
 
     def ends(c: float, q: Any, a: int) -> list[float]:
         return list(interpolated_interval(prof.thetas[:, a], q, float(chi2.ppf(c, prof.dof))))

@@ -65,7 +65,7 @@ __all__ = [
     "GenerateResult",
     "GridsResult",
     "LimitsResult",
-    "ReconstructResult",
+    "ReconstructStageResult",
     "RunConfig",
     "RunContext",
     "RunResult",
@@ -291,7 +291,7 @@ class GenerateResult:
 
 
 @dataclass(frozen=True)
-class ReconstructResult:
+class ReconstructStageResult:
     events: Path
 
 
@@ -364,7 +364,7 @@ def generate(ctx: RunContext, setup: SetupResult) -> GenerateResult:
     return GenerateResult(parton, lhe)
 
 
-def reconstruct(ctx: RunContext, setup: SetupResult, gen: GenerateResult) -> ReconstructResult:
+def reconstruct(ctx: RunContext, setup: SetupResult, gen: GenerateResult) -> ReconstructStageResult:
     """Pythia 8 + fast detector with the card's observables and cuts (``events.h5``)."""
     from .reconstruct import analysis_from_card
     from .reconstruct import reconstruct as reco
@@ -383,7 +383,7 @@ def reconstruct(ctx: RunContext, setup: SetupResult, gen: GenerateResult) -> Rec
                 progress=ctx.stages.progress,
                 **opts,
             )
-    return ReconstructResult(events)
+    return ReconstructStageResult(events)
 
 
 def train(

@@ -327,9 +327,29 @@ class EmbeddedProcess:
         """m̄_c(x): observed-level differential cross-section components (N, C) [pb per unit x]."""
         raise NotImplementedError
 
-    def xsec_components_with_errors(self, **options: Any) -> tuple[Array, Array]:  # pragma: no cover
-        """(σ_c, δσ_c) [pb] (cached for the default options)."""
-        raise NotImplementedError
+    def xsec_components_with_errors(
+        self,
+        *,
+        n_points: int = 400_000,
+        rng: np.random.Generator | int | None = 0,
+        n_adapt: int = 5,
+        **_: Any,
+    ) -> tuple[Array, Array]:
+        """(σ_c, δσ_c) [pb] by adaptive Monte Carlo of the channel sum (cached per (n_points, seed)).
+
+        A process with a deterministic quadrature overrides this (and sets ``quadrature_xsec``).
+        """
+        from ..generate.sampling import estimate_xsec  # cycle: lhcgold.generate.sampling -> lhcgold.processes.base
+
+        key = (n_points, rng, n_adapt) if not isinstance(rng, np.random.Generator) else None
+        cache = self.__dict__.setdefault("_xsec_cache", {})
+        if key is not None and key in cache:
+            sig, err = cache[key]
+            return sig.copy(), err.copy()
+        out = estimate_xsec(self, n_points=n_points, rng=rng, n_adapt=n_adapt)
+        if key is not None:
+            cache[key] = out
+        return out[0].copy(), out[1].copy()
 
     def xsec_components(self, **options: Any) -> Array:
         """σ_c [pb], (C,) in madminer component order: the normalisation of the truth."""

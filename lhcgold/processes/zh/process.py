@@ -17,7 +17,6 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ...exceptions import ConfigError
-from ...generate.sampling import estimate_xsec
 from ...physics import phasespace as ps
 from ...physics.ew import GEV2_TO_PB, EWInputs
 from ...physics.pdf import PDFGrid
@@ -446,26 +445,6 @@ class ZHProcess(EmbeddedProcess):
         a sum over the latent quark flavour and beam orientation."""
         xa = np.atleast_2d(np.asarray(x, float))
         return self.joint_density_components(xa[:, 0:3], xa[:, 3:6], xa[:, 6])
-
-    def xsec_components_with_errors(
-        self,
-        *,
-        n_points: int = 400_000,
-        rng: np.random.Generator | int | None = 0,
-        n_adapt: int = 5,
-        **_: Any,
-    ) -> tuple[Array, Array]:
-        """(σ_c, δσ_c) [pb] by adaptive Monte Carlo of the channel sum (cached per (n_points, seed))."""
-
-        key = (n_points, rng, n_adapt) if not isinstance(rng, np.random.Generator) else None
-        cache = self.__dict__.setdefault("_xsec_cache", {})
-        if key is not None and key in cache:
-            sig, err = cache[key]
-            return sig.copy(), err.copy()
-        out = estimate_xsec(self, n_points=n_points, rng=rng, n_adapt=n_adapt)
-        if key is not None:
-            cache[key] = out
-        return out[0].copy(), out[1].copy()
 
 
 def _eta(p: Array) -> Array:

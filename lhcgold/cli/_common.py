@@ -1,13 +1,15 @@
-"""Helpers shared by the CLI verbs: output options, progress settings."""
+"""Helpers shared by the CLI verbs: output options, progress settings, nuisance options."""
 
 from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import click
+import numpy as np
 
 from ..exceptions import ConfigError
 
@@ -109,3 +111,78 @@ def combine_mode_option(what: str):  # type: ignore[no-untyped-def]
         return shards(samples(f))
 
     return wrap
+
+
+def nuisance_options(*, methods: str, ml_note: str = "") -> Callable[[Any], Any]:
+    """``--norm-uncertainty`` and ``--profile-systematics`` (``limits``, ``fisher``): the nuisance
+    parameters profiled, with ``methods`` naming the methods that support them."""
+    norm = click.option(
+        "--norm-uncertainty",
+        type=float,
+        default=None,
+        help=f"Profile a log-normal normalisation nuisance of this relative size (e.g. 0.05); {methods}.",
+    )
+    syst = click.option(
+        "--profile-systematics",
+        is_flag=True,
+        default=False,
+        help="Profile the scale/PDF nuisance parameters stored in EVENTS (reconstruct --systematics); "
+        f"{methods}{ml_note}.",
+    )
+
+    def wrap(fn: Any) -> Any:
+        return norm(syst(fn))
+
+    return wrap
+
+
+def check_nuisance_options(
+    norm_uncertainty: float | None,
+    profile_systematics: bool,
+    *,
+    method: str = "",
+    unsupported: Mapping[str, str] | None = None,
+) -> bool:
+    """Validate the nuisance options before any work; True when nuisances are to be profiled.
+
+    Raises:
+        ConfigError: a non-positive or non-finite ``--norm-uncertainty``, or a ``method`` in
+            ``unsupported`` (its value says what to use instead).
+    """
+    if norm_uncertainty is not None and not (np.isfinite(norm_uncertainty) and norm_uncertainty > 0):
+        raise ConfigError(f"--norm-uncertainty must be a positive number, got {norm_uncertainty:g}")
+    wanted = norm_uncertainty is not None or profile_systematics
+    if wanted and unsupported and method in unsupported:
+        opts = " and ".join(
+            o
+            for o, on in (
+                ("--norm-uncertainty", norm_uncertainty is not None),
+                ("--profile-systematics", profile_systematics),
+            )
+            if on
+        )
+        raise ConfigError(f"--method {method} cannot profile nuisance parameters ({opts}): {unsupported[method]}")
+    return wanted
+
+
+def make_nuisances(events: Path, sample: Any, norm_uncertainty: float | None, profile_systematics: bool) -> list[Any]:
+    """The nuisances of the options: ``Normalisation("norm", D)`` and the stored variations of
+    ``events`` restricted to ``sample``'s events (its partition).
+
+    Raises:
+        ConfigError: ``--profile-systematics`` on a file that stores no nuisance parameters.
+    """
+    from .. import infer
+
+    nuisances: list[Any] = []
+    if norm_uncertainty is not None:
+        nuisances.append(infer.Normalisation("norm", norm_uncertainty))
+    if profile_systematics:
+        stored = infer.nuisances_from_file(events)
+        if not stored:
+            raise ConfigError(f"{events} stores no nuisance parameters (reconstruct with --systematics)")
+        lo, hi = sample.start, sample.stop_index
+        nuisances += [
+            infer.WeightVariation(v.name, v.up[lo:hi], None if v.down is None else v.down[lo:hi]) for v in stored
+        ]
+    return nuisances

@@ -2,18 +2,35 @@
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import click
 import numpy as np
+from numpy.typing import NDArray
 
 from ..config import ParameterPoint
 from ..exceptions import ConfigError
 from ..io.view import open_events
-from ._common import check_output, overwrite_option, show_progress
+from ._common import (
+    check_nuisance_options,
+    check_output,
+    make_nuisances,
+    nuisance_options,
+    overwrite_option,
+    show_progress,
+)
 
 METHODS = ("truth", "rate", "histogram", "sally", "ml")
+
+#: Methods whose information cannot profile nuisance parameters, and what to use instead.
+NO_NUISANCES = {
+    "sally": "its information L Σ w t̂ t̂ᵀ would need the nuisance components of the estimated score, "
+    "which a score estimator does not give. Profile the histogram of the estimated score with "
+    "`lhcgold limits --method sally` and the same options, or use --method truth, rate, histogram or ml here",
+}
 
 
 def parse_theta(value: str | None, setup: Any) -> ParameterPoint | None:
@@ -159,6 +176,10 @@ def inference_events(events: Path, *, all_events: bool, test_split: float, uses_
 @click.option("--profile", "keep", multiple=True, help="Profile onto these parameters (others profiled out).")
 @click.option("--chunk-size", type=click.IntRange(min=1), default=100_000, show_default=True)
 @device_option
+@nuisance_options(
+    methods="truth, rate, histogram and ml",
+    ml_note=" (ml: per-event weight factors on the ratio estimator, information by finite differences)",
+)
 @add_options(partition_options)
 @overwrite_option
 @click.pass_context
@@ -178,15 +199,18 @@ def command(
     test_split: float,
     all_events: bool,
     overwrite: bool,
+    norm_uncertainty: float | None,
+    profile_systematics: bool,
 ) -> None:
     """Fisher information of EVENTS at THETA (truth, rate, histogram, sally or ml).
 
     Uses the test partition of EVENTS (its last --test-split, as augment and `lhcgold run`), never
-    the events an estimator was trained on, unless --all-events is given.
+    the events an estimator was trained on, unless --all-events is given. With --norm-uncertainty
+    or --profile-systematics the information with the nuisance parameters fixed and profiled, the
+    ratio of the 1σ uncertainties and each nuisance's impact are added (details.nuisances).
     """
-    from .. import infer
-
     check_output(output, overwrite)
+    profiling = check_nuisance_options(norm_uncertainty, profile_systematics, method=method, unsupported=NO_NUISANCES)
     if not (np.isfinite(luminosity_ifb) and luminosity_ifb > 0):
         raise ConfigError(f"--luminosity-ifb must be positive, got {luminosity_ifb:g}")
     if method in ("sally", "ml") and model is None:
@@ -198,24 +222,17 @@ def command(
     check_device(device, model)
     ef = inference_events(events, all_events=all_events, test_split=test_split, uses_model=model is not None)
     th = parse_theta(theta, ef.setup)
+    nuisances = make_nuisances(events, ef, norm_uncertainty, profile_systematics) if profiling else []
     progress = show_progress(ctx)
-    kw: dict[str, Any] = dict(theta=th, luminosity_ifb=luminosity_ifb)
-    if method == "truth":
-        info = infer.truth_information(ef, chunk_size=chunk_size, progress=progress, **kw)
-    elif method == "rate":
-        info = infer.rate_information(ef, chunk_size=chunk_size, **kw)
-    elif method == "histogram":
-        info = infer.histogram_information(
-            ef, list(observables), bins=parse_bins(bins), chunk_size=chunk_size, progress=progress, **kw
-        )
-    elif method == "sally":
-        info = infer.sally_information(
-            ef, load_model_on(model, method, device), chunk_size=chunk_size, progress=progress, **kw
-        )
-    else:
-        info = infer.ml_information(ef, load_model_on(model, method, device), progress=progress, **kw)
+    estimator = load_model_on(model, method, device) if model is not None else None
+    opts: dict[str, Any] = dict(theta=th, luminosity_ifb=luminosity_ifb, chunk_size=chunk_size)
+    info = _information(method, ef, estimator, observables, bins, progress=progress, **opts)
     if keep:
         info = info.profile(list(keep))
+    if nuisances:
+        ni = _profiled_information(method, ef, estimator, observables, bins, nuisances, progress=progress, **opts)
+        record = nuisance_record(ni, info.parameter_names, norm_uncertainty=norm_uncertainty)
+        info = dataclasses.replace(info, details={**info.details, "nuisances": record})
     info.save(output, overwrite=overwrite)
     names = info.parameter_names
     part = "all events" if all_events else f"test partition, {ef.n_events} events"
@@ -225,3 +242,116 @@ def command(
     width = max(len(n) for n in names)
     for n, row in zip(names, info.matrix):
         click.echo(f"  {n:>{width}s}  " + "  ".join(f"{v:12.5g}" for v in row))
+    if nuisances:
+        for line in nuisance_table(info.details["nuisances"]):
+            click.echo(line)
+
+
+def _information(
+    method: str,
+    ef: Any,
+    estimator: Any,
+    observables: tuple[str, ...],
+    bins: tuple[int, ...],
+    *,
+    progress: bool,
+    **kw: Any,
+) -> Any:
+    """The Fisher information of ``method`` (nuisances fixed), a :class:`lhcgold.infer.FisherInformation`."""
+    from .. import infer
+
+    if method == "truth":
+        return infer.truth_information(ef, progress=progress, **kw)
+    if method == "rate":
+        return infer.rate_information(ef, **kw)
+    if method == "histogram":
+        return infer.histogram_information(ef, list(observables), bins=parse_bins(bins), progress=progress, **kw)
+    if method == "sally":
+        return infer.sally_information(ef, estimator, progress=progress, **kw)
+    kw.pop("chunk_size")
+    return infer.ml_information(ef, estimator, progress=progress, **kw)
+
+
+def _profiled_information(
+    method: str,
+    ef: Any,
+    estimator: Any,
+    observables: tuple[str, ...],
+    bins: tuple[int, ...],
+    nuisances: list[Any],
+    *,
+    progress: bool,
+    **kw: Any,
+) -> Any:
+    """The (θ, ν) information of ``method``'s model, profiled (:class:`lhcgold.infer.NuisanceInformation`):
+    truth per event (:func:`lhcgold.infer.truth_profiled_information`); rate and histogram from their
+    bins, ml from the per-event factor model (:func:`lhcgold.infer.profiled_information`)."""
+    from .. import infer
+
+    if method == "truth":
+        return infer.truth_profiled_information(ef, nuisances=nuisances, progress=progress, **kw)
+    if method == "rate":
+        like: Any = infer.RateOnly()
+    elif method == "histogram":
+        like = infer.Histogram(list(observables), bins=parse_bins(bins))
+    elif method == "ml":
+        like = infer.NeuralRatio(estimator)
+    else:  # refused by check_nuisance_options before any work
+        raise ConfigError(f"--method {method} cannot profile nuisance parameters: {NO_NUISANCES.get(method, '')}")
+    return infer.profiled_information(like, ef, nuisances=nuisances, **kw)
+
+
+def _sigmas(matrix: NDArray[np.float64]) -> NDArray[np.float64]:
+    """1σ uncertainty √((I⁻¹)_aa) of every parameter (the others profiled); inf where I has no
+    information on a parameter once the others are profiled."""
+    from ..infer import profile_information
+
+    out = np.full(len(matrix), np.inf)
+    for a in range(len(matrix)):
+        s = float(profile_information(matrix, [a])[0, 0])
+        if s > 1e-12 * abs(float(matrix[a, a])) and s > 0:
+            out[a] = 1.0 / np.sqrt(s)
+    return out
+
+
+def nuisance_record(ni: Any, names: Sequence[str], *, norm_uncertainty: float | None) -> dict[str, Any]:
+    """``details["nuisances"]`` of a Fisher result: on the parameters ``names`` (the others profiled),
+    the information with the nuisances fixed and profiled, the 1σ uncertainties √((I⁻¹)_aa) of both,
+    their ratio (profiled / fixed), and each nuisance's impact; the whole (θ, ν) information."""
+    from ..infer import profile_information
+    from ..infer._data import parameter_indices
+
+    idx = parameter_indices(list(names), ni.parameter_names)
+    fixed, prof = profile_information(ni.fixed, idx), profile_information(ni.profiled, idx)
+    s_fixed, s_prof = _sigmas(fixed), _sigmas(prof)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio = s_prof / s_fixed
+    return {
+        "names": list(ni.nuisance_names),
+        "norm_uncertainty": norm_uncertainty,
+        "parameter_names": list(names),
+        "fisher_fixed": fixed.tolist(),
+        "fisher_profiled": prof.tolist(),
+        "sigma_fixed": s_fixed.tolist(),
+        "sigma_profiled": s_prof.tolist(),
+        "uncertainty_ratio": ratio.tolist(),
+        "impacts": {n: np.asarray(v)[idx].tolist() for n, v in ni.impacts.items()},
+        "fisher_full": np.asarray(ni.full).tolist(),
+        "full_names": [*ni.parameter_names, *ni.nuisance_names],
+    }
+
+
+def nuisance_table(rec: dict[str, Any]) -> list[str]:
+    """The 1σ uncertainties with the nuisances fixed and profiled, their ratio, and the impacts."""
+    pars, nuis = rec["parameter_names"], rec["names"]
+    width = max(len("nuisance"), len("parameter"), *(len(n) for n in [*pars, *nuis]))
+    lines = [f"nuisances profiled ({len(nuis)}): 1σ uncertainties √((I⁻¹)_aa)"]
+    lines.append("  " + "parameter".ljust(width) + "".join(f"  {c:>12}" for c in ("fixed", "profiled", "ratio")))
+    for i, p in enumerate(pars):
+        vals = (rec["sigma_fixed"][i], rec["sigma_profiled"][i], rec["uncertainty_ratio"][i])
+        lines.append("  " + p.ljust(width) + "".join(f"  {v:>12.5g}" for v in vals))
+    lines.append("impacts on the 1σ uncertainties (√(σ²_profiled − σ²_profiled without it)):")
+    lines.append("  " + "nuisance".ljust(width) + "".join(f"  {p:>12}" for p in pars))
+    for n in nuis:
+        lines.append("  " + n.ljust(width) + "".join(f"  {v:>12.4g}" for v in rec["impacts"][n]))
+    return lines

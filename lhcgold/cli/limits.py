@@ -10,7 +10,14 @@ import click
 import numpy as np
 
 from ..exceptions import ConfigError
-from ._common import check_output, overwrite_option, show_progress
+from ._common import (
+    check_nuisance_options,
+    check_output,
+    make_nuisances,
+    nuisance_options,
+    overwrite_option,
+    show_progress,
+)
 from .fisher import (
     add_options,
     check_device,
@@ -123,19 +130,7 @@ def parse_grid(specs: tuple[str, ...], setup: Any, resolution: int) -> Any:
 )
 @click.option("--seed", type=int, default=1, show_default=True, help="Seed of the --coverage toys.")
 @device_option
-@click.option(
-    "--norm-uncertainty",
-    type=float,
-    default=None,
-    help="Profile a log-normal normalisation nuisance of this relative size (e.g. 0.05); every method.",
-)
-@click.option(
-    "--profile-systematics",
-    is_flag=True,
-    default=False,
-    help="Profile the scale/PDF nuisance parameters stored in EVENTS (reconstruct --systematics); "
-    "every method (ml: per-event weight factors on the ratio estimator).",
-)
+@nuisance_options(methods="every method", ml_note=" (ml: per-event weight factors on the ratio estimator)")
 @add_options(partition_options)
 @overwrite_option
 @click.pass_context
@@ -175,7 +170,7 @@ def command(
     from .. import infer
 
     check_output(output, overwrite)
-    _check_nuisance_options(method, norm_uncertainty, profile_systematics)
+    check_nuisance_options(norm_uncertainty, profile_systematics, method=method)
     if plot_path is not None:
         check_output(plot_path, overwrite)
     if not (np.isfinite(luminosity_ifb) and luminosity_ifb > 0):
@@ -354,11 +349,6 @@ def _impacts_table(imp: dict[str, Any]) -> list[str]:
     return lines
 
 
-def _check_nuisance_options(method: str, norm_uncertainty: float | None, profile_systematics: bool) -> None:
-    if norm_uncertainty is not None and not (np.isfinite(norm_uncertainty) and norm_uncertainty > 0):
-        raise ConfigError(f"--norm-uncertainty must be a positive number, got {norm_uncertainty:g}")
-
-
 def nuisance_details(
     like: Any,
     sample: Any,
@@ -385,18 +375,8 @@ def nuisance_details(
     """
     from .. import infer
 
-    _check_nuisance_options(method, norm_uncertainty, profile_systematics)
-    nuisances: list[Any] = []
-    if norm_uncertainty is not None:
-        nuisances.append(infer.Normalisation("norm", norm_uncertainty))
-    if profile_systematics:
-        stored = infer.nuisances_from_file(events)
-        if not stored:
-            raise ConfigError(f"{events} stores no nuisance parameters (reconstruct with --systematics)")
-        lo, hi = sample.start, sample.stop_index
-        nuisances += [
-            infer.WeightVariation(v.name, v.up[lo:hi], None if v.down is None else v.down[lo:hi]) for v in stored
-        ]
+    check_nuisance_options(norm_uncertainty, profile_systematics, method=method)
+    nuisances = make_nuisances(events, sample, norm_uncertainty, profile_systematics)
     prof = infer.profile_limits(
         like,
         sample,

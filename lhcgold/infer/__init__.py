@@ -16,7 +16,8 @@ Likelihood models: :class:`RateOnly`, :class:`Histogram`, :class:`ScoreHistogram
 :class:`NeuralRatio` (parameterised ratio estimators), :class:`Truth` (exact likelihood of an
 embedded process). Diagnostics: :func:`closure_check` (attached to every Asimov result),
 :func:`ratio_calibration`, :func:`batch_spread`. Systematics and validation: :func:`profile_limits`
-(nuisance parameters, every model), :func:`coverage` / :func:`neyman_belt` (toys),
+(nuisance parameters, every model), :func:`profiled_information` /
+:func:`truth_profiled_information` (their Fisher information), :func:`coverage` / :func:`neyman_belt` (toys),
 :func:`ensemble_limits` (an ensemble's finite-training-sample band), :func:`report_sections`
 (Markdown on all three). Nothing here imports torch or matplotlib.
 """
@@ -67,6 +68,7 @@ from .nuisance import (
     nuisances_from_file,
     profile_limits,
     profiled_information,
+    truth_profiled_information,
 )
 from .report import impacts_summary, report_sections
 from .results import LimitResult
@@ -122,6 +124,7 @@ __all__ = [
     "rate_information",
     "sally_information",
     "toy_p_values",
+    "truth_profiled_information",
     "open_events",
     "truth_information",
 ]

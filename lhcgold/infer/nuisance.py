@@ -23,7 +23,8 @@ from the event weights. Unbinned models (:class:`~lhcgold.infer.NeuralRatio`, :c
 are profiled with per-event nuisance factors on the nominal p̂(x|θ) (the parametric approach; see
 :func:`profile_limits`). :func:`profiled_information` gives the Fisher information of the
 same model in (θ, ν) (unbinned models: by finite differences) and its profiled block
-I_θθ − I_θν I_νν⁻¹ I_νθ, with per-nuisance impacts.
+I_θθ − I_θν I_νν⁻¹ I_νθ, with per-nuisance impacts; :func:`truth_profiled_information` that of the
+parton-level (per-event weight) information of :func:`~lhcgold.infer.truth_information`.
 
 Example:
     >>> from lhcgold import infer                                                 # doctest: +SKIP
@@ -65,6 +66,7 @@ __all__ = [
     "nuisances_from_file",
     "profile_limits",
     "profiled_information",
+    "truth_profiled_information",
 ]
 
 _CLIP = 10.0
@@ -666,18 +668,71 @@ def profiled_information(
     else:
         full = _unbinned_information(likelihood, sample, th, comps, nuisances, luminosity_ifb, chunk_size)
         k = full.shape[0] - n_p
+    return _with_impacts(full, n_p, tuple(nu.name for nu in nuisances), tuple(setup.parameter_names))
+
+
+def _with_impacts(
+    full: NDArray[np.float64], n_p: int, names: tuple[str, ...], parameter_names: tuple[str, ...]
+) -> NuisanceInformation:
+    """The profiled block of the (θ, ν) information ``full`` and each nuisance's impact."""
     keep = list(range(n_p))
     prof = profile_information(full, keep)
-    names = tuple(nu.name for nu in nuisances)
     cov_all = np.diag(np.linalg.pinv(prof))
     impacts = {}
     for j, name in enumerate(names):
-        others = [i for i in range(n_p + k) if i != n_p + j]
+        others = [i for i in range(len(full)) if i != n_p + j]
         sub = full[np.ix_(others, others)]
         cov_wo = np.diag(np.linalg.pinv(profile_information(sub, keep)))
         impacts[name] = np.sqrt(np.clip(cov_all - cov_wo, 0.0, None))
     logger.info("profiled information: %s", {n: v.tolist() for n, v in impacts.items()})
-    return NuisanceInformation(full, prof, full[:n_p, :n_p], impacts, tuple(setup.parameter_names), names)
+    return NuisanceInformation(full, prof, full[:n_p, :n_p], impacts, parameter_names, names)
+
+
+def truth_profiled_information(
+    events: EventsLike,
+    *,
+    nuisances: Sequence[Nuisance],
+    theta: ArrayLike | str | None = None,
+    luminosity_ifb: float = 300.0,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    progress: bool = False,
+) -> NuisanceInformation:
+    r"""The parton-level information of :func:`~lhcgold.infer.truth_information` in (θ, ν), profiled.
+
+    Every event is its own bin: with the weights w_i(θ, ν) of the module docstring,
+
+    .. math:: I_{ab} = L \sum_i \partial_a w_i\, \partial_b w_i / w_i \;(+\,\delta_{ab}\text{ for } \nu),
+              \qquad \partial_{\nu_j} w_i = a_{ij} w_i \text{ at } \nu = 0,
+
+    so its θθ block (``fixed``) is :func:`~lhcgold.infer.truth_information`'s matrix. Events with
+    w_i(θ) ≤ 0 are skipped, as there. The ratio arrays of :class:`WeightVariation` follow the order
+    of ``events`` (a partition: its own events).
+
+    Example:
+        >>> info = truth_profiled_information("dy.h5", nuisances=[Normalisation("lumi", 0.05)])  # doctest: +SKIP
+        >>> info.profiled, info.impacts["lumi"]                                                 # doctest: +SKIP
+    """
+    sample = as_view(events)
+    setup = sample.setup
+    comps = components_of(setup)
+    th = resolve_theta(theta, setup)
+    lumi = _lumi(luminosity_ifb)
+    f, df = factors(th, comps), factor_gradients(th, comps)
+    a, _ = nuisance_coefficients(nuisances, sample.n_events)
+    n_p, k = len(th), a.shape[1]
+    full = np.zeros((n_p + k, n_p + k))
+    pos = 0
+    for _, m in sample.component_chunks(chunk_size=chunk_size, progress=progress):
+        w = m @ f
+        d = np.concatenate([m @ df.T, w[:, None] * a[pos : pos + len(m)]], axis=1)  # (n, P + K)
+        pos += len(m)
+        ok = w > 0
+        full += (d[ok] / w[ok, None]).T @ d[ok]
+    if pos == 0:
+        raise ConfigError("the event sample is empty")
+    full = lumi * full
+    full[n_p:, n_p:] += np.eye(k)
+    return _with_impacts(full, n_p, tuple(nu.name for nu in nuisances), tuple(setup.parameter_names))
 
 
 def _unbinned_information(

@@ -335,7 +335,10 @@ def nuisance_record(ni: Any, names: Sequence[str], *, norm_uncertainty: float | 
         "sigma_fixed": s_fixed.tolist(),
         "sigma_profiled": s_prof.tolist(),
         "uncertainty_ratio": ratio.tolist(),
-        "impacts": {n: np.asarray(v)[idx].tolist() for n, v in ni.impacts.items()},
+        # an impact means nothing where the profiled information leaves a parameter unconstrained
+        "impacts": {
+            n: np.where(np.isfinite(s_prof), np.asarray(v)[idx], np.nan).tolist() for n, v in ni.impacts.items()
+        },
         "fisher_full": np.asarray(ni.full).tolist(),
         "full_names": [*ni.parameter_names, *ni.nuisance_names],
     }
@@ -350,6 +353,8 @@ def nuisance_table(rec: dict[str, Any]) -> list[str]:
     for i, p in enumerate(pars):
         vals = (rec["sigma_fixed"][i], rec["sigma_profiled"][i], rec["uncertainty_ratio"][i])
         lines.append("  " + p.ljust(width) + "".join(f"  {v:>12.5g}" for v in vals))
+    if not np.all(np.isfinite(rec["sigma_profiled"])):
+        lines.append("  (inf: no information on the parameter once the others are profiled; fix them with --profile)")
     lines.append("impacts on the 1σ uncertainties (√(σ²_profiled − σ²_profiled without it)):")
     lines.append("  " + "nuisance".ljust(width) + "".join(f"  {p:>12}" for p in pars))
     for n in nuis:

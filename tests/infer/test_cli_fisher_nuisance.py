@@ -166,3 +166,24 @@ def test_sally_refuses_nuisances_before_any_work(quad_events, tmp_path: Path, ca
     args = ["-m", "sally", "--model", str(not_a_model), "--norm-uncertainty", "0.05", "--profile-systematics"]
     _bad(path, tmp_path, capsys, args, "--method sally cannot profile nuisance parameters")
     _bad(path, tmp_path, capsys, args, "lhcgold limits --method sally")
+
+
+def test_ml_normalisation_blocks_are_the_closed_form(quad_events, tmp_path: Path) -> None:
+    """--method ml (per-event factors on a ratio estimator, information by finite differences): for a
+    normalisation the ν rows do not depend on the estimator, I_θν = L σ' ln(1+δ), I_νν = L σ ln²(1+δ) + 1;
+    profiling lowers I_θθ exactly by I_θν²/I_νν."""
+    pytest.importorskip("torch")
+    path, _ = quad_events
+    ratio, model = tmp_path / "ratio.h5", tmp_path / "alices"
+    aug = ["augment", str(path), "--kind", "ratio", "--theta0", "random:20:flat,-1,1", "--theta1", "b0"]
+    assert main(["-q", *aug, "-n", "1000", "--seed", "1", "-o", str(ratio)]) == 0
+    train = ["train", str(ratio), "-m", "alices", "--hidden", "8", "--epochs", "2", "--seed", "1", "--jobs", "1"]
+    assert main(["-q", *train, "-o", str(model)]) == 0
+    w, dw = _morphed(path, THETA)
+    args = ["-m", "ml", "--model", str(model), "--all-events", "--norm-uncertainty", str(DELTA)]
+    nd = _run(path, tmp_path / "f.json", *args)["details"]["nuisances"]
+    kappa = np.log1p(DELTA)
+    full = np.asarray(nd["fisher_full"])
+    np.testing.assert_allclose(full[0, 1], L_PB * dw.sum() * kappa, rtol=1e-6)
+    np.testing.assert_allclose(full[1, 1], L_PB * w.sum() * kappa**2 + 1, rtol=1e-6)
+    np.testing.assert_allclose(nd["fisher_profiled"], [[full[0, 0] - full[0, 1] ** 2 / full[1, 1]]], rtol=1e-9)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import tempfile
 from collections.abc import Callable, Mapping
@@ -9,7 +10,6 @@ from pathlib import Path
 from typing import Any, Literal
 
 import click
-import numpy as np
 
 from ..exceptions import ConfigError
 
@@ -149,7 +149,7 @@ def check_nuisance_options(
         ConfigError: a non-positive or non-finite ``--norm-uncertainty``, or a ``method`` in
             ``unsupported`` (its value says what to use instead).
     """
-    if norm_uncertainty is not None and not (np.isfinite(norm_uncertainty) and norm_uncertainty > 0):
+    if norm_uncertainty is not None and not (math.isfinite(norm_uncertainty) and norm_uncertainty > 0):
         raise ConfigError(f"--norm-uncertainty must be a positive number, got {norm_uncertainty:g}")
     wanted = norm_uncertainty is not None or profile_systematics
     if wanted and unsupported and method in unsupported:

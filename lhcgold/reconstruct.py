@@ -32,7 +32,6 @@ import hashlib
 import json
 import logging
 import os
-import re
 import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -50,11 +49,21 @@ from .config.sections import register_section
 from .detector import detector_from_card, simulate
 from .exceptions import ConfigError, EventFileError, unknown_name_error
 from .io.delphes import iter_delphes
-from .io.lhe import count_lhe_events, iter_lhe, read_lhe_header
+from .io.lhe import count_lhe_events, iter_lhe, lhe_source_identity, read_lhe_header
 from .io.lhe_weights import nuisance_layout, nuisance_weights
 from .observables import Cut, Efficiency, Observable, compile_analysis, compute, from_card
 from .observables.objects import RecoEvents, make_met, sort_by_pt
 from .physics.morphing import component_factors
+from .shower import (
+    SHOWER_SCHEMA,
+    is_showered_file,
+    iter_shower,
+    iter_showered,
+    showered_n_events,
+    showered_source_identity,
+    split_events,
+    worker_init,
+)
 
 if TYPE_CHECKING:
     from .io.combine import CombineMode
@@ -137,8 +146,6 @@ def detect_kind(path: str | os.PathLike[str]) -> Literal["lhe", "delphes", "show
     if not magic:
         raise EventFileError(f"{str(p)!r}: empty file")
     if magic.startswith(b"\x89HDF"):
-        from .shower import is_showered_file
-
         if is_showered_file(p):
             return "showered"
         raise EventFileError(f"{str(p)!r}: an HDF5 file that is not a showered-events file")
@@ -227,8 +234,6 @@ def iter_reco_events(
         return
 
     if shower:
-        from .shower import iter_shower
-
         opts = dict(shower_options or {})
         opts.setdefault("seed", int(gen.integers(1, 900_000_000)))
         opts.setdefault("batch_size", min(chunk_size, 2000))
@@ -241,8 +246,6 @@ def iter_reco_events(
 
 def _showered_subset(path: str | os.PathLike[str], n_events: int | None) -> Iterator[Any]:
     """Chunks of a showered file; the first ``n_events`` of N events reweighted by N / n_events."""
-
-    from .shower import iter_showered, showered_n_events
 
     n_file = showered_n_events(path)
     if n_events is None or n_events >= n_file:
@@ -628,7 +631,6 @@ def _reconstruct_split(
     """
 
     from .io.combine import combine_and_shuffle
-    from .shower import split_events, worker_init
 
     n_file = count_lhe_events(sample.path)
     n_total = n_file if job.n_events is None else min(job.n_events, n_file)
@@ -749,9 +751,6 @@ def _nuisance_columns(
     return nuisance_weights(source, names, nominal * k_factor, layout, reference=w[:, 0])
 
 
-_VOLATILE_LINE = re.compile(r"seed|nevents|number of events|integrated weight|run_tag|n_trials", re.I)
-
-
 def source_identity(path: str | os.PathLike[str], *, lhe: str | os.PathLike[str] | None = None) -> str | None:
     """Identity of the sample an input file belongs to, or None when the file does not tell.
 
@@ -764,16 +763,8 @@ def source_identity(path: str | os.PathLike[str], *, lhe: str | os.PathLike[str]
     if kind == "delphes":
         return None if lhe is None else "delphes:" + str(source_identity(lhe))
     if kind == "showered":
-        from .shower import showered_source_identity
-
         return showered_source_identity(path)
-
-    head = read_lhe_header(path).header_text
-    m = re.search(r"<lhcgold>.*?^\s*sample_id\s*=\s*(\S+)", head, re.S | re.M)
-    if m:
-        return m.group(1)
-    kept = "\n".join(ln.strip() for ln in head.splitlines() if ln.strip() and not _VOLATILE_LINE.search(ln))
-    return "lhe:" + hashlib.sha256(kept.encode()).hexdigest()[:32]
+    return lhe_source_identity(path)
 
 
 def sample_identity(sample: ReconstructionSample, *, sampling: str | None, job: _Job) -> str | None:
@@ -802,8 +793,6 @@ def sample_identity(sample: ReconstructionSample, *, sampling: str | None, job: 
 def analysis_from_card(card: Any) -> dict[str, Any]:
     """Options for :func:`reconstruct` from an analysis card (observables, cuts, efficiencies,
     level, shower, detector, shower options), all validated."""
-    from .shower import SHOWER_SCHEMA
-
     observables, cuts, effs = from_card(card)
     rec = check_section(card, "reconstruct", RECONSTRUCT_SCHEMA)
     sh = check_section(card, "shower", SHOWER_SCHEMA)

@@ -16,6 +16,7 @@ import numpy as np
 
 from ._version import __version__
 from .infer.mainjob import MC_BATCHES, closure_warnings
+from .io.atomic import atomic_path
 from .stages import write_json
 
 if TYPE_CHECKING:
@@ -251,8 +252,6 @@ def write_report(
     Returns:
         The report's path.
     """
-    from .io.atomic import atomic_path
-
     names = card.parameter_names
     lines = _samples_section(out, card, cfg, summary)
     lines += _limits_section(names, summary)

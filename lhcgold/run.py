@@ -49,8 +49,25 @@ from .augment.settings import AUGMENT_SCHEMA
 from .config import AnalysisCard, check_section, load_card
 from .config.sections import register_section
 from .exceptions import ConfigError
+from .generate.embedded import generate_to_files
+from .infer.mainjob import (
+    CachedTruth,
+    best_histogram,
+    closure_warnings,
+    fisher_at_sm,
+    limit_grids,
+    limits_of_methods,
+    run_diagnostics,
+)
 from .infer.settings import INFER_SCHEMA
+from .io.atomic import atomic_path
+from .io.setupfile import read_setup, write_setup
+from .ml.mainjob import train_estimator
 from .ml.settings import TRAIN_SCHEMA
+from .plot.mainjob import MainJobPlots, plot_main_job
+from .processes import ProcessDefaults
+from .report import write_report
+from .setup import build_setup
 from .stages import Stages, jsonable
 
 log = logging.getLogger(__name__)
@@ -261,15 +278,11 @@ class RunContext:
     @property
     def defaults(self) -> Any:
         """The card's process defaults (:class:`~lhcgold.processes.ProcessDefaults`)."""
-        from .processes import ProcessDefaults
-
         return self.card.process_defaults() or ProcessDefaults()
 
     @property
     def truth(self) -> Any:
         """The truth of the card's process, with its densities cached per event (built once)."""
-        from .infer.mainjob import CachedTruth
-
         if self._truth is None:
             self._truth = CachedTruth.for_card(self.card)
         return self._truth
@@ -330,9 +343,6 @@ class DiagnosticsResult:
 
 def setup(ctx: RunContext) -> SetupResult:
     """Parameters, benchmarks and morphing of the card (``setup.h5``)."""
-    from .io.setupfile import read_setup, write_setup
-    from .setup import build_setup
-
     path = ctx.out / "setup.h5"
     with ctx.stages.stage("setup"):
         if ctx.stages.needed(path):
@@ -343,8 +353,6 @@ def setup(ctx: RunContext) -> SetupResult:
 
 def generate(ctx: RunContext, setup: SetupResult) -> GenerateResult:
     """Weighted parton-level events (truth level) and SM-unweighted LHE events for the shower."""
-    from .generate.embedded import generate_to_files
-
     st, cfg, seeds = ctx.stages, ctx.cfg, ctx.seeds
     parton, lhe = ctx.out / "parton" / "events.h5", ctx.out / "gen" / "events.lhe.gz"
     common = {"progress": st.progress, "overwrite": st.resume}
@@ -391,8 +399,6 @@ def train(
 ) -> TrainResult:
     """Training samples and estimators ``names`` (:data:`ESTIMATORS`). A ratio estimator (ALICES)
     learns r(x|θ) where the limits need it: θ0 drawn over the detector-level limit grid (``grids``)."""
-    from .ml.mainjob import train_estimator
-
     models = {}
     for name in names:
         kind, events, seed_index = ESTIMATORS[name]
@@ -412,8 +418,6 @@ def train(
 def fisher(ctx: RunContext) -> FisherResult:
     """The histogram baseline (best pair of the histogram observables by Fisher information) and the
     Fisher information of every method at the SM on the test events."""
-    from .infer.mainjob import best_histogram, fisher_at_sm
-
     candidates = ctx.cfg.histogram_observables or tuple(ctx.defaults.histogram_observables)
     choice = best_histogram(ctx.stages, ctx.cfg, candidates)
     return FisherResult(choice, fisher_at_sm(ctx.stages, ctx.card, ctx.cfg, choice, ctx.truth))
@@ -421,15 +425,11 @@ def fisher(ctx: RunContext) -> FisherResult:
 
 def grids(ctx: RunContext, fi: FisherResult) -> GridsResult:
     """Limit-grid ranges: the card's ``infer.grid``/``infer.parton_grid``, else from the Fisher information."""
-    from .infer.mainjob import limit_grids
-
     return GridsResult(limit_grids(ctx.card, ctx.cfg, fi.fisher))
 
 
 def limits(ctx: RunContext, fi: FisherResult, gr: GridsResult) -> LimitsResult:
     """Asimov expected limits at the SM of every method (2-D grid and 1-D scans)."""
-    from .infer.mainjob import limits_of_methods
-
     return LimitsResult(limits_of_methods(ctx.stages, ctx.card, ctx.cfg, fi.histogram, gr.ranges, ctx.truth))
 
 
@@ -450,8 +450,6 @@ def summary_of(ctx: RunContext, fi: FisherResult, gr: GridsResult, li: LimitsRes
 
 def diagnostics(ctx: RunContext, fi: FisherResult, gr: GridsResult, li: LimitsResult) -> DiagnosticsResult:
     """Closure of every limit result, calibration of the ratio estimator, Monte-Carlo uncertainties."""
-    from .infer.mainjob import closure_warnings, run_diagnostics
-
     summary = summary_of(ctx, fi, gr, li)
     diag = run_diagnostics(ctx.stages, ctx.card, ctx.cfg, summary, ctx.truth)
     warnings = tuple(closure_warnings({"diagnostics": diag}))
@@ -462,8 +460,6 @@ def diagnostics(ctx: RunContext, fi: FisherResult, gr: GridsResult, li: LimitsRe
 
 def plots(ctx: RunContext, summary: dict[str, Any]) -> list[Path]:
     """Every plot of the run (``plots/*.png``), labelled with the card's process's axis labels."""
-    from .plot.mainjob import MainJobPlots, plot_main_job
-
     spec = MainJobPlots(
         parameters=ctx.card.parameter_names,
         luminosity_ifb=ctx.cfg.luminosity_ifb,
@@ -477,8 +473,6 @@ def plots(ctx: RunContext, summary: dict[str, Any]) -> list[Path]:
 
 def report(ctx: RunContext, summary: dict[str, Any]) -> Path:
     """``report.md`` and ``summary.json`` (with the timings and peak memory so far)."""
-    from .report import write_report
-
     summary["timings_s"] = ctx.stages.timings
     summary["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return write_report(ctx.out, ctx.card, ctx.cfg, summary, truth_note=ctx.defaults.truth_note)
@@ -533,8 +527,6 @@ def prepare_output(out: Path, card: AnalysisCard, cfg: RunConfig, resume: bool) 
     Raises:
         ConfigError: ``out`` is a file, is not empty (without ``resume``), holds another run, or is not writable.
     """
-    from .io.atomic import atomic_path
-
     if out.exists() and not out.is_dir():
         raise ConfigError(f"output {str(out)!r} exists and is not a directory; choose another --output")
     marker = out / RUN_MARKER

@@ -33,6 +33,7 @@ The files land where ``lhcgold run`` puts them (``OUT/setup.h5``, ``OUT/parton/e
 
 from __future__ import annotations
 
+import difflib
 import json
 import logging
 import sys
@@ -44,8 +45,30 @@ import click
 import numpy as np
 import yaml
 
+from .augment.settings import AUGMENT_SCHEMA
+from .config import load_card
 from .exceptions import ConfigError, LhcgoldError
-from .run import ESTIMATORS
+from .generate.embedded import generate_to_files
+from .infer.settings import INFER_SCHEMA
+from .io.atomic import atomic_path
+from .io.combine import combine_and_shuffle
+from .io.setupfile import read_setup
+from .ml.settings import TRAIN_SCHEMA
+from .run import (
+    ESTIMATORS,
+    RUN_SCHEMA,
+    RunConfig,
+    RunContext,
+    diagnostics,
+    fisher,
+    grids,
+    limits,
+    plots,
+    report,
+    setup,
+    summary_of,
+    train,
+)
 
 log = logging.getLogger(__name__)
 
@@ -98,8 +121,6 @@ class WorkflowConfig:
         return Path(self.output)
 
     def run_config(self) -> Any:
-        from .run import RunConfig
-
         values = {
             k: (tuple(tuple(x) if isinstance(x, list) else x for x in v) if isinstance(v, list) else v)
             for k, v in self.run.items()
@@ -116,16 +137,8 @@ class WorkflowConfig:
 def write_config(card: Path, path: Path, *, shards: int, overrides: dict[str, Any]) -> WorkflowConfig:
     """Resolve the card's main-job settings (``run:``, ``augment:``, ``train:``, ``infer:``) with ``overrides``
     (by key) and write the workflow configuration."""
-    import difflib
 
     import jsonschema
-
-    from .augment.settings import AUGMENT_SCHEMA
-    from .config import load_card
-    from .infer.settings import INFER_SCHEMA
-    from .io.atomic import atomic_path
-    from .ml.settings import TRAIN_SCHEMA
-    from .run import RUN_SCHEMA, RunConfig
 
     known = {
         **RUN_SCHEMA["properties"],
@@ -156,29 +169,19 @@ def write_config(card: Path, path: Path, *, shards: int, overrides: dict[str, An
 
 def _context(wf: WorkflowConfig, *, resume: bool = False) -> Any:
     """The main job's :class:`~lhcgold.run.RunContext` of the workflow's output directory."""
-    from .config import load_card
-    from .run import RunContext
-
     return RunContext.create(load_card(wf.card), wf.run_config(), wf.out, resume=resume)
 
 
 def _card(wf: WorkflowConfig) -> Any:
-    from .config import load_card
-
     return load_card(wf.card)
 
 
 def stage_setup(wf: WorkflowConfig) -> None:
-    from .run import setup
-
     setup(_context(wf))
 
 
 def stage_generate(wf: WorkflowConfig, level: str, shard: int) -> Path:
     """Generate shard ``shard`` of the weighted parton-level sample or of the SM-unweighted LHE."""
-    from .generate.embedded import generate_to_files
-    from .io.setupfile import read_setup
-
     size, seed_index, pattern = LEVELS[level]
     cfg = wf.run_config()
     n = shard_sizes(getattr(cfg, size), wf.shards)[shard]
@@ -202,7 +205,6 @@ def stage_generate(wf: WorkflowConfig, level: str, shard: int) -> Path:
 
 def stage_reconstruct(wf: WorkflowConfig, shard: int) -> Path:
     """Pythia 8 + fast detector on one LHE shard (the options of ``lhcgold run``)."""
-    from .io.setupfile import read_setup
     from .reconstruct import analysis_from_card, reconstruct
 
     opts = analysis_from_card(_card(wf))
@@ -224,8 +226,6 @@ def combine_shards(shards: list[Path], output: Path, *, seed: int) -> None:
     shard i's weights times ``n_i / N`` (``n_generated``, its share of the events generated), so the cross
     section is the average of the shard estimates; then shuffle. A single shard is copied in order
     (weights unchanged), as ``lhcgold run`` writes it."""
-    from .io.combine import combine_and_shuffle
-
     combine_and_shuffle(shards, output, shuffle=len(shards) > 1, rng=seed, overwrite=True, mode="shards")
 
 
@@ -244,8 +244,6 @@ def stage_train(wf: WorkflowConfig, name: str) -> None:
     """Train one estimator. As in ``lhcgold run``, ALICES learns r(x|θ) where the limits need it, θ0 over
     the detector-level limit grid, which comes from the Fisher information (so this job needs the SALLY
     models; the limits job then reads histogram choice and Fisher information back, its own outputs)."""
-    from .run import fisher, grids, train
-
     for sub in ("samples", "models"):
         (wf.out / sub).mkdir(parents=True, exist_ok=True)
     ctx = _context(wf)
@@ -256,8 +254,6 @@ def stage_train(wf: WorkflowConfig, name: str) -> None:
 
 
 def _analysis(wf: WorkflowConfig, *, resume: bool) -> tuple[Any, dict[str, Any]]:
-    from .run import diagnostics, fisher, grids, limits, summary_of
-
     ctx = _context(wf, resume=resume)
     (wf.out / "limits").mkdir(parents=True, exist_ok=True)
     fi = fisher(ctx)
@@ -277,8 +273,6 @@ def stage_limits(wf: WorkflowConfig) -> None:
 def stage_report(wf: WorkflowConfig) -> Path:
     """Plots and report.md from the finished stages (nothing is recomputed). The timing table holds
     this job's stages only: the workflow engine's own log has the others."""
-    from .run import plots, report
-
     ctx, summary = _analysis(wf, resume=True)
     (wf.out / "plots").mkdir(parents=True, exist_ok=True)
     plots(ctx, summary)

@@ -29,6 +29,7 @@ from ..exceptions import ConfigError, EventFileError, ExternalToolError
 from ..io.atomic import atomic_path
 from ..io.delphes import delphes_n_events
 from ..runtime import Runtime, run_program
+from ..shower.hepmc import shower_to_hepmc
 
 logger = logging.getLogger(__name__)
 
@@ -169,8 +170,6 @@ def delphes_from_lhe(
         keep_hepmc: also keep the HepMC file there (default: a temporary file, removed).
         **shower_options: for :func:`lhcgold.shower.iter_shower` (seed, n_events, mpi, ...).
     """
-    from ..shower.hepmc import shower_to_hepmc
-
     target = Path(output)
     find_delphes_card(card, delphes_home=delphes_home)
     delphes_executable(fmt, delphes_home=delphes_home, runtime=runtime)

@@ -13,6 +13,7 @@ from typing import Any
 
 from ..config.sections import register_section
 from ..exceptions import ConfigError, unknown_name_error
+from .mg5 import GENERATOR_MG5_SCHEMA
 
 __all__ = ["BACKENDS", "GeneratorBackend", "backend_of", "get_backend"]
 
@@ -27,7 +28,6 @@ class GeneratorBackend:
     function: str
 
     def load(self) -> Callable[..., Any]:
-
         return getattr(importlib.import_module(self.module), self.function)  # type: ignore[no-any-return]
 
 
@@ -73,8 +73,6 @@ def _generator_schema(raw: Any) -> dict[str, Any]:
     sec = raw.get("generator")
     name = sec.get("backend", "embedded") if isinstance(sec, dict) else None
     if name == "mg5":
-        from .mg5 import GENERATOR_MG5_SCHEMA
-
         return GENERATOR_MG5_SCHEMA
     if name == "embedded":
         return {"type": "object", "additionalProperties": False, "properties": {"backend": {"const": "embedded"}}}

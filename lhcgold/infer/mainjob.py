@@ -25,7 +25,28 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..exceptions import ConfigError, LhcgoldError
+from ..generate.embedded import TruthModel, build_process
+from ..io.view import EventsView
 from ..stages import slug, write_json
+from . import (
+    ClosureCheck,
+    Histogram,
+    LimitGrid,
+    LimitResult,
+    NeuralRatio,
+    RateOnly,
+    ScoreHistogram,
+    Truth,
+    batch_spread,
+    contour_area,
+    exact_information,
+    expected_limits,
+    histogram_information,
+    rate_information,
+    ratio_calibration,
+    sally_information,
+    truth_information,
+)
 
 if TYPE_CHECKING:
     from ..config import AnalysisCard
@@ -59,8 +80,6 @@ MC_BATCHES = 4
 def partition_sample(path: Path, partition: str = "test", *, test_split: float = 0.2) -> Any:
     """The ``partition`` of an events file as an :class:`~lhcgold.io.view.EventsView` (weights rescaled to
     the whole sample's cross section)."""
-    from ..io.view import EventsView
-
     return EventsView(path).partition(partition, test_split=test_split)  # type: ignore[arg-type]
 
 
@@ -76,8 +95,6 @@ class CachedTruth:
     @classmethod
     def for_card(cls, card: AnalysisCard) -> CachedTruth:
         """The truth of the card's embedded process."""
-        from ..generate.embedded import TruthModel, build_process
-
         return cls(TruthModel(build_process(card)))
 
     def truth_components(self, x: Any) -> Any:
@@ -98,8 +115,6 @@ def best_histogram(st: Stages, cfg: RunConfig, candidates: Sequence[str]) -> dic
     Raises:
         ConfigError: fewer than two candidates are observables of the events.
     """
-    from . import histogram_information
-
     path = st.out / "histogram_choice.json"
     with st.stage("choose histogram"):
         if not st.needed(path):
@@ -133,8 +148,6 @@ def _true_information(sample: Any, truth: CachedTruth, lumi_ifb: float) -> Any:
     """Fisher information of the exact parton-level (extended) likelihood at the SM on ``sample`` (the test
     partition, or a subset of it), rate term included as in every other method (the same cached densities,
     in the same chunks, as the truth limits use)."""
-    from . import Truth, exact_information
-
     return exact_information(sample, Truth(truth), theta="sm", luminosity_ifb=lumi_ifb, chunk_size=TRUTH_CHUNK)
 
 
@@ -142,7 +155,6 @@ def _information_jobs(
     st: Stages, cfg: RunConfig, hist_choice: dict[str, Any], truth: CachedTruth
 ) -> dict[str, tuple[Callable[[Any], Any], Path]]:
     """label -> (information of a sample, events file) of every method."""
-    from .. import infer
     from ..ml import load_model
 
     lumi = cfg.luminosity_ifb
@@ -152,11 +164,11 @@ def _information_jobs(
     at_sm = {"theta": "sm", "luminosity_ifb": lumi}
     return {
         "truth (parton)": (lambda s: _true_information(s, truth, lumi), parton),
-        "truth (parton, joint)": (lambda s: infer.truth_information(s, **at_sm), parton),
-        "sally (parton)": (lambda s: infer.sally_information(s, sally_p, **at_sm), parton),
-        "sally": (lambda s: infer.sally_information(s, sally, **at_sm), events),
-        "histogram": (lambda s: infer.histogram_information(s, obs, bins=bins, **at_sm), events),
-        "rate": (lambda s: infer.rate_information(s, **at_sm), events),
+        "truth (parton, joint)": (lambda s: truth_information(s, **at_sm), parton),
+        "sally (parton)": (lambda s: sally_information(s, sally_p, **at_sm), parton),
+        "sally": (lambda s: sally_information(s, sally, **at_sm), events),
+        "histogram": (lambda s: histogram_information(s, obs, bins=bins, **at_sm), events),
+        "rate": (lambda s: rate_information(s, **at_sm), events),
     }
 
 
@@ -209,7 +221,6 @@ def limit_methods(
     st: Stages, card: AnalysisCard, cfg: RunConfig, hist_choice: dict[str, Any], truth: CachedTruth
 ) -> dict[str, tuple[Callable[[], Any], Path, str]]:
     """label -> (likelihood factory, events file, level) of every method of the main job."""
-    from .. import infer
     from ..ml import load_model
 
     events, parton = st.out / "events.h5", st.out / "parton" / "events.h5"
@@ -217,13 +228,13 @@ def limit_methods(
     score_bins = (cfg.score_bins,) * len(card.parameters)
     obs, bins = hist_choice["observables"], hist_choice["bins"]
     return {
-        "ml": (lambda: infer.NeuralRatio(load_model(models / "alices")), events, "detector"),
-        "sally": (lambda: infer.ScoreHistogram(load_model(models / "sally"), bins=score_bins), events, "detector"),
-        "histogram": (lambda: infer.Histogram(obs, bins=bins), events, "detector"),
-        "rate": (lambda: infer.RateOnly(), events, "detector"),
-        "truth (parton)": (lambda: infer.Truth(truth), parton, "parton"),
+        "ml": (lambda: NeuralRatio(load_model(models / "alices")), events, "detector"),
+        "sally": (lambda: ScoreHistogram(load_model(models / "sally"), bins=score_bins), events, "detector"),
+        "histogram": (lambda: Histogram(obs, bins=bins), events, "detector"),
+        "rate": (lambda: RateOnly(), events, "detector"),
+        "truth (parton)": (lambda: Truth(truth), parton, "parton"),
         "sally (parton)": (
-            lambda: infer.ScoreHistogram(load_model(models / "sally_parton"), bins=score_bins),
+            lambda: ScoreHistogram(load_model(models / "sally_parton"), bins=score_bins),
             parton,
             "parton",
         ),
@@ -232,8 +243,6 @@ def limit_methods(
 
 def _limit_jobs(names: Sequence[str], ranges: Sequence[Sequence[float]], cfg: RunConfig) -> dict[str, Any]:
     """The 2-D grid and a 1-D scan per parameter (the others at the SM)."""
-    from . import LimitGrid
-
     jobs = {"2d": LimitGrid([tuple(r) for r in ranges], cfg.grid_resolution)}
     for k, name in enumerate(names):
         jobs[name] = LimitGrid([tuple(r) if j == k else 0.0 for j, r in enumerate(ranges)], cfg.scan_resolution)
@@ -250,8 +259,6 @@ def limits_of_methods(
 ) -> dict[str, Any]:
     """Asimov expected limits at the SM of every method: the 2-D grid and the 1-D scans
     (``limits/METHOD_JOB.json``); returns label -> contour summary, level and 1-D intervals."""
-    from . import LimitResult, expected_limits
-
     names = card.parameter_names
     out: dict[str, Any] = {}
     for label, (make, source, level) in limit_methods(st, card, cfg, hist_choice, truth).items():
@@ -331,8 +338,6 @@ def run_diagnostics(
 ) -> dict[str, Any]:
     """Closure of every limit result, calibration of the ALICES ratio, Monte-Carlo uncertainties
     (``diagnostics.json``); ``summary`` holds the ``histogram``, ``grids`` and ``limits`` of the run."""
-    from . import LimitResult
-
     path = st.out / "diagnostics.json"
     with st.stage("diagnostics"):
         if not st.needed(path):
@@ -356,7 +361,6 @@ def run_diagnostics(
 def _ratio_diagnostics(st: Stages, card: AnalysisCard, cfg: RunConfig, summary: dict[str, Any]) -> dict[str, Any]:
     """E_SM[r̂] over the limit grid and reliability curves of ALICES at the grid's edges."""
     from ..ml import load_model
-    from . import LimitResult, ratio_calibration
 
     model = load_model(st.out / "models" / "alices")
     events = partition_sample(st.out / "events.h5", test_split=cfg.test_split)
@@ -380,8 +384,6 @@ def _ratio_diagnostics(st: Stages, card: AnalysisCard, cfg: RunConfig, summary: 
 
 def _fisher_mc(st: Stages, cfg: RunConfig, summary: dict[str, Any], truth: CachedTruth) -> dict[str, Any]:
     """Standard error of each Fisher matrix from its spread over disjoint subsets of the test events."""
-    from . import batch_spread
-
     out = {}
     for label, (info, source) in _information_jobs(st, cfg, summary["histogram"], truth).items():
         try:
@@ -402,8 +404,6 @@ def _area_mc(
     st: Stages, card: AnalysisCard, cfg: RunConfig, summary: dict[str, Any], truth: CachedTruth
 ) -> dict[str, Any]:
     """Standard error of the 68%/95% CL contour areas from disjoint subsets of the test events."""
-    from . import LimitGrid, batch_spread, contour_area, expected_limits
-
     out = {}
     for label, (make, source, level) in limit_methods(st, card, cfg, summary["histogram"], truth).items():
         like = make()
@@ -432,8 +432,6 @@ def _area_mc(
 
 def closure_warnings(summary: dict[str, Any]) -> list[str]:
     """One line per failed check (closure of a limit result, a badly normalised ratio estimator)."""
-    from . import ClosureCheck
-
     diag = summary.get("diagnostics") or {}
     lines = []
     for label, jobs in diag.get("closure", {}).items():

@@ -37,6 +37,7 @@ Example:
 from __future__ import annotations
 
 import gzip
+import hashlib
 import io
 import logging
 import math
@@ -64,6 +65,7 @@ __all__ = [
     "LHEHeader",
     "count_lhe_events",
     "iter_lhe",
+    "lhe_source_identity",
     "lhe_weight_scale",
     "open_text",
     "pid_charge",
@@ -248,6 +250,27 @@ def read_lhe_header(path: str | Path) -> LHEHeader:
             if len(text) > 1 << 28:
                 break
     return _header_from_text(text, p)
+
+
+_VOLATILE_LINE = re.compile(r"seed|nevents|number of events|integrated weight|run_tag|n_trials", re.I)
+
+
+def lhe_source_identity(path: str | Path) -> str:
+    """Identity of the sample an LHE file belongs to (:func:`lhcgold.reconstruct.source_identity`).
+
+    LHE files written by lhcgold carry ``sample_id`` in their ``<lhcgold>`` header block; other LHE
+    files (MG5) are named by a hash of their header (banner, cards) without the lines that differ
+    between shards (seed, number of events, integrated weight, run tag).
+
+    Raises:
+        EventFileError: no such file, not an LHE file, malformed or truncated header.
+    """
+    head = read_lhe_header(path).header_text
+    m = re.search(r"<lhcgold>.*?^\s*sample_id\s*=\s*(\S+)", head, re.S | re.M)
+    if m:
+        return m.group(1)
+    kept = "\n".join(ln.strip() for ln in head.splitlines() if ln.strip() and not _VOLATILE_LINE.search(ln))
+    return "lhe:" + hashlib.sha256(kept.encode()).hexdigest()[:32]
 
 
 def _header_from_text(text: str, p: Path) -> LHEHeader:

@@ -28,9 +28,12 @@ momenta) and the weights. HepMC is not written.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
+import signal
+import tempfile
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -44,7 +47,9 @@ import vector
 
 from .._version import __version__
 from ..config.sections import register_section
-from ..exceptions import EventFileError, ExternalToolError, MissingDependencyError
+from ..exceptions import ConfigError, EventFileError, ExternalToolError, MissingDependencyError
+from ..io.atomic import atomic_path
+from ..io.lhe import count_lhe_events, iter_lhe, lhe_source_identity, lhe_weight_scale, pid_charge, read_lhe_header
 
 vector.register_awkward()
 
@@ -128,8 +133,6 @@ def _is_hadron_of(apid: np.ndarray, quark: int) -> np.ndarray:
 def _batch_to_chunk(
     batch: ak.Array, names: tuple[str, ...], scale: float, first: int, *, keep_record: bool = False
 ) -> ShowerChunk:
-    from ..io.lhe import pid_charge
-
     prt = batch.prt
     counts = ak.num(prt, axis=1)
     flat = ak.flatten(prt)
@@ -166,8 +169,6 @@ def _batch_to_chunk(
 def _lhe_scale(header: Any, normalise: bool, n_events: int | None) -> float:
     """Weight factor for the showered events: :func:`lhcgold.io.lhe.lhe_weight_scale` (MG5's
     ``event_norm``; a subset of K of N events is reweighted by N / K so it keeps sigma)."""
-    from ..io.lhe import iter_lhe, lhe_weight_scale
-
     first = None
     if normalise and header.event_norm is None:
         first = next(iter_lhe(header.path, chunk_size=1000, n_events=1000, normalise=False)).nominal
@@ -195,8 +196,6 @@ def split_events(n_events: int, n_parts: int) -> list[EventRange]:
         ConfigError: ``n_parts`` < 1.
     """
     if isinstance(n_parts, bool) or not isinstance(n_parts, (int, np.integer)) or n_parts < 1:
-        from ..exceptions import ConfigError
-
         raise ConfigError(f"the number of parallel processes must be a positive integer, got {n_parts!r}")
     n = max(min(int(n_parts), int(n_events)), 1)
     edges = [round(k * n_events / n) for k in range(n + 1)]
@@ -247,18 +246,12 @@ def iter_shower(
         EventFileError: the file is missing or not an LHE file.
         ExternalToolError: Pythia fails to initialise.
     """
-    from ..io.lhe import count_lhe_events, read_lhe_header
-
     p = Path(path)
     if n_events is not None and n_events < 1:
-        from ..exceptions import ConfigError
-
         raise ConfigError(f"n_events must be >= 1, got {n_events}")
     header = read_lhe_header(p)
     n_file = count_lhe_events(p)
     if isinstance(skip_events, bool) or not 0 <= skip_events <= n_file:
-        from ..exceptions import ConfigError
-
         raise ConfigError(f"skip_events must be in 0..{n_file} (the events of {str(p)!r}), got {skip_events!r}")
     left = n_file - skip_events
     total = left if n_events is None else min(n_events, left)
@@ -420,8 +413,6 @@ def _read_array(g: Any) -> ak.Array:
 def _shower_one(args: tuple[str, str, dict[str, Any]]) -> tuple[str, int]:
     import h5py
 
-    from ..io.atomic import atomic_path
-
     src, out, opts = args
     overwrite = opts.pop("overwrite", False)
     n = 0
@@ -443,18 +434,14 @@ def _shower_one(args: tuple[str, str, dict[str, Any]]) -> tuple[str, int]:
 
 
 def _shower_sample_id(src: str, opts: dict[str, Any]) -> str:
-    """Identity of a showered sample: its LHE's (:func:`lhcgold.reconstruct.source_identity`) and the
+    """Identity of a showered sample: its LHE's (:func:`lhcgold.io.lhe.lhe_source_identity`) and the
     shower switches and settings, not the seed nor the number of events."""
-    import hashlib
-
-    from ..reconstruct import source_identity
-
     settings = {
         k: v
         for k, v in opts.items()
         if k not in ("seed", "n_events", "progress", "batch_size", "overwrite", "skip_events")
     }
-    blob = json.dumps({"lhe": source_identity(src), "shower": settings}, sort_keys=True, default=str)
+    blob = json.dumps({"lhe": lhe_source_identity(src), "shower": settings}, sort_keys=True, default=str)
     return "lhcgold-shower:" + hashlib.sha256(blob.encode()).hexdigest()[:32]
 
 
@@ -531,8 +518,6 @@ def shower_files(
 def worker_init() -> None:
     """Initializer of worker processes: Ctrl-C and SIGTERM are the parent's to handle (it ends the
     workers, then removes the temporaries, see :mod:`lhcgold.cli`)."""
-    import signal
-
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
@@ -541,10 +526,6 @@ def _shower_split(job: tuple[str, str, dict[str, Any]], n_workers: int) -> tuple
     """Shower one LHE file in ``n_workers`` processes (contiguous parts, seeds derived per part) and
     join the parts into one file. Each part's weights sum to sigma on their own; part k's are scaled by
     n_k / N, so the joined weights are those of one process (sigma exactly the same up to rounding)."""
-    import tempfile
-
-    from ..io.lhe import count_lhe_events
-
     src, out, opts = job
     base = {k: v for k, v in opts.items() if k != "overwrite"}
     n_file = count_lhe_events(src)
@@ -590,8 +571,6 @@ def _join_showered(
 ) -> int:
     """Concatenate showered-events files chunk by chunk (weights of part k times ``factors[k]``)."""
     import h5py
-
-    from ..io.atomic import atomic_path
 
     n = 0
     k = 0

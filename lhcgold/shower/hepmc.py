@@ -40,10 +40,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+import awkward as ak
 import numpy as np
 
 from ..exceptions import ConfigError, MissingDependencyError
 from ..io.atomic import atomic_path
+from ..io.lhe import read_lhe_header
+from . import iter_shower
 
 __all__ = [
     "HepMCResult",
@@ -196,8 +199,6 @@ class _RecordArrays:
     """One chunk's event records as flat numpy arrays with per-event offsets."""
 
     def __init__(self, record: Any) -> None:
-        import awkward as ak
-
         counts = np.asarray(ak.num(record, axis=1), dtype=np.int64)
         self.offsets = np.concatenate([[0], np.cumsum(counts)])
         flat = ak.flatten(record)
@@ -312,9 +313,6 @@ def shower_to_hepmc(
         **shower_options: passed to :func:`lhcgold.shower.iter_shower` (seed, n_events, mpi, ...);
             ``normalise`` defaults to False here (weights on the LHE's scale, see the module docstring).
     """
-    from ..io.lhe import read_lhe_header
-    from . import iter_shower
-
     _pyhepmc()
     shower_options.setdefault("normalise", False)
     header = read_lhe_header(lhe_path)

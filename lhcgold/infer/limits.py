@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -113,23 +114,25 @@ def expected_limits(
     if sigma_events <= 0:
         raise ConfigError(f"the events' cross section at the Asimov point {th_true.tolist()} is not positive")
     data = AsimovData(sample, f_true, sigma_events, chunk_size, progress)
+    scan = _ScanContext(
+        sample=sample,
+        setup=setup,
+        components=comps,
+        points=points,
+        grid=grid_obj,
+        sigma_c=sigma_c,
+        luminosity_ifb=luminosity_ifb,
+        chunk_size=chunk_size,
+        progress=progress,
+    )
     return _scan(
         likelihood,
         data,
-        sample,
-        setup,
-        comps,
-        points,
-        grid_obj,
-        sigma_c,
-        lumi,
-        luminosity_ifb,
-        n_obs,
-        profile,
-        dof,
-        round_n_observed,
-        chunk_size,
-        progress,
+        scan,
+        n_observed=n_obs,
+        profile=profile,
+        dof=dof,
+        round_n_observed=round_n_observed,
         asimov_theta=th_true,
     )
 
@@ -188,7 +191,7 @@ def observed_limits(
     setup = sample.setup
     comps = components_of(setup)
     points, grid_obj = _points(grid, setup, allow_outside)
-    lumi = _lumi(luminosity_ifb)
+    _lumi(luminosity_ifb)  # checks it
     sigma_c = sample.component_xsec(chunk_size=chunk_size)
     if isinstance(x_observed, np.ndarray) or (
         isinstance(x_observed, (list, tuple)) and len(x_observed) > 0 and not isinstance(x_observed, str)
@@ -206,23 +209,25 @@ def observed_limits(
         raise ConfigError("observed weights must be non-negative, one per event, with a positive sum")
     n_obs = float(w.sum()) if n_observed is None else float(n_observed)
     data = ObservedData(x, w / w.sum(), names, chunk_size)
+    scan = _ScanContext(
+        sample=sample,
+        setup=setup,
+        components=comps,
+        points=points,
+        grid=grid_obj,
+        sigma_c=sigma_c,
+        luminosity_ifb=luminosity_ifb,
+        chunk_size=chunk_size,
+        progress=progress,
+    )
     return _scan(
         likelihood,
         data,
-        sample,
-        setup,
-        comps,
-        points,
-        grid_obj,
-        sigma_c,
-        lumi,
-        luminosity_ifb,
-        n_obs,
-        profile,
-        dof,
-        False,
-        chunk_size,
-        progress,
+        scan,
+        n_observed=n_obs,
+        profile=profile,
+        dof=dof,
+        round_n_observed=False,
         asimov_theta=None,
     )
 
@@ -240,24 +245,47 @@ def _points(grid: Any, setup: Any, allow_outside: bool) -> tuple[NDArray[np.floa
     return points, grid_obj
 
 
+@dataclass(frozen=True)
+class _ScanContext:
+    """The simulation side of a grid scan (the same for expected and observed limits).
+
+    Attributes:
+        sample: the weighted simulation (:class:`~lhcgold.io.view.EventsView`).
+        setup: its setup (parameters, morphing).
+        components: the morphing components (C, P).
+        points: the grid points (T, P).
+        grid: the regular grid of ``points``, or None for scattered points.
+        sigma_c: the component cross sections (C,) [pb].
+        luminosity_ifb: integrated luminosity [fb⁻¹] (checked positive).
+        chunk_size: events per chunk.
+        progress: show progress bars.
+    """
+
+    sample: Any
+    setup: Any
+    components: NDArray[np.int64]
+    points: NDArray[np.float64]
+    grid: LimitGrid | None
+    sigma_c: NDArray[np.float64]
+    luminosity_ifb: float
+    chunk_size: int
+    progress: bool
+
+    @property
+    def lumi_ipb(self) -> float:
+        """The integrated luminosity in pb⁻¹."""
+        return float(self.luminosity_ifb) * PB_PER_IFB
+
+
 def _scan(
     likelihood: LikelihoodModel,
     data: Any,
-    sample: Any,
-    setup: Any,
-    comps: NDArray[np.int64],
-    points: NDArray[np.float64],
-    grid_obj: LimitGrid | None,
-    sigma_c: NDArray[np.float64],
-    lumi: float,
-    luminosity_ifb: float,
-    n_obs: float,
+    scan: _ScanContext,
+    *,
+    n_observed: float,
     profile: Sequence[str | int],
     dof: int | None,
-    round_n: bool,
-    chunk_size: int,
-    progress: bool,
-    *,
+    round_n_observed: bool,
     asimov_theta: NDArray[np.float64] | None,
 ) -> LimitResult:
     if not hasattr(likelihood, "kinematic_log_likelihood"):
@@ -265,14 +293,19 @@ def _scan(
             f"{likelihood!r} is not a likelihood model (RateOnly, Histogram, ScoreHistogram, NeuralRatio, Truth)"
         )
     ctx = Context(
-        thetas=points, components=comps, data=data, simulation=sample, chunk_size=chunk_size, progress=progress
+        thetas=scan.points,
+        components=scan.components,
+        data=data,
+        simulation=scan.sample,
+        chunk_size=scan.chunk_size,
+        progress=scan.progress,
     )
-    ll_kin = n_obs * np.asarray(likelihood.kinematic_log_likelihood(ctx), dtype=np.float64)
+    ll_kin = n_observed * np.asarray(likelihood.kinematic_log_likelihood(ctx), dtype=np.float64)
     if likelihood.include_rate:
-        n = float(np.round(n_obs)) if round_n else n_obs
-        ll_rate = poisson_log_pmf(n, lumi * (factors(points, comps) @ sigma_c))
+        n = float(np.round(n_observed)) if round_n_observed else n_observed
+        ll_rate = poisson_log_pmf(n, scan.lumi_ipb * (factors(scan.points, scan.components) @ scan.sigma_c))
     else:
-        ll_rate = np.zeros(len(points))
+        ll_rate = np.zeros(len(scan.points))
     ll = ll_kin + ll_rate
     if np.any(np.isnan(ll)):
         logger.warning(
@@ -282,16 +315,16 @@ def _scan(
         )
         ll = np.where(np.isnan(ll), -np.inf, ll)
 
-    names = setup.parameter_names
+    names = scan.setup.parameter_names
     prof_idx = parameter_indices(profile, names) if profile else []
     fixed: dict[str, float] = {}
-    if grid_obj is not None:
-        keep = [i for i in grid_obj.scanned if i not in prof_idx]
+    if scan.grid is not None:
+        keep = [i for i in scan.grid.scanned if i not in prof_idx]
         for i in range(len(names)):
-            if i not in grid_obj.scanned:
-                fixed[names[i]] = float(grid_obj.axes[i][0])
+            if i not in scan.grid.scanned:
+                fixed[names[i]] = float(scan.grid.axes[i][0])
         for i in prof_idx:
-            if i not in grid_obj.scanned:
+            if i not in scan.grid.scanned:
                 raise ConfigError(f"cannot profile {names[i]!r}: it is fixed on the grid")
     elif prof_idx:
         raise ConfigError("profiling needs a regular LimitGrid (maximisation over grid axes)")
@@ -302,8 +335,8 @@ def _scan(
         raise ConfigError("nothing left to scan: every parameter is fixed or profiled")
     prof_values = None
     axes = None
-    if grid_obj is not None:
-        shape = grid_obj.shape
+    if scan.grid is not None:
+        shape = scan.grid.shape
         ll_g = ll.reshape(shape)
         kin_g, rate_g = ll_kin.reshape(shape), np.broadcast_to(ll_rate, ll.shape).reshape(shape)
         drop = [i for i in range(len(names)) if i not in keep]  # profiled and fixed axes
@@ -316,22 +349,22 @@ def _scan(
         )[..., 0].ravel()
         ll, ll_kin_r, ll_rate_r = take(ll_g), take(kin_g), take(rate_g)
         if prof_idx:
-            pts_g = points.reshape(*shape, len(names))
+            pts_g = scan.points.reshape(*shape, len(names))
             prof_values = np.stack([take(pts_g[..., i]) for i in prof_idx], axis=1)
-        axes = tuple(grid_obj.axes[i] for i in keep)
+        axes = tuple(scan.grid.axes[i] for i in keep)
         mesh = np.meshgrid(*axes, indexing="ij")
         pts_keep = np.stack([m.ravel() for m in mesh], axis=1) if keep else np.zeros((1, 0))
         ll_kin, ll_rate = ll_kin_r, ll_rate_r
     else:
-        pts_keep = points
+        pts_keep = scan.points
         ll_rate = np.broadcast_to(ll_rate, ll.shape).copy()
 
     n_dof = len(keep) if dof is None else int(dof)
     ratio = ll - np.max(ll)
     p = asymptotic_p_values(-2.0 * ratio, n_dof) if np.isfinite(np.max(ll)) else np.zeros_like(ll)
     details: dict[str, Any] = {
-        "n_points_evaluated": len(points),
-        "rounded_n_observed": bool(round_n),
+        "n_points_evaluated": len(scan.points),
+        "rounded_n_observed": bool(round_n_observed),
         "all_parameter_names": list(names),
     }
     details.update(_ratio_details(likelihood))
@@ -344,8 +377,8 @@ def _scan(
         log_likelihood_rate=ll_rate,
         p_values=p,
         dof=n_dof,
-        n_observed=n_obs,
-        luminosity_ifb=float(luminosity_ifb),
+        n_observed=n_observed,
+        luminosity_ifb=float(scan.luminosity_ifb),
         asimov_theta=asimov_theta,
         grid_axes=axes,
         profiled=tuple(names[i] for i in prof_idx),

@@ -116,7 +116,7 @@ def plot_distributions(
         ax: matplotlib axes (default: current).
         log: logarithmic y axis.
         ratio_to: label of the histogram to divide all by (plots ratios instead of distributions).
-        labels: axis text per observable name (default: :data:`~lhcgold.plot.style.KNOWN_LABELS`).
+        labels: axis text per observable name (default: :func:`~lhcgold.plot.axis_label`'s).
         units: unit per observable name (default: :func:`~lhcgold.plot.style.default_unit`).
         hep_label: add the "lhcgold Simulation" label (True, or :func:`~lhcgold.plot.hep_label` keywords;
             the luminosity is filled in when given).

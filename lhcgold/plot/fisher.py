@@ -39,7 +39,7 @@ def plot_fisher_ellipses(
         center: centre of the ellipses (default: each information's θ in that plane).
         profile: profile the other parameters (True) or fix them (False).
         labels: axis text per parameter name (e.g. the card's meaning; default
-            :data:`~lhcgold.plot.style.KNOWN_LABELS`).
+            :func:`~lhcgold.plot.axis_label`'s).
         units: unit per parameter name (e.g. {"cwww": "TeV$^{-2}$"}; default none for the
             dimensionless amplitude couplings).
         hep_label: add the "lhcgold Simulation" label (True, or :func:`~lhcgold.plot.hep_label`

@@ -50,7 +50,7 @@ def plot_pvalue_map(
     """The p-value map of a 2-D scan as a colour mesh (log colour scale by default).
 
     ``labels``/``units`` give the axis text and unit per parameter name (default
-    :data:`~lhcgold.plot.style.KNOWN_LABELS`, dimensionless); ``hep_label`` adds the "lhcgold
+    :func:`~lhcgold.plot.axis_label`'s labels, dimensionless); ``hep_label`` adds the "lhcgold
     Simulation" label (True, or :func:`~lhcgold.plot.hep_label` keywords) with the result's luminosity.
 
     Returns:
@@ -110,7 +110,7 @@ def plot_contours(
         show_best_fit: mark each result's best fit.
         truth: mark this parameter point (e.g. the Asimov θ) with a cross.
         legend: draw a legend (one entry per method and per CL).
-        labels: axis text per parameter name (default :data:`~lhcgold.plot.style.KNOWN_LABELS`).
+        labels: axis text per parameter name (default: :func:`~lhcgold.plot.axis_label`'s).
         units: unit per parameter name (default: none, the amplitude couplings are dimensionless).
         hep_label: add the "lhcgold Simulation" label (True, or :func:`~lhcgold.plot.hep_label` keywords).
 
@@ -163,7 +163,7 @@ def plot_q_1d(
     """q(θ) = −2 Δlog L of 1-D scans, with horizontal lines at the χ²₁ thresholds of ``cls``.
 
     ``labels``/``units`` give the axis text and unit per parameter name (default
-    :data:`~lhcgold.plot.style.KNOWN_LABELS`, dimensionless); ``hep_label`` adds the "lhcgold
+    :func:`~lhcgold.plot.axis_label`'s labels, dimensionless); ``hep_label`` adds the "lhcgold
     Simulation" label (True, or :func:`~lhcgold.plot.hep_label` keywords) with the result's luminosity.
     """
     from scipy.stats import chi2

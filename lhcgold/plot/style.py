@@ -3,8 +3,8 @@
 * :func:`hep_style` — a context manager with an mplhep style sheet (default "ROOT", experiment-neutral);
 * :func:`hep_label` — "lhcgold Simulation" on the left, √s and the luminosity on the right;
 * :func:`axis_label` — "symbol (meaning) [unit]" for a parameter or an observable, from the
-  ``labels``/``units`` mappings every plot function takes, else from :data:`KNOWN_LABELS` /
-  :func:`default_unit`;
+  ``labels``/``units`` mappings every plot function takes, else from the registered processes'
+  labels (:func:`registry_labels`) or :data:`KNOWN_LABELS`, and :func:`default_unit`;
 * :func:`tidy_ticks` — at most a handful of linear ticks per axis (no overlapping tick labels).
 
 Example::
@@ -24,6 +24,7 @@ from functools import lru_cache
 from typing import Any
 
 from ..exceptions import ConfigError
+from ..processes import get_process_class, process_names
 from ._mpl import axes, mplhep, pyplot
 
 __all__ = [
@@ -34,32 +35,24 @@ __all__ = [
     "finish_axes",
     "hep_label",
     "hep_style",
+    "registry_labels",
     "tidy_ticks",
 ]
 
-#: Symbols (and meanings) of the parameters and observables of the shipped processes and cards.
+#: Symbols (and meanings) of parameters and observables that no registered process labels (the
+#: W γ example's Wilson coefficients, observables of the shipped cards); the processes' own
+#: parameters and observables are labelled by their ``ProcessDefaults.labels`` (:func:`registry_labels`).
 KNOWN_LABELS: dict[str, str] = {
-    "gc": r"$g_c$ (q$\bar{q}'$WH contact)",
-    "a2": r"$a_2$ (CP-even HWW)",
-    "a3": r"$a_3$ (CP-odd HWW)",
     "cwww": r"$c_{WWW}/\Lambda^2$",
     "cw": r"$c_{W}/\Lambda^2$",
-    "pt_h": r"$p_T^{H}$",
-    "pt_w": r"$p_T^{W}$",
-    "pt_l": r"$p_T^{\ell}$",
     "pt_a": r"$p_T^{\gamma}$",
     "eta_l": r"$\eta^{\ell}$",
     "eta_h": r"$\eta^{H}$",
     "m_h": r"$m_{jj}$",
     "m_wh": r"$m_{WH}$",
-    "m_ll": r"$m_{\ell\ell}$",
     "mt_w": r"$m_T^{W}$",
-    "mt_wh": r"$m_T^{WH}$",
     "met": r"$E_T^{miss}$",
     "et_miss": r"$E_T^{miss}$",
-    "cos_Theta": r"$\cos\Theta$",
-    "cos_theta_star": r"$\cos\theta^*$",
-    "phi_star": r"$\phi^*$",
     "sin_phi_star": r"$\sin\phi^*$",
     "cos_phi_star": r"$\cos\phi^*$",
 }
@@ -88,6 +81,19 @@ def default_unit(name: str) -> str | None:
     return None
 
 
+def registry_labels() -> dict[str, str]:
+    """Axis labels of the registered processes' parameters and observables (their
+    ``ProcessDefaults.labels``), name → text. A name two processes label differently takes the label
+    of the first process in :func:`~lhcgold.processes.process_names` order (``a3`` is WH's
+    "CP-odd HWW", not ZH's "CP-odd HZZ"); pass ``labels`` to :func:`axis_label` for another one.
+    """
+    out: dict[str, str] = {}
+    for process in process_names():
+        for key, text in get_process_class(process).defaults.labels.items():
+            out.setdefault(key, text)
+    return out
+
+
 def axis_label(
     name: str,
     *,
@@ -96,10 +102,11 @@ def axis_label(
 ) -> str:
     """``"<label> [<unit>]"`` for a parameter or observable ``name``.
 
-    The label is ``labels[name]``, else :data:`KNOWN_LABELS`, else the name itself; the unit is
-    ``units[name]`` (None or "" for none), else :func:`default_unit`.
+    The label is ``labels[name]``, else the registered processes' (:func:`registry_labels`), else
+    :data:`KNOWN_LABELS`, else the name itself; the unit is ``units[name]`` (None or "" for none),
+    else :func:`default_unit`.
     """
-    text = (labels or {}).get(name) or KNOWN_LABELS.get(name) or name
+    text = (labels or {}).get(name) or registry_labels().get(name) or KNOWN_LABELS.get(name) or name
     unit = (units or {})[name] if units is not None and name in units else default_unit(name)
     return f"{text} [{unit}]" if unit else text
 

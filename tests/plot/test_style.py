@@ -4,7 +4,10 @@ non-empty label with its unit on every axis and no two overlapping tick labels o
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -12,6 +15,7 @@ import pytest
 
 from lhcgold import infer, plot
 
+ROOT = Path(__file__).resolve().parents[2]
 LABELS = {"ca": r"$c_a$ (toy coupling)", "cb": r"$c_b$ (toy coupling)", "u": r"$p_T^{u}$"}
 UNITS = {"ca": "TeV$^{-2}$", "cb": "TeV$^{-2}$", "u": "GeV", "v": None}
 
@@ -179,11 +183,32 @@ def test_axis_label_defaults_and_overrides() -> None:
     assert plot.axis_label("mt_wh") == r"$m_T^{WH}$ [GeV]"
     assert plot.axis_label("phi_star") == r"$\phi^*$ [rad]"
     assert plot.axis_label("cos_theta_star") == r"$\cos\theta^*$"
-    assert plot.axis_label("a3") == r"$a_3$ (CP-odd HWW)"
+    assert plot.axis_label("a3") == r"$a_3$ (CP-odd $HWW$)"
     assert plot.axis_label("cwww") == r"$c_{WWW}/\Lambda^2$ [TeV$^{-2}$]"
     assert plot.axis_label("x7") == "x7"
     assert plot.axis_label("a3", labels={"a3": "A"}, units={"a3": "TeV$^{-2}$"}) == "A [TeV$^{-2}$]"
     assert plot.axis_label("pt_h", units={"pt_h": None}) == r"$p_T^{H}$"
+
+
+def test_axis_label_falls_back_to_the_process_registry() -> None:
+    # names that only the processes label (their ProcessDefaults.labels), units from default_unit
+    assert plot.axis_label("m_zh") == r"$m_{ZH}$ [GeV]"
+    assert plot.axis_label("y_ll") == r"$y_{\ell\ell}$"
+    assert plot.axis_label("C_RR").startswith(r"$C_{RR}$ (")
+    # WH and ZH label a3 differently: the first process by name (wh) gives the fallback
+    assert plot.axis_label("a3") == r"$a_3$ (CP-odd $HWW$)"
+    # KNOWN_LABELS keeps only names no process labels, and still serves them
+    assert not set(plot.style.KNOWN_LABELS) & set(plot.style.registry_labels())
+    assert plot.axis_label("m_wh") == r"$m_{WH}$ [GeV]"
+
+
+def test_axis_label_loads_neither_torch_nor_matplotlib() -> None:
+    code = (
+        "import sys; from lhcgold.plot.style import axis_label; axis_label('a3'); "
+        "print(sorted(m for m in ('torch', 'matplotlib') if m in sys.modules))"
+    )
+    res = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert res.stdout.strip() == "[]"
 
 
 def test_unknown_style_is_a_clear_error() -> None:

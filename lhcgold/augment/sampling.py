@@ -42,6 +42,7 @@ from numpy.typing import NDArray
 
 from .._version import __version__
 from ..exceptions import ConfigError, EventFileError, MorphingError
+from ..io.lhe_weights import ratio_coefficients
 from ..io.samples import TrainingSet
 from ..io.view import EventsView, Partition, as_view, partition_bounds
 from ..physics.morphing import component_factor_gradients, component_factors
@@ -77,6 +78,7 @@ class _Chunk:
     observations: NDArray[np.float64]
     sampling_benchmarks: NDArray[np.int64]
     _m: NDArray[np.float64]
+    nu: NDArray[np.float64] | None = None  # (n, 2K): nuisance ratios up, then down
 
     def components(self) -> NDArray[np.float64]:
         return self._m
@@ -96,6 +98,8 @@ class ArrayEvents:
         benchmark_names: names of the named points (B,).
         benchmark_values: parameter values of the named points (B, P).
         sampling_benchmarks: (N,) run id per event (default 0 for all).
+        nuisance_names: K nuisance parameter names.
+        nuisance_up / nuisance_down: (N, K) per-event weight ratios w(ν_k = ±1)/w(ν = 0).
     """
 
     observations: NDArray[np.float64]
@@ -107,6 +111,9 @@ class ArrayEvents:
     benchmark_names: Sequence[str] = ()
     benchmark_values: NDArray[np.float64] | None = None
     sampling_benchmarks: NDArray[np.int64] | None = None
+    nuisance_names: Sequence[str] = ()
+    nuisance_up: NDArray[np.float64] | None = None
+    nuisance_down: NDArray[np.float64] | None = None
 
     def __post_init__(self) -> None:
         self.observations = np.asarray(self.observations, dtype=np.float64)
@@ -123,6 +130,15 @@ class ArrayEvents:
             self.benchmark_values = np.zeros((0, len(self.parameter_names)))
         if not self.observables:
             self.observables = tuple(f"x{i}" for i in range(self.observations.shape[1]))
+        k = len(self.nuisance_names)
+        ratios = [self.nuisance_up, self.nuisance_down]
+        if k and any(r is None or np.shape(r) != (n, k) for r in ratios):
+            raise EventFileError(f"nuisance_up and nuisance_down must both have shape ({n}, {k})")
+        if not k and any(r is not None for r in ratios):
+            raise EventFileError("nuisance ratios need nuisance_names")
+        self._nu = np.concatenate([np.asarray(r, dtype=np.float64) for r in ratios], axis=1) if k else None
+        if self._nu is not None and not np.all(np.isfinite(self._nu) & (self._nu > 0)):
+            raise EventFileError("nuisance ratios must be positive and finite")
 
     @property
     def n_events(self) -> int:
@@ -141,7 +157,8 @@ class ArrayEvents:
         ids = cast(NDArray[np.int64], ids)
         for lo in range(start, stop, chunk_size):
             hi = min(lo + chunk_size, stop)
-            yield _Chunk(self.observations[lo:hi], ids[lo:hi], self.component_weights[lo:hi])
+            nu = None if self._nu is None else self._nu[lo:hi]
+            yield _Chunk(self.observations[lo:hi], ids[lo:hi], self.component_weights[lo:hi], nu)
 
     def sampling_factors(self, ids: NDArray[np.int64]) -> NDArray[np.float64]:
         all_ids = self.sampling_benchmarks
@@ -171,6 +188,7 @@ class _Source:
     benchmark_names: tuple[str, ...]
     benchmark_values: NDArray[np.float64]
     label: str
+    nuisance_names: tuple[str, ...] = ()
 
 
 def _open(events: Any) -> _Source:
@@ -185,6 +203,7 @@ def _open(events: Any) -> _Source:
             tuple(events.benchmark_names),
             np.asarray(events.benchmark_values, float),
             "<arrays>",
+            tuple(events.nuisance_names),
         )
     view = as_view(events)
     if not view.is_whole_file or view.weight_scale != 1.0:
@@ -205,6 +224,7 @@ def _open(events: Any) -> _Source:
         tuple(setup.benchmark_names),
         np.asarray(setup.benchmark_values, dtype=float),
         str(view.path),
+        view.nuisance_names,
     )
 
 
@@ -212,7 +232,8 @@ def _iter_range(ev: Any, start: int, stop: int, chunk_size: int, progress: bool)
     """Chunks of events [start, stop): through the events view for files, directly for arrays."""
     if isinstance(ev, EventsView):
         for ch in EventsView(ev, start, stop).iter_chunks(chunk_size=chunk_size, progress=progress):
-            yield _Chunk(ch.observations, ch.sampling_benchmarks, ch.component_weights)
+            nu = None if ch.nuisance_up is None else np.concatenate([ch.nuisance_up, ch.nuisance_down], axis=1)
+            yield _Chunk(ch.observations, ch.sampling_benchmarks, ch.component_weights, nu)
         return
     yield from ev.iter_chunks(chunk_size, start=start, stop=stop, progress=progress)
 
@@ -226,6 +247,13 @@ class _Draws:
     set_index: NDArray[np.int64]  # (n,)
     sigma_c: NDArray[np.float64]  # (G, C)
     n_eff: NDArray[np.float64]  # (n,)
+    nu: NDArray[np.float64] | None = None  # (n, 2K) nuisance ratios up, then down
+    sigma_ca: NDArray[np.float64] | None = None  # (G, C, K) Σ_i m_ic a_ik: the rate's ν-derivative
+
+    def nuisance_ratios(self) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        assert self.nu is not None
+        k = self.nu.shape[1] // 2
+        return self.nu[:, :k], self.nu[:, k:]
 
 
 def _closest(src: _Source, thetas: NDArray[np.float64], counts_per_bench: NDArray[np.int64]) -> NDArray[np.int64]:
@@ -252,9 +280,19 @@ def _draw(
     progress: bool,
     exact_n_effective: bool = False,
     negative_weights: NegativeWeights = "error",
+    nuisances: bool = False,
 ) -> _Draws:
-    """Draw counts[s] events at sampling_thetas[s] for every set s, all sets at once."""
+    """Draw counts[s] events at sampling_thetas[s] for every set s, all sets at once.
+
+    With ``nuisances``, each draw also carries its event's nuisance ratios, and the per-component
+    sums Σ_i m_ic a_ik (the ν-derivative of the rate) are accumulated in the first pass.
+    """
     ev = src.events
+    if nuisances and not src.nuisance_names:
+        raise ConfigError(
+            f"{src.label} stores no nuisance weights: reconstruct with --systematics (or pass "
+            "nuisance ratios to ArrayEvents) to draw samples with nuisances"
+        )
     start, stop, corr = partition_bounds(
         src.n_events, partition, test_split=test_split, validation_split=validation_split
     )
@@ -300,7 +338,8 @@ def _draw(
             yield from cache
             return
         for ch in _iter_range(ev, start, stop, chunk_size, progress and first):
-            c = _Chunk(ch.observations, np.asarray(ch.sampling_benchmarks, dtype=np.int64), ch.components())
+            nu = ch.nu if nuisances else None
+            c = _Chunk(ch.observations, np.asarray(ch.sampling_benchmarks, dtype=np.int64), ch.components(), nu)
             if cache_ok:
                 cache.append(c)
             yield c
@@ -308,16 +347,20 @@ def _draw(
     # --- pass 1: per-run sums of m and |m| in the partition (and the largest weights)
     id_sum: dict[int, NDArray[np.float64]] = {}
     id_abs: dict[int, NDArray[np.float64]] = {}
+    id_sum_a: dict[int, NDArray[np.float64]] = {}
     for ch in chunks(first=True):
         m = ch.components()
         ids = np.asarray(ch.sampling_benchmarks, dtype=np.int64)
         if not np.all(np.isfinite(m)):
             raise EventFileError(f"{src.label}: non-finite weights among events {start}-{stop}")
+        a_nu = _linear_coefficients(ch.nu) if ch.nu is not None else None
         for i in np.unique(ids):
             sel = ids == i
             key = int(i) if i >= 0 else -1
             id_sum[key] = id_sum.get(key, 0.0) + m[sel].sum(axis=0)
             id_abs[key] = id_abs.get(key, 0.0) + np.abs(m[sel]).sum(axis=0)
+            if a_nu is not None:
+                id_sum_a[key] = id_sum_a.get(key, 0.0) + m[sel].T @ a_nu[sel]
         if exact_neff:
             mf = m * run_factor(ids)[:, None]
             for g in range(n_g):
@@ -333,8 +376,10 @@ def _draw(
         raise EventFileError(f"{src.label}: no events in partition {partition!r}")
     run_ids = sorted(k for k in id_sum if k >= 0)
 
+    n_k = len(src.nuisance_names) if nuisances else 0
     sigma_c = np.zeros((n_g, n_c))
     env_c = np.zeros((n_g, n_c))
+    sigma_ca = np.zeros((n_g, n_c, n_k))
     for g in range(n_g):
         for k in id_sum:
             if closest and not (k < 0 or k == groups[g]):
@@ -342,8 +387,11 @@ def _draw(
             fac = 1.0 if closest or k < 0 else float(run_factor(np.array([k]))[0])
             sigma_c[g] += fac * id_sum[k]
             env_c[g] += fac * id_abs[k]
+            if n_k:
+                sigma_ca[g] += fac * id_sum_a[k]
     sigma_c *= corr
     env_c *= corr
+    sigma_ca *= corr
 
     f_set = component_factors(sampling_thetas, comps)  # (S, C)
     sig_set = np.einsum("sc,sc->s", f_set, sigma_c[set_group])
@@ -368,6 +416,7 @@ def _draw(
     done = np.zeros(n_total, dtype=bool)
     out_x = np.empty((n_total, len(src.observables)))
     out_m = np.empty((n_total, n_c))
+    out_nu = np.ones((n_total, 2 * n_k))
     cdf_mix = np.cumsum(env_mix / env_tot[:, None], axis=1)
     max_p = np.zeros(len(counts))  # tracked from accepted and proposed events: a lower bound on max p_i
     n_negative = n_proposed = 0
@@ -394,6 +443,7 @@ def _draw(
         bounds = np.searchsorted(key_s, np.arange(n_g * n_c + 1))
         p_event_x = np.empty((len(p_draw), len(src.observables)))
         p_event_m = np.zeros((len(p_draw), n_c))
+        p_event_nu = np.ones((len(p_draw), 2 * n_k))
         p_found = np.zeros(len(p_draw), dtype=bool)
         offsets = np.zeros(n_g * n_c)
         for ch in chunks():
@@ -420,6 +470,8 @@ def _draw(
                     idx = order[a:b]
                     p_event_x[idx] = ch.observations[pos]
                     p_event_m[idx] = m[pos] * fac[pos, None]
+                    if n_k:
+                        p_event_nu[idx] = ch.nu[pos]  # type: ignore[index]
                     p_found[idx] = True
         # acceptance: v * B_i < max(w_i, 0)
         f_p = f_set[p_set]
@@ -439,6 +491,7 @@ def _draw(
         chosen = acc_idx[first_pos]
         out_x[first_draw] = p_event_x[chosen]
         out_m[first_draw] = p_event_m[chosen]
+        out_nu[first_draw] = p_event_nu[chosen]
         done[first_draw] = True
         # update acceptance estimates from this pass
         n_prop = np.bincount(p_set, minlength=len(counts))
@@ -461,7 +514,22 @@ def _draw(
     if exact_neff:
         max_p = np.maximum(max_w[set_uniq], 0.0) * corr / sig_set
     n_eff = 1.0 / np.maximum(max_p, 1e-300)
-    return _Draws(out_x, out_m * corr, set_group[draw_set], draw_set, sigma_c, n_eff[draw_set])
+    return _Draws(
+        out_x,
+        out_m * corr,
+        set_group[draw_set],
+        draw_set,
+        sigma_c,
+        n_eff[draw_set],
+        out_nu if n_k else None,
+        sigma_ca if n_k else None,
+    )
+
+
+def _linear_coefficients(nu: NDArray[np.float64]) -> NDArray[np.float64]:
+    """a_ik = ∂ log g_i/∂ν_k at ν = 0 from the (n, 2K) ratios [up, down] (MadMiner's morphing)."""
+    k = nu.shape[1] // 2
+    return ratio_coefficients(nu[:, :k], nu[:, k:])[0]
 
 
 def _check_negative(src: Any, neg: NDArray[np.bool_], f_p: NDArray[np.float64], mode: str) -> int:
@@ -511,6 +579,27 @@ def _gold(
                 gf = gf[index]
             t = np.einsum("npc,nc->np", gf, d.m) / w[:, None] - np.einsum("npc,nc->np", gf, sig) / s[:, None]
     return logp, t
+
+
+def _nuisance_gold(
+    d: _Draws, comps: NDArray[np.int64], theta: NDArray[np.float64], index: NDArray[np.int64] | None
+) -> dict[str, NDArray[np.float64]]:
+    """Per draw: the nuisance ratios and the joint nuisance score at (θ, ν = 0),
+
+    t_k(x,z|θ) = ∂/∂ν_k log[w(z|θ) g(z|ν) / σ(θ,ν)] = a_k(z) − Σ_c f_c(θ) Σ_i m_ic a_ik / σ(θ),
+    the second term from the same (closest-benchmark) events that normalise the joint score.
+    """
+    if d.nu is None or d.sigma_ca is None:
+        return {}
+    f = component_factors(theta, comps)
+    if index is not None:
+        f = f[index]
+    up, down = d.nuisance_ratios()
+    rate = np.zeros(up.shape)
+    for g in np.unique(d.group):
+        rows = d.group == g
+        rate[rows] = (f[rows] @ d.sigma_ca[g]) / (f[rows] @ d.sigma_c[g])[:, None]
+    return {"nu_up": up, "nu_down": down, "t_xz_nu": _linear_coefficients(d.nu) - rate}
 
 
 # ---------------------------------------------------------------------------------------- public
@@ -565,6 +654,7 @@ def _single(
     progress: bool,
     exact_n_effective: bool = False,
     negative_weights: NegativeWeights = "error",
+    nuisances: bool = False,
 ) -> TrainingSet:
     _check_n(n_samples)
     src = _open(events)
@@ -583,9 +673,11 @@ def _single(
         progress=progress,
         exact_n_effective=exact_n_effective,
         negative_weights=negative_weights,
+        nuisances=nuisances,
     )
     th = thetas[d.set_index]
     t = _gold(d, src.components, thetas, score=True, index=d.set_index)[1] if score else None
+    nu = _nuisance_gold(d, src.components, thetas, d.set_index)
     perm = gen.permutation(len(th))
     return TrainingSet(
         kind=kind,
@@ -595,7 +687,9 @@ def _single(
         n_effective=d.n_eff[perm],
         observables=src.observables,
         parameters=src.parameter_names,
+        nuisances=src.nuisance_names if nu else (),
         metadata=_common_meta(src, kind, partition, closest, seed),
+        **{k: v[perm] for k, v in nu.items()},
     )
 
 
@@ -613,6 +707,7 @@ def sample_plain(
     progress: bool = False,
     exact_n_effective: bool = False,
     negative_weights: NegativeWeights = "error",
+    nuisances: bool = False,
 ) -> TrainingSet:
     """Draw x at the points of ``theta`` (no gold).
 
@@ -635,6 +730,10 @@ def sample_plain(
             probability is never negative), so a sample without them is biased: ``"error"``
             (default) refuses with a clear message; ``"drop"`` draws from max(w, 0) with a warning
             (MadMiner's behaviour). The same option exists on every ``sample_*`` function.
+        nuisances: also carry, per drawn event, the nuisance parameters' joint ratios
+            ``nu_up``/``nu_down`` and the joint nuisance score ``t_xz_nu`` at θ0 (files reconstructed
+            with ``--systematics``; ConfigError otherwise). The same option exists on every
+            ``sample_*`` function.
     """
     return _single(
         events,
@@ -651,6 +750,7 @@ def sample_plain(
         progress=progress,
         exact_n_effective=exact_n_effective,
         negative_weights=negative_weights,
+        nuisances=nuisances,
     )
 
 
@@ -668,6 +768,7 @@ def sample_local(
     progress: bool = False,
     exact_n_effective: bool = False,
     negative_weights: NegativeWeights = "error",
+    nuisances: bool = False,
 ) -> TrainingSet:
     """Draw x at ``theta`` with the joint score t(x,z|θ) (SALLY, SALLINO).
 
@@ -688,6 +789,7 @@ def sample_local(
         progress=progress,
         exact_n_effective=exact_n_effective,
         negative_weights=negative_weights,
+        nuisances=nuisances,
     )
 
 
@@ -705,6 +807,7 @@ def sample_density(
     progress: bool = False,
     exact_n_effective: bool = False,
     negative_weights: NegativeWeights = "error",
+    nuisances: bool = False,
 ) -> TrainingSet:
     """Draw x at the points of ``theta`` with t(x,z|θ) (NDE, SCANDAL).
 
@@ -725,6 +828,7 @@ def sample_density(
         progress=progress,
         exact_n_effective=exact_n_effective,
         negative_weights=negative_weights,
+        nuisances=nuisances,
     )
 
 
@@ -742,6 +846,7 @@ def sample_test(
     progress: bool = False,
     exact_n_effective: bool = False,
     negative_weights: NegativeWeights = "error",
+    nuisances: bool = False,
 ) -> TrainingSet:
     """Draw x at ``theta`` from the test partition. Arguments as :func:`sample_plain`."""
     return _single(
@@ -759,6 +864,7 @@ def sample_test(
         progress=progress,
         exact_n_effective=exact_n_effective,
         negative_weights=negative_weights,
+        nuisances=nuisances,
     )
 
 
@@ -791,6 +897,7 @@ def sample_ratio(
     progress: bool = False,
     exact_n_effective: bool = False,
     negative_weights: NegativeWeights = "error",
+    nuisances: bool = False,
 ) -> TrainingSet:
     """Ratio sample: half at θ0 (y = 0), half at θ1 (y = 1), with log r(x,z|θ0,θ1) and t(x,z|θ0).
 
@@ -813,6 +920,7 @@ def sample_ratio(
         kind="ratio",
         exact_n_effective=exact_n_effective,
         negative_weights=negative_weights,
+        nuisances=nuisances,
     )
 
 
@@ -832,6 +940,7 @@ def sample_more_ratios(
     progress: bool = False,
     exact_n_effective: bool = False,
     negative_weights: NegativeWeights = "error",
+    nuisances: bool = False,
 ) -> TrainingSet:
     """Ratio sample for doubly parameterised estimators, with t(x,z|θ0) and t(x,z|θ1).
 
@@ -855,6 +964,7 @@ def sample_more_ratios(
         kind="more_ratios",
         exact_n_effective=exact_n_effective,
         negative_weights=negative_weights,
+        nuisances=nuisances,
     )
 
 
@@ -875,6 +985,7 @@ def _ratio_like(
     kind: str,
     exact_n_effective: bool = False,
     negative_weights: NegativeWeights = "error",
+    nuisances: bool = False,
 ) -> TrainingSet:
     _check_n(n_samples)
     if n_samples < 2:
@@ -898,6 +1009,7 @@ def _ratio_like(
             progress=progress,
             exact_n_effective=exact_n_effective,
             negative_weights=negative_weights,
+            nuisances=nuisances,
         )
         # (points, index) pairs: set-level points with the draw -> set map, or per-draw points
         rows0: list[tuple[NDArray[np.float64], NDArray[np.int64] | None]] = [(th0_s, d.set_index)]
@@ -925,6 +1037,7 @@ def _ratio_like(
                     t_xz=s0,
                     t_xz1=s1,
                     n_effective=d.n_eff,
+                    **_nuisance_gold(d, src.components, p0, i0),
                 )
             )
     cat = {k: (None if halves[0][k] is None else np.concatenate([h[k] for h in halves])) for k in halves[0]}
@@ -941,6 +1054,7 @@ def _ratio_like(
         kind=kind,
         observables=src.observables,
         parameters=src.parameter_names,
+        nuisances=src.nuisance_names if "nu_up" in cat else (),
         metadata=_common_meta(src, kind, partition, closest, seed),
         **cat,
     )

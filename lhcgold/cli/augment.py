@@ -55,6 +55,13 @@ _KINDS = ("plain", "local", "density", "ratio", "more-ratios", "test")
     help="Drop events with a negative weight at the sampling θ (MadMiner's behaviour; biases the "
     "sample, with a warning). Default: refuse.",
 )
+@click.option(
+    "--nuisances",
+    is_flag=True,
+    default=False,
+    help="Also store each sample's nuisance ratios and joint nuisance score (EVENTS reconstructed with "
+    "--systematics); train per-nuisance ratio factors on them with `lhcgold train -m nuisance`.",
+)
 @click.pass_context
 def command(
     ctx: click.Context,
@@ -73,6 +80,7 @@ def command(
     all_benchmarks: bool,
     seed: int | None,
     drop_negative_weights: bool,
+    nuisances: bool,
 ) -> None:
     """Draw a sample with joint likelihood ratio and joint score from EVENTS."""
     from .. import augment as A
@@ -86,6 +94,7 @@ def command(
         rng=seed,
         progress=show_progress(ctx),
         negative_weights="drop" if drop_negative_weights else "error",
+        nuisances=nuisances,
     )
     if partition is not None:
         common["partition"] = partition

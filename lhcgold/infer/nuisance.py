@@ -46,6 +46,7 @@ from scipy.optimize import minimize
 from scipy.stats import chi2
 
 from ..exceptions import ConfigError, EventFileError
+from ..io.lhe_weights import ratio_coefficients
 from ..io.view import DEFAULT_CHUNK_SIZE, EventsLike, as_view
 from . import _binning
 from ._data import components_of, factor_gradients, factors, model_columns, resolve_theta
@@ -62,14 +63,13 @@ __all__ = [
     "ProfileLimitResult",
     "WeightVariation",
     "interpolated_interval",
+    "learned_variations",
     "nuisance_coefficients",
     "nuisances_from_file",
     "profile_limits",
     "profiled_information",
     "truth_profiled_information",
 ]
-
-_CLIP = 10.0
 
 
 @dataclass(frozen=True)
@@ -106,13 +106,7 @@ class WeightVariation:
         down = None if self.down is None else np.asarray(self.down, dtype=np.float64).reshape(-1)
         if len(up) != n or (down is not None and len(down) != n):
             raise ConfigError(f"variation {self.name!r} has {len(up)} ratios for {n} events")
-        with np.errstate(divide="ignore", invalid="ignore"):
-            if down is None:
-                a, b = np.log(up), np.zeros(n)
-            else:
-                a, b = 0.5 * np.log(up / down), 0.5 * np.log(up * down)
-        clean = lambda v: np.clip(np.where(np.isfinite(v), v, 0.0), -_CLIP, _CLIP)  # noqa: E731
-        return clean(a), clean(b)
+        return ratio_coefficients(up, down)
 
 
 Nuisance = Normalisation | WeightVariation
@@ -159,6 +153,54 @@ def nuisances_from_file(path: str | Any) -> list[WeightVariation]:
         if isinstance(exc, EventFileError):
             raise
         raise EventFileError(f"cannot read the nuisance parameters of {path}: {exc}") from exc
+
+
+def learned_variations(
+    model: Any, events: EventsLike, *, chunk_size: int = DEFAULT_CHUNK_SIZE
+) -> list[WeightVariation]:
+    """The nuisances of a trained :class:`~lhcgold.ml.NuisanceRatioEstimator`, evaluated on ``events``.
+
+    Returns one :class:`WeightVariation` per learned nuisance whose per-event ratios are the learned
+    r̂_k±(x_i) = p(x_i|ν_k = ±1)/p(x_i|ν = 0) (functions of the observables only), in the events'
+    order: pass them as ``nuisances=`` to :func:`profile_limits` or :func:`profiled_information`
+    instead of the stored per-event weight ratios, whose dependence on the latent history makes
+    the data look more informative about ν than they are.
+
+    When the events store the same nuisances, the learned shape is calibrated to their rate: each
+    r̂_k± is scaled by Σ_i w_i r_ik± / Σ_i w_i r̂_k±(x_i), with w_i the weights at the model's
+    reference θ, so that the variation of the total rate is the events' own and only the shape is
+    learned.
+
+    Raises:
+        ConfigError: the model is not a nuisance ratio estimator, lacks an observable of the events,
+            or names other nuisances than the events store.
+    """
+    names = tuple(getattr(model, "nuisances", ()))
+    if not names or not hasattr(model, "ratios"):
+        raise ConfigError(f"{type(model).__name__} is not a trained nuisance ratio estimator (method 'nuisance')")
+    sample = as_view(events)
+    stored = sample.nuisance_names
+    if stored and stored != names:
+        raise ConfigError(f"the model learned nuisances {names}, the events store {stored}")
+    cols = model_columns(model, sample.observables)
+    ref = model.theta_ref if model.theta_ref is not None else np.zeros(sample.setup.n_parameters)
+    f_ref = factors(np.asarray(ref, dtype=np.float64), components_of(sample.setup))
+    ups, downs, sums = [], [], np.zeros((4, len(names)))
+    for ch in sample.iter_chunks(chunk_size=chunk_size):
+        x = ch.observations
+        up, down = model.ratios(x if cols is None else x[:, cols])
+        ups.append(up)
+        downs.append(down)
+        if stored:
+            w = ch.m @ f_ref
+            sums += np.stack([w @ ch.nuisance_up, w @ ch.nuisance_down, w @ up, w @ down])
+    if not ups:
+        raise ConfigError("the event sample is empty")
+    up_all, down_all = np.concatenate(ups), np.concatenate(downs)
+    if stored and np.all(sums[2:] > 0):
+        up_all, down_all = up_all * (sums[0] / sums[2]), down_all * (sums[1] / sums[3])
+        logger.info("learned nuisance ratios calibrated to the events' rate by %s", (sums[:2] / sums[2:]).tolist())
+    return [WeightVariation(n, up_all[:, k], down_all[:, k]) for k, n in enumerate(names)]
 
 
 def nuisance_coefficients(nuisances: Sequence[Nuisance], n: int) -> tuple[NDArray[np.float64], NDArray[np.float64]]:

@@ -372,6 +372,15 @@ def _write_nuisance_setup(f: h5py.File, setup: Setup, layout: Any) -> None:
     write_nuisance_groups(f, layout)
 
 
+def _reference_column(f: h5py.File, n_physics: int) -> int:
+    """The physics benchmark the nuisance columns vary (``benchmarks/is_reference``; default the first)."""
+    if "benchmarks/is_reference" not in f:
+        return 0
+    flags = np.asarray(f["benchmarks/is_reference"][()]).reshape(-1)[:n_physics]
+    hits = np.flatnonzero(flags)
+    return int(hits[0]) if len(hits) else 0
+
+
 class EventFile:
     """Read an events file (ours or MadMiner's) lazily, in chunks.
 
@@ -399,7 +408,7 @@ class EventFile:
                 self.observations_dtype = np.dtype(np.float64)
                 self.n_weight_columns = self.setup.n_benchmarks
                 self.has_components = False
-                self.nuisance, self.nuisance_columns = None, ()
+                self.nuisance, self.nuisance_columns, self.nuisance_reference = None, (), 0
                 return
             self._read_nuisance(f)
             if not all(have):
@@ -433,6 +442,7 @@ class EventFile:
         """``nuisance`` (a NuisanceLayout or None) and ``nuisance_columns`` (their weight columns)."""
 
         self.nuisance, self.nuisance_columns = None, ()
+        self.nuisance_reference = _reference_column(f, self.setup.n_benchmarks)
         try:
             got = read_nuisance_groups(f)
         except EventFileError as exc:  # the physics content is still usable

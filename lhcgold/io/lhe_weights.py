@@ -43,9 +43,11 @@ __all__ = [
     "WeightInfo",
     "benchmark_points",
     "nuisance_factors",
+    "nuisance_ratios",
     "nuisance_layout",
     "nuisance_weights",
     "parse_weights",
+    "ratio_coefficients",
     "read_nuisance_groups",
     "systematics_weights",
     "write_nuisance_groups",
@@ -258,22 +260,55 @@ def nuisance_weights(
     return out
 
 
+def nuisance_ratios(
+    columns: NDArray[np.float64], reference: NDArray[np.float64], layout: NuisanceLayout
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Per-event weight ratios w(ν_k = ±1)/w(ν = 0) of every nuisance parameter: ``(up, down)``, each (n, K).
+
+    ``columns`` are the nuisance benchmarks' weights (``layout.benchmark_names`` order) and
+    ``reference`` (n,) the weight they vary. A one-sided nuisance gets down = 1/up (so that its
+    morphing is exp(ν ln up), MadMiner's). A ratio that is not finite (zero reference weight) is 1:
+    the event does not vary.
+    """
+    col = {n: k for k, n in enumerate(layout.benchmark_names)}
+    n, k = len(reference), len(layout.nuisance_parameters)
+    up, down = np.ones((n, k)), np.ones((n, k))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for j, (_, _, pos, neg) in enumerate(layout.nuisance_parameters):
+            up[:, j] = columns[:, col[pos]] / reference
+            down[:, j] = 1.0 / up[:, j] if neg == "None" else columns[:, col[neg]] / reference
+    ok = np.isfinite(up) & np.isfinite(down) & (up > 0) & (down > 0)
+    return np.where(ok, up, 1.0), np.where(ok, down, 1.0)
+
+
+def ratio_coefficients(
+    up: NDArray[np.float64], down: NDArray[np.float64] | None = None
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """MadMiner's nuisance morphing coefficients from the ±1 ratios: log g(ν) = a ν + b ν².
+
+    Two-sided: a = ½ ln(up/down), b = ½ ln(up·down); one-sided (``down`` None): a = ln up, b = 0.
+    Non-finite values become 0 and both are clipped to [−10, 10], as MadMiner's NuisanceMorpher.
+    """
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if down is None:
+            a, b = np.log(up), np.zeros_like(up)
+        else:
+            a, b = 0.5 * np.log(up / down), 0.5 * np.log(up * down)
+    clean = lambda v: np.clip(np.nan_to_num(v, nan=0.0, posinf=0.0, neginf=0.0), -10.0, 10.0)  # noqa: E731
+    return clean(a), clean(b)
+
+
 def nuisance_factors(
     nu: Sequence[float], columns: NDArray[np.float64], reference: NDArray[np.float64], layout: NuisanceLayout
 ) -> NDArray[np.float64]:
     """Per-event factor exp(Σ a_k ν_k + b_k ν_k²) (MadMiner's NuisanceMorpher; a, b clipped to ±10)."""
-    col = {n: k for k, n in enumerate(layout.benchmark_names)}
     log = np.zeros(len(reference))
+    col = {n: k for k, n in enumerate(layout.benchmark_names)}
     with np.errstate(divide="ignore", invalid="ignore"):
         for (_, _, pos, neg), v in zip(layout.nuisance_parameters, nu, strict=True):
-            wp = columns[:, col[pos]]
-            if neg == "None":
-                a, b = np.log(wp / reference), np.zeros_like(reference)
-            else:
-                wn = columns[:, col[neg]]
-                a, b = 0.5 * np.log(wp / wn), 0.5 * np.log(wp * wn / reference**2)
-            a = np.clip(np.nan_to_num(a, nan=0.0, posinf=0.0, neginf=0.0), -10, 10)
-            b = np.clip(np.nan_to_num(b, nan=0.0, posinf=0.0, neginf=0.0), -10, 10)
+            wp = columns[:, col[pos]] / reference
+            wn = None if neg == "None" else columns[:, col[neg]] / reference
+            a, b = ratio_coefficients(wp, wn)
             log += a * v + b * v * v
     return np.exp(log)
 

@@ -4,6 +4,9 @@ A training set holds, per sample: the observables ``x``, the parameter points ``
 (the sampling point for single-θ kinds), ``theta1`` (denominator of ratio kinds), the class
 label ``y`` (0 = drawn at θ0, 1 = drawn at θ1, MadMiner's convention), the joint log ratio
 ``log_r_xz`` = log r(x,z|θ0,θ1) and the joint scores ``t_xz`` (at θ0) and ``t_xz1`` (at θ1).
+Drawn with ``nuisances=True`` from a file with nuisance weights, it also carries, per nuisance
+parameter ν_k, the joint ratios ``nu_up``/``nu_down`` = w(x,z|ν_k = ±1)/w(x,z|ν = 0) of each
+drawn event and the joint nuisance score ``t_xz_nu`` = ∂/∂ν_k log p(x,z|θ0,ν) at ν = 0.
 Arrays are float64. Files are written atomically.
 
 Example:
@@ -33,7 +36,7 @@ __all__ = ["SampleKind", "TrainingSet", "read_training_set", "write_training_set
 
 SampleKind = Literal["plain", "local", "density", "ratio", "more_ratios", "test"]
 _KINDS = ("plain", "local", "density", "ratio", "more_ratios", "test")
-_ARRAYS = ("x", "theta0", "theta1", "y", "log_r_xz", "t_xz", "t_xz1", "n_effective")
+_ARRAYS = ("x", "theta0", "theta1", "y", "log_r_xz", "t_xz", "t_xz1", "n_effective", "nu_up", "nu_down", "t_xz_nu")
 FORMAT = "lhcgold-training-set"
 FORMAT_VERSION = 1
 
@@ -52,8 +55,11 @@ class TrainingSet:
         t_xz: joint score t(x,z|θ0) (n, P).
         t_xz1: joint score t(x,z|θ1) (n, P) (double-parameterised kinds).
         n_effective: effective number of events behind each sample's draw (n,).
+        nu_up / nu_down: joint nuisance ratios w(x,z|ν_k = ±1)/w(x,z|ν = 0) (n, K).
+        t_xz_nu: joint nuisance score ∂ log p(x,z|θ0,ν)/∂ν_k at ν = 0 (n, K).
         observables: observable names (O).
         parameters: parameter names (P).
+        nuisances: nuisance parameter names (K).
         metadata: free-form JSON-serialisable provenance (seed, partition, source file, ...).
     """
 
@@ -66,8 +72,12 @@ class TrainingSet:
     t_xz: NDArray[np.float64] | None = None
     t_xz1: NDArray[np.float64] | None = None
     n_effective: NDArray[np.float64] | None = None
+    nu_up: NDArray[np.float64] | None = None
+    nu_down: NDArray[np.float64] | None = None
+    t_xz_nu: NDArray[np.float64] | None = None
     observables: tuple[str, ...] = ()
     parameters: tuple[str, ...] = ()
+    nuisances: tuple[str, ...] = ()
     metadata: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -92,6 +102,15 @@ class TrainingSet:
             object.__setattr__(self, name, a)
         object.__setattr__(self, "observables", tuple(self.observables))
         object.__setattr__(self, "parameters", tuple(self.parameters))
+        object.__setattr__(self, "nuisances", tuple(self.nuisances))
+        for name in ("nu_up", "nu_down", "t_xz_nu"):
+            v = getattr(self, name)
+            if v is not None and v.shape[1] != len(self.nuisances):
+                raise EventFileError(
+                    f"training set: {name} has {v.shape[1]} columns for {len(self.nuisances)} nuisances"
+                )
+        if (self.nu_up is None) != (self.nu_down is None):
+            raise EventFileError("training set: nu_up and nu_down come together")
         if self.observables and len(self.observables) != x.shape[1]:
             raise EventFileError(f"{len(self.observables)} observable names for {x.shape[1]} columns")
 
@@ -115,7 +134,7 @@ class TrainingSet:
 
     @property
     def gold(self) -> frozenset[str]:
-        """Which gold the set carries: a subset of {"r_xz", "t_xz", "t_xz1"}."""
+        """Which gold the set carries: a subset of {"r_xz", "t_xz", "t_xz1", "nu_ratio", "t_xz_nu"}."""
         out = set()
         if self.log_r_xz is not None:
             out.add("r_xz")
@@ -123,6 +142,10 @@ class TrainingSet:
             out.add("t_xz")
         if self.t_xz1 is not None:
             out.add("t_xz1")
+        if self.nu_up is not None:
+            out.add("nu_ratio")
+        if self.t_xz_nu is not None:
+            out.add("t_xz_nu")
         return frozenset(out)
 
     def subset(self, index: NDArray[np.int64] | slice) -> TrainingSet:
@@ -146,6 +169,7 @@ def write_training_set(path: str | Path, ts: TrainingSet, *, overwrite: bool = F
             f.attrs["kind"] = ts.kind
             f.attrs["observables"] = json.dumps(list(ts.observables))
             f.attrs["parameters"] = json.dumps(list(ts.parameters))
+            f.attrs["nuisances"] = json.dumps(list(ts.nuisances))
             f.attrs["metadata"] = json.dumps(ts.metadata, default=_json_default)
             g = f.create_group("samples")
             for name, arr in ts.arrays().items():
@@ -180,6 +204,7 @@ def read_training_set(path: str | Path) -> TrainingSet:
                 kind=str(f.attrs["kind"]),
                 observables=tuple(json.loads(f.attrs["observables"])),
                 parameters=tuple(json.loads(f.attrs["parameters"])),
+                nuisances=tuple(json.loads(f.attrs.get("nuisances", "[]"))),
                 metadata=json.loads(f.attrs["metadata"]),
                 **arrays,
             )

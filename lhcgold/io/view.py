@@ -33,6 +33,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..exceptions import ConfigError, EventFileError
+from .lhe_weights import nuisance_ratios
 
 if TYPE_CHECKING:
     from ..config.setup import Setup
@@ -114,6 +115,9 @@ class ViewChunk:
             benchmarks (1 for a single run and for background).
         weight_scale: the view's weight scale (1/fraction for a partition).
         start: file index of the first event.
+        nuisance_up / nuisance_down: (n, K) per-event weight ratios w(ν_k = ±1)/w(ν = 0) of the
+            file's nuisance parameters (:attr:`EventsView.nuisance_names` order), or None when the
+            file stores none (see :func:`lhcgold.io.lhe_weights.nuisance_ratios`).
     """
 
     observations: NDArray[np.float64]
@@ -123,6 +127,8 @@ class ViewChunk:
     run_factors: NDArray[np.float64]
     weight_scale: float
     start: int
+    nuisance_up: NDArray[np.float64] | None = None
+    nuisance_down: NDArray[np.float64] | None = None
 
     def __len__(self) -> int:
         return int(len(self.observations))
@@ -243,6 +249,12 @@ class EventsView:
         return tuple(self.setup.benchmark_names)
 
     @property
+    def nuisance_names(self) -> tuple[str, ...]:
+        """Names of the nuisance parameters the file stores weights for (MadMiner's layout), or ()."""
+        layout = self.file.nuisance
+        return () if layout is None else tuple(row[0] for row in layout.nuisance_parameters)
+
+    @property
     def components(self) -> NDArray[np.int64] | None:
         """Morphing exponents (C, P), or None without morphing."""
         return self.setup.components
@@ -328,6 +340,10 @@ class EventsView:
             comps = np.asarray(chunk.components(), dtype=np.float64)
             _require_finite(comps, self, chunk.start, "weight")
             ids = np.asarray(chunk.sampling_benchmarks, dtype=np.int64)
+            up = down = None
+            if ef.nuisance is not None and chunk.nuisance_weights is not None:
+                ref = np.asarray(chunk.weights, dtype=np.float64)[:, ef.nuisance_reference]
+                up, down = nuisance_ratios(chunk.nuisance_weights, ref, ef.nuisance)
             yield ViewChunk(
                 observations=np.asarray(chunk.observations, dtype=np.float64),
                 weights=np.asarray(chunk.weights, dtype=np.float64),
@@ -336,6 +352,8 @@ class EventsView:
                 run_factors=self.sampling_factors(ids),
                 weight_scale=self.weight_scale,
                 start=int(chunk.start),
+                nuisance_up=up,
+                nuisance_down=down,
             )
 
     def component_chunks(

@@ -47,6 +47,7 @@ _EST = [
     "Estimator",
     "LikelihoodEstimator",
     "MorphingAwareRatioEstimator",
+    "NuisanceRatioEstimator",
     "ParameterizedRatioEstimator",
     "ScoreEstimator",
     "estimator_class",

@@ -24,6 +24,7 @@ import torch
 from numpy.typing import ArrayLike, NDArray
 
 from ..exceptions import ConfigError, unknown_name_error
+from ..io.lhe_weights import ratio_coefficients
 from ..io.models import write_model_dir
 from ..io.samples import TrainingSet
 from . import losses as L
@@ -52,6 +53,7 @@ __all__ = [
     "Estimator",
     "LikelihoodEstimator",
     "MorphingAwareRatioEstimator",
+    "NuisanceRatioEstimator",
     "ParameterizedRatioEstimator",
     "ScoreEstimator",
     "estimator_class",
@@ -746,6 +748,67 @@ class SCANDAL(LikelihoodEstimator):
     default_method = "scandal"
 
 
+# ==================================================================================== nuisances
+class NuisanceRatioEstimator(Estimator):
+    r"""Per-nuisance ratio factors r̂_k±(x) ≈ p(x|θ_ref, ν_k = ±1)/p(x|θ_ref, ν = 0) (the parametric approach).
+
+    Trained on a sample drawn at one θ with ``nuisances=True``: the network's 2K outputs are
+    log r̂, and the loss is the mean squared error between r̂ and the joint ratios
+    w(x,z|ν_k = ±1)/w(x,z|0) of the sample, whose minimiser is E[r(x,z)|x] = p(x|ν)/p(x|0): the
+    ratio of the observable densities even when the variation depends on latent z. The learned
+    ratios define MadMiner's morphing g(x, ν) = exp(Σ_k a_k(x) ν_k + b_k(x) ν_k²) through
+    :meth:`coefficients`, and :func:`lhcgold.infer.learned_variations` turns them into nuisances
+    for :func:`~lhcgold.infer.profile_limits` and :func:`~lhcgold.infer.profiled_information`.
+    The rate part of a variation is not learned: it is Σ_i w_i r_i of the events.
+    """
+
+    family = "nuisance"
+    default_method = "nuisance"
+    _scale_parameters = False
+
+    def __init__(self, method: str | None = None, **kwargs: Any):
+        super().__init__(method, **kwargs)
+        self.nuisances: tuple[str, ...] = ()
+
+    def _build(self) -> torch.nn.Module:
+        return ScoreNet(self.n_observables, 2 * len(self.nuisances), self.n_hidden, self.activation, self.dropout)
+
+    def _training_arrays(self, ts: TrainingSet) -> dict[str, NDArray[np.float64]]:
+        check_training_set(self.spec, ts.kind, ts.gold, ts.y is not None)
+        if ts.theta0 is not None:
+            if not np.allclose(ts.theta0, ts.theta0[0], rtol=0, atol=1e-12):
+                raise ConfigError("a nuisance ratio estimator needs a sample at one theta (sample_local at a Point)")
+            self.theta_ref = np.asarray(ts.theta0[0], dtype=np.float64)
+        self.nuisances = tuple(ts.nuisances)
+        x = ts.x if self.features is None else ts.x[:, self.features]
+        return {
+            "x": x,
+            "r": np.concatenate([cast(NDArray[np.float64], ts.nu_up), cast(NDArray[np.float64], ts.nu_down)], 1),
+        }
+
+    def _loss(self, b: dict[str, torch.Tensor]) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        r_hat = torch.exp(torch.clamp(self._check_fitted()(b["x"]), -10.0, 10.0))
+        loss = ((r_hat - b["r"]) ** 2).sum(dim=1).mean()
+        return loss, {"ratio_mse": loss}
+
+    def _extra_manifest(self) -> dict[str, Any]:
+        return {"nuisances": list(self.nuisances)}
+
+    def _load_extra(self, extra: dict[str, Any]) -> None:
+        self.nuisances = tuple(extra.get("nuisances", ()))
+
+    def ratios(self, x: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """(r̂₊, r̂₋), each (N, K): the learned p(x|ν_k = ±1)/p(x|ν = 0)."""
+        net = self._check_fitted()
+        out = np.exp(np.clip(self._batched(lambda a: net(a), [self._x(x)]), -10.0, 10.0))
+        k = len(self.nuisances)
+        return out[:, :k], out[:, k:]
+
+    def coefficients(self, x: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """MadMiner's morphing coefficients (a, b), each (N, K), of the learned ratios."""
+        return ratio_coefficients(*self.ratios(x))
+
+
 _CLASSES: dict[str, type[Estimator]] = {
     c.__name__: c
     for c in (
@@ -770,6 +833,7 @@ _CLASSES: dict[str, type[Estimator]] = {
         SALLINO,
         NDE,
         SCANDAL,
+        NuisanceRatioEstimator,
     )
 }
 

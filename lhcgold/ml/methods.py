@@ -36,9 +36,10 @@ Method = Literal[
     "sallino",
     "nde",
     "scandal",
+    "nuisance",
 ]
-Family = Literal["ratio", "double_ratio", "score", "likelihood"]
-BaseLoss = Literal["carl", "rolr", "alice", "mse", "nll"]
+Family = Literal["ratio", "double_ratio", "score", "likelihood", "nuisance"]
+BaseLoss = Literal["carl", "rolr", "alice", "mse", "nll", "ratio_mse"]
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,7 @@ class MethodSpec:
     Attributes:
         name: the method name.
         family: estimator family it trains.
-        requires: gold needed in the training set (subset of {"r_xz", "t_xz", "t_xz1"}).
+        requires: gold needed in the training set (subset of {"r_xz", "t_xz", "t_xz1", "nu_ratio"}).
         labels: whether the class labels y are used.
         base: the base loss.
         score_term: whether the loss adds α × the score MSE.
@@ -118,6 +119,17 @@ METHODS: dict[str, MethodSpec] = {
         "SCANDAL",
         ("density", "local", "ratio"),
     ),
+    # per-nuisance ratio factors p(x|ν_k = ±1)/p(x|ν = 0), regressed on the joint ratios (parametric approach)
+    "nuisance": MethodSpec(
+        "nuisance",
+        "nuisance",
+        frozenset({"nu_ratio"}),
+        False,
+        "ratio_mse",
+        False,
+        "NuisanceRatioEstimator",
+        ("local", "plain", "density"),
+    ),
 }
 
 
@@ -145,7 +157,9 @@ def check_training_set(
             "in the training set, "
             f"which has {', '.join(sorted(gold)) or 'no gold'}; draw it with "
             + (
-                "sample_local/sample_density"
+                "nuisances=True (sample_local --nuisances)"
+                if spec.family == "nuisance"
+                else "sample_local/sample_density"
                 if spec.family in ("score", "likelihood")
                 else "sample_more_ratios"
                 if "t_xz1" in missing

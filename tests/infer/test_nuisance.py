@@ -415,3 +415,71 @@ def test_unbinned_profiled_information_closed_form(quad_events, kind):
     np.testing.assert_allclose(info.profiled[0, 0], i_kin + dmu**2 / mu / (1 + mu * kap2), rtol=1e-4)
     np.testing.assert_allclose(info.full[1, 1], mu * kap2 + 1, rtol=1e-6)
     assert info.impacts["lumi"][0] > 0
+
+
+# ------------------------------------------------------------------------------ learned nuisance factors
+@pytest.fixture
+def latent_variation_events(quad_events, tmp_path, helpers):
+    """The quadrature toy with every node split into two latent histories z = 0, 1 of half weight whose
+    scale variation differs: r₊(x,z) = 1 + 0.3x ± 0.15, r₋ = 1 − 0.2x, so E[r₊|x] = 1 + 0.3x."""
+    from lhcgold.io.events import EventWriter
+    from lhcgold.io.lhe_weights import NuisanceLayout
+    from lhcgold.physics.morphing import component_factors
+
+    _, info = quad_events
+    x = np.repeat(info["nodes"], 2)
+    z = np.tile([0.0, 1.0], len(info["nodes"]))
+    m = 0.5 * np.repeat(info["gw"], 2)[:, None] * np.stack([np.ones_like(x), 2 * x, x * x], axis=1)
+    setup = info["setup"]
+    w = m @ component_factors(setup.benchmark_values, setup.components).T
+    up, down = 1 + 0.3 * x + 0.15 * (2 * z - 1), 1 - 0.2 * x
+    layout = NuisanceLayout(
+        systematics=(("scale", "scale", "0.5,1.0,2.0", "mu"),),
+        nuisance_parameters=(("scale_nuisance_param_0", "scale", "s_up", "s_down"),),
+        benchmark_ids={"s_down": "s_down", "s_up": "s_up"},
+    )
+    path = tmp_path / "latent.h5"
+    with EventWriter(path, setup, ["x"], store_components=True, nuisance=layout) as wr:
+        wr.append(
+            x[:, None],
+            w,
+            sampling_benchmarks=0,
+            component_weights=m,
+            nuisance_weights=w[:, :1] * np.stack([down, up], 1),
+        )
+    return path
+
+
+def test_learned_nuisance_factors_give_the_observable_profile(latent_variation_events, tmp_path):
+    """Stored per-event ratios that depend on the latent history overstate what the data know about ν;
+    ratio factors learned from the augmented sample (E[r|x]) give the profile of p(x|θ,ν) computed
+    independently by quadrature with g(x, ν) from r₊ = 1 + 0.3x, r₋ = 1 − 0.2x."""
+    from lhcgold.augment import Point, sample_local
+    from lhcgold.ml import NuisanceRatioEstimator, TrainConfig, load_model
+
+    path = latent_variation_events
+    ts = sample_local(path, theta=Point([0.0]), n_samples=20000, partition="all", rng=4, nuisances=True)
+    est = NuisanceRatioEstimator(n_hidden=(32,))
+    est.train(ts, config=TrainConfig(n_epochs=20, batch_size=128, seed=2, validation_split=0.0))
+    xs = np.linspace(-0.9, 0.9, 7)[:, None]
+    up, down = est.ratios(xs)
+    np.testing.assert_allclose(up[:, 0], 1 + 0.3 * xs[:, 0], atol=0.02)
+    np.testing.assert_allclose(down[:, 0], 1 - 0.2 * xs[:, 0], atol=0.02)
+    loaded = load_model(est.save(tmp_path / "nuis_model"))
+    np.testing.assert_allclose(loaded.ratios(xs)[0], up, rtol=1e-6)
+
+    like, grid = infer.Truth(_QuadTruth()), infer.LimitGrid([(-0.6, 0.6)], 13)
+    kw = dict(grid=grid, luminosity_ifb=0.2, asimov_theta=[0.1])
+    learned = profile_limits(like, path, nuisances=infer.learned_variations(loaded, path), **kw)
+    stored = profile_limits(like, path, nuisances=infer.nuisances_from_file(path), **kw)
+
+    def g(xx, nu):
+        return np.exp(
+            0.5 * np.log((1 + 0.3 * xx) / (1 - 0.2 * xx)) * nu + 0.5 * np.log((1 + 0.3 * xx) * (1 - 0.2 * xx)) * nu**2
+        )
+
+    q = _quadrature_profile(grid.points[:, 0], 0.1, 200.0, g)
+    far = np.abs(grid.points[:, 0] - 0.1) > 0.15
+    np.testing.assert_allclose(learned.q_profiled[far], q[far], rtol=0.03)
+    # the stored ratios take the latent spread for information on ν: far less widening at the lower end
+    assert stored.q_profiled[0] > 2 * q[0] and learned.q_profiled[0] < 0.25 * learned.q_fixed[0]

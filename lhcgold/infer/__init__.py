@@ -69,6 +69,7 @@ from .nuisance import (
     nuisances_from_file,
     profile_limits,
     profiled_information,
+    sally_profiled_information,
     truth_profiled_information,
 )
 from .report import impacts_summary, report_sections
@@ -122,6 +123,7 @@ __all__ = [
     "profile_information",
     "profile_limits",
     "profiled_information",
+    "sally_profiled_information",
     "project_information",
     "rate_information",
     "sally_information",

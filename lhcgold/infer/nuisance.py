@@ -68,6 +68,7 @@ __all__ = [
     "nuisances_from_file",
     "profile_limits",
     "profiled_information",
+    "sally_profiled_information",
     "truth_profiled_information",
 ]
 
@@ -775,6 +776,71 @@ def truth_profiled_information(
     full = lumi * full
     full[n_p:, n_p:] += np.eye(k)
     return _with_impacts(full, n_p, tuple(nu.name for nu in nuisances), tuple(setup.parameter_names))
+
+
+def sally_profiled_information(
+    events: EventsLike,
+    score_model: Any,
+    *,
+    theta: ArrayLike | str | None = None,
+    luminosity_ifb: float = 300.0,
+    normalisations: Sequence[Normalisation] = (),
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+) -> NuisanceInformation:
+    r"""Fisher information of a SALLY over (θ, ν), profiled: the estimated score t̂(x) = (t̂_θ, t̂_ν).
+
+    The score model is trained on :meth:`~lhcgold.io.samples.TrainingSet.with_nuisance_score`
+    samples, so its parameters are the events' parameters followed by the nuisances they store.
+    With w_i the weights at θ,
+
+    .. math:: I = L \sum_i w_i\, \hat t_i \hat t_i^T + L\, \nabla\sigma \nabla\sigma^T/\sigma
+              + \mathrm{diag}(0, 1),
+
+    where ∂σ/∂ν_k = Σ_i w_i a_ik comes from the stored nuisance ratios (MadMiner's morphing) and
+    the unit matrix is the constraint of every ν. A :class:`Normalisation` adds a nuisance with no
+    shape (t_ν = 0) and ∂σ/∂ν = σ ln(1 + δ).
+
+    Raises:
+        ConfigError: the model's parameters are not the events' parameters and nuisances.
+    """
+    sample = as_view(events)
+    setup = sample.setup
+    names = sample.nuisance_names
+    expected = tuple(setup.parameter_names) + names
+    got = tuple(getattr(score_model, "parameters", ()))
+    if got != expected:
+        raise ConfigError(
+            f"the score model estimates {got or 'unnamed components'}, not {expected}: train SALLY on "
+            "sample_local(..., nuisances=True).with_nuisance_score() of these events"
+        )
+    lumi = _lumi(luminosity_ifb)
+    comps = components_of(setup)
+    th = resolve_theta(theta, setup)
+    f, g_th = factors(th, comps), factor_gradients(th, comps)
+    cols = model_columns(score_model, sample.observables)
+    n_p, n_s = len(th), len(expected)
+    shape, grad, sigma = np.zeros((n_s, n_s)), np.zeros(n_s), 0.0
+    for ch in sample.iter_chunks(chunk_size=chunk_size):
+        x = ch.observations if cols is None else ch.observations[:, cols]
+        t = np.asarray(score_model.score(x), dtype=np.float64)
+        if t.shape != (len(x), n_s) or not np.all(np.isfinite(t)):
+            raise ConfigError(f"the score model gave shape {t.shape} or non-finite values for {len(x)} events")
+        w = ch.m @ f
+        shape += (t * w[:, None]).T @ t
+        a = ratio_coefficients(ch.nuisance_up, ch.nuisance_down)[0] if names else np.zeros((len(x), 0))
+        grad += np.concatenate([ch.m @ g_th.T, w[:, None] * a], axis=1).sum(axis=0)
+        sigma += float(w.sum())
+    if sigma <= 0:
+        raise ConfigError(f"the cross section at theta={th.tolist()} is not positive")
+    k_n = len(normalisations)
+    full = np.zeros((n_s + k_n, n_s + k_n))
+    full[:n_s, :n_s] = lumi * shape
+    grad_all = np.concatenate([grad, sigma * np.array([np.log1p(n.uncertainty) for n in normalisations])])
+    full += lumi * np.outer(grad_all, grad_all) / sigma
+    full[n_p:, n_p:] += np.eye(n_s + k_n - n_p)
+    return _with_impacts(
+        0.5 * (full + full.T), n_p, names + tuple(n.name for n in normalisations), tuple(setup.parameter_names)
+    )
 
 
 def _unbinned_information(

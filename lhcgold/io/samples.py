@@ -153,6 +153,29 @@ class TrainingSet:
         kw = {name: (None if getattr(self, name) is None else getattr(self, name)[index]) for name in _ARRAYS}
         return replace(self, **kw)
 
+    def with_nuisance_score(self) -> TrainingSet:
+        """The same samples with the nuisance score appended to the joint score, for a SALLY over (θ, ν).
+
+        ``t_xz`` becomes [t(x,z|θ0), t_ν(x,z|θ0)], ``parameters`` gains the nuisance names and
+        ``theta0`` the point ν = 0 (MadMiner's ``sample_train_local(..., nuisance_score=True)``).
+
+        Raises:
+            EventFileError: the set has no joint score or no nuisance score (draw it with ``nuisances=True``).
+        """
+        if self.t_xz is None or self.t_xz_nu is None:
+            raise EventFileError(
+                "with_nuisance_score needs t_xz and t_xz_nu: draw with sample_local(..., nuisances=True)"
+            )
+        n, k = len(self), len(self.nuisances)
+        theta0 = None if self.theta0 is None else np.concatenate([self.theta0, np.zeros((n, k))], axis=1)
+        return replace(
+            self,
+            t_xz=np.concatenate([self.t_xz, self.t_xz_nu], axis=1),
+            theta0=theta0,
+            parameters=tuple(self.parameters) + tuple(self.nuisances),
+            metadata={**self.metadata, "nuisance_score": True},
+        )
+
     def arrays(self) -> dict[str, NDArray[np.float64]]:
         """The non-empty arrays by name."""
         return {name: getattr(self, name) for name in _ARRAYS if getattr(self, name) is not None}

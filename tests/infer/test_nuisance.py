@@ -483,3 +483,38 @@ def test_learned_nuisance_factors_give_the_observable_profile(latent_variation_e
     np.testing.assert_allclose(learned.q_profiled[far], q[far], rtol=0.03)
     # the stored ratios take the latent spread for information on ν: far less widening at the lower end
     assert stored.q_profiled[0] > 2 * q[0] and learned.q_profiled[0] < 0.25 * learned.q_fixed[0]
+
+
+def test_sally_with_nuisance_score_matches_the_exact_information(latent_variation_events):
+    """A SALLY trained on (θ, ν) scores: its profiled information against the exact one of the toy,
+    I = L Σ_nodes w s sᵀ with s = (2x/(1+θx), E_z[a(x,z)]) plus the unit constraint, computed here."""
+    from lhcgold.augment import Point, sample_local
+    from lhcgold.ml import SALLY, TrainConfig
+
+    path, th = latent_variation_events, 0.1
+    ts = sample_local(path, theta=Point([th]), n_samples=20000, partition="all", rng=3, nuisances=True)
+    with pytest.raises(ConfigError, match="with_nuisance_score"):
+        sally = SALLY(n_hidden=(32,))
+        sally.train(ts, config=TrainConfig(n_epochs=1, seed=1, validation_split=0.0))
+        infer.sally_profiled_information(path, sally, theta=[th], luminosity_ifb=0.2)
+    sally = SALLY(n_hidden=(32,))
+    sally.train(ts.with_nuisance_score(), config=TrainConfig(n_epochs=20, batch_size=128, seed=1, validation_split=0.0))
+    info = infer.sally_profiled_information(path, sally, theta=[th], luminosity_ifb=0.2)
+
+    nodes, gw = np.polynomial.legendre.leggauss(400)
+    a_z = [0.5 * np.log((1 + 0.3 * nodes + 0.15 * s) / (1 - 0.2 * nodes)) for s in (-1, 1)]
+    s = np.stack([2 * nodes / (1 + th * nodes), 0.5 * (a_z[0] + a_z[1])], axis=1)
+    w = gw * (1 + th * nodes) ** 2
+    exact = 200.0 * (s * w[:, None]).T @ s + np.diag([0.0, 1.0])
+    np.testing.assert_allclose(info.full, exact, rtol=0.05)
+    prof_exact = exact[0, 0] - exact[0, 1] ** 2 / exact[1, 1]
+    np.testing.assert_allclose(info.profiled[0, 0], prof_exact, rtol=0.05)
+    assert info.profiled[0, 0] < 0.8 * info.fixed[0, 0]  # the nuisance matters in this toy
+    # a normalisation adds only to the rate: its closed form on top
+    both = infer.sally_profiled_information(
+        path, sally, theta=[th], luminosity_ifb=0.2, normalisations=[infer.Normalisation("lumi", 0.05)]
+    )
+    k = np.log1p(0.05)
+    sigma = w.sum()
+    np.testing.assert_allclose(both.full[2, 2], 200.0 * sigma * k * k + 1.0, rtol=1e-9)
+    np.testing.assert_allclose(both.full[:2, :2], info.full, rtol=1e-12)

@@ -62,6 +62,14 @@ _KINDS = ("plain", "local", "density", "ratio", "more-ratios", "test")
     help="Also store each sample's nuisance ratios and joint nuisance score (EVENTS reconstructed with "
     "--systematics); train per-nuisance ratio factors on them with `lhcgold train -m nuisance`.",
 )
+@click.option(
+    "--nuisance-score",
+    is_flag=True,
+    default=False,
+    help="--kind local/density: append the nuisance score to the joint score (implies --nuisances), so that "
+    "`lhcgold train -m sally` learns the score in (θ, ν) and `lhcgold fisher -m sally --profile-systematics` "
+    "profiles it.",
+)
 @click.pass_context
 def command(
     ctx: click.Context,
@@ -81,11 +89,14 @@ def command(
     seed: int | None,
     drop_negative_weights: bool,
     nuisances: bool,
+    nuisance_score: bool,
 ) -> None:
     """Draw a sample with joint likelihood ratio and joint score from EVENTS."""
     from .. import augment as A
 
     check_output(output, overwrite)
+    if nuisance_score and kind not in ("local", "density"):
+        raise ConfigError(f"--nuisance-score needs --kind local or density, not {kind}")
     common = dict(
         n_samples=n_samples,
         test_split=test_split,
@@ -94,7 +105,7 @@ def command(
         rng=seed,
         progress=show_progress(ctx),
         negative_weights="drop" if drop_negative_weights else "error",
-        nuisances=nuisances,
+        nuisances=nuisances or nuisance_score,
     )
     if partition is not None:
         common["partition"] = partition
@@ -121,6 +132,8 @@ def command(
             "test": A.sample_test,
         }[kind]
         ts = fn(events, theta=A.parse_spec(theta), **common)
+        if nuisance_score:
+            ts = ts.with_nuisance_score()
     A.write_training_set(output, ts, overwrite=overwrite)
     click.echo(
         f"wrote {len(ts)} {ts.kind} samples ({', '.join(sorted(ts.gold)) or 'no gold'}) to {output}",

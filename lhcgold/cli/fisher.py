@@ -25,13 +25,6 @@ from ._common import (
 
 METHODS = ("truth", "rate", "histogram", "sally", "ml")
 
-#: Methods whose information cannot profile nuisance parameters, and what to use instead.
-NO_NUISANCES = {
-    "sally": "its information L Σ w t̂ t̂ᵀ would need the nuisance components of the estimated score, "
-    "which a score estimator does not give. Profile the histogram of the estimated score with "
-    "`lhcgold limits --method sally` and the same options, or use --method truth, rate, histogram or ml here",
-}
-
 
 def parse_theta(value: str | None, setup: Any) -> ParameterPoint | None:
     """``--theta``/``--asimov``: a benchmark name, ``NAME=VALUE,...`` or one value per parameter; None
@@ -210,7 +203,7 @@ def command(
     ratio of the 1σ uncertainties and each nuisance's impact are added (details.nuisances).
     """
     check_output(output, overwrite)
-    profiling = check_nuisance_options(norm_uncertainty, profile_systematics, method=method, unsupported=NO_NUISANCES)
+    profiling = check_nuisance_options(norm_uncertainty, profile_systematics, method=method)
     if not (np.isfinite(luminosity_ifb) and luminosity_ifb > 0):
         raise ConfigError(f"--luminosity-ifb must be positive, got {luminosity_ifb:g}")
     if method in ("sally", "ml") and model is None:
@@ -290,14 +283,19 @@ def _profiled_information(
 
     if method == "truth":
         return infer.truth_profiled_information(ef, nuisances=nuisances, progress=progress, **kw)
+    if method == "sally":  # the nuisance components of its own score (trained with with_nuisance_score)
+        norms = [n for n in nuisances if isinstance(n, infer.Normalisation)]
+        return infer.sally_profiled_information(
+            ef, estimator, normalisations=norms, systematics=len(norms) < len(nuisances), **kw
+        )
     if method == "rate":
         like: Any = infer.RateOnly()
     elif method == "histogram":
         like = infer.Histogram(list(observables), bins=parse_bins(bins))
     elif method == "ml":
         like = infer.NeuralRatio(estimator)
-    else:  # refused by check_nuisance_options before any work
-        raise ConfigError(f"--method {method} cannot profile nuisance parameters: {NO_NUISANCES.get(method, '')}")
+    else:
+        raise ConfigError(f"--method {method} cannot profile nuisance parameters")
     return infer.profiled_information(like, ef, nuisances=nuisances, **kw)
 
 

@@ -785,6 +785,7 @@ def sally_profiled_information(
     theta: ArrayLike | str | None = None,
     luminosity_ifb: float = 300.0,
     normalisations: Sequence[Normalisation] = (),
+    systematics: bool = True,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
 ) -> NuisanceInformation:
     r"""Fisher information of a SALLY over (θ, ν), profiled: the estimated score t̂(x) = (t̂_θ, t̂_ν).
@@ -798,17 +799,19 @@ def sally_profiled_information(
 
     where ∂σ/∂ν_k = Σ_i w_i a_ik comes from the stored nuisance ratios (MadMiner's morphing) and
     the unit matrix is the constraint of every ν. A :class:`Normalisation` adds a nuisance with no
-    shape (t_ν = 0) and ∂σ/∂ν = σ ln(1 + δ).
+    shape (t_ν = 0) and ∂σ/∂ν = σ ln(1 + δ). With ``systematics=False`` the stored nuisances are
+    left out (fixed) and only the model's θ components are used, so that a plain SALLY can profile
+    normalisations.
 
     Raises:
         ConfigError: the model's parameters are not the events' parameters and nuisances.
     """
     sample = as_view(events)
     setup = sample.setup
-    names = sample.nuisance_names
+    names = sample.nuisance_names if systematics else ()
     expected = tuple(setup.parameter_names) + names
     got = tuple(getattr(score_model, "parameters", ()))
-    if got != expected:
+    if got[: len(expected)] != expected or (systematics and len(got) != len(expected)):
         raise ConfigError(
             f"the score model estimates {got or 'unnamed components'}, not {expected}: train SALLY on "
             "sample_local(..., nuisances=True).with_nuisance_score() of these events"
@@ -822,7 +825,7 @@ def sally_profiled_information(
     shape, grad, sigma = np.zeros((n_s, n_s)), np.zeros(n_s), 0.0
     for ch in sample.iter_chunks(chunk_size=chunk_size):
         x = ch.observations if cols is None else ch.observations[:, cols]
-        t = np.asarray(score_model.score(x), dtype=np.float64)
+        t = np.asarray(score_model.score(x), dtype=np.float64)[:, :n_s]
         if t.shape != (len(x), n_s) or not np.all(np.isfinite(t)):
             raise ConfigError(f"the score model gave shape {t.shape} or non-finite values for {len(x)} events")
         w = ch.m @ f

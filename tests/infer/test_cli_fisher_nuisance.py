@@ -157,17 +157,6 @@ def test_bad_nuisance_options(quad_events, tmp_path: Path, capsys, args: list[st
     _bad(path, tmp_path, capsys, args, match)
 
 
-def test_sally_refuses_nuisances_before_any_work(quad_events, tmp_path: Path, capsys) -> None:
-    """SALLY's E[t̂ t̂ᵀ] information has no nuisance components: a ConfigError naming what to use, raised
-    before the model is loaded (the --model directory here holds no model at all)."""
-    path, _ = quad_events
-    not_a_model = tmp_path / "model"
-    not_a_model.mkdir()
-    args = ["-m", "sally", "--model", str(not_a_model), "--norm-uncertainty", "0.05", "--profile-systematics"]
-    _bad(path, tmp_path, capsys, args, "--method sally cannot profile nuisance parameters")
-    _bad(path, tmp_path, capsys, args, "lhcgold limits --method sally")
-
-
 def test_ml_normalisation_blocks_are_the_closed_form(quad_events, tmp_path: Path) -> None:
     """--method ml (per-event factors on a ratio estimator, information by finite differences): for a
     normalisation the ν rows do not depend on the estimator, I_θν = L σ' ln(1+δ), I_νν = L σ ln²(1+δ) + 1;

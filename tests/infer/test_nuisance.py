@@ -485,6 +485,15 @@ def test_learned_nuisance_factors_give_the_observable_profile(latent_variation_e
     assert stored.q_profiled[0] > 2 * q[0] and learned.q_profiled[0] < 0.25 * learned.q_fixed[0]
 
 
+def _latent_exact_information(th: float, lumi_pb: float) -> tuple[np.ndarray, np.ndarray]:
+    """I = L Σ_nodes w s sᵀ + diag(0, 1) of the latent toy, s = (2x/(1+θx), E_z[a(x,z)]); and the node weights."""
+    nodes, gw = np.polynomial.legendre.leggauss(400)
+    a_z = [0.5 * np.log((1 + 0.3 * nodes + 0.15 * s) / (1 - 0.2 * nodes)) for s in (-1, 1)]
+    s = np.stack([2 * nodes / (1 + th * nodes), 0.5 * (a_z[0] + a_z[1])], axis=1)
+    w = gw * (1 + th * nodes) ** 2
+    return lumi_pb * (s * w[:, None]).T @ s + np.diag([0.0, 1.0]), w
+
+
 def test_sally_with_nuisance_score_matches_the_exact_information(latent_variation_events):
     """A SALLY trained on (θ, ν) scores: its profiled information against the exact one of the toy,
     I = L Σ_nodes w s sᵀ with s = (2x/(1+θx), E_z[a(x,z)]) plus the unit constraint, computed here."""
@@ -501,11 +510,7 @@ def test_sally_with_nuisance_score_matches_the_exact_information(latent_variatio
     sally.train(ts.with_nuisance_score(), config=TrainConfig(n_epochs=20, batch_size=128, seed=1, validation_split=0.0))
     info = infer.sally_profiled_information(path, sally, theta=[th], luminosity_ifb=0.2)
 
-    nodes, gw = np.polynomial.legendre.leggauss(400)
-    a_z = [0.5 * np.log((1 + 0.3 * nodes + 0.15 * s) / (1 - 0.2 * nodes)) for s in (-1, 1)]
-    s = np.stack([2 * nodes / (1 + th * nodes), 0.5 * (a_z[0] + a_z[1])], axis=1)
-    w = gw * (1 + th * nodes) ** 2
-    exact = 200.0 * (s * w[:, None]).T @ s + np.diag([0.0, 1.0])
+    exact, w = _latent_exact_information(th, 200.0)
     np.testing.assert_allclose(info.full, exact, rtol=0.05)
     prof_exact = exact[0, 0] - exact[0, 1] ** 2 / exact[1, 1]
     np.testing.assert_allclose(info.profiled[0, 0], prof_exact, rtol=0.05)
@@ -518,3 +523,34 @@ def test_sally_with_nuisance_score_matches_the_exact_information(latent_variatio
     sigma = w.sum()
     np.testing.assert_allclose(both.full[2, 2], 200.0 * sigma * k * k + 1.0, rtol=1e-9)
     np.testing.assert_allclose(both.full[:2, :2], info.full, rtol=1e-12)
+
+
+def test_cli_sally_profiles_its_nuisance_score(latent_variation_events, tmp_path, capsys):
+    """augment --nuisance-score → train -m sally → fisher -m sally --profile-systematics: the stored
+    information is the exact one of the toy (5 %); a SALLY without nuisance score is refused, nothing written."""
+    import json
+
+    from lhcgold.cli import main
+
+    path = latent_variation_events
+    common = ["--kind", "local", "--theta", "point:0.1", "-n", "20000", "--partition", "all", "--seed", "3"]
+    assert main(["-q", "augment", str(path), "-o", str(tmp_path / "s.h5"), "--nuisance-score", *common]) == 0
+    assert main(["-q", "augment", str(path), "-o", str(tmp_path / "p.h5"), *common[:-4], "-n", "500"]) == 0
+    train = ["--hidden", "32", "--epochs", "20", "--batch-size", "128", "--validation-split", "0", "--seed", "1"]
+    assert main(["-q", "train", str(tmp_path / "s.h5"), "-m", "sally", "-o", str(tmp_path / "m"), *train]) == 0
+    fisher = ["-m", "sally", "--theta", "0.1", "-L", "0.2", "--all-events", "--profile-systematics"]
+    assert (
+        main(["-q", "fisher", str(path), "-o", str(tmp_path / "f.json"), "--model", str(tmp_path / "m"), *fisher]) == 0
+    )
+    rec = json.loads((tmp_path / "f.json").read_text())["data"]["details"]["nuisances"]
+    exact, _ = _latent_exact_information(0.1, 200.0)
+    np.testing.assert_allclose(rec["fisher_profiled"][0][0], exact[0, 0] - exact[0, 1] ** 2 / exact[1, 1], rtol=0.05)
+    assert rec["names"] == ["scale_nuisance_param_0"]
+
+    train[3] = "1"
+    assert main(["-q", "train", str(tmp_path / "p.h5"), "-m", "sally", "-o", str(tmp_path / "plain"), *train]) == 0
+    capsys.readouterr()
+    code = main(["fisher", str(path), "-o", str(tmp_path / "g.json"), "--model", str(tmp_path / "plain"), *fisher])
+    err = capsys.readouterr().err
+    assert code in (1, 2) and "with_nuisance_score" in err and "Traceback" not in err, err
+    assert not (tmp_path / "g.json").exists()

@@ -99,7 +99,8 @@ class ArrayEvents:
         benchmark_values: parameter values of the named points (B, P).
         sampling_benchmarks: (N,) run id per event (default 0 for all).
         nuisance_names: K nuisance parameter names.
-        nuisance_up / nuisance_down: (N, K) per-event weight ratios w(ν_k = ±1)/w(ν = 0).
+        nuisance_up: (N, K) per-event weight ratios w(ν_k = +1)/w(ν = 0).
+        nuisance_down: (N, K) per-event weight ratios w(ν_k = −1)/w(ν = 0).
     """
 
     observations: NDArray[np.float64]

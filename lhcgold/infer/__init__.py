@@ -72,6 +72,7 @@ from .nuisance import (
     sally_profiled_information,
     truth_profiled_information,
 )
+from .profiled_toys import ProfiledToys
 from .report import impacts_summary, report_sections
 from .results import LimitResult
 
@@ -99,6 +100,7 @@ __all__ = [
     "Normalisation",
     "NuisanceInformation",
     "ProfileLimitResult",
+    "ProfiledToys",
     "RateOnly",
     "ScoreHistogram",
     "WeightVariation",

@@ -127,4 +127,14 @@ def check_in_ranges(points: NDArray[np.float64], ranges: NDArray[np.float64], na
         )
 
 
+def grid_index(points: NDArray[np.float64], theta: NDArray[np.float64]) -> int:
+    """Index of the grid point equal to ``theta`` (ConfigError if it is not on the grid)."""
+    d = np.max(np.abs(points - theta[None, :]), axis=1)
+    j = int(np.argmin(d))
+    scale = max(1.0, float(np.max(np.abs(points))))
+    if d[j] > 1e-9 * scale:
+        raise ConfigError(f"theta {theta.tolist()} is not a grid point (nearest {points[j].tolist()})")
+    return j
+
+
 __getattr__ = _module_getattr("lhcgold.infer.grid")

@@ -40,6 +40,7 @@ Example:
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -51,9 +52,11 @@ from ..exceptions import ConfigError
 from ..io.view import DEFAULT_CHUNK_SIZE, EventsLike, as_view
 from . import _binning
 from ._data import column_indices, components_of, factors, model_columns, resolve_theta
-from .grid import LimitGrid
+from .grid import LimitGrid, grid_index
 from .likelihood import AsimovData, Context, NeuralRatio, RateOnly, Truth, _HistogramBase
 from .limits import PB_PER_IFB, _lumi, _points, poisson_log_pmf
+from .nuisance import Nuisance
+from .profiled_toys import ProfiledToys
 
 logger = logging.getLogger(__name__)
 
@@ -129,12 +132,7 @@ class ToyEnsemble:
 
     def index_of(self, theta: NDArray[np.float64]) -> int:
         """Index of the grid point equal to ``theta`` (ConfigError if it is not on the grid)."""
-        d = np.max(np.abs(self.thetas - theta[None, :]), axis=1)
-        j = int(np.argmin(d))
-        scale = max(1.0, float(np.max(np.abs(self.thetas))))
-        if d[j] > 1e-9 * scale:
-            raise ConfigError(f"theta {theta.tolist()} is not a grid point (nearest {self.thetas[j].tolist()})")
-        return j
+        return grid_index(self.thetas, theta)
 
     def _cdf_at(self, j: int) -> NDArray[np.float64]:
         if j not in self._cdf:
@@ -317,6 +315,18 @@ def neyman_belt(
     return NeymanBelt(ens.thetas, float(cl), crit, float(chi2.ppf(cl, ens.dof)), ens.dof, int(n_toys), ens.label)
 
 
+_METHOD = (
+    "toys: n ~ Poisson(L sigma(theta_true)) events resampled from the weighted simulation "
+    "at theta_true; interval = grid points with q <= critical value"
+)
+_PROFILED_METHOD = (
+    "toys: Poisson counts per bin at (theta_true, nu = 0) and auxiliary measurements nu_aux ~ N(0, 1); "
+    "q = profile likelihood ratio (nu maximised at every grid point, constraint -|nu - nu_aux|^2/2); "
+    "interval = grid points with q <= critical value; Neyman critical value from independent toys at "
+    "(theta_true, nu_hat = 0)"
+)
+
+
 @dataclass(frozen=True)
 class CoverageResult:
     """Coverage of intervals at θ_true.
@@ -331,6 +341,9 @@ class CoverageResult:
         n_toys_belt: toys behind the Neyman critical value (independent of the coverage toys).
         q_true: q(θ_true) of every coverage toy (n_toys,).
         label: likelihood model.
+        nuisance_names: the profiled nuisances (None: no nuisances, toys resampled from the events);
+            a tuple: binned Poisson toys with auxiliary measurements, q the profile likelihood ratio
+            (:mod:`lhcgold.infer.profiled_toys`).
 
     q is maximised over the grid points, so q(θ_true) = 0 exactly for every toy whose best grid
     point is θ_true: an atom of probability :attr:`best_fit_at_truth`. Where it reaches ``cl``
@@ -350,6 +363,12 @@ class CoverageResult:
     n_toys_belt: int
     q_true: NDArray[np.float64]
     label: str
+    nuisance_names: tuple[str, ...] | None = None
+
+    @property
+    def profiled(self) -> bool:
+        """True when the nuisances were profiled (:attr:`nuisance_names` given)."""
+        return self.nuisance_names is not None
 
     @property
     def best_fit_at_truth(self) -> float:
@@ -378,13 +397,12 @@ class CoverageResult:
 
     def to_dict(self) -> dict[str, Any]:
         """The coverage as plain numbers (``coverage`` of a saved :class:`~lhcgold.infer.LimitResult`)."""
-        return {
+        out: dict[str, Any] = {
             "likelihood": self.label,
             "theta_true": self.theta_true.tolist(),
             "cl": self.cl,
             "n_toys": self.n_toys,
-            "method": "toys: n ~ Poisson(L sigma(theta_true)) events resampled from the weighted simulation "
-            "at theta_true; interval = grid points with q <= critical value",
+            "method": _PROFILED_METHOD if self.profiled else _METHOD,
             "wilks": {"coverage": self.wilks, "error": self.wilks_error, "critical_value": self.wilks_critical},
             "neyman": {
                 "coverage": self.neyman,
@@ -396,11 +414,23 @@ class CoverageResult:
             "best_fit_at_truth": self.best_fit_at_truth,
             "nominal_error": self.expected_error,
         }
+        if self.profiled:
+            out["nuisances"] = list(self.nuisance_names or ())
+        return out
+
+    @property
+    def description(self) -> str:
+        """The likelihood label, with the profiled nuisances if any."""
+        if not self.profiled:
+            return self.label
+        return (
+            f"{self.label}, profiled over {len(self.nuisance_names or ())} nuisances {list(self.nuisance_names or ())}"
+        )
 
     def summary(self) -> str:
         """One line: both coverages with their errors and critical values, and the toys' best-fit atom."""
         return (
-            f"{self.label}: coverage of {100 * self.cl:.0f}% intervals at {self.theta_true.tolist()} from "
+            f"{self.description}: coverage of {100 * self.cl:.0f}% intervals at {self.theta_true.tolist()} from "
             f"{self.n_toys} toys: Wilks {self.wilks:.3f} ± {self.wilks_error:.3f} "
             f"(q ≤ {self.wilks_critical:.3f}), Neyman {self.neyman:.3f} ± {self.neyman_error:.3f} "
             f"(q ≤ {self.neyman_critical:.3f} from {self.n_toys_belt} toys); best fit on θ_true in "
@@ -433,7 +463,8 @@ def coverage(
     allow_outside: bool = False,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     rng: np.random.Generator | int | None = None,
-    ensemble: ToyEnsemble | None = None,
+    ensemble: ToyEnsemble | ProfiledToys | None = None,
+    nuisances: Sequence[Nuisance] | None = None,
 ) -> CoverageResult:
     """Coverage at θ_true (a grid point; default the origin) of Wilks and Neyman intervals.
 
@@ -442,15 +473,35 @@ def coverage(
     may be None when ``ensemble`` is given (then ``theta_true`` is an array or None). A grid coarse
     against the resolution makes the coverage conservative (:attr:`CoverageResult.grid_limited`,
     logged as a warning).
+
+    With ``nuisances`` (:class:`~lhcgold.infer.Normalisation`, :class:`~lhcgold.infer.WeightVariation`;
+    binned models only: RateOnly, Histogram, ScoreHistogram), the coverage of the *profiled*
+    intervals: toys at (θ_true, ν = 0) are Poisson counts per bin and auxiliary measurements
+    ν_aux ~ N(0, 1) (constraint −½|ν − ν_aux|²), scored with the profile likelihood ratio
+    q(θ) = −2[max_ν log L(θ, ν) − max_{θ', ν} log L(θ', ν)] over the grid
+    (:class:`~lhcgold.infer.profiled_toys.ProfiledToys`). The Neyman critical value comes from
+    independent toys at (θ_true, ν̂ = 0), ν̂ the nuisances fitted to the Asimov data at θ_true (the
+    profile construction at the expected data). An empty list gives the same binned toys without
+    nuisances. Unbinned models (NeuralRatio, Truth) with nuisances raise a ConfigError.
     """
     _check_cl(cl, n_toys)
     _check_cl(cl, n_toys_belt)
     if events is None and ensemble is None:
         raise ConfigError("coverage needs the events or a prebuilt ToyEnsemble (ensemble=)")
     gen = np.random.default_rng(rng)
-    ens = ensemble or ToyEnsemble.build(
-        likelihood, events, grid=grid, luminosity_ifb=luminosity_ifb, allow_outside=allow_outside, chunk_size=chunk_size
-    )
+    ens: ToyEnsemble | ProfiledToys
+    if ensemble is not None:
+        ens = ensemble
+    elif nuisances is not None:
+        ens = ProfiledToys.build(
+            likelihood, events, nuisances=nuisances, grid=grid, luminosity_ifb=luminosity_ifb,
+            allow_outside=allow_outside, chunk_size=chunk_size,
+        )  # fmt: skip
+    else:
+        ens = ToyEnsemble.build(
+            likelihood, events, grid=grid, luminosity_ifb=luminosity_ifb, allow_outside=allow_outside,
+            chunk_size=chunk_size,
+        )  # fmt: skip
     if events is None:  # a hand-built ensemble: θ_true as an array (default the origin)
         th = np.zeros(ens.thetas.shape[1]) if theta_true is None else np.asarray(theta_true, dtype=np.float64)
         if th.shape != (ens.thetas.shape[1],):
@@ -472,6 +523,7 @@ def coverage(
         int(n_toys_belt),
         q,
         ens.label,
+        ens.nuisance_names if isinstance(ens, ProfiledToys) else None,
     )
     logger.info("%s", res.summary())
     if res.grid_limited:

@@ -4,7 +4,8 @@
 lines for a report (e.g. the main job's ``report.md``):
 
 * ``result.coverage`` (:meth:`lhcgold.infer.CoverageResult.to_dict`; ``lhcgold limits --coverage N``):
-  the coverage of the Wilks and Neyman intervals at θ_true with its binomial error;
+  the coverage of the Wilks and Neyman intervals at θ_true with its binomial error (and, under
+  ``coverage["profiled"]``, that of the intervals with the nuisances profiled);
 * ``result.impacts`` (``lhcgold limits --norm-uncertainty/--profile-systematics``, or
   :func:`impacts_summary`): intervals with the nuisances fixed and profiled, and each nuisance's impact;
 * ``result.details["ensemble"]`` (:func:`lhcgold.infer.ensemble_limits`; ``lhcgold limits --model``
@@ -54,17 +55,27 @@ def _coverage(results: dict[str, Any], h: str) -> list[str]:
         "| method | θ_true | CL | toys | Wilks coverage | Neyman coverage | critical value χ² / toys |",
         "|---|---|---:|---:|---:|---:|---:|",
     ]
+    methods = []
     for k, c in rows:
-        w, n = c["wilks"], c["neyman"]
-        out.append(
-            f"| {k} | {c['theta_true']} | {c['cl']:g} | {c['n_toys']} | {w['coverage']:.3f} ± {w['error']:.3f} | "
-            f"{n['coverage']:.3f} ± {n['error']:.3f} | {w['critical_value']:.3f} / {n['critical_value']:.3f} |"
-        )
+        for label, cc in ((k, c), (k, c.get("profiled"))):
+            if not cc:
+                continue
+            if "nuisances" in cc:
+                label = f"{label}, profiled ({', '.join(cc['nuisances'])})"
+            w, n = cc["wilks"], cc["neyman"]
+            out.append(
+                f"| {label} | {cc['theta_true']} | {cc['cl']:g} | {cc['n_toys']} | {w['coverage']:.3f} ± "
+                f"{w['error']:.3f} | {n['coverage']:.3f} ± {n['error']:.3f} | "
+                f"{w['critical_value']:.3f} / {n['critical_value']:.3f} |"
+            )
+            if cc["method"] not in methods:
+                methods.append(cc["method"])
     c0 = rows[0][1]
     out += [
         "",
         f"Nominal {c0['cl']:g}; an exact method scatters by ± {c0['nominal_error']:.3f} ({c0['n_toys']} toys). "
-        f"Method: {c0['method']}. Neyman critical values from {c0['neyman']['n_toys_belt']} independent toys.",
+        f"Method{'s' if len(methods) > 1 else ''}: {'; '.join(methods)}. Neyman critical values from "
+        f"{c0['neyman']['n_toys_belt']} independent toys.",
         "",
     ]
     return out

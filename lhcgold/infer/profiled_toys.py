@@ -43,26 +43,33 @@ __all__ = ["ProfiledToys"]
 
 _BATCH_ELEMENTS = 2_000_000  # toys × events (× local nuisances²) per Newton step: ≲ 16 MB per array
 _MAX_NEWTON = 100
+_CHEB_NODES = 96  # Chebyshev interpolation of the per-bin sums of one per-event nuisance
+_CHEB_RANGE = 8.0  # on |ν| ≤ this (beyond: the exact sums)
+_MAX_STEP = 2.0  # largest change of any ν in one Newton step (units of its constraint's σ)
 _TOL = 1e-10  # Newton decrement ½ gᵀA⁻¹g below this (log-likelihood units): converged
 
 
 class _Kernel:
     """μ_k(θ_t, ν) of many ν at once, with its first and second ν-derivatives.
 
-    Events are sorted by bin so that bin sums are contiguous reductions.
+    Events are sorted by bin so that bin sums are contiguous reductions. With one per-event
+    nuisance (e.g. a scale variation) the per-bin, per-component sums S_kc(ν) = Σ_{i∈k} m_ic g_i(ν)
+    are also interpolated in Chebyshev polynomials on |ν| ≤ :data:`_CHEB_RANGE` (checked at build
+    time against the exact sums to 1e-12 relative; otherwise, and for ν outside, the exact sums).
     """
 
     def __init__(self, model: _Binned):
         order = np.argsort(model.bins, kind="stable")
-        bins = model.bins[order]
+        self.bins = model.bins[order]
         self.n_bins, self.lumi, self.k = model.n_bins, model.lumi, model.k
         self.glob, self.kappa = model.glob, model.kappa
         self.m = model.m[order]
         self.a, self.b = model.a_loc[order], model.b_loc[order]
         self.s_kc = model.s_kc
-        self.filled = np.unique(bins)
-        self.starts = np.searchsorted(bins, self.filled)
+        self.filled = np.unique(self.bins)
+        self.starts = np.searchsorted(self.bins, self.filled)
         self.n_loc = self.a.shape[1]
+        self.cheb: list[NDArray[np.float64]] | None = self._chebyshev() if self.n_loc == 1 else None
 
     def _bin_sum(self, x: NDArray[np.float64]) -> NDArray[np.float64]:
         """Σ over the events of each bin, along axis 1 of x (B, N, ...) → (B, n_bins, ...)."""
@@ -71,16 +78,67 @@ class _Kernel:
             out[:, self.filled] = np.add.reduceat(x, self.starts, axis=1)
         return out
 
+    def _sums(self, nu: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Exact S_kc(ν) (G, n_bins, C) of one local nuisance at the values ν (G,)."""
+        with np.errstate(over="ignore", invalid="ignore"):
+            e = np.exp(np.outer(nu, self.a[:, 0]) + np.outer(nu * nu, self.b[:, 0]))  # (G, N)
+        return self._bin_sum(e[:, :, None] * self.m[None])
+
+    def _chebyshev(self) -> list[NDArray[np.float64]] | None:
+        """Chebyshev coefficients of S_kc and its first two derivatives (each (G, n_bins, C)), or None."""
+        g = _CHEB_NODES
+        j = np.arange(g)
+        x = np.cos(np.pi * (j + 0.5) / g)
+        if self.m.shape[0] * g * self.m.shape[1] > 50 * _BATCH_ELEMENTS:
+            return None
+        vals = self._sums(_CHEB_RANGE * x)
+        basis = np.cos(np.pi * np.outer(j, j + 0.5) / g) * (2.0 / g)
+        basis[0] *= 0.5
+        c = np.tensordot(basis, vals, axes=(1, 0))  # (G, n_bins, C)
+        probe = _CHEB_RANGE * np.linspace(-0.999, 0.999, 37)
+        exact = self._sums(probe)
+        approx = np.tensordot(_cheb_basis(probe / _CHEB_RANGE, g).T, c, axes=(1, 0))
+        scale = np.abs(exact).max(axis=0, keepdims=True) + 1e-300
+        if not (np.all(np.isfinite(c)) and np.max(np.abs(approx - exact) / scale) < 1e-12):
+            logger.debug("Chebyshev interpolation of the nuisance sums not accurate enough: exact sums")
+            return None
+        d1 = np.polynomial.chebyshev.chebder(c, axis=0) / _CHEB_RANGE
+        d2 = np.polynomial.chebyshev.chebder(d1, axis=0) / _CHEB_RANGE
+        return [c, d1, d2]
+
+    def _local(
+        self, f: NDArray[np.float64], nl: NDArray[np.float64], order: int
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64] | None, NDArray[np.float64] | None]:
+        """Σ_{i∈k} w_i(θ) g_i(ν) (B, n_bins) and its derivatives in the local ν (B, n_bins, Kl[, Kl])."""
+        if self.cheb is not None and np.all(np.abs(nl) <= _CHEB_RANGE):
+            t = _cheb_basis(nl[:, 0] / _CHEB_RANGE, _CHEB_NODES)  # (G, B)
+            out = [t[: len(c)].T @ (c @ f) for c in self.cheb[: order + 1]]  # (B, n_bins) each
+            return (
+                out[0],
+                out[1][:, :, None] if order >= 1 else None,
+                out[2][:, :, None, None] if order >= 2 else None,
+            )
+        with np.errstate(over="ignore", invalid="ignore"):
+            w = (self.m @ f)[None, :] * np.exp(nl @ self.a.T + (nl * nl) @ self.b.T)  # (B, N)
+        base = self._bin_sum(w)
+        if order == 0:
+            return base, None, None
+        y = self.a[None] + 2.0 * self.b[None] * nl[:, None, :]  # (B, N, Kl)
+        d1 = self._bin_sum(w[:, :, None] * y)
+        if order == 1:
+            return base, d1, None
+        yy = y[:, :, :, None] * y[:, :, None, :] + 2.0 * np.einsum("nk,kl->nkl", self.b, np.eye(self.n_loc))
+        return base, d1, self._bin_sum(w[:, :, None, None] * yy)
+
     def mu(self, f: NDArray[np.float64], nu: NDArray[np.float64], order: int = 0) -> tuple[Any, ...]:
         """μ (B, n_bins) at factors f (C,) and ν (B, K); order ≥ 1: ∂μ/∂ν (B, n_bins, K); 2: ∂²μ (B, n_bins, K, K)."""
-        g = np.exp(nu[:, self.glob] @ self.kappa)  # (B,)
+        with np.errstate(over="ignore"):  # far-off trial steps: inf, rejected as log L = −inf
+            g = np.exp(nu[:, self.glob] @ self.kappa)  # (B,)
         loc = ~self.glob
         if self.n_loc == 0:
-            base = np.broadcast_to(self.s_kc @ f, (len(nu), self.n_bins))
+            base, dl, dll = np.broadcast_to(self.s_kc @ f, (len(nu), self.n_bins)), None, None
         else:
-            nl = nu[:, loc]
-            w = (self.m @ f)[None, :] * np.exp(nl @ self.a.T + (nl * nl) @ self.b.T)  # (B, N)
-            base = self._bin_sum(w)
+            base, dl, dll = self._local(f, nu[:, loc], order)
         mu = self.lumi * g[:, None] * base
         if order == 0:
             return (mu,)
@@ -88,28 +146,36 @@ class _Kernel:
         kap[self.glob] = self.kappa
         d1 = mu[:, :, None] * kap[None, None, :]
         d2 = d1[:, :, :, None] * kap[None, None, None, :]
-        if self.n_loc:
-            y = self.a[None] + 2.0 * self.b[None] * nl[:, None, :]  # (B, N, Kl)
+        if dl is not None:
             sc = self.lumi * g[:, None, None]
-            dl = sc * self._bin_sum(w[:, :, None] * y)  # (B, n_bins, Kl)
+            dl = sc * dl  # (B, n_bins, Kl)
             d1[:, :, loc] = dl
             d2[:, :, loc, :] = dl[:, :, :, None] * kap[None, None, None, :]
             d2[:, :, :, loc] = kap[None, None, :, None] * dl[:, :, None, :]
-            if order >= 2:
-                yy = y[:, :, :, None] * y[:, :, None, :] + 2.0 * np.einsum("nk,kl->nkl", self.b, np.eye(self.n_loc))
-                ll = sc[..., None] * self._bin_sum(w[:, :, None, None] * yy)
+            if dll is not None:
                 li = np.flatnonzero(loc)
-                d2[:, :, li[:, None], li[None, :]] = ll
+                d2[:, :, li[:, None], li[None, :]] = sc[..., None] * dll
         return (mu, d1, d2) if order >= 2 else (mu, d1)
+
+
+def _cheb_basis(x: NDArray[np.float64], n: int) -> NDArray[np.float64]:
+    """T_j(x) for j < n (n, len(x)), |x| ≤ 1."""
+    t = np.empty((n, len(x)))
+    t[0] = 1.0
+    if n > 1:
+        t[1] = x
+    for j in range(2, n):
+        t[j] = 2.0 * x * t[j - 1] - t[j - 2]
+    return t
 
 
 def _log_l(mu: NDArray[np.float64], n: NDArray[np.float64], dnu: NDArray[np.float64]) -> NDArray[np.float64]:
     """Σ_k n_k log μ_k − μ_k − ½|ν − ν_aux|² per toy; −inf where a bin with data has μ ≤ 0."""
     ok = mu > 0
-    with np.errstate(divide="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore"):
         terms = np.where(ok, n * np.log(np.where(ok, mu, 1.0)), 0.0) - mu
-    ll = terms.sum(axis=1) - 0.5 * np.sum(dnu * dnu, axis=1)
-    return np.where(np.any(~ok & (n > 0), axis=1), -np.inf, ll)
+        ll = terms.sum(axis=1) - 0.5 * np.sum(dnu * dnu, axis=1)
+    return np.where(np.any(~ok & (n > 0), axis=1) | ~np.isfinite(ll), -np.inf, ll)
 
 
 @dataclass(eq=False)
@@ -282,7 +348,9 @@ class ProfiledToys:
         mat = fisher.copy()
         mat[use] = a[use]
         step = np.linalg.solve(mat, grad[..., None])[..., 0]
-        return step, 0.5 * np.einsum("bj,bj->b", grad, step)
+        decrement = 0.5 * np.einsum("bj,bj->b", grad, step)
+        big = np.abs(step).max(axis=1, keepdims=True)
+        return step * np.minimum(1.0, _MAX_STEP / np.maximum(big, 1e-300)), decrement
 
     def _scipy(
         self, f: NDArray[np.float64], start: NDArray[np.float64], n: NDArray[np.float64], aux: NDArray[np.float64]

@@ -73,3 +73,17 @@ def test_bad_coverage_options(events, tmp_path, run_cli, args, match, code):
     assert_clean_error(r, match, code=code)
     assert_no_leftovers(tmp_path, before)
     assert not (tmp_path / "lim.json").exists()
+
+
+def test_profiled_coverage_of_ml_is_refused(events, tmp_path, run_cli):
+    """--coverage with nuisances measures the profiled intervals' coverage: binned methods only (said before
+    any model is loaded or anything written)."""
+    model = tmp_path / "model"
+    model.mkdir()
+    before = snapshot(tmp_path)
+    r = run_cli(
+        "limits", events, "-o", tmp_path / "lim.json", "-m", "ml", "--model", model, "--grid", "ca=-1:1:21",
+        "--grid", "cb=0", "--norm-uncertainty", "0.05", "--coverage", "50",
+    )  # fmt: skip
+    assert_clean_error(r, r"ml \(unbinned\) is not supported yet", code=1)
+    assert_no_leftovers(tmp_path, before)

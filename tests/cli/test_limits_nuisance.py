@@ -237,3 +237,38 @@ def test_ml_profiled_with_event_weight_factors(events: Path, models: dict, tmp_p
     assert iv["profiled"][1] - iv["profiled"][0] > iv["fixed"][1] - iv["fixed"][0]
     assert d["impacts"]["scan"]["norm"]["C_LL"] > 0 and d["impacts"]["fisher"]["norm"]["C_LL"] > 0
     assert np.asarray(nd["fisher_profiled"])[0, 0] < np.asarray(nd["fisher_fixed"])[0, 0]
+
+
+def test_coverage_of_the_profiled_intervals(events: Path, tmp_path: Path, capsys) -> None:
+    """--coverage with the nuisance options: the profiled intervals' coverage is printed and stored under
+    ``coverage["profiled"]``, and is what infer.coverage(..., nuisances=...) gives with the same seed."""
+    from lhcgold import infer
+
+    out = tmp_path / "l.json"
+    hist = ["-m", "histogram", "--observable", "m_ll", "--bins", "5"]
+    nuis = ["--norm-uncertainty", "0.05", "--profile-systematics", "--coverage", "100", "--seed", "3"]
+    grid_args = ["--grid", "C_LL=-0.1:0.1:21", *GRID[2:]]
+    assert main(["limits", str(events), *hist, *grid_args, *nuis, "-o", str(out)]) == 0
+    text = capsys.readouterr().out
+    cov = _data(out)["coverage"]
+    prof = cov["profiled"]
+    assert prof["nuisances"] == ["norm", "scale_nuisance_param_0"] and prof["n_toys"] == 100
+    assert "auxiliary measurements" in prof["method"] and "nuisances" not in cov  # the plain one is unprofiled
+    like = infer.Histogram(["m_ll"], bins=5)
+    nus = [infer.Normalisation("norm", 0.05), *infer.nuisances_from_file(events)]
+    grid = infer.LimitGrid([(-0.1, 0.1), 0.0], (21, 2))
+    direct = infer.coverage(
+        like, events, grid=grid, luminosity_ifb=100, n_toys=100, n_toys_belt=1000, rng=3, nuisances=nus
+    )
+    for kind in ("wilks", "neyman"):
+        assert prof[kind]["coverage"] == getattr(direct, kind)
+        f = prof[kind]["coverage"]
+        assert prof[kind]["error"] == pytest.approx(np.sqrt(f * (1 - f) / 100))
+    assert prof["neyman"]["critical_value"] == direct.neyman_critical
+    line = (
+        "histogram(m_ll), profiled over 2 nuisances ['norm', 'scale_nuisance_param_0']: coverage of 68% intervals "
+        f"at [0.0, 0.0] from 100 toys: Wilks {direct.wilks:.3f} ± {direct.wilks_error:.3f}"
+    )
+    assert line in text and "histogram(m_ll): coverage of 68% intervals" in text
+    md = "\n".join(infer.report_sections({"histogram": infer.LimitResult.load(out)}))
+    assert "| histogram, profiled (norm, scale_nuisance_param_0) |" in md

@@ -54,29 +54,38 @@ def test_rate_normalisation_toys_match_closed_form(quad_events):
     assert nu_hat[1, j, 0] > nu_hat[0, j, 0]
 
 
-def test_shape_variation_toys_match_scipy(quad_events):
-    """A histogram with a normalisation and a two-sided per-event variation (b ≠ 0): every grid point's
-    profile of a few toys against a Nelder-Mead maximisation of the model written out here."""
+@pytest.mark.parametrize("n_shape", [1, 2])
+def test_shape_variation_toys_match_scipy(quad_events, n_shape):
+    """A histogram with a normalisation and two-sided per-event variations (b ≠ 0; one: the interpolated
+    bin sums, two: the exact per-event sums): every grid point's profile of a few toys against a
+    Nelder-Mead maximisation of the model written out here."""
     path, info = quad_events
     x, gw = info["nodes"], info["gw"]
-    up, down = 1 + 0.1 * x + 0.05 * x**2, 1 - 0.08 * x
-    nus = [infer.Normalisation("norm", 0.05), infer.WeightVariation("shape", up, down)]
+    ups, downs = [1 + 0.1 * x + 0.05 * x**2, 1.05 + 0.02 * x**3], [1 - 0.08 * x, 0.97 - 0.01 * x]
+    nus = [infer.Normalisation("norm", 0.05)] + [
+        infer.WeightVariation(f"shape{s}", ups[s], downs[s]) for s in range(n_shape)
+    ]
     edges = np.array([-1.0, -0.3, 0.2, 0.6, 1.0])
     grid = infer.LimitGrid([(0.2, 0.8)], 7)
     toys = ProfiledToys.build(infer.Histogram(["x"], bins=[edges]), path, nuisances=nus, grid=grid, luminosity_ifb=0.5)
+    assert (toys._kernel.cheb is not None) == (n_shape == 1)  # both ways of summing are checked
     counts, aux = toys.draw(toys.index_of(np.array([0.5])), 3, np.random.default_rng(2))
     ll = toys.log_likelihoods(counts, aux)[0]
     bins = np.searchsorted(edges, x) - 1
-    a, b, k = 0.5 * np.log(up / down), 0.5 * np.log(up * down), np.log1p(0.05)
+    a = np.stack([0.5 * np.log(u / d) for u, d in zip(ups[:n_shape], downs[:n_shape], strict=True)], 1)
+    b = np.stack([0.5 * np.log(u * d) for u, d in zip(ups[:n_shape], downs[:n_shape], strict=True)], 1)
+    k = np.log1p(0.05)
     for i in range(len(counts)):
         for t, th in enumerate(grid.points[:, 0]):
             w = gw * (1 + th * x) ** 2
 
             def neg(v, i=i, w=w):
-                mu = 500 * np.bincount(bins, w * np.exp(k * v[0] + a * v[1] + b * v[1] ** 2), minlength=4)
+                g = np.exp(k * v[0] + a @ v[1:] + b @ v[1:] ** 2)
+                mu = 500 * np.bincount(bins, w * g, minlength=4)
                 return -(np.sum(counts[i] * np.log(mu) - mu) - 0.5 * np.sum((v - aux[i]) ** 2))
 
-            r = minimize(neg, aux[i], method="Nelder-Mead", options={"xatol": 1e-9, "fatol": 1e-12, "maxiter": 5000})
+            opts = {"xatol": 1e-9, "fatol": 1e-12, "maxiter": 20000, "maxfev": 20000}
+            r = minimize(neg, aux[i], method="Nelder-Mead", options=opts)
             assert -r.fun == pytest.approx(ll[i, t], abs=1e-7)
 
 

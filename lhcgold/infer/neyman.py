@@ -18,7 +18,10 @@ log p̂(x_i|θ) are computed once for every simulated event and grid point, so a
   {θ_j : q_obs(θ_j) ≤ c_j} (:meth:`NeymanBelt.interval`).
 * :func:`coverage`: the fraction of toys drawn at θ_true whose interval contains θ_true, with
   its binomial error, for the asymptotic (Wilks, q ≤ χ²_dof quantile) intervals and for the
-  Neyman intervals (critical value from an independent toy set).
+  Neyman intervals (critical value from an independent toy set). With ``nuisances=`` (binned
+  models), the coverage of the profiled intervals: Poisson counts per bin and auxiliary
+  measurements of the nuisances, scored with the profile likelihood ratio
+  (:mod:`lhcgold.infer.profiled_toys`).
 
 Because q is maximised over the grid points, q(θ_true) = 0 exactly whenever a toy's best grid
 point is θ_true; on a grid coarse against the resolution that atom reaches ``cl``, the toy critical

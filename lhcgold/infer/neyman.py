@@ -492,6 +492,8 @@ def coverage(
     if events is None and ensemble is None:
         raise ConfigError("coverage needs the events or a prebuilt ToyEnsemble (ensemble=)")
     gen = np.random.default_rng(rng)
+    if nuisances is not None and isinstance(ensemble, ToyEnsemble):
+        raise ConfigError("nuisances= needs a ProfiledToys ensemble (or none), not a ToyEnsemble")
     ens: ToyEnsemble | ProfiledToys
     if ensemble is not None:
         ens = ensemble

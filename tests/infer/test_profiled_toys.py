@@ -143,3 +143,18 @@ def test_unbinned_models_are_refused(quad_events):
             luminosity_ifb=0.02,
             nuisances=[infer.Normalisation("n", 0.1)],
         )
+
+
+def test_nuisances_with_an_unprofiled_ensemble_are_refused(quad_events):
+    path, _ = quad_events
+    grid = infer.LimitGrid([(-1.0, 1.0)], 11)
+    ens = infer.neyman.ToyEnsemble.build(infer.RateOnly(), path, grid=grid, luminosity_ifb=0.02)
+    with pytest.raises(ConfigError, match="needs a ProfiledToys ensemble"):
+        infer.coverage(
+            infer.RateOnly(),
+            path,
+            grid=grid,
+            luminosity_ifb=0.02,
+            ensemble=ens,
+            nuisances=[infer.Normalisation("n", 0.1)],
+        )

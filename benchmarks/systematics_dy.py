@@ -6,7 +6,10 @@ of the embedded generator) are profiled in the Asimov limits on C_LL (C_LR = 0) 
 histogram, SALLY (score histogram) and ML (ALICES): the 68 % CL interval with the nuisances fixed
 and profiled (ends interpolated between grid points) and each nuisance's impact. SALLY and ALICES
 are ensembles (trained on a separate DY sample, seeds seed..seed+M−1); their band is the spread of
-the members' interval ends::
+the members' interval ends. The μ_F variation is also learned as a function of the observables
+(``NuisanceRatioEstimator`` on the training sample's joint ratios, the parametric approach) and
+profiled with truth and ALICES, and a SALLY trained on the (θ, ν) score gives the profiled Fisher
+information, next to truth's::
 
     python benchmarks/systematics_dy.py --n-events 20000 --luminosity 30 --members 5 \\
         --out benchmarks/results/systematics_dy.md
@@ -26,9 +29,11 @@ import numpy as np
 def _train(card, n_events: int, members: int, epochs: int, seed: int):
     from lhcgold.augment import ArrayEvents, BenchmarkTheta, Flat, Prior, sample_local, sample_ratio
     from lhcgold.generate.embedded import generate
-    from lhcgold.ml import Ensemble, TrainConfig, estimator_class
+    from lhcgold.generate.variations import scale_variation_ratios
+    from lhcgold.ml import SALLY, Ensemble, NuisanceRatioEstimator, TrainConfig, estimator_class
 
     res = generate(card, n_events=n_events, rng=seed)
+    r = scale_variation_ratios(res, factors=(0.5, 2.0))
     ev = ArrayEvents(
         res.observed,
         res.component_weights,
@@ -38,6 +43,9 @@ def _train(card, n_events: int, members: int, epochs: int, seed: int):
         ranges=np.array([p.range for p in card.parameters]),
         benchmark_names=card.benchmark_names,
         benchmark_values=card.benchmark_values,
+        nuisance_names=["mu_F"],
+        nuisance_up=r["muf_2"][:, None],
+        nuisance_down=r["muf_0.5"][:, None],
     )
     cfg = TrainConfig(n_epochs=epochs, batch_size=128, seed=seed, initial_lr=3e-3, final_lr=1e-4, clip_gradient=1.0)
     sally = Ensemble([estimator_class("sally")(n_hidden=(64, 64), activation="tanh") for _ in range(members)])
@@ -47,7 +55,51 @@ def _train(card, n_events: int, members: int, epochs: int, seed: int):
         ev, theta0=Prior(Flat(-0.1, 0.1)), theta1=BenchmarkTheta("sm"), n_samples=n_events, rng=seed, partition="all"
     )
     alices.train(ratio, config=cfg)
-    return sally, alices
+    local = sample_local(
+        ev, theta=BenchmarkTheta("sm"), n_samples=n_events, rng=seed + 1, partition="all", nuisances=True
+    )
+    nuis = NuisanceRatioEstimator(n_hidden=(64, 64))
+    nuis.train(local, config=cfg)
+    sally_nu = SALLY(n_hidden=(64, 64))
+    sally_nu.train(local.with_nuisance_score(), config=cfg)
+    return sally, alices, nuis, sally_nu
+
+
+def _fisher_rows(infer, path, lumi, norm, nus, learned, truth, sally_nu) -> list[str]:
+    """σ(C_LL) = 1/√I with the nuisances fixed and profiled, per information model."""
+    rows = []
+    cases = (
+        (
+            "truth (every event a bin)",
+            "stored per-event",
+            lambda: infer.truth_profiled_information(path, nuisances=nus, theta="sm", luminosity_ifb=lumi),
+        ),
+        (
+            "truth (observed-level likelihood)",
+            "stored per-event",
+            lambda: infer.profiled_information(truth, path, nuisances=nus, theta="sm", luminosity_ifb=lumi),
+        ),
+        (
+            "truth (observed-level likelihood)",
+            "learned μ_F",
+            lambda: infer.profiled_information(truth, path, nuisances=learned, theta="sm", luminosity_ifb=lumi),
+        ),
+        (
+            "SALLY over (θ, ν)",
+            "its own ν score",
+            lambda: infer.sally_profiled_information(
+                path, sally_nu, theta="sm", luminosity_ifb=lumi, normalisations=[norm]
+            ),
+        ),
+    )
+    for label, kind, fn in cases:
+        t = time.perf_counter()
+        ni = fn()
+        s_fix, s_prof = 1 / np.sqrt(ni.fixed[0, 0]), 1 / np.sqrt(ni.profiled[0, 0])
+        dt = time.perf_counter() - t
+        rows.append(f"| {label} | {kind} | {s_fix:.5f} | {s_prof:.5f} | {s_prof / s_fix:.2f} | {dt:.0f} s |")
+        print(rows[-1], file=sys.stderr, flush=True)
+    return rows
 
 
 def _fmt(iv: tuple[float, float]) -> str:
@@ -71,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
 
     t0 = time.perf_counter()
     card = load_card(Path(__file__).resolve().parents[1] / "cards" / "dy.yaml")
-    sally, alices = _train(card, args.n_events, args.members, args.epochs, seed=11)
+    sally, alices, nuis_model, sally_nu = _train(card, args.n_events, args.members, args.epochs, seed=11)
     t_train = time.perf_counter() - t0
     grid = infer.LimitGrid([(-0.05, 0.05), 0.0], 101)
     thr = float(chi2.ppf(0.68, 1))
@@ -79,28 +131,39 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "dy.h5"
         gen = generate(card, n_events=args.n_events, rng=1)
-        gen.write_events(path)
         r = scale_variation_ratios(gen, factors=(0.5, 2.0))
-        nus = [infer.Normalisation("norm 5%", 0.05), infer.WeightVariation("mu_F", r["muf_2"], r["muf_0.5"])]
+        gen.write_events(path, variations={"mu_F": (r["muf_2"], r["muf_0.5"])})
+        norm = infer.Normalisation("norm 5%", 0.05)
+        nus = [norm, *infer.nuisances_from_file(path)]
+        learned = [norm, *infer.learned_variations(nuis_model, path)]
+        truth = infer.Truth(TruthModel(build_process(card)))
         sally_like = lambda m: infer.ScoreHistogram(m, components=(0,), bins=10)  # noqa: E731
         methods = {
-            "truth": infer.Truth(TruthModel(build_process(card))),
+            "truth": truth,
             "rate": infer.RateOnly(),
             "histogram (m_ll × cos θ*, 5 × 4)": infer.Histogram(["m_ll", "cos_theta_star"], bins=(5, 4)),
             f"sally (mean of {args.members})": sally_like(infer.EnsembleMean(sally)),
             f"ml (ALICES, mean of {args.members})": infer.NeuralRatio(infer.EnsembleMean(alices)),
+            "truth, learned μ_F factors": truth,
+            f"ml (ALICES, mean of {args.members}), learned μ_F factors": infer.NeuralRatio(infer.EnsembleMean(alices)),
         }
         for label, like in methods.items():
             t = time.perf_counter()
             prof = infer.profile_limits(
-                like, path, nuisances=nus, grid=grid, luminosity_ifb=args.luminosity, asimov_theta="sm", impacts=True
+                like,
+                path,
+                nuisances=learned if "learned" in label else nus,
+                grid=grid,
+                luminosity_ifb=args.luminosity,
+                asimov_theta="sm",
+                impacts=True,
             )
             fixed = infer.interpolated_interval(prof.thetas[:, 0], prof.q_fixed, thr)
             profd = infer.interpolated_interval(prof.thetas[:, 0], prof.q_profiled, thr)
             imp = prof.impacts(0.68)
             rows.append(
                 f"| {label} | {_fmt(fixed)} | {_fmt(profd)} | {(profd[1] - profd[0]) / (fixed[1] - fixed[0]):.2f} | "
-                + " | ".join(f"{imp[n.name]:.4f}" for n in nus)
+                + " | ".join(f"{v:.4f}" for v in imp.values())
                 + f" | {time.perf_counter() - t:.0f} s |"
             )
             print(rows[-1], file=sys.stderr, flush=True)
@@ -115,6 +178,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"{time.perf_counter() - t:.0f} s |"
             )
             print(band_rows[-1], file=sys.stderr, flush=True)
+        fisher_rows = _fisher_rows(infer, path, args.luminosity, norm, nus, learned, truth, sally_nu)
     command = "python benchmarks/systematics_dy.py " + " ".join(argv if argv is not None else sys.argv[1:])
     text = "\n".join(
         [
@@ -143,6 +207,12 @@ def main(argv: list[str] | None = None) -> int:
             "| 68 % length, members | time |",
             "|---|---:|---|---|---|---|---:|",
             *band_rows,
+            "",
+            "## Profiled Fisher information at the SM (C_LL, C_LR fixed)",
+            "",
+            "| model | nuisances | σ(C_LL) fixed | σ(C_LL) profiled | ratio | time |",
+            "|---|---|---:|---:|---:|---:|",
+            *fisher_rows,
             "",
         ]
     )

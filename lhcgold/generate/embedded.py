@@ -45,7 +45,7 @@ import json
 import logging
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -66,6 +66,7 @@ from ..io.lhe_writer import (
     write_lhe,
     write_lhe_from_body,
 )
+from ..io.lhe_weights import NuisanceLayout
 from ..io.pdfgrid import load_pdf
 from ..physics import truth as tr
 from ..physics.ew import EWInputs
@@ -282,13 +283,24 @@ class GenerationResult:
         return write_lhe(path, init, chunks(), overwrite=overwrite)
 
     def write_events(
-        self, path: str | Path, *, setup: Any = None, overwrite: bool = False, chunk_size: int = 100_000
+        self,
+        path: str | Path,
+        *,
+        setup: Any = None,
+        overwrite: bool = False,
+        chunk_size: int = 100_000,
+        variations: Mapping[str, tuple[ArrayLike, ArrayLike | None]] | None = None,
     ) -> Path:
         """Write the event store (madminer layout + component weights) with parton-level observables.
 
         Args:
             setup: a :class:`lhcgold.config.Setup` (default: built from the card with
                 :func:`lhcgold.setup.build_setup`, which needs the card's morphing section).
+            variations: nuisance parameters to store, name -> (up, down) per-event weight ratios
+                w(ν = ±1)/w(ν = 0) (down None: one-sided), e.g. ``{"mu_F": (r["muf_2.0"], r["muf_0.5"])}``
+                from :func:`~lhcgold.generate.variations.scale_variation_ratios`. They are written as
+                nuisance benchmarks varying the first benchmark (MadMiner's layout), as
+                ``lhcgold reconstruct --systematics`` writes MG5's.
         """
         from ..io.events import EventWriter
 
@@ -309,6 +321,7 @@ class GenerationResult:
             "sample_id": self.sample_id,
             "n_generated": int(self.n_trials),
         }
+        layout, columns = _variation_layout(variations or {}, self.n_events)
         with EventWriter(
             path,
             setup,
@@ -317,13 +330,40 @@ class GenerationResult:
             store_components=True,
             attrs=attrs,
             negative_weights="keep",
+            nuisance=layout,
         ) as w:
             w.set_xsec_components(self.xsec_components, self.xsec_components_err)
             for lo in range(0, self.n_events, chunk_size):
                 hi = min(lo + chunk_size, self.n_events)
                 m = self.component_weights[lo:hi]
-                w.append(self.observables[lo:hi], m @ f.T, sb, component_weights=m)
+                wb = m @ f.T
+                nuis = None if layout is None else wb[:, :1] * columns[lo:hi]
+                w.append(self.observables[lo:hi], wb, sb, component_weights=m, nuisance_weights=nuis)
         return Path(path)
+
+
+def _variation_layout(
+    variations: Mapping[str, tuple[ArrayLike, ArrayLike | None]], n: int
+) -> tuple[NuisanceLayout | None, NDArray[np.float64]]:
+    """MadMiner's nuisance layout for named per-event ratio pairs, and the ratio columns in its benchmark order."""
+    if not variations:
+        return None, np.zeros((n, 0))
+    rows, cols = [], {}
+    for name, (up, down) in variations.items():
+        pos, neg = f"{name}_up", f"{name}_down"
+        cols[pos] = np.asarray(up, dtype=np.float64).reshape(-1)
+        if down is not None:
+            cols[neg] = np.asarray(down, dtype=np.float64).reshape(-1)
+        rows.append((name, name, pos, neg if down is not None else "None"))
+    bad = [k for k, v in cols.items() if v.shape != (n,) or not np.all(np.isfinite(v) & (v > 0))]
+    if bad:
+        raise ConfigError(f"variation ratios {bad} must be {n} positive finite numbers (one per event)")
+    layout = NuisanceLayout(
+        systematics=tuple((name, "weights", "", "None") for name in variations),
+        nuisance_parameters=tuple(rows),
+        benchmark_ids={k: k for k in cols},
+    )
+    return layout, np.stack([cols[b] for b in layout.benchmark_names], axis=1)
 
 
 def _rng(rng: np.random.Generator | int | None) -> tuple[np.random.Generator, int | None]:

@@ -132,6 +132,23 @@ def dy(tmp_path_factory):
     return path, res, card
 
 
+def test_embedded_events_store_scale_variations(dy, tmp_path):
+    """write_events(variations=...) stores μ_F as a MadMiner nuisance: read back as the same ratios, streamed
+    by the view, profiled like the hand-made WeightVariation; bad ratios are refused before writing."""
+    from lhcgold.generate.variations import scale_variation_ratios
+
+    _, res, _ = dy
+    r = scale_variation_ratios(res, factors=(0.5, 2.0))
+    path = res.write_events(tmp_path / "dyv.h5", variations={"mu_F": (r["muf_2"], r["muf_0.5"])})
+    (stored,) = infer.nuisances_from_file(path)
+    np.testing.assert_allclose(stored.up, r["muf_2"], rtol=1e-12)
+    np.testing.assert_allclose(stored.down, r["muf_0.5"], rtol=1e-12)
+    assert as_view(path).nuisance_names == ("mu_F",)
+    with pytest.raises(ConfigError, match="positive finite"):
+        res.write_events(tmp_path / "bad.h5", variations={"mu_F": (-r["muf_2"], None)})
+    assert not (tmp_path / "bad.h5").exists()
+
+
 @pytest.mark.slow
 def test_drell_yan_scale_variation_matches_quadrature_at_varied_scale(dy):
     from lhcgold.generate.embedded import build_process, parse_card

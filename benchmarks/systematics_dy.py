@@ -56,7 +56,7 @@ def _train(card, n_events: int, members: int, epochs: int, seed: int):
     )
     alices.train(ratio, config=cfg)
     local = sample_local(
-        ev, theta=BenchmarkTheta("sm"), n_samples=n_events, rng=seed + 1, partition="all", nuisances=True
+        ev, theta=BenchmarkTheta("sm"), n_samples=n_events, rng=seed, partition="all", nuisances=True
     )
     nuis = NuisanceRatioEstimator(n_hidden=(64, 64))
     nuis.train(local, config=cfg)

@@ -55,9 +55,7 @@ def _train(card, n_events: int, members: int, epochs: int, seed: int):
         ev, theta0=Prior(Flat(-0.1, 0.1)), theta1=BenchmarkTheta("sm"), n_samples=n_events, rng=seed, partition="all"
     )
     alices.train(ratio, config=cfg)
-    local = sample_local(
-        ev, theta=BenchmarkTheta("sm"), n_samples=n_events, rng=seed, partition="all", nuisances=True
-    )
+    local = sample_local(ev, theta=BenchmarkTheta("sm"), n_samples=n_events, rng=seed, partition="all", nuisances=True)
     nuis = NuisanceRatioEstimator(n_hidden=(64, 64))
     nuis.train(local, config=cfg)
     sally_nu = SALLY(n_hidden=(64, 64))

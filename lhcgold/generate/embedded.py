@@ -56,6 +56,7 @@ from numpy.typing import ArrayLike, NDArray
 from .._version import __version__
 from ..config import AnalysisCard
 from ..exceptions import ConfigError
+from ..io.lhe_weights import NuisanceLayout
 from ..io.lhe_writer import (
     LHEChunkData,
     LHEInit,
@@ -66,7 +67,6 @@ from ..io.lhe_writer import (
     write_lhe,
     write_lhe_from_body,
 )
-from ..io.lhe_weights import NuisanceLayout
 from ..io.pdfgrid import load_pdf
 from ..physics import truth as tr
 from ..physics.ew import EWInputs

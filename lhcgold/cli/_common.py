@@ -130,8 +130,17 @@ def nuisance_options(*, methods: str, ml_note: str = "") -> Callable[[Any], Any]
         f"{methods}{ml_note}.",
     )
 
+    learned = click.option(
+        "--nuisance-model",
+        type=click.Path(exists=True, file_okay=False, path_type=Path),
+        default=None,
+        help="With --profile-systematics: vary each event by these learned ratio factors p(x|ν=±1)/p(x|ν=0) "
+        "(`lhcgold train -m nuisance` on an `augment --nuisances` sample) instead of its stored weight "
+        "ratios, which overstate what the data say about ν when the variation depends on latent variables.",
+    )
+
     def wrap(fn: Any) -> Any:
-        return norm(syst(fn))
+        return norm(syst(learned(fn)))
 
     return wrap
 
@@ -142,15 +151,19 @@ def check_nuisance_options(
     *,
     method: str = "",
     unsupported: Mapping[str, str] | None = None,
+    nuisance_model: Path | None = None,
 ) -> bool:
     """Validate the nuisance options before any work; True when nuisances are to be profiled.
 
     Raises:
-        ConfigError: a non-positive or non-finite ``--norm-uncertainty``, or a ``method`` in
-            ``unsupported`` (its value says what to use instead).
+        ConfigError: a non-positive or non-finite ``--norm-uncertainty``, ``--nuisance-model`` without
+            ``--profile-systematics`` or with sally (its own ν score), or a ``method`` in ``unsupported``
+            (its value says what to use instead).
     """
     if norm_uncertainty is not None and not (math.isfinite(norm_uncertainty) and norm_uncertainty > 0):
         raise ConfigError(f"--norm-uncertainty must be a positive number, got {norm_uncertainty:g}")
+    if nuisance_model is not None and not profile_systematics:
+        raise ConfigError("--nuisance-model replaces the stored ratios of --profile-systematics: give both")
     wanted = norm_uncertainty is not None or profile_systematics
     if wanted and unsupported and method in unsupported:
         opts = " and ".join(
@@ -165,18 +178,32 @@ def check_nuisance_options(
     return wanted
 
 
-def make_nuisances(events: Path, sample: Any, norm_uncertainty: float | None, profile_systematics: bool) -> list[Any]:
+def make_nuisances(
+    events: Path,
+    sample: Any,
+    norm_uncertainty: float | None,
+    profile_systematics: bool,
+    nuisance_model: Path | None = None,
+) -> list[Any]:
     """The nuisances of the options: ``Normalisation("norm", D)`` and the stored variations of
-    ``events`` restricted to ``sample``'s events (its partition).
+    ``events`` restricted to ``sample``'s events (its partition), or the learned ratio factors of
+    ``nuisance_model`` evaluated on them (:func:`lhcgold.infer.learned_variations`).
 
     Raises:
-        ConfigError: ``--profile-systematics`` on a file that stores no nuisance parameters.
+        ConfigError: ``--profile-systematics`` on a file that stores no nuisance parameters, or a
+            model that is not a nuisance ratio estimator of the file's nuisances.
     """
     from .. import infer
 
     nuisances: list[Any] = []
     if norm_uncertainty is not None:
         nuisances.append(infer.Normalisation("norm", norm_uncertainty))
+    if profile_systematics and nuisance_model is not None:
+        from ..ml import load_model
+
+        if not sample.nuisance_names:
+            raise ConfigError(f"{events} stores no nuisance parameters (reconstruct with --systematics)")
+        return nuisances + infer.learned_variations(load_model(nuisance_model), sample)
     if profile_systematics:
         stored = infer.nuisances_from_file(events)
         if not stored:

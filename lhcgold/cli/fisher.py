@@ -194,6 +194,7 @@ def command(
     overwrite: bool,
     norm_uncertainty: float | None,
     profile_systematics: bool,
+    nuisance_model: Path | None,
 ) -> None:
     """Fisher information of EVENTS at THETA (truth, rate, histogram, sally or ml).
 
@@ -203,7 +204,13 @@ def command(
     ratio of the 1σ uncertainties and each nuisance's impact are added (details.nuisances).
     """
     check_output(output, overwrite)
-    profiling = check_nuisance_options(norm_uncertainty, profile_systematics, method=method)
+    profiling = check_nuisance_options(
+        norm_uncertainty,
+        profile_systematics,
+        method=method,
+        nuisance_model=nuisance_model,
+        unsupported={"sally": "--nuisance-model: SALLY profiles its own ν score"} if nuisance_model else None,
+    )
     if not (np.isfinite(luminosity_ifb) and luminosity_ifb > 0):
         raise ConfigError(f"--luminosity-ifb must be positive, got {luminosity_ifb:g}")
     if method in ("sally", "ml") and model is None:
@@ -215,7 +222,7 @@ def command(
     check_device(device, model)
     ef = inference_events(events, all_events=all_events, test_split=test_split, uses_model=model is not None)
     th = parse_theta(theta, ef.setup)
-    nuisances = make_nuisances(events, ef, norm_uncertainty, profile_systematics) if profiling else []
+    nuisances = make_nuisances(events, ef, norm_uncertainty, profile_systematics, nuisance_model) if profiling else []
     progress = show_progress(ctx)
     estimator = load_model_on(model, method, device) if model is not None else None
     opts: dict[str, Any] = dict(theta=th, luminosity_ifb=luminosity_ifb, chunk_size=chunk_size)

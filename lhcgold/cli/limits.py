@@ -161,6 +161,7 @@ def command(
     overwrite: bool,
     norm_uncertainty: float | None = None,
     profile_systematics: bool = False,
+    nuisance_model: Path | None = None,
 ) -> None:
     """Expected limits from Asimov data of EVENTS (rate, histogram, sally or ml likelihood).
 
@@ -172,7 +173,9 @@ def command(
     from .. import infer
 
     check_output(output, overwrite)
-    with_nuisances = check_nuisance_options(norm_uncertainty, profile_systematics, method=method)
+    with_nuisances = check_nuisance_options(
+        norm_uncertainty, profile_systematics, method=method, nuisance_model=nuisance_model
+    )
     if coverage is not None and with_nuisances and method == "ml":
         raise ConfigError(
             "--coverage with --norm-uncertainty/--profile-systematics measures the coverage of the profiled "
@@ -222,6 +225,7 @@ def command(
             asimov_theta=asimov_theta,
             norm_uncertainty=norm_uncertainty,
             profile_systematics=profile_systematics,
+            nuisance_model=nuisance_model,
             allow_outside=allow_outside,
             chunk_size=chunk_size,
         )
@@ -254,7 +258,7 @@ def command(
             allow_outside=allow_outside,
             chunk_size=chunk_size,
             rng=seed,
-            nuisances=make_nuisances(events, ef, norm_uncertainty, profile_systematics),
+            nuisances=make_nuisances(events, ef, norm_uncertainty, profile_systematics, nuisance_model),
         )
     cov_dict = None if cov is None else cov.to_dict()
     if cov_dict is not None and prof_cov is not None:
@@ -394,6 +398,7 @@ def nuisance_details(
     profile_systematics: bool,
     allow_outside: bool,
     chunk_size: int,
+    nuisance_model: Path | None = None,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Limits with the nuisances profiled and fixed, and their impacts: (the result's ``details["nuisances"]``,
     its ``impacts`` record (:func:`lhcgold.infer.impacts_summary`)).
@@ -407,8 +412,8 @@ def nuisance_details(
     """
     from .. import infer
 
-    check_nuisance_options(norm_uncertainty, profile_systematics, method=method)
-    nuisances = make_nuisances(events, sample, norm_uncertainty, profile_systematics)
+    check_nuisance_options(norm_uncertainty, profile_systematics, method=method, nuisance_model=nuisance_model)
+    nuisances = make_nuisances(events, sample, norm_uncertainty, profile_systematics, nuisance_model)
     prof = infer.profile_limits(
         like,
         sample,

@@ -571,3 +571,40 @@ def test_cli_sally_profiles_its_nuisance_score(latent_variation_events, tmp_path
     err = capsys.readouterr().err
     assert code in (1, 2) and "with_nuisance_score" in err and "Traceback" not in err, err
     assert not (tmp_path / "g.json").exists()
+
+
+def test_cli_limits_profile_with_a_learned_nuisance_model(latent_variation_events, tmp_path, capsys):
+    """`lhcgold limits --profile-systematics --nuisance-model M` profiles the learned factors: the stored
+    q is profile_limits with learned_variations; --nuisance-model alone is refused before writing."""
+    import json
+
+    from lhcgold.augment import Point, sample_local
+    from lhcgold.cli import main
+    from lhcgold.ml import NuisanceRatioEstimator, TrainConfig
+
+    path = latent_variation_events
+    ts = sample_local(path, theta=Point([0.0]), n_samples=5000, partition="all", rng=4, nuisances=True)
+    est = NuisanceRatioEstimator(n_hidden=(16,))
+    est.train(ts, config=TrainConfig(n_epochs=5, batch_size=128, seed=2, validation_split=0.0))
+    model = est.save(tmp_path / "nm")
+    args = ["limits", str(path), "-m", "histogram", "--observable", "x", "--bins", "8", "--all-events", "-L", "0.2"]
+    args += ["--grid", "theta=-0.6:0.6:13", "--asimov", "0.1", "--profile-systematics"]
+    assert main(["-q", *args, "--nuisance-model", str(model), "-o", str(tmp_path / "l.json")]) == 0
+    q_cli = json.loads((tmp_path / "l.json").read_text())["data"]["details"]["nuisances"]["q_profiled"]
+    from lhcgold.ml import load_model
+
+    like = infer.Histogram(["x"], bins=8)
+    grid = infer.LimitGrid([(-0.6, 0.6)], 13)
+    ref = profile_limits(
+        like,
+        path,
+        nuisances=infer.learned_variations(load_model(model), path),
+        grid=grid,
+        luminosity_ifb=0.2,
+        asimov_theta=[0.1],
+    )
+    np.testing.assert_allclose(q_cli, ref.q_profiled, rtol=1e-9, atol=1e-9)
+    capsys.readouterr()
+    assert main([*args[:-1], "--nuisance-model", str(model), "-o", str(tmp_path / "m.json")]) != 0
+    assert "--nuisance-model replaces the stored ratios" in capsys.readouterr().err
+    assert not (tmp_path / "m.json").exists()

@@ -15,7 +15,6 @@ An ``import`` statement may sit inside a function only when
 from __future__ import annotations
 
 import ast
-import fnmatch
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -63,9 +62,6 @@ HEAVY = frozenset(
         "zuko",
     }
 )
-
-# being rewritten; clean up after merge (their own imports, and imports of them, are not checked)
-BEING_REWRITTEN = ("lhcgold/cli/limits.py",)
 
 # Entry points whose imports are checked in a subprocess: what they load must include what the
 # static import graph says, and the light ones must not load torch or matplotlib.
@@ -215,11 +211,6 @@ def _in_functions(tree: ast.Module) -> list[ast.Import | ast.ImportFrom]:
     return sorted(nodes.values(), key=lambda n: n.lineno)
 
 
-def _rewritten(path: Path) -> bool:
-    rel = path.relative_to(ROOT).as_posix()
-    return any(fnmatch.fnmatch(rel, pattern) for pattern in BEING_REWRITTEN)
-
-
 def _verdict(mod: Module, node: ast.Import | ast.ImportFrom) -> str | None:
     """None when the function-level import is needed there, else why it belongs at the top."""
     targets = _targets(mod, node)
@@ -231,8 +222,6 @@ def _verdict(mod: Module, node: ast.Import | ast.ImportFrom) -> str | None:
         if any(mod.name in _closure(t, loading) for t in starts if t.startswith("lhcgold")):
             return None
         return "marked `# cycle:` but no target imports this module at its top level"
-    if any(_rewritten(_modules()[t].path) for t in targets if t in _modules()):
-        return None  # what a module being rewritten will load is not known yet
     avoided = set().union(*(_loads_heavy(t) for t in targets)) - _loads_heavy(mod.name)
     if avoided:
         return None
@@ -242,8 +231,6 @@ def _verdict(mod: Module, node: ast.Import | ast.ImportFrom) -> str | None:
 def _offenders() -> list[str]:
     out = []
     for mod in _modules().values():
-        if _rewritten(mod.path):
-            continue
         for node in _in_functions(mod.tree):
             why = _verdict(mod, node)
             if why:
@@ -258,12 +245,6 @@ def test_function_level_imports_are_needed() -> None:
         f"{len(offenders)} imports inside functions belong at the top of their module "
         "(or say `# cycle: a -> b`):\n" + "\n".join(offenders)
     )
-
-
-def test_exemptions_name_existing_files_only() -> None:
-    for pattern in BEING_REWRITTEN:
-        if "*" not in pattern:
-            assert (ROOT / pattern).is_file(), f"{pattern} is gone: drop it from BEING_REWRITTEN"
 
 
 def test_rule_catches_a_habitual_import_and_spares_a_heavy_one() -> None:

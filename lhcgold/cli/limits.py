@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 from pathlib import Path
 from typing import Any
 
 import click
 import numpy as np
 
-from ..exceptions import ConfigError
+from ..exceptions import ConfigError, unknown_name_error
+from ..io.atomic import atomic_path
+from ..plot import plot_contours, plot_ensemble_band, plot_pvalue_map, plot_q_1d
+from ..plot._mpl import pyplot
 from ._common import (
     check_nuisance_options,
     check_output,
@@ -42,8 +46,6 @@ def parse_grid(specs: tuple[str, ...], setup: Any, resolution: int) -> Any:
             raise ConfigError(f"--grid {spec!r}: expected NAME=LO:HI[:N] or NAME=VALUE")
         name, val = spec.split("=", 1)
         if name not in setup.parameter_names:
-            from ..exceptions import unknown_name_error
-
             raise unknown_name_error("parameter", name, setup.parameter_names)
         parts = val.split(":")
         try:
@@ -295,8 +297,6 @@ def _likelihood_factory(
 
 def _load_estimator_or_ensemble(path: Path, method: str, device: str | None) -> Any:
     """One estimator (:func:`load_model_on`) or, for an ensemble directory, the ensemble (members on ``device``)."""
-    import json
-
     try:
         is_ens = json.loads((path / "manifest.json").read_text()).get("class") == "Ensemble"
     except (OSError, ValueError, AttributeError):
@@ -474,10 +474,6 @@ def _check_inputs(sample: Any, like: Any, observables: tuple[str, ...], chunk_si
 
 
 def _plot(res: Any, path: Path, overwrite: bool) -> None:
-    from ..io.atomic import atomic_path
-    from ..plot import plot_contours, plot_ensemble_band, plot_pvalue_map, plot_q_1d
-    from ..plot._mpl import pyplot
-
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(6, 5))
     try:

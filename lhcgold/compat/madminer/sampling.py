@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -130,6 +130,39 @@ def _save(folder: str | None, filename: str | None, arrays: dict[str, NDArray[An
             np.save(Path(folder) / f"{key}_{filename}.npy", arr)
 
 
+# What each sample_* method returns before n_effective, by MadMiner's names and in its order; each array is
+# also what it saves as ``<name>_<filename>.npy``.
+_RETURNS: dict[str, tuple[str, ...]] = {
+    "plain": ("x", "theta"),
+    "local": ("x", "theta", "t_xz"),
+    "density": ("x", "theta", "t_xz"),
+    "ratio": ("x", "theta0", "theta1", "y", "r_xz", "t_xz"),
+    "more_ratios": ("x", "theta0", "theta1", "y", "r_xz", "t_xz0", "t_xz1"),
+    "test": ("x", "theta"),
+}
+
+# MadMiner's arrays from lhcgold's TrainingSet: y of shape (n, 1), the joint ratio itself (not its log).
+_ARRAYS: dict[str, Callable[[TrainingSet], Any]] = {
+    "x": lambda ts: ts.x,
+    "theta": lambda ts: ts.theta0,
+    "theta0": lambda ts: ts.theta0,
+    "theta1": lambda ts: ts.theta1,
+    "y": lambda ts: ts.y.reshape(-1, 1),
+    "r_xz": lambda ts: np.exp(ts.log_r_xz),
+    "t_xz": lambda ts: ts.t_xz,
+    "t_xz0": lambda ts: ts.t_xz,
+    "t_xz1": lambda ts: ts.t_xz1,
+}
+
+
+def _specs(thetas: dict[str, Any]) -> dict[str, Any]:
+    """lhcgold's specifications for the θ arguments (``additional_thetas``: a list of them, or None)."""
+    return {
+        key: [theta_spec(t) for t in (value or [])] if key == "additional_thetas" else theta_spec(value)
+        for key, value in thetas.items()
+    }
+
+
 class SampleAugmenter(DataAnalyzer):
     """Training and test samples with the joint likelihood ratio and score (madminer's ``SampleAugmenter``).
 
@@ -168,6 +201,27 @@ class SampleAugmenter(DataAnalyzer):
             return None
         return ts.n_effective if individual else float(np.min(ts.n_effective))
 
+    def _sample(
+        self,
+        kind: str,
+        nus: tuple[Any, ...],
+        thetas: dict[str, Any],
+        n_samples: int,
+        save_as: tuple[str | None, str | None],
+        split: tuple[Any, Any, str, bool],
+        individual: bool = False,
+    ) -> tuple:
+        """The sample_* methods' one path: ``augment.sample_<kind>`` at ``thetas`` (MadMiner's θ arguments by
+        lhcgold's keyword), MadMiner's arrays (:data:`_RETURNS`) saved to ``save_as`` = (folder, filename),
+        then n_effective. ``split``: test_split, validation_split, partition, sample_only_from_closest_benchmark."""
+        _check_nuisance(*nus)
+        ts = getattr(augment, f"sample_{kind}")(
+            self.events, **_specs(thetas), n_samples=n_samples, **self._opts(*split)
+        )
+        arrays = {name: _ARRAYS[name](ts) for name in _RETURNS[kind]}
+        _save(*save_as, arrays)
+        return (*arrays.values(), self._n_eff(ts, individual))
+
     def sample_train_plain(
         self,
         theta: Any,
@@ -184,15 +238,8 @@ class SampleAugmenter(DataAnalyzer):
         double_precision: bool = False,
     ) -> tuple:
         """x and θ drawn at ``theta``: returns ``x, theta, n_effective``."""
-        _check_nuisance(nu)
-        ts = augment.sample_plain(
-            self.events,
-            theta=theta_spec(theta),
-            n_samples=n_samples,
-            **self._opts(test_split, validation_split, partition, sample_only_from_closest_benchmark),
-        )
-        _save(folder, filename, {"theta": ts.theta0, "x": ts.x})
-        return ts.x, ts.theta0, self._n_eff(ts)
+        split = (test_split, validation_split, partition, sample_only_from_closest_benchmark)
+        return self._sample("plain", (nu,), {"theta": theta}, n_samples, (folder, filename), split)
 
     def sample_train_local(
         self,
@@ -212,15 +259,8 @@ class SampleAugmenter(DataAnalyzer):
         double_precision: bool = False,
     ) -> tuple:
         """x with the joint score at ``theta`` (SALLY): returns ``x, theta, t_xz, n_effective``."""
-        _check_nuisance(nu)
-        ts = augment.sample_local(
-            self.events,
-            theta=theta_spec(theta),
-            n_samples=n_samples,
-            **self._opts(test_split, validation_split, partition, sample_only_from_closest_benchmark),
-        )
-        _save(folder, filename, {"theta": ts.theta0, "x": ts.x, "t_xz": ts.t_xz})
-        return ts.x, ts.theta0, ts.t_xz, self._n_eff(ts)
+        split = (test_split, validation_split, partition, sample_only_from_closest_benchmark)
+        return self._sample("local", (nu,), {"theta": theta}, n_samples, (folder, filename), split)
 
     def sample_train_density(
         self,
@@ -239,15 +279,8 @@ class SampleAugmenter(DataAnalyzer):
         double_precision: bool = False,
     ) -> tuple:
         """x with the joint score, θ from a prior (NDE, SCANDAL): returns ``x, theta, t_xz, n_effective``."""
-        _check_nuisance(nu)
-        ts = augment.sample_density(
-            self.events,
-            theta=theta_spec(theta),
-            n_samples=n_samples,
-            **self._opts(test_split, validation_split, partition, sample_only_from_closest_benchmark),
-        )
-        _save(folder, filename, {"theta": ts.theta0, "x": ts.x, "t_xz": ts.t_xz})
-        return ts.x, ts.theta0, ts.t_xz, self._n_eff(ts)
+        split = (test_split, validation_split, partition, sample_only_from_closest_benchmark)
+        return self._sample("density", (nu,), {"theta": theta}, n_samples, (folder, filename), split)
 
     def sample_train_ratio(
         self,
@@ -270,22 +303,16 @@ class SampleAugmenter(DataAnalyzer):
     ) -> tuple:
         """Ratio samples (CARL, ROLR, RASCAL, ALICE(S), CASCAL):
         returns ``x, theta0, theta1, y, r_xz, t_xz, n_effective`` (``y`` of shape (n, 1))."""
-        _check_nuisance(nu0, nu1)
-        ts = augment.sample_ratio(
-            self.events,
-            theta0=theta_spec(theta0),
-            theta1=theta_spec(theta1),
-            n_samples=n_samples,
-            **self._opts(test_split, validation_split, partition, sample_only_from_closest_benchmark),
+        split = (test_split, validation_split, partition, sample_only_from_closest_benchmark)
+        return self._sample(
+            "ratio",
+            (nu0, nu1),
+            {"theta0": theta0, "theta1": theta1},
+            n_samples,
+            (folder, filename),
+            split,
+            return_individual_n_effective,
         )
-        y = ts.y.reshape(-1, 1)
-        r_xz = np.exp(ts.log_r_xz)
-        _save(
-            folder,
-            filename,
-            {"theta0": ts.theta0, "theta1": ts.theta1, "x": ts.x, "y": y, "r_xz": r_xz, "t_xz": ts.t_xz},
-        )
-        return ts.x, ts.theta0, ts.theta1, y, r_xz, ts.t_xz, self._n_eff(ts, return_individual_n_effective)
 
     def sample_train_more_ratios(
         self,
@@ -308,31 +335,15 @@ class SampleAugmenter(DataAnalyzer):
     ) -> tuple:
         """Ratio samples with the score at both points (doubly parameterised estimators):
         returns ``x, theta0, theta1, y, r_xz, t_xz0, t_xz1, n_effective``."""
-        _check_nuisance(nu0, nu1)
-        ts = augment.sample_more_ratios(
-            self.events,
-            theta0=theta_spec(theta0),
-            theta1=theta_spec(theta1),
-            n_samples=n_samples,
-            additional_thetas=[theta_spec(t) for t in (additional_thetas or [])],
-            **self._opts(test_split, validation_split, partition, sample_only_from_closest_benchmark),
+        split = (test_split, validation_split, partition, sample_only_from_closest_benchmark)
+        return self._sample(
+            "more_ratios",
+            (nu0, nu1),
+            {"theta0": theta0, "theta1": theta1, "additional_thetas": additional_thetas},
+            n_samples,
+            (folder, filename),
+            split,
         )
-        y = ts.y.reshape(-1, 1)
-        r_xz = np.exp(ts.log_r_xz)
-        _save(
-            folder,
-            filename,
-            {
-                "theta0": ts.theta0,
-                "theta1": ts.theta1,
-                "x": ts.x,
-                "y": y,
-                "r_xz": r_xz,
-                "t_xz0": ts.t_xz,
-                "t_xz1": ts.t_xz1,
-            },
-        )
-        return ts.x, ts.theta0, ts.theta1, y, r_xz, ts.t_xz, ts.t_xz1, self._n_eff(ts)
 
     def sample_test(
         self,
@@ -350,15 +361,8 @@ class SampleAugmenter(DataAnalyzer):
         double_precision: bool = False,
     ) -> tuple:
         """Test events drawn at ``theta`` from the test partition: returns ``x, theta, n_effective``."""
-        _check_nuisance(nu)
-        ts = augment.sample_test(
-            self.events,
-            theta=theta_spec(theta),
-            n_samples=n_samples,
-            **self._opts(test_split, validation_split, partition, sample_only_from_closest_benchmark),
-        )
-        _save(folder, filename, {"theta": ts.theta0, "x": ts.x})
-        return ts.x, ts.theta0, self._n_eff(ts)
+        split = (test_split, validation_split, partition, sample_only_from_closest_benchmark)
+        return self._sample("test", (nu,), {"theta": theta}, n_samples, (folder, filename), split)
 
     def cross_sections(
         self, theta: Any, nu: Any = None

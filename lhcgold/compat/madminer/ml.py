@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -46,37 +46,32 @@ def _array(value: Any, name: str) -> NDArray[np.float64] | None:
     return np.asarray(value, dtype=np.float64)
 
 
+def _arrays(values: dict[str, Any], suffix: str = "") -> dict[str, Any]:
+    """MadMiner's training arguments (by name) as arrays, in order; a missing file names ``<name><suffix>``."""
+    return {key: _array(value, key + suffix) for key, value in values.items()}
+
+
 def _limit(arrays: dict[str, Any], n: int | None) -> dict[str, Any]:
     return arrays if n is None else {k: (None if v is None else v[:n]) for k, v in arrays.items()}
 
 
-def _config(
-    n_epochs: int,
-    batch_size: int,
-    initial_lr: float,
-    final_lr: float,
-    optimizer: str,
-    validation_split: float | None,
-    early_stopping: bool,
-    clip_gradient: float | None,
-    early_stopping_patience: int | None,
-    alpha: float = 1.0,
-    seed: int | None = None,
-) -> Any:
+def _config(args: Mapping[str, Any]) -> Any:
+    """lhcgold's TrainConfig from a ``train`` method's arguments (its ``locals()``), read by MadMiner's names;
+    ``alpha`` is 1 where the method has none."""
     from ...ml import TrainConfig
 
     return TrainConfig(
-        n_epochs=int(n_epochs),
-        batch_size=int(batch_size),
-        initial_lr=float(initial_lr),
-        final_lr=float(final_lr),
-        optimizer=optimizer,  # type: ignore[arg-type]
-        validation_split=float(validation_split or 0.0),
-        early_stopping=bool(early_stopping),
-        patience=early_stopping_patience,
-        clip_gradient=clip_gradient,
-        alpha=float(alpha),
-        seed=seed,
+        n_epochs=int(args["n_epochs"]),
+        batch_size=int(args["batch_size"]),
+        initial_lr=float(args["initial_lr"]),
+        final_lr=float(args["final_lr"]),
+        optimizer=args["optimizer"],
+        validation_split=float(args["validation_split"] or 0.0),
+        early_stopping=bool(args["early_stopping"]),
+        patience=args["early_stopping_patience"],
+        clip_gradient=args["clip_gradient"],
+        alpha=float(args.get("alpha", 1.0)),
+        seed=args["seed"],
     )
 
 
@@ -127,6 +122,7 @@ class _Estimator:
     """Shared parts: network settings, save and load, Fisher information of a sample."""
 
     _family = ""
+    _kind = ""  # the TrainingSet kind it trains on
 
     def __init__(
         self,
@@ -151,7 +147,17 @@ class _Estimator:
             features=self.features, n_hidden=self.n_hidden, activation=self.activation, dropout=self.dropout_prob
         )
 
-    def _fit(self, method: str, data: TrainingSet, validation: TrainingSet | None, cfg: Any) -> tuple:
+    def _set(self, a: dict[str, Any], validation: bool = False) -> TrainingSet:
+        """The training set of MadMiner's arrays ``a`` by argument name (x, theta, t_xz)."""
+        return TrainingSet(self._kind, a["x"], theta0=a.get("theta"), t_xz=a.get("t_xz"))
+
+    def _train(self, method: str, train: dict[str, Any], val: dict[str, Any] | None, args: Mapping[str, Any]) -> tuple:
+        """The train methods' one path: the training set from ``train`` (MadMiner's training arguments by
+        name; the first ``limit_samplesize`` events), the validation set from ``val`` (None: none), the
+        config from the method's arguments ``args``, the fit; returns the train and validation losses."""
+        data = self._set(_limit(_arrays(train), args["limit_samplesize"]))
+        validation = None if val is None else self._set(_arrays(val, "_val"), validation=True)
+        cfg = _config(args)
         self.model = self._new(method)
         hist = self.model.train(data, config=cfg, validation=validation)
         return np.asarray(hist.train_loss), np.asarray(hist.val_loss)
@@ -201,6 +207,7 @@ class ScoreEstimator(_Estimator):
     """Local score estimator t̂(x) (SALLY, SALLINO)."""
 
     _family = "score"
+    _kind = "local"
 
     def train(
         self,
@@ -231,22 +238,8 @@ class ScoreEstimator(_Estimator):
         """Train on ``x`` and the joint score ``t_xz``; returns the train and validation losses per epoch."""
         if shuffle_labels:
             raise ConfigError("shuffle_labels is not supported")
-        a = _limit({"x": _array(x, "x"), "t_xz": _array(t_xz, "t_xz")}, limit_samplesize)
-        data = TrainingSet("local", a["x"], t_xz=a["t_xz"])
-        val = None if x_val is None else TrainingSet("local", _array(x_val, "x_val"), t_xz=_array(t_xz_val, "t_xz_val"))
-        cfg = _config(
-            n_epochs,
-            batch_size,
-            initial_lr,
-            final_lr,
-            optimizer,
-            validation_split,
-            early_stopping,
-            clip_gradient,
-            early_stopping_patience,
-            seed=seed,
-        )
-        return self._fit(method, data, val, cfg)
+        val = None if x_val is None else {"x": x_val, "t_xz": t_xz_val}
+        return self._train(method, {"x": x, "t_xz": t_xz}, val, locals())
 
     def evaluate_score(
         self, x: Any, theta: ArrayLike | None = None, nuisance_mode: str = "auto"
@@ -318,57 +311,23 @@ class ParameterizedRatioEstimator(_Estimator):
             raise ConfigError("shuffle_labels is not supported")
         th0 = _array(theta, "theta")
         th1 = _array(theta1, "theta1") if theta1 is not None else _theta1_beside(theta, len(th0), th0.shape[1])
-        data = self._set(
-            _limit(
-                {
-                    "x": _array(x, "x"),
-                    "y": _array(y, "y"),
-                    "theta0": th0,
-                    "theta1": th1,
-                    "r_xz": _array(r_xz, "r_xz"),
-                    "t_xz": _array(t_xz, "t_xz"),
-                },
-                limit_samplesize,
-            )
-        )
+        train = {"theta": th0, "theta1": th1, "x": x, "y": y, "r_xz": r_xz, "t_xz": t_xz}
         val = None
-        if x_val is not None:
-            tv = _array(theta_val, "theta_val")
-            val = self._set(
-                {
-                    "x": _array(x_val, "x_val"),
-                    "y": _array(y_val, "y_val"),
-                    "theta0": tv,
-                    "theta1": np.broadcast_to(th1[0], tv.shape),
-                    "r_xz": _array(r_xz_val, "r_xz_val"),
-                    "t_xz": _array(t_xz_val, "t_xz_val"),
-                }
-            )
-        cfg = _config(
-            n_epochs,
-            batch_size,
-            initial_lr,
-            final_lr,
-            optimizer,
-            validation_split,
-            early_stopping,
-            clip_gradient,
-            early_stopping_patience,
-            alpha=alpha,
-            seed=seed,
-        )
-        return self._fit(method, data, val, cfg)
+        if x_val is not None:  # θ1 of the validation events: the training θ1
+            val = {"theta": theta_val, "x": x_val, "y": y_val, "theta1": th1[0], "r_xz": r_xz_val, "t_xz": t_xz_val}
+        return self._train(method, train, val, locals())
 
-    @staticmethod
-    def _set(a: dict[str, Any]) -> TrainingSet:
+    def _set(self, a: dict[str, Any], validation: bool = False) -> TrainingSet:
+        """The ratio set of MadMiner's arrays (``validation``: θ1 is one point, for every event)."""
+        theta1 = np.broadcast_to(a["theta1"], a["theta"].shape) if validation else a["theta1"]
         r = a["r_xz"]
         with np.errstate(divide="ignore"):
             log_r = None if r is None else np.log(r.reshape(-1))
         return TrainingSet(
             "ratio",
             a["x"],
-            theta0=a["theta0"],
-            theta1=a["theta1"],
+            theta0=a["theta"],
+            theta1=theta1,
             y=a["y"].reshape(-1),
             log_r_xz=log_r,
             t_xz=a["t_xz"],
@@ -408,6 +367,7 @@ class LikelihoodEstimator(_Estimator):
     """Conditional density estimator p̂(x|θ) (NDE, SCANDAL)."""
 
     _family = "likelihood"
+    _kind = "density"
 
     def __init__(
         self,
@@ -450,34 +410,8 @@ class LikelihoodEstimator(_Estimator):
         seed: int | None = None,
     ) -> tuple:
         """Train on a density sample; returns the train and validation losses per epoch."""
-        a = _limit(
-            {"x": _array(x, "x"), "theta": _array(theta, "theta"), "t_xz": _array(t_xz, "t_xz")}, limit_samplesize
-        )
-        data = TrainingSet("density", a["x"], theta0=a["theta"], t_xz=a["t_xz"])
-        val = (
-            None
-            if x_val is None
-            else TrainingSet(
-                "density",
-                _array(x_val, "x_val"),
-                theta0=_array(theta_val, "theta_val"),
-                t_xz=_array(t_xz_val, "t_xz_val"),
-            )
-        )
-        cfg = _config(
-            n_epochs,
-            batch_size,
-            initial_lr,
-            final_lr,
-            optimizer,
-            validation_split,
-            early_stopping,
-            clip_gradient,
-            early_stopping_patience,
-            alpha=alpha,
-            seed=seed,
-        )
-        return self._fit(method, data, val, cfg)
+        val = None if x_val is None else {"x": x_val, "theta": theta_val, "t_xz": t_xz_val}
+        return self._train(method, {"x": x, "theta": theta, "t_xz": t_xz}, val, locals())
 
     def evaluate_log_likelihood(
         self, x: Any, theta: Any, test_all_combinations: bool = True, evaluate_score: bool = False

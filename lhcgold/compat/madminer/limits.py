@@ -72,6 +72,33 @@ class AsymptoticLimits(DataAnalyzer):
             return infer.NeuralRatio(model, include_rate=include_xsec)
         raise ConfigError(f"unknown mode {mode!r}; known: rate, histo, sally, sallino, adaptive-sally, ml")
 
+    def _inputs(
+        self,
+        mode: str,
+        model_file: Any,
+        hist_vars: Sequence[str] | None,
+        score_components: Any,
+        hist_bins: Any,
+        include_xsec: bool,
+        test_split: float | None,
+        postprocessing: Any,
+    ) -> tuple[Any, infer.EventsView]:
+        """What expected and observed limits start from: the likelihood of ``mode`` and the test partition."""
+        if postprocessing is not None:
+            raise ConfigError("postprocessing is not supported")
+        like = self._likelihood(mode, model_file, hist_vars, score_components, hist_bins, include_xsec, test_split)
+        return like, partition_sample(self.events, test_split)
+
+    def _scan_options(
+        self, grid_ranges: Any, grid_resolutions: Any, thetas_eval: Any, luminosity: float, dof: int | None
+    ) -> dict[str, Any]:
+        """The grid, the luminosity (MadMiner's pb⁻¹ in fb⁻¹) and the dof, as lhcgold's limit scans take them."""
+        return {
+            "grid": self._grid(grid_ranges, grid_resolutions, thetas_eval),
+            "luminosity_ifb": float(luminosity) / PB_PER_IFB,
+            "dof": dof,
+        }
+
     def _grid(self, grid_ranges: Any, grid_resolutions: Any, thetas_eval: Any) -> Any:
         if thetas_eval is not None:
             return np.atleast_2d(np.asarray(thetas_eval, dtype=np.float64))
@@ -116,17 +143,14 @@ class AsymptoticLimits(DataAnalyzer):
         Returns ``theta_grid, p_values, best_fit_index, log_likelihood_kinematic, log_likelihood_rate,
         histo_data`` (``histo_data``: None, or ``(None, x_asimov, weights_asimov)`` with ``return_asimov``).
         """
-        if postprocessing is not None:
-            raise ConfigError("postprocessing is not supported")
-        like = self._likelihood(mode, model_file, hist_vars, score_components, hist_bins, include_xsec, test_split)
-        data = partition_sample(self.events, test_split)
+        like, data = self._inputs(
+            mode, model_file, hist_vars, score_components, hist_bins, include_xsec, test_split, postprocessing
+        )
         res = infer.expected_limits(
             like,
             data,
-            grid=self._grid(grid_ranges, grid_resolutions, thetas_eval),
-            luminosity_ifb=float(luminosity) / PB_PER_IFB,
+            **self._scan_options(grid_ranges, grid_resolutions, thetas_eval, luminosity, dof),
             asimov_theta=np.asarray(theta_true, dtype=np.float64),
-            dof=dof,
         )
         histo = None
         if return_asimov:
@@ -171,18 +195,15 @@ class AsymptoticLimits(DataAnalyzer):
         thetas_eval: Any = None,
     ) -> tuple:
         """p-values for observed events ``x_observed`` (n, n_observables); returns MadMiner's tuple."""
-        if postprocessing is not None:
-            raise ConfigError("postprocessing is not supported")
-        like = self._likelihood(mode, model_file, hist_vars, score_components, hist_bins, include_xsec, test_split)
-        data = partition_sample(self.events, test_split)
+        like, data = self._inputs(
+            mode, model_file, hist_vars, score_components, hist_bins, include_xsec, test_split, postprocessing
+        )
         res = infer.observed_limits(
             like,
             np.asarray(x_observed, dtype=np.float64),
             data,
-            grid=self._grid(grid_ranges, grid_resolutions, thetas_eval),
-            luminosity_ifb=float(luminosity) / PB_PER_IFB,
+            **self._scan_options(grid_ranges, grid_resolutions, thetas_eval, luminosity, dof),
             n_observed=n_observed,
-            dof=dof,
         )
         return self._tuple(res, None)
 

@@ -76,6 +76,29 @@ class FisherInformation(DataAnalyzer):
                 "include_nuisance_parameters=False (the physics parameters only)"
             )
 
+    def _weights_information(
+        self, compute: Any, theta: ArrayLike, luminosity: float, unsupported: dict[str, Any], nuisance: bool
+    ) -> tuple:
+        """Truth and rate information: ``compute`` (an lhcgold information of the events) at ``theta``."""
+        _unsupported(**unsupported)
+        self._no_nuisance(nuisance and bool(self.nuisance_parameters))
+        res = compute(self.events, theta=np.asarray(theta, dtype=np.float64), luminosity_ifb=_lumi_ifb(luminosity))
+        return res.matrix, None
+
+    def _histogram_information(
+        self, observables: list[str], binning: list[tuple], theta: ArrayLike, luminosity: float, unsupported: dict
+    ) -> tuple:
+        """Information of a histogram of ``observables``, ``binning`` (bins, histrange) per observable."""
+        _unsupported(**unsupported)
+        res = infer.histogram_information(
+            self.events,
+            observables,
+            bins=[_bins(b, r) for b, r in binning],
+            theta=np.asarray(theta, dtype=np.float64),
+            luminosity_ifb=_lumi_ifb(luminosity),
+        )
+        return res.matrix, None
+
     def truth_information(
         self,
         theta: ArrayLike,
@@ -85,12 +108,10 @@ class FisherInformation(DataAnalyzer):
         include_nuisance_parameters: bool = True,
     ) -> tuple:
         """Information of the full parton-level truth: returns ``(information, None)``."""
-        _unsupported(cuts=cuts, efficiency_functions=efficiency_functions)
-        self._no_nuisance(include_nuisance_parameters and bool(self.nuisance_parameters))
-        res = infer.truth_information(
-            self.events, theta=np.asarray(theta, dtype=np.float64), luminosity_ifb=_lumi_ifb(luminosity)
+        unsupported = {"cuts": cuts, "efficiency_functions": efficiency_functions}
+        return self._weights_information(
+            infer.truth_information, theta, luminosity, unsupported, include_nuisance_parameters
         )
-        return res.matrix, None
 
     def rate_information(
         self,
@@ -101,12 +122,10 @@ class FisherInformation(DataAnalyzer):
         include_nuisance_parameters: bool = True,
     ) -> tuple:
         """Information in the total rate: returns ``(information, None)``."""
-        _unsupported(cuts=cuts, efficiency_functions=efficiency_functions)
-        self._no_nuisance(include_nuisance_parameters and bool(self.nuisance_parameters))
-        res = infer.rate_information(
-            self.events, theta=np.asarray(theta, dtype=np.float64), luminosity_ifb=_lumi_ifb(luminosity)
+        unsupported = {"cuts": cuts, "efficiency_functions": efficiency_functions}
+        return self._weights_information(
+            infer.rate_information, theta, luminosity, unsupported, include_nuisance_parameters
         )
-        return res.matrix, None
 
     def histo_information(
         self,
@@ -124,15 +143,8 @@ class FisherInformation(DataAnalyzer):
         ``bins``: edges, or a number of bins (equal width in ``histrange``, or of equal cross
         section without it). Events outside the edges fill the two overflow bins.
         """
-        _unsupported(cuts=cuts, efficiency_functions=efficiency_functions)
-        res = infer.histogram_information(
-            self.events,
-            [observable],
-            bins=[_bins(bins, histrange)],
-            theta=np.asarray(theta, dtype=np.float64),
-            luminosity_ifb=_lumi_ifb(luminosity),
-        )
-        return res.matrix, None
+        unsupported = {"cuts": cuts, "efficiency_functions": efficiency_functions}
+        return self._histogram_information([observable], [(bins, histrange)], theta, luminosity, unsupported)
 
     def histo_information_2d(
         self,
@@ -149,15 +161,9 @@ class FisherInformation(DataAnalyzer):
         n_events_dynamic_binning: int | None = None,
     ) -> tuple:
         """Information of a 2-D histogram (rate included): returns ``(information, None)``."""
-        _unsupported(cuts=cuts, efficiency_functions=efficiency_functions)
-        res = infer.histogram_information(
-            self.events,
-            [observable1, observable2],
-            bins=[_bins(bins1, histrange1), _bins(bins2, histrange2)],
-            theta=np.asarray(theta, dtype=np.float64),
-            luminosity_ifb=_lumi_ifb(luminosity),
-        )
-        return res.matrix, None
+        unsupported = {"cuts": cuts, "efficiency_functions": efficiency_functions}
+        observables, binning = [observable1, observable2], [(bins1, histrange1), (bins2, histrange2)]
+        return self._histogram_information(observables, binning, theta, luminosity, unsupported)
 
     def full_information(
         self,

@@ -21,7 +21,7 @@ from ... import infer
 from ...exceptions import ConfigError
 from ...physics.morphing import component_factors
 from .analysis import DataAnalyzer
-from .fisherinformation import PB_PER_IFB, partition_sample
+from .fisherinformation import _lumi_ifb, partition_sample
 from .ml import load_estimator, positional
 
 __all__ = ["AsymptoticLimits"]
@@ -95,7 +95,7 @@ class AsymptoticLimits(DataAnalyzer):
         """The grid, the luminosity (MadMiner's pb⁻¹ in fb⁻¹) and the dof, as lhcgold's limit scans take them."""
         return {
             "grid": self._grid(grid_ranges, grid_resolutions, thetas_eval),
-            "luminosity_ifb": float(luminosity) / PB_PER_IFB,
+            "luminosity_ifb": _lumi_ifb(luminosity),
             "dof": dof,
         }
 

@@ -60,7 +60,19 @@ def is_madminer_model(filename: str | os.PathLike[str]) -> bool:
     return not Path(filename).is_dir() and Path(f"{filename}_settings.json").is_file()
 
 
-class MadMinerScoreModel:
+class _MadMinerSettings:
+    """What every madminer model reads from its ``<name>_settings.json``."""
+
+    def __init__(self, settings: dict[str, Any]):
+        self.settings = settings
+        self.n_observables = int(settings["n_observables"])
+        self.n_parameters = int(settings["n_parameters"])
+        feats = settings.get("features")
+        self.features = None if feats in (None, "None") else [int(i) for i in feats]
+        self.activation = str(settings.get("activation", "tanh"))
+
+
+class MadMinerScoreModel(_MadMinerSettings):
     """A madminer-trained local score model (``DenseLocalScoreModel``), evaluated with numpy.
 
     Attributes:
@@ -79,12 +91,7 @@ class MadMinerScoreModel:
         x_means: NDArray[np.float64] | None,
         x_stds: NDArray[np.float64] | None,
     ):
-        self.settings = settings
-        self.n_observables = int(settings["n_observables"])
-        self.n_parameters = int(settings["n_parameters"])
-        feats = settings.get("features")
-        self.features = None if feats in (None, "None") else [int(i) for i in feats]
-        self.activation = str(settings.get("activation", "tanh"))
+        super().__init__(settings)
         self.n_hidden = tuple(int(h) for h in settings.get("n_hidden", ()))
         self._act = _activation(self.activation)
         self.layers = layers  # None marks a dropout layer (the identity at evaluation)
@@ -128,7 +135,7 @@ def _torch_activation(name: str) -> Callable[[Any], Any]:
     return table[name]
 
 
-class _MadMinerConditional:
+class _MadMinerConditional(_MadMinerSettings):
     """Shared parts of madminer's θ-conditional ratio models: input scaling and the dense network.
 
     madminer's ``DenseSingleParameterizedRatioModel`` / ``DenseDoublyParameterizedRatioModel``: the
@@ -147,12 +154,7 @@ class _MadMinerConditional:
         layers: list[tuple[Any, Any] | None],
         scaling: dict[str, NDArray[np.float64] | None],
     ):
-        self.settings = settings
-        self.n_observables = int(settings["n_observables"])
-        self.n_parameters = int(settings["n_parameters"])
-        feats = settings.get("features")
-        self.features = None if feats in (None, "None") else [int(i) for i in feats]
-        self.activation = str(settings.get("activation", "tanh"))
+        super().__init__(settings)
         self.n_hidden = tuple(int(h) for h in settings["n_hidden"])
         self._act = _torch_activation(self.activation)
         self.layers = layers

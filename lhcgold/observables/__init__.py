@@ -109,6 +109,11 @@ register_section("cuts", CUTS_SCHEMA)
 Definition = str | Callable[[RecoEvents], Any]
 
 
+def _definition_text(d: Definition) -> str:
+    """The expression text (or the callable's name)."""
+    return d if isinstance(d, str) else f"<function {getattr(d, '__qualname__', repr(d))}>"
+
+
 @dataclass(frozen=True)
 class Observable:
     """One observable: a name, a definition (expression text or callable), a default, required."""
@@ -127,8 +132,7 @@ class Observable:
     @property
     def text(self) -> str:
         """The expression text (or the callable's name)."""
-        d = self.definition
-        return d if isinstance(d, str) else f"<function {getattr(d, '__qualname__', repr(d))}>"
+        return _definition_text(self.definition)
 
 
 @dataclass(frozen=True)
@@ -139,8 +143,7 @@ class Cut:
 
     @property
     def text(self) -> str:
-        d = self.definition
-        return d if isinstance(d, str) else f"<function {getattr(d, '__qualname__', repr(d))}>"
+        return _definition_text(self.definition)
 
 
 @dataclass(frozen=True)

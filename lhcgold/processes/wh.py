@@ -16,6 +16,7 @@ from ..physics import truth as tr
 from ..physics.ew import GEV2_TO_PB, EWInputs
 from ..physics.pdf import PDFGrid
 from ..physics.wh import WH_PARAMETERS, WHME
+from ._vh import to_lab, vh_momenta, vh_record
 from .base import Batch, EmbeddedProcess, EventRecord, ProcessDefaults, eta, register_process
 
 __all__ = ["WHProcess"]
@@ -251,27 +252,7 @@ class WHProcess(EmbeddedProcess):
         self, shat: Array, cT: Array, phi: Array, m2: Array, ct: Array, phs: Array
     ) -> tuple[Array, Array, Array, Array]:
         """(p_ℓ, p_ν, p_H, p_W) in the partonic CM with the quark along +z."""
-        ew = self.ew
-        rs = np.sqrt(shat)
-        mst = np.sqrt(m2)
-        k = ps.two_body_momentum(rs, mst, ew.mh)
-        sT = np.sqrt(np.maximum(1 - cT**2, 0))
-        zhat = np.stack([sT * np.cos(phi), sT * np.sin(phi), cT], axis=-1)
-        ew_ = np.sqrt(k**2 + m2)
-        pw = np.concatenate([ew_[:, None], k[:, None] * zhat], axis=1)
-        ph = np.concatenate([np.sqrt(k**2 + ew.mh**2)[:, None], -k[:, None] * zhat], axis=1)
-        # W rest frame axes: y' ∝ z × W, x' = y' × z'
-        yv = np.stack([-zhat[:, 1], zhat[:, 0], np.zeros_like(cT)], axis=-1)
-        yn = np.linalg.norm(yv, axis=-1, keepdims=True)
-        yv = np.where(yn > 1e-300, yv / np.where(yn > 0, yn, 1), np.array([0.0, 1.0, 0.0]))
-        xv = np.cross(yv, zhat)
-        st = np.sqrt(np.maximum(1 - ct**2, 0))
-        d = (st * np.cos(phs))[:, None] * xv + (st * np.sin(phs))[:, None] * yv + ct[:, None] * zhat
-        pl_rest = np.concatenate([(mst / 2)[:, None], (mst / 2)[:, None] * d], axis=1)
-        pn_rest = pl_rest.copy()
-        pn_rest[:, 1:] *= -1
-        beta = pw[:, 1:] / pw[:, :1]
-        return ps.boost(pl_rest, beta), ps.boost(pn_rest, beta), ph, pw
+        return vh_momenta(shat, cT, phi, m2, ct, phs, self.ew.mh)
 
     def realise(
         self, batch: Batch, channel: NDArray[np.intp], rng: np.random.Generator
@@ -281,11 +262,7 @@ class WHProcess(EmbeddedProcess):
         pl, pn, ph, pw = self.momenta_quark_frame(kn["shat"], kn["cT"], kn["phi"], kn["m2"], kn["ct"], kn["phs"])
         orient = channel % 2
         charge = np.asarray(self.charges)[channel // 2]
-        flip = orient == 1
-        for p in (pl, pn, ph, pw):
-            p[flip, 2] *= -1
-            p[flip, 3] *= -1
-            p[:] = ps.boost_z(p, kn["y"])
+        to_lab((pl, pn, ph, pw), orient == 1, kn["y"])
         x1, x2 = kn["x1"], kn["x2"]
         _, per = self._lumis(x1, x2, self._mu2(kn["shat"]))
         lum = per[np.arange(n), channel]
@@ -298,30 +275,10 @@ class WHProcess(EmbeddedProcess):
         anti = np.where(charge > 0, -dns, -ups)
         id1 = np.where(orient == 0, quark, anti)
         id2 = np.where(orient == 0, anti, quark)
-        half = 0.5 * self.sqrt_s
-        mom = np.zeros((n, 6, 4))
-        mom[:, 0] = np.stack([x1 * half, 0 * x1, 0 * x1, x1 * half], axis=1)
-        mom[:, 1] = np.stack([x2 * half, 0 * x2, 0 * x2, -x2 * half], axis=1)
-        mom[:, 2], mom[:, 3], mom[:, 4], mom[:, 5] = pw, ph, pl, pn
         lep = -charge * self.lepton  # ℓ⁺ = -11/-13
         nu = charge * (self.lepton + 1)  # ν for W+, ν̄ for W−
         pdg = np.stack([id1, id2, 24 * charge, np.full(n, 25), lep, nu], axis=1).astype(np.int64)
-        colours = np.zeros((n, 6, 2), np.int64)
-        colours[:, 0, :] = np.where((id1 > 0)[:, None], [501, 0], [0, 501])
-        colours[:, 1, :] = np.where((id2 > 0)[:, None], [501, 0], [0, 501])
-        masses = np.zeros((n, 6))
-        masses[:, 2] = np.sqrt(kn["m2"])
-        masses[:, 3] = self.ew.mh
-        mu2 = self._mu2(kn["shat"])
-        rec = EventRecord(
-            pdg=pdg,
-            momenta=mom,
-            masses=masses,
-            status=np.array([-1, -1, 2, 1, 1, 1]),
-            mothers=np.array([[0, 0], [0, 0], [1, 2], [1, 2], [3, 3], [3, 3]]),
-            colours=colours,
-            scale=np.broadcast_to(np.sqrt(mu2), (n,)).astype(float),
-        )
+        rec = vh_record(kn, (pw, ph, pl, pn), pdg, sqrt_s=self.sqrt_s, mh=self.ew.mh, mu2=self._mu2(kn["shat"]))
         ptl = np.hypot(pl[:, 1], pl[:, 2])
         pth = np.hypot(ph[:, 1], ph[:, 2])
         metx, mety = -(pl[:, 1] + ph[:, 1]), -(pl[:, 2] + ph[:, 2])

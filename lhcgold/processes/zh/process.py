@@ -20,7 +20,8 @@ from ...exceptions import ConfigError
 from ...physics import phasespace as ps
 from ...physics.ew import GEV2_TO_PB, EWInputs
 from ...physics.pdf import PDFGrid
-from ..base import Batch, EmbeddedProcess, EventRecord, ProcessDefaults, register_process
+from .._vh import to_lab, vh_momenta, vh_record
+from ..base import Batch, EmbeddedProcess, EventRecord, ProcessDefaults, eta, register_process
 from .amplitude import CONTACT_MODES, ZH_PARAMETERS, ZHME, zh_angles
 
 __all__ = ["ZHProcess"]
@@ -306,25 +307,7 @@ class ZHProcess(EmbeddedProcess):
         self, shat: Array, cT: Array, phi: Array, m2: Array, ct: Array, phs: Array
     ) -> tuple[Array, Array, Array, Array]:
         """(p_ℓ⁻, p_ℓ⁺, p_H, p_Z) in the partonic CM with the quark along +z."""
-        rs = np.sqrt(shat)
-        mst = np.sqrt(m2)
-        k = ps.two_body_momentum(rs, mst, self.ew.mh)
-        sT = np.sqrt(np.maximum(1 - cT**2, 0))
-        zhat = np.stack([sT * np.cos(phi), sT * np.sin(phi), cT], axis=-1)
-        pz = np.concatenate([np.sqrt(k**2 + m2)[:, None], k[:, None] * zhat], axis=1)
-        ph = np.concatenate([np.sqrt(k**2 + self.ew.mh**2)[:, None], -k[:, None] * zhat], axis=1)
-        # Z rest-frame axes: y' ∝ ẑ × p̂_Z, x' = y' × z'
-        yv = np.stack([-zhat[:, 1], zhat[:, 0], np.zeros_like(cT)], axis=-1)
-        yn = np.linalg.norm(yv, axis=-1, keepdims=True)
-        yv = np.where(yn > 1e-300, yv / np.where(yn > 0, yn, 1), np.array([0.0, 1.0, 0.0]))
-        xv = np.cross(yv, zhat)
-        st = np.sqrt(np.maximum(1 - ct**2, 0))
-        d = (st * np.cos(phs))[:, None] * xv + (st * np.sin(phs))[:, None] * yv + ct[:, None] * zhat
-        lm = np.concatenate([(mst / 2)[:, None], (mst / 2)[:, None] * d], axis=1)
-        lp = lm.copy()
-        lp[:, 1:] *= -1
-        beta = pz[:, 1:] / pz[:, :1]
-        return ps.boost(lm, beta), ps.boost(lp, beta), ph, pz
+        return vh_momenta(shat, cT, phi, m2, ct, phs, self.ew.mh)
 
     def _pick_flavours(
         self, kn: dict[str, Array], channel: NDArray[np.intp], rng: np.random.Generator
@@ -352,37 +335,12 @@ class ZHProcess(EmbeddedProcess):
         kn = batch.kin
         n = channel.size
         lm, lp, ph, pz = self.momenta_quark_frame(kn["shat"], kn["cT"], kn["phi"], kn["m2"], kn["ct"], kn["phs"])
-        flip = channel % 2 == 1
-        for p in (lm, lp, ph, pz):
-            p[flip, 2] *= -1
-            p[flip, 3] *= -1
-            p[:] = ps.boost_z(p, kn["y"])
+        to_lab((lm, lp, ph, pz), channel % 2 == 1, kn["y"])
         id1, id2 = self._pick_flavours(kn, channel, rng)
-        half = 0.5 * self.sqrt_s
-        x1, x2 = kn["x1"], kn["x2"]
-        mom = np.zeros((n, 6, 4))
-        mom[:, 0] = np.stack([x1 * half, 0 * x1, 0 * x1, x1 * half], axis=1)
-        mom[:, 1] = np.stack([x2 * half, 0 * x2, 0 * x2, -x2 * half], axis=1)
-        mom[:, 2], mom[:, 3], mom[:, 4], mom[:, 5] = pz, ph, lm, lp
         pdg = np.stack(
             [id1, id2, np.full(n, 23), np.full(n, 25), np.full(n, self.lepton), np.full(n, -self.lepton)], axis=1
         ).astype(np.int64)
-        colours = np.zeros((n, 6, 2), np.int64)
-        colours[:, 0, :] = np.where((id1 > 0)[:, None], [501, 0], [0, 501])
-        colours[:, 1, :] = np.where((id2 > 0)[:, None], [501, 0], [0, 501])
-        masses = np.zeros((n, 6))
-        masses[:, 2] = np.sqrt(kn["m2"])
-        masses[:, 3] = self.ew.mh
-        mu2 = self._mu2(kn["shat"])
-        rec = EventRecord(
-            pdg=pdg,
-            momenta=mom,
-            masses=masses,
-            status=np.array([-1, -1, 2, 1, 1, 1]),
-            mothers=np.array([[0, 0], [0, 0], [1, 2], [1, 2], [3, 3], [3, 3]]),
-            colours=colours,
-            scale=np.broadcast_to(np.sqrt(mu2), (n,)).astype(float),
-        )
+        rec = vh_record(kn, (pz, ph, lm, lp), pdg, sqrt_s=self.sqrt_s, mh=self.ew.mh, mu2=self._mu2(kn["shat"]))
         obs = parton_observables(lm, lp, ph)
         return rec, obs, obs[:, :7].copy()
 
@@ -447,11 +405,6 @@ class ZHProcess(EmbeddedProcess):
         return self.joint_density_components(xa[:, 0:3], xa[:, 3:6], xa[:, 6])
 
 
-def _eta(p: Array) -> Array:
-    pt = np.hypot(p[..., 1], p[..., 2])
-    return np.arcsinh(p[..., 3] / np.where(pt > 0, pt, 1e-300))
-
-
 def _rapidity(p: Array) -> Array:
     with np.errstate(divide="ignore", invalid="ignore"):
         return 0.5 * np.log((p[..., 0] + p[..., 3]) / (p[..., 0] - p[..., 3]))
@@ -485,11 +438,11 @@ def parton_observables(lm: Array, lp: Array, ph: Array) -> Array:
             np.hypot(z[:, 1], z[:, 2]),
             _rapidity(z),
             ptm,
-            _eta(lm),
+            eta(lm),
             ptp,
-            _eta(lp),
+            eta(lp),
             np.hypot(ph[:, 1], ph[:, 2]),
-            _eta(ph),
+            eta(ph),
             np.sqrt(np.maximum(m_zh2, 0.0)),
             _rapidity(tot),
             cT,

@@ -232,11 +232,8 @@ class GenerationResult:
         entries = param_entries(self.card.parameters)
         descs = benchmark_descriptions(entries, [b.values for b in self.card.benchmarks])
         gen_values = self.card.benchmarks[self.generation_benchmark].values if self.benchmark_names else {}
-        extra = (
-            f"<lhcgold>\nprocess = {self.process.name}\ncard_hash = {self.card.card_hash}\nseed = {self.seed}\n"
-            f"n_trials = {self.n_trials}\nunweighted = {self.unweighted}\n"
-            f"parameters = {' '.join(self.parameter_names)}\nsample_id = {self.sample_id}\n</lhcgold>"
-        )
+        provenance = (self.seed, self.card.card_hash, self.process.name, self.n_trials, self.unweighted, self.sample_id)
+        extra = _lhe_header(provenance, self.parameter_names)
         init = LHEInit(
             beam_energy_gev=self.process.sqrt_s / 2,
             xsec_pb=sig,
@@ -302,36 +299,11 @@ class GenerationResult:
                 nuisance benchmarks varying the first benchmark (MadMiner's layout), as
                 ``lhcgold reconstruct --systematics`` writes MG5's.
         """
-        from ..io.events import EventWriter
-
-        if setup is None:
-            setup = build_setup(self.card)
-        if setup.components is None or not np.array_equal(np.asarray(setup.components), self.components):
-            raise ConfigError("the setup's morphing components differ from the generator's")
-        f = component_factors(setup.benchmark_values, self.components)
         gen_name = self.benchmark_names[self.generation_benchmark] if self.benchmark_names else None
-        sb = setup.benchmark_names.index(gen_name) if gen_name in setup.benchmark_names else 0
-        attrs = {
-            "seed": -1 if self.seed is None else int(self.seed),
-            "card_hash": self.card.card_hash,
-            "process": self.process.name,
-            "generator": f"lhcgold {__version__} embedded",
-            "n_trials": int(self.n_trials),
-            "unweighted": bool(self.unweighted),
-            "sample_id": self.sample_id,
-            "n_generated": int(self.n_trials),
-        }
+        setup, f, sb = _store_setup(self.card, setup, self.components, gen_name)
+        provenance = (self.seed, self.card.card_hash, self.process.name, self.n_trials, self.unweighted, self.sample_id)
         layout, columns = _variation_layout(variations or {}, self.n_events)
-        with EventWriter(
-            path,
-            setup,
-            list(self.observable_names),
-            overwrite=overwrite,
-            store_components=True,
-            attrs=attrs,
-            negative_weights="keep",
-            nuisance=layout,
-        ) as w:
+        with _events_writer(path, setup, self.observable_names, provenance, overwrite=overwrite, nuisance=layout) as w:
             w.set_xsec_components(self.xsec_components, self.xsec_components_err)
             for lo in range(0, self.n_events, chunk_size):
                 hi = min(lo + chunk_size, self.n_events)
@@ -364,6 +336,64 @@ def _variation_layout(
         benchmark_ids={k: k for k in cols},
     )
     return layout, np.stack([cols[b] for b in layout.benchmark_names], axis=1)
+
+
+def _store_setup(
+    card: AnalysisCard, setup: Any, components: NDArray[np.int64], generation_benchmark: str | None
+) -> tuple[Any, Array, int]:
+    """The event store's setup (default ``build_setup(card)``) for events generated with ``components``, its
+    benchmark factors, and the index of the benchmark ``generation_benchmark`` in it (0 where it has none).
+
+    Raises:
+        ConfigError: the setup's morphing components differ from the generator's.
+    """
+    if setup is None:
+        setup = build_setup(card)
+    if setup.components is None or not np.array_equal(np.asarray(setup.components), components):
+        raise ConfigError("the setup's morphing components differ from the generator's")
+    f = component_factors(setup.benchmark_values, components)
+    sb = setup.benchmark_names.index(generation_benchmark) if generation_benchmark in setup.benchmark_names else 0
+    return setup, f, sb
+
+
+def _events_writer(
+    path: str | Path, setup: Any, observable_names: Any, provenance: tuple, *, overwrite: bool, nuisance: Any = None
+) -> Any:
+    """The event store's writer (madminer layout, component weights) with the generation's provenance
+    (seed, card hash, process, n_trials, unweighted, sample_id) in its attributes."""
+    from ..io.events import EventWriter
+
+    seed, card_hash, process, n_trials, unweighted, sample_id = provenance
+    attrs = {
+        "seed": -1 if seed is None else int(seed),
+        "card_hash": card_hash,
+        "process": process,
+        "generator": f"lhcgold {__version__} embedded",
+        "n_trials": int(n_trials),
+        "unweighted": bool(unweighted),
+        "sample_id": sample_id,
+        "n_generated": int(n_trials),
+    }
+    return EventWriter(
+        path,
+        setup,
+        list(observable_names),
+        overwrite=overwrite,
+        store_components=True,
+        attrs=attrs,
+        negative_weights="keep",
+        nuisance=nuisance,
+    )
+
+
+def _lhe_header(provenance: tuple, parameter_names: Any) -> str:
+    """The ``<lhcgold>`` block of the LHE header; ``provenance`` as for :func:`_events_writer`."""
+    seed, card_hash, process, n_trials, unweighted, sample_id = provenance
+    return (
+        f"<lhcgold>\nprocess = {process}\ncard_hash = {card_hash}\nseed = {seed}\n"
+        f"n_trials = {n_trials}\nunweighted = {unweighted}\nparameters = {' '.join(parameter_names)}\n"
+        f"sample_id = {sample_id}\n</lhcgold>"
+    )
 
 
 def _rng(rng: np.random.Generator | int | None) -> tuple[np.random.Generator, int | None]:
@@ -630,8 +660,6 @@ def generate_to_files(
             res.timing,
         )
 
-    from ..io.events import EventWriter
-
     run = _Run(card, n_events=n_events, rng=rng, unweighted=False, process=None)
     proc = run.proc
     n = run.n_req
@@ -642,36 +670,14 @@ def generate_to_files(
         generation_benchmark=card.benchmark_names[run.gb] if card.benchmarks else None,
     )
     fb = component_factors(card.benchmark_values, proc.components) if card.benchmarks else None
+    provenance = (run.seed, card.card_hash, proc.name, n, False, sample_id)
     with contextlib.ExitStack() as stack:
         writer = None
         if events_path is not None:
-            if setup is None:
-                setup = build_setup(card)
-            if setup.components is None or not np.array_equal(np.asarray(setup.components), proc.components):
-                raise ConfigError("the setup's morphing components differ from the generator's")
-            f_set = component_factors(setup.benchmark_values, proc.components)
             gname = card.benchmark_names[run.gb] if card.benchmarks else None
-            sb = setup.benchmark_names.index(gname) if gname in setup.benchmark_names else 0
-            attrs = {
-                "seed": -1 if run.seed is None else int(run.seed),
-                "card_hash": card.card_hash,
-                "process": proc.name,
-                "generator": f"lhcgold {__version__} embedded",
-                "n_trials": n,
-                "unweighted": False,
-                "sample_id": sample_id,
-                "n_generated": n,
-            }
+            setup, f_set, sb = _store_setup(card, setup, proc.components, gname)
             writer = stack.enter_context(
-                EventWriter(
-                    events_path,
-                    setup,
-                    list(proc.observable_names),
-                    overwrite=overwrite,
-                    store_components=True,
-                    attrs=attrs,
-                    negative_weights="keep",
-                )
+                _events_writer(events_path, setup, proc.observable_names, provenance, overwrite=overwrite)
             )
         body = None
         if lhe_path is not None:
@@ -732,11 +738,7 @@ def generate_to_files(
             xerr = float(np.sqrt(max(xw_sq * n - xw_sum**2, 0.0) / max(n, 1)))
             entries = param_entries(card.parameters)
             descs = benchmark_descriptions(entries, [b.values for b in card.benchmarks])
-            extra = (
-                f"<lhcgold>\nprocess = {proc.name}\ncard_hash = {card.card_hash}\nseed = {run.seed}\n"
-                f"n_trials = {n}\nunweighted = False\nparameters = {' '.join(card.parameter_names)}\n"
-                f"sample_id = {sample_id}\n</lhcgold>"
-            )
+            extra = _lhe_header(provenance, card.parameter_names)
             init = LHEInit(
                 beam_energy_gev=proc.sqrt_s / 2,
                 xsec_pb=mean,

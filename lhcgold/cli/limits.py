@@ -231,11 +231,9 @@ def command(
             allow_outside=allow_outside,
             chunk_size=chunk_size,
         )
-    cov = None
+    cov = prof_cov = None
     if coverage is not None:  # before anything is written: a bad --asimov/--grid pair stops cleanly
-        cov = infer.coverage(
-            like,
-            ef,
+        toys = dict(
             grid=grid,
             theta_true=asimov_theta,
             luminosity_ifb=luminosity_ifb,
@@ -246,22 +244,10 @@ def command(
             chunk_size=chunk_size,
             rng=seed,
         )
-    prof_cov = None
-    if coverage is not None and with_nuisances:  # the profiled intervals: binned toys with auxiliary measurements
-        prof_cov = infer.coverage(
-            like,
-            ef,
-            grid=grid,
-            theta_true=asimov_theta,
-            luminosity_ifb=luminosity_ifb,
-            cl=coverage_cl,
-            n_toys=coverage,
-            n_toys_belt=max(1000, coverage),
-            allow_outside=allow_outside,
-            chunk_size=chunk_size,
-            rng=seed,
-            nuisances=make_nuisances(events, ef, norm_uncertainty, profile_systematics, nuisance_model),
-        )
+        cov = infer.coverage(like, ef, **toys)
+        if with_nuisances:  # the profiled intervals: binned toys with auxiliary measurements
+            nus = make_nuisances(events, ef, norm_uncertainty, profile_systematics, nuisance_model)
+            prof_cov = infer.coverage(like, ef, nuisances=nus, **toys)
     cov_dict = None if cov is None else cov.to_dict()
     if cov_dict is not None and prof_cov is not None:
         cov_dict["profiled"] = prof_cov.to_dict()

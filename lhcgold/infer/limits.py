@@ -97,13 +97,10 @@ def expected_limits(
         chunk_size: events per chunk.
         progress: show progress bars.
     """
-    sample = as_view(events)
-    setup = sample.setup
-    comps = components_of(setup)
-    th_true = resolve_theta(asimov_theta, setup)
-    points, grid_obj = _points(grid, setup, allow_outside)
-    lumi = _lumi(luminosity_ifb)
-    sigma_c = sample.component_xsec(chunk_size=chunk_size)
+    scan = _ScanContext.build(events, grid, luminosity_ifb, allow_outside, chunk_size, progress)
+    sample, comps, sigma_c = scan.sample, scan.components, scan.sigma_c
+    th_true = resolve_theta(asimov_theta, scan.setup)
+    lumi = scan.lumi_ipb
     sigma_true = float(factors(th_true, comps) @ sigma_c)
     if sigma_true <= 0:
         raise ConfigError(f"the cross section at the Asimov point {th_true.tolist()} is not positive")
@@ -114,17 +111,6 @@ def expected_limits(
     if sigma_events <= 0:
         raise ConfigError(f"the events' cross section at the Asimov point {th_true.tolist()} is not positive")
     data = AsimovData(sample, f_true, sigma_events, chunk_size, progress)
-    scan = _ScanContext(
-        sample=sample,
-        setup=setup,
-        components=comps,
-        points=points,
-        grid=grid_obj,
-        sigma_c=sigma_c,
-        luminosity_ifb=luminosity_ifb,
-        chunk_size=chunk_size,
-        progress=progress,
-    )
     return _scan(
         likelihood,
         data,
@@ -187,12 +173,8 @@ def observed_limits(
         chunk_size: as in :func:`expected_limits`.
         progress: as in :func:`expected_limits`.
     """
-    sample = as_view(events)
-    setup = sample.setup
-    comps = components_of(setup)
-    points, grid_obj = _points(grid, setup, allow_outside)
-    _lumi(luminosity_ifb)  # checks it
-    sigma_c = sample.component_xsec(chunk_size=chunk_size)
+    scan = _ScanContext.build(events, grid, luminosity_ifb, allow_outside, chunk_size, progress)
+    sample = scan.sample
     if isinstance(x_observed, np.ndarray) or (
         isinstance(x_observed, (list, tuple)) and len(x_observed) > 0 and not isinstance(x_observed, str)
     ):
@@ -209,17 +191,6 @@ def observed_limits(
         raise ConfigError("observed weights must be non-negative, one per event, with a positive sum")
     n_obs = float(w.sum()) if n_observed is None else float(n_observed)
     data = ObservedData(x, w / w.sum(), names, chunk_size)
-    scan = _ScanContext(
-        sample=sample,
-        setup=setup,
-        components=comps,
-        points=points,
-        grid=grid_obj,
-        sigma_c=sigma_c,
-        luminosity_ifb=luminosity_ifb,
-        chunk_size=chunk_size,
-        progress=progress,
-    )
     return _scan(
         likelihood,
         data,
@@ -270,6 +241,33 @@ class _ScanContext:
     luminosity_ifb: float
     chunk_size: int
     progress: bool
+
+    @classmethod
+    def build(
+        cls,
+        events: EventsLike,
+        grid: LimitGrid | ArrayLike,
+        luminosity_ifb: float,
+        allow_outside: bool,
+        chunk_size: int,
+        progress: bool,
+    ) -> _ScanContext:
+        """The context of a scan of ``grid`` over ``events`` (the luminosity checked positive)."""
+        sample = as_view(events)
+        setup = sample.setup
+        points, grid_obj = _points(grid, setup, allow_outside)
+        _lumi(luminosity_ifb)
+        return cls(
+            sample=sample,
+            setup=setup,
+            components=components_of(setup),
+            points=points,
+            grid=grid_obj,
+            sigma_c=sample.component_xsec(chunk_size=chunk_size),
+            luminosity_ifb=luminosity_ifb,
+            chunk_size=chunk_size,
+            progress=progress,
+        )
 
     @property
     def lumi_ipb(self) -> float:

@@ -102,9 +102,40 @@ def two_param_events(tmp_path: Path) -> tuple[Path, dict]:
     return path, {"x": x, "weights": weights, "setup": setup, "m": m}
 
 
+def append_madminer_nuisances(path: Path) -> np.ndarray:
+    """Append two nuisances in MadMiner's layout to the events file ``path`` (weights of ±1 benchmarks of
+    the first benchmark): ``mu_nuisance_param_0``, two-sided with ratios 1.1 up and 0.8 … 0.9 down per
+    event, and ``pdf_nuisance_param_0``, one-sided with 1.05. Returns the per-event down ratios."""
+    import h5py
+
+    from lhcgold.io.h5common import encode_strings
+
+    with h5py.File(path, "r+") as f:
+        w = f["samples/weights"][()]
+        down = np.linspace(0.8, 0.9, len(w))
+        names = [s.decode() for s in f["benchmarks/names"][()]]
+        del f["samples/weights"]
+        f["samples/weights"] = np.hstack([w, w[:, :1] * 1.1, w[:, :1] * down[:, None], w[:, :1] * 1.05])
+        new = ["mu_nuisance_param_0_benchmark_0", "mu_nuisance_param_0_benchmark_1", "pdf_nuisance_param_0_benchmark_0"]
+        for key, val in (
+            ("names", encode_strings(names + new)),
+            ("is_nuisance", np.array([0] * len(names) + [1, 1, 1])),
+            ("values", np.vstack([f["benchmarks/values"][()], np.zeros((3, f["benchmarks/values"].shape[1]))])),
+        ):
+            del f[f"benchmarks/{key}"]
+            f[f"benchmarks/{key}"] = val
+        f["nuisance_parameters/names"] = encode_strings(["mu_nuisance_param_0", "pdf_nuisance_param_0"])
+        f["nuisance_parameters/systematics"] = encode_strings(["mu", "pdf"])
+        f["nuisance_parameters/benchmark_positive"] = encode_strings(new[::2])
+        f["nuisance_parameters/benchmark_negative"] = encode_strings([new[1], "None"])
+    return down
+
+
 @pytest.fixture
 def helpers():
-    """make_setup and write_events for tests that build their own files."""
+    """make_setup, write_events and append_madminer_nuisances for tests that build their own files."""
     from types import SimpleNamespace
 
-    return SimpleNamespace(make_setup=make_setup, write_events=write_events)
+    return SimpleNamespace(
+        make_setup=make_setup, write_events=write_events, append_madminer_nuisances=append_madminer_nuisances
+    )

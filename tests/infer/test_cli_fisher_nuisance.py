@@ -17,7 +17,6 @@ import pytest
 
 from lhcgold import infer
 from lhcgold.cli import main
-from lhcgold.io.h5common import encode_strings
 
 THETA, LUMI_IFB, DELTA = 0.3, 0.5, 0.05
 L_PB = 1000.0 * LUMI_IFB
@@ -78,41 +77,22 @@ def test_normalisation_information_is_the_closed_form(quad_events, tmp_path: Pat
     assert "nuisances profiled (1)" in text and f"{np.sqrt(i_tt / prof):.5g}" in text
 
 
-def _with_stored_nuisances(src: Path, dst: Path) -> tuple[np.ndarray, np.ndarray]:
-    """A copy of ``src`` with two nuisances in MadMiner's layout (weights of ±1 benchmarks): a two-sided
-    one, ratios 1.1 up and 0.8 … 0.9 down per event, and a one-sided one, 1.05. Returns their
-    per-event coefficients a_i (MadMiner's nuisance morphing): ½ ln(r₊/r₋) and ln r₊."""
+def _with_stored_nuisances(src: Path, dst: Path, helpers) -> tuple[np.ndarray, np.ndarray]:
+    """A copy of ``src`` with the two MadMiner-layout nuisances of ``helpers.append_madminer_nuisances``.
+    Returns their per-event coefficients a_i (MadMiner's nuisance morphing): ½ ln(r₊/r₋) and ln r₊."""
     shutil.copy(src, dst)
-    with h5py.File(dst, "r+") as f:
-        w = f["samples/weights"][()]
-        n = len(w)
-        down = np.linspace(0.8, 0.9, n)
-        names = [s.decode() for s in f["benchmarks/names"][()]]
-        del f["samples/weights"]
-        f["samples/weights"] = np.hstack([w, w[:, :1] * 1.1, w[:, :1] * down[:, None], w[:, :1] * 1.05])
-        new = ["mu_nuisance_param_0_benchmark_0", "mu_nuisance_param_0_benchmark_1", "pdf_nuisance_param_0_benchmark_0"]
-        for key, val in (
-            ("names", encode_strings(names + new)),
-            ("is_nuisance", np.array([0] * len(names) + [1, 1, 1])),
-            ("values", np.vstack([f["benchmarks/values"][()], np.zeros((3, 1))])),
-        ):
-            del f[f"benchmarks/{key}"]
-            f[f"benchmarks/{key}"] = val
-        f["nuisance_parameters/names"] = encode_strings(["mu_nuisance_param_0", "pdf_nuisance_param_0"])
-        f["nuisance_parameters/systematics"] = encode_strings(["mu", "pdf"])
-        f["nuisance_parameters/benchmark_positive"] = encode_strings(new[::2])
-        f["nuisance_parameters/benchmark_negative"] = encode_strings([new[1], "None"])
-    return 0.5 * np.log(1.1 / down), np.full(n, np.log(1.05))
+    down = helpers.append_madminer_nuisances(dst)
+    return 0.5 * np.log(1.1 / down), np.full(len(down), np.log(1.05))
 
 
 @pytest.mark.parametrize("method", ["rate", "truth"])
-def test_stored_systematics_on_the_test_partition(quad_events, tmp_path: Path, method: str) -> None:
+def test_stored_systematics_on_the_test_partition(quad_events, tmp_path: Path, method: str, helpers) -> None:
     """--profile-systematics on the default test partition (the last 20 % of the events, weights × 5):
     rate I = d dᵀ/μ with d = (L σ', L Σ w a_1, L Σ w a_2); truth I = L Σ_i d_i d_iᵀ / w_i with
     d_i = (∂w_i, w_i a_i1, w_i a_i2); plus the unit constraints."""
     src, _ = quad_events
     path = tmp_path / "syst.h5"
-    a = np.stack(_with_stored_nuisances(src, path), axis=1)  # (N, 2)
+    a = np.stack(_with_stored_nuisances(src, path, helpers), axis=1)  # (N, 2)
     w, dw = _morphed(path, THETA)
     test = slice(int(0.8 * len(w)), len(w))
     w, dw, a = 5.0 * w[test], 5.0 * dw[test], a[test]

@@ -196,40 +196,20 @@ def test_drell_yan_profiled_limits_are_wider(dy, method):
         assert alone.interval(0.68) != alone.interval(0.68, profiled=False)
 
 
-def test_nuisances_from_file_madminer_layout(quad_events, tmp_path):
+def test_nuisances_from_file_madminer_layout(quad_events, tmp_path, helpers):
     """Nuisance benchmarks appended in MadMiner's layout come back as ratios to the reference column."""
     import shutil
 
-    import h5py
-
     from lhcgold.infer.nuisance import nuisances_from_file
-    from lhcgold.io.h5common import encode_strings
 
     src, _ = quad_events
     path = tmp_path / "with_nuisances.h5"
     shutil.copy(src, path)
     assert nuisances_from_file(path) == []
-    with h5py.File(path, "r+") as f:
-        w = f["samples/weights"][()]
-        names = [n.decode() for n in f["benchmarks/names"][()]]
-        up, down, one = w[:, :1] * 1.1, w[:, :1] * np.linspace(0.8, 0.9, len(w))[:, None], w[:, :1] * 1.05
-        del f["samples/weights"]
-        f["samples/weights"] = np.hstack([w, up, down, one])
-        new = ["mu_nuisance_param_0_benchmark_0", "mu_nuisance_param_0_benchmark_1", "pdf_nuisance_param_0_benchmark_0"]
-        for key, val in (
-            ("names", encode_strings(names + new)),
-            ("is_nuisance", np.array([0] * len(names) + [1, 1, 1])),
-            ("values", np.vstack([f["benchmarks/values"][()], np.zeros((3, 1))])),
-        ):
-            del f[f"benchmarks/{key}"]
-            f[f"benchmarks/{key}"] = val
-        f["nuisance_parameters/names"] = encode_strings(["mu_nuisance_param_0", "pdf_nuisance_param_0"])
-        f["nuisance_parameters/systematics"] = encode_strings(["mu", "pdf"])
-        f["nuisance_parameters/benchmark_positive"] = encode_strings(new[::2])
-        f["nuisance_parameters/benchmark_negative"] = encode_strings([new[1], "None"])
+    down = helpers.append_madminer_nuisances(path)
     scale, pdf = nuisances_from_file(path)
     np.testing.assert_allclose(scale.up, 1.1)
-    np.testing.assert_allclose(scale.down, np.linspace(0.8, 0.9, len(w)))
+    np.testing.assert_allclose(scale.down, np.linspace(0.8, 0.9, len(down)))
     assert pdf.down is None
     np.testing.assert_allclose(pdf.up, 1.05)
     # the file still reads as events, and the stored nuisances profile like hand-made ones

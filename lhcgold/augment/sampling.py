@@ -267,6 +267,398 @@ def _closest(src: _Source, thetas: NDArray[np.float64], counts_per_bench: NDArra
     return np.argmin(d, axis=1).astype(np.int64)
 
 
+@dataclass(frozen=True)
+class _Groups:
+    """Sets drawn from the same events: one group per closest run (its events plus background), or one for all."""
+
+    events: Any
+    closest: bool
+    bench: NDArray[np.int64]  # (G,) run id of each group; -1: all events
+    set_group: NDArray[np.int64]  # (S,) group of each set
+
+    @property
+    def n(self) -> int:
+        return len(self.bench)
+
+    def run_factor(self, ids: NDArray[np.int64]) -> NDArray[np.float64]:
+        """MadMiner's run-share factors N_b/ΣN (1 when drawing from the closest run only)."""
+        return np.ones(len(ids)) if self.closest else np.asarray(self.events.sampling_factors(ids), dtype=np.float64)
+
+    def mask(self, ids: NDArray[np.int64], g: int) -> NDArray[np.bool_]:
+        """Events of group g among events with run ids ``ids``."""
+        if not self.closest:
+            return np.ones(len(ids), dtype=bool)
+        return (ids == self.bench[g]) | (ids < 0)
+
+
+def _make_groups(src: _Source, thetas: NDArray[np.float64], closest: bool) -> _Groups:
+    ev = src.events
+    counts_per_bench = (
+        np.asarray(ev.sampling_counts, dtype=np.int64) if hasattr(ev, "sampling_counts") else np.zeros(0, np.int64)
+    )
+    if closest and len(counts_per_bench) and np.any(counts_per_bench > 0):
+        group_bench = _closest(src, thetas, counts_per_bench)
+    else:
+        closest = False
+        group_bench = np.full(len(thetas), -1, dtype=np.int64)
+    groups, set_group = np.unique(group_bench, return_inverse=True)
+    return _Groups(ev, closest, groups, set_group.astype(np.int64))
+
+
+class _ChunkReader:
+    """Chunks of events [start, stop): small partitions are read once and kept (bounded memory),
+    large ones are streamed on each pass."""
+
+    def __init__(
+        self, src: _Source, start: int, stop: int, *, chunk_size: int, progress: bool, nuisances: bool
+    ) -> None:
+        self._ev = src.events
+        self._start, self._stop = start, stop
+        self._chunk_size, self._progress, self._nuisances = chunk_size, progress, nuisances
+        self._cache_ok = (stop - start) * (len(src.observables) + len(src.components) + 1) * 8 <= _CACHE_BYTES
+        self._cache: list[_Chunk] = []
+
+    def chunks(self, first: bool = False) -> Any:
+        if self._cache and not first:
+            yield from self._cache
+            return
+        for ch in _iter_range(self._ev, self._start, self._stop, self._chunk_size, self._progress and first):
+            nu = ch.nu if self._nuisances else None
+            c = _Chunk(ch.observations, np.asarray(ch.sampling_benchmarks, dtype=np.int64), ch.components(), nu)
+            if self._cache_ok:
+                self._cache.append(c)
+            yield c
+
+
+@dataclass
+class _ExactNeff:
+    """Largest event weight at each distinct (θ, group) sampling point, accumulated in the first pass:
+    n_eff exactly, when affordable (points × events below _MAX_EXACT_NEFF)."""
+
+    enabled: bool
+    set_uniq: NDArray[np.intp]  # (S,) distinct point of each set
+    f_uniq: NDArray[np.float64]  # (U, C) component factors
+    uniq_group: NDArray[np.int64]  # (U,)
+    max_w: NDArray[np.float64]  # (U,)
+
+    @classmethod
+    def build(
+        cls, thetas: NDArray[np.float64], groups: _Groups, comps: NDArray[np.int64], n_events: int, requested: bool
+    ) -> _ExactNeff:
+        uniq, set_uniq = np.unique(
+            np.concatenate([thetas, groups.set_group[:, None]], axis=1), axis=0, return_inverse=True
+        )
+        enabled = requested and len(uniq) * n_events <= _MAX_EXACT_NEFF
+        return cls(
+            enabled,
+            np.asarray(set_uniq).reshape(-1),
+            component_factors(uniq[:, :-1], comps),
+            uniq[:, -1].astype(np.int64),
+            np.zeros(len(uniq)),
+        )
+
+    def update(self, m: NDArray[np.float64], ids: NDArray[np.int64], groups: _Groups) -> None:
+        mf = m * groups.run_factor(ids)[:, None]
+        for g in range(groups.n):
+            rows = np.flatnonzero(self.uniq_group == g)
+            mg = mf[groups.mask(ids, g)]
+            if len(rows) == 0 or len(mg) == 0:
+                continue
+            step = max(1, _BLOCK // max(len(mg), 1))
+            for lo in range(0, len(rows), step):
+                r = rows[lo : lo + step]
+                self.max_w[r] = np.maximum(self.max_w[r], (self.f_uniq[r] @ mg.T).max(axis=1))
+
+    def max_p(self, corr: float, sig_set: NDArray[np.float64]) -> NDArray[np.float64]:
+        return np.maximum(self.max_w[self.set_uniq], 0.0) * corr / sig_set
+
+
+@dataclass
+class _RunSums:
+    """Pass-1 sums per run id (-1: background) over the partition, in order of first appearance."""
+
+    m: dict[int, NDArray[np.float64]]  # Σ_i m_ic
+    abs_m: dict[int, NDArray[np.float64]]  # Σ_i |m_ic|
+    m_a: dict[int, NDArray[np.float64]]  # Σ_i m_ic a_ik (nuisances only)
+
+    def add(self, m: NDArray[np.float64], ids: NDArray[np.int64], a_nu: NDArray[np.float64] | None) -> None:
+        for i in np.unique(ids):
+            sel = ids == i
+            key = int(i) if i >= 0 else -1
+            self.m[key] = self.m.get(key, 0.0) + m[sel].sum(axis=0)
+            self.abs_m[key] = self.abs_m.get(key, 0.0) + np.abs(m[sel]).sum(axis=0)
+            if a_nu is not None:
+                self.m_a[key] = self.m_a.get(key, 0.0) + m[sel].T @ a_nu[sel]
+
+
+def _first_pass(
+    src: _Source, reader: _ChunkReader, groups: _Groups, neff: _ExactNeff, start: int, stop: int, partition: Partition
+) -> _RunSums:
+    """Per-run sums of m, |m| (and m a) in the partition, and the largest weights for an exact n_eff."""
+    sums = _RunSums({}, {}, {})
+    for ch in reader.chunks(first=True):
+        m = ch.components()
+        ids = np.asarray(ch.sampling_benchmarks, dtype=np.int64)
+        if not np.all(np.isfinite(m)):
+            raise EventFileError(f"{src.label}: non-finite weights among events {start}-{stop}")
+        sums.add(m, ids, _linear_coefficients(ch.nu) if ch.nu is not None else None)
+        if neff.enabled:
+            neff.update(m, ids, groups)
+    if not sums.m:
+        raise EventFileError(f"{src.label}: no events in partition {partition!r}")
+    return sums
+
+
+def _group_sums(
+    sums: _RunSums, groups: _Groups, corr: float, n_c: int, n_k: int
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+    """Per group: cross sections σ_c (G, C), envelope masses Σ|m| (G, C) and Σ m a (G, C, K), rescaled by corr."""
+    sigma_c = np.zeros((groups.n, n_c))
+    env_c = np.zeros((groups.n, n_c))
+    sigma_ca = np.zeros((groups.n, n_c, n_k))
+    for g in range(groups.n):
+        for k in sums.m:
+            if groups.closest and not (k < 0 or k == groups.bench[g]):
+                continue
+            fac = 1.0 if groups.closest or k < 0 else float(groups.run_factor(np.array([k]))[0])
+            sigma_c[g] += fac * sums.m[k]
+            env_c[g] += fac * sums.abs_m[k]
+            if n_k:
+                sigma_ca[g] += fac * sums.m_a[k]
+    sigma_c *= corr
+    env_c *= corr
+    sigma_ca *= corr
+    return sigma_c, env_c, sigma_ca
+
+
+@dataclass
+class _SetRates:
+    """Per sampling set s: component factors, cross section, envelope mixture and acceptance estimate."""
+
+    f: NDArray[np.float64]  # (S, C)
+    sigma: NDArray[np.float64]  # (S,) pb
+    cdf_mix: NDArray[np.float64]  # (S, C) cumulative envelope mass per component
+    accept_rate: NDArray[np.float64]  # (S,) updated after each proposal pass
+
+
+def _set_rates(
+    src: _Source,
+    thetas: NDArray[np.float64],
+    sigma_c: NDArray[np.float64],
+    env_c: NDArray[np.float64],
+    set_group: NDArray[np.int64],
+    partition: Partition,
+) -> _SetRates:
+    f_set = component_factors(thetas, src.components)  # (S, C)
+    sig_set = np.einsum("sc,sc->s", f_set, sigma_c[set_group])
+    if np.any(sig_set <= 0) or not np.all(np.isfinite(sig_set)):
+        bad = int(np.flatnonzero(~(sig_set > 0))[0])
+        raise EventFileError(
+            f"{src.label}: cross section at theta={thetas[bad].tolist()} is "
+            f"{sig_set[bad]:.4g} pb in partition {partition!r}: nothing to sample"
+        )
+    env_mix = np.abs(f_set) * env_c[set_group]  # (S, C) envelope mass per component
+    env_tot = env_mix.sum(axis=1)
+    accept_rate = np.clip(sig_set / env_tot, 1e-6, 1.0)
+    if np.any(accept_rate < 1e-3):
+        logger.warning(
+            "sampling efficiency below 1e-3 at some theta (large cancellations between "
+            "morphing components); sampling will be slow"
+        )
+    return _SetRates(f_set, sig_set, np.cumsum(env_mix / env_tot[:, None], axis=1), accept_rate)
+
+
+@dataclass
+class _Proposals:
+    """Proposed (draw, component, position) triples of one pass; a draw's proposals are contiguous."""
+
+    draw: NDArray[np.int64]  # (n,) sorted
+    set: NDArray[np.int64]  # (n,)
+    group: NDArray[np.int64]  # (n,)
+    comp: NDArray[np.int64]  # (n,) envelope component
+    u: NDArray[np.float64]  # (n,) position in that component's |m| mass
+    v: NDArray[np.float64]  # (n,) uniform for the acceptance test
+
+
+def _propose(
+    pending: NDArray[np.int64],
+    n_pass: int,
+    draw_set: NDArray[np.int64],
+    groups: _Groups,
+    rates: _SetRates,
+    env_c: NDArray[np.float64],
+    corr: float,
+    rng: np.random.Generator,
+) -> _Proposals:
+    """k proposals per pending draw so that a draw fails a whole pass with probability ~2 %."""
+    acc_p = rates.accept_rate[draw_set[pending]]
+    with np.errstate(divide="ignore"):
+        k = np.ceil(np.log(0.02) / np.log1p(-np.minimum(acc_p, 1.0 - 1e-12)))
+    k = np.clip(k, 1, 64).astype(np.int64) + (1 if n_pass else 0)
+    p_draw = np.repeat(pending, k)
+    p_set = draw_set[p_draw]
+    p_group = groups.set_group[p_set]
+    uc = rng.random(len(p_draw))
+    p_comp = np.minimum((uc[:, None] > rates.cdf_mix[p_set]).sum(axis=1), env_c.shape[1] - 1)
+    p_u = rng.random(len(p_draw)) * env_c[p_group, p_comp] / corr
+    p_v = rng.random(len(p_draw))
+    return _Proposals(p_draw, p_set, p_group, p_comp, p_u, p_v)
+
+
+@dataclass
+class _Found:
+    """The events at the proposals' positions."""
+
+    x: NDArray[np.float64]  # (n, O)
+    m: NDArray[np.float64]  # (n, C) component weights × run factor
+    nu: NDArray[np.float64]  # (n, 2K)
+    found: NDArray[np.bool_]  # (n,)
+
+
+def _locate(props: _Proposals, reader: _ChunkReader, groups: _Groups, n_obs: int, n_c: int, n_k: int) -> _Found:
+    """One pass over the events: find each proposal's event by its position in the cumulative |m| mass."""
+    n = len(props.draw)
+    key = props.group * n_c + props.comp
+    order = np.lexsort((props.u, key))
+    u_s = props.u[order]
+    bounds = np.searchsorted(key[order], np.arange(groups.n * n_c + 1))
+    out = _Found(np.empty((n, n_obs)), np.zeros((n, n_c)), np.ones((n, 2 * n_k)), np.zeros(n, dtype=bool))
+    offsets = np.zeros(groups.n * n_c)
+    for ch in reader.chunks():
+        m = ch.components()
+        ids = np.asarray(ch.sampling_benchmarks, dtype=np.int64)
+        fac = groups.run_factor(ids)
+        am = np.abs(m) * fac[:, None]
+        for g in range(groups.n):
+            mask = groups.mask(ids, g)
+            for c in range(n_c):
+                kk = g * n_c + c
+                lo_i, hi_i = bounds[kk], bounds[kk + 1]
+                if lo_i == hi_i:
+                    continue
+                cum = np.cumsum(np.where(mask, am[:, c], 0.0)) + offsets[kk]
+                if len(cum) == 0:
+                    continue
+                a = lo_i + np.searchsorted(u_s[lo_i:hi_i], offsets[kk], side="left")
+                b = lo_i + np.searchsorted(u_s[lo_i:hi_i], cum[-1], side="left")
+                offsets[kk] = cum[-1]
+                if b <= a:
+                    continue
+                pos = np.minimum(np.searchsorted(cum, u_s[a:b], side="right"), len(cum) - 1)
+                idx = order[a:b]
+                out.x[idx] = ch.observations[pos]
+                out.m[idx] = m[pos] * fac[pos, None]
+                if n_k:
+                    out.nu[idx] = ch.nu[pos]  # type: ignore[index]
+                out.found[idx] = True
+    return out
+
+
+@dataclass
+class _Accepted:
+    """Accepted draws so far, with the n_eff bound and the negative-weight bookkeeping."""
+
+    draw_set: NDArray[np.int64]  # (n,) set of each draw
+    done: NDArray[np.bool_]
+    x: NDArray[np.float64]
+    m: NDArray[np.float64]
+    nu: NDArray[np.float64]
+    max_p: NDArray[np.float64]  # (S,) from accepted and proposed events: a lower bound on max p_i
+    n_negative: int = 0
+    n_proposed: int = 0
+
+    @classmethod
+    def empty(cls, counts: NDArray[np.int64], n_obs: int, n_c: int, n_k: int) -> _Accepted:
+        n_total = int(counts.sum())
+        return cls(
+            np.repeat(np.arange(len(counts)), counts),
+            np.zeros(n_total, dtype=bool),
+            np.empty((n_total, n_obs)),
+            np.empty((n_total, n_c)),
+            np.ones((n_total, 2 * n_k)),
+            np.zeros(len(counts)),
+        )
+
+
+def _accept(
+    st: _Accepted,
+    props: _Proposals,
+    ev: _Found,
+    rates: _SetRates,
+    *,
+    src: _Source,
+    corr: float,
+    negative_weights: NegativeWeights,
+    exact_neff: bool,
+) -> None:
+    """Accept where v * B_i < max(w_i, 0); keep each pending draw's first accepted proposal."""
+    f_p = rates.f[props.set]
+    w_p = np.einsum("nc,nc->n", f_p, ev.m)
+    b_p = np.einsum("nc,nc->n", np.abs(f_p), np.abs(ev.m))
+    acc = ev.found & (props.v * b_p < np.maximum(w_p, 0.0))
+    st.n_negative += _check_negative(src, ev.found & (w_p < 0), f_p, negative_weights)
+    st.n_proposed += int(ev.found.sum())
+    if not exact_neff:  # estimate from the proposed events (an upper bound on n_eff)
+        # props.set is sorted (draws are grouped by set): a segmented max instead of ufunc.at
+        pp = np.where(ev.found, np.maximum(w_p, 0.0), 0.0) * corr / rates.sigma[props.set]
+        seg_sets, seg_start = np.unique(props.set, return_index=True)
+        st.max_p[seg_sets] = np.maximum(st.max_p[seg_sets], np.maximum.reduceat(pp, seg_start))
+    # first accepted proposal per draw (proposals of a draw are contiguous)
+    acc_idx = np.flatnonzero(acc)
+    first_draw, first_pos = np.unique(props.draw[acc_idx], return_index=True)  # props.draw is sorted
+    chosen = acc_idx[first_pos]
+    st.x[first_draw] = ev.x[chosen]
+    st.m[first_draw] = ev.m[chosen]
+    st.nu[first_draw] = ev.nu[chosen]
+    st.done[first_draw] = True
+    # update acceptance estimates from this pass
+    n_sets = len(rates.accept_rate)
+    n_prop = np.bincount(props.set, minlength=n_sets)
+    n_acc = np.bincount(props.set[acc], minlength=n_sets)
+    seen = n_prop > 20
+    rates.accept_rate[seen] = np.clip(np.maximum(n_acc[seen], 1) / n_prop[seen], 1e-6, 1.0)
+
+
+def _proposal_passes(
+    src: _Source,
+    reader: _ChunkReader,
+    groups: _Groups,
+    rates: _SetRates,
+    env_c: NDArray[np.float64],
+    counts: NDArray[np.int64],
+    *,
+    corr: float,
+    n_k: int,
+    rng: np.random.Generator,
+    negative_weights: NegativeWeights,
+    exact_neff: bool,
+) -> _Accepted:
+    """Propose, locate and accept until every draw has an event (at most _MAX_PASSES passes)."""
+    n_obs, n_c = len(src.observables), len(src.components)
+    st = _Accepted.empty(counts, n_obs, n_c, n_k)
+    for n_pass in range(_MAX_PASSES):
+        pending = np.flatnonzero(~st.done)
+        if len(pending) == 0:
+            break
+        props = _propose(pending, n_pass, st.draw_set, groups, rates, env_c, corr, rng)
+        found = _locate(props, reader, groups, n_obs, n_c, n_k)
+        _accept(st, props, found, rates, src=src, corr=corr, negative_weights=negative_weights, exact_neff=exact_neff)
+    else:
+        raise EventFileError(
+            f"{src.label}: sampling did not converge after {_MAX_PASSES} passes "
+            f"({int((~st.done).sum())} draws left; weights mostly negative?)"
+        )
+    if st.n_negative:
+        logger.warning(
+            "%s: %d of %d proposed events have a negative weight at their sampling theta; "
+            "they were dropped (drawn from max(w, 0)), which biases the sample",
+            src.label,
+            st.n_negative,
+            st.n_proposed,
+        )
+    return st
+
+
 def _draw(
     src: _Source,
     sampling_thetas: NDArray[np.float64],
@@ -288,7 +680,6 @@ def _draw(
     With ``nuisances``, each draw also carries its event's nuisance ratios, and the per-component
     sums Σ_i m_ic a_ik (the ν-derivative of the rate) are accumulated in the first pass.
     """
-    ev = src.events
     if nuisances and not src.nuisance_names:
         raise ConfigError(
             f"{src.label} stores no nuisance weights: reconstruct with --systematics (or pass "
@@ -297,232 +688,38 @@ def _draw(
     start, stop, corr = partition_bounds(
         src.n_events, partition, test_split=test_split, validation_split=validation_split
     )
-    comps = src.components
-    n_c = len(comps)
-    counts_per_bench = (
-        np.asarray(ev.sampling_counts, dtype=np.int64) if hasattr(ev, "sampling_counts") else np.zeros(0, np.int64)
-    )
-    if closest and len(counts_per_bench) and np.any(counts_per_bench > 0):
-        group_bench = _closest(src, sampling_thetas, counts_per_bench)
-    else:
-        closest = False
-        group_bench = np.full(len(sampling_thetas), -1, dtype=np.int64)
-    groups, set_group = np.unique(group_bench, return_inverse=True)
-    set_group = set_group.astype(np.int64)
-    n_g = len(groups)
-
-    def run_factor(ids: NDArray[np.int64]) -> NDArray[np.float64]:
-        return np.ones(len(ids)) if closest else np.asarray(ev.sampling_factors(ids), dtype=np.float64)
-
-    def group_mask(ids: NDArray[np.int64], g: int) -> NDArray[np.bool_]:
-        if not closest:
-            return np.ones(len(ids), dtype=bool)
-        return (ids == groups[g]) | (ids < 0)
-
-    # distinct (θ, group) sampling points: the largest event weight of each gives n_eff exactly,
-    # when affordable (points × events below _MAX_EXACT_NEFF), in the same pass
-    uniq, set_uniq = np.unique(
-        np.concatenate([sampling_thetas, set_group[:, None]], axis=1), axis=0, return_inverse=True
-    )
-    set_uniq = np.asarray(set_uniq).reshape(-1)
-    exact_neff = exact_n_effective and len(uniq) * (stop - start) <= _MAX_EXACT_NEFF
-    f_uniq = component_factors(uniq[:, :-1], comps)
-    uniq_group = uniq[:, -1].astype(np.int64)
-    max_w = np.zeros(len(uniq))
-
-    # small partitions are read once and kept (bounded memory); large ones are streamed each pass
-    cache_ok = (stop - start) * (len(src.observables) + n_c + 1) * 8 <= _CACHE_BYTES
-    cache: list[_Chunk] = []
-
-    def chunks(first: bool = False) -> Any:
-        if cache and not first:
-            yield from cache
-            return
-        for ch in _iter_range(ev, start, stop, chunk_size, progress and first):
-            nu = ch.nu if nuisances else None
-            c = _Chunk(ch.observations, np.asarray(ch.sampling_benchmarks, dtype=np.int64), ch.components(), nu)
-            if cache_ok:
-                cache.append(c)
-            yield c
-
-    # --- pass 1: per-run sums of m and |m| in the partition (and the largest weights)
-    id_sum: dict[int, NDArray[np.float64]] = {}
-    id_abs: dict[int, NDArray[np.float64]] = {}
-    id_sum_a: dict[int, NDArray[np.float64]] = {}
-    for ch in chunks(first=True):
-        m = ch.components()
-        ids = np.asarray(ch.sampling_benchmarks, dtype=np.int64)
-        if not np.all(np.isfinite(m)):
-            raise EventFileError(f"{src.label}: non-finite weights among events {start}-{stop}")
-        a_nu = _linear_coefficients(ch.nu) if ch.nu is not None else None
-        for i in np.unique(ids):
-            sel = ids == i
-            key = int(i) if i >= 0 else -1
-            id_sum[key] = id_sum.get(key, 0.0) + m[sel].sum(axis=0)
-            id_abs[key] = id_abs.get(key, 0.0) + np.abs(m[sel]).sum(axis=0)
-            if a_nu is not None:
-                id_sum_a[key] = id_sum_a.get(key, 0.0) + m[sel].T @ a_nu[sel]
-        if exact_neff:
-            mf = m * run_factor(ids)[:, None]
-            for g in range(n_g):
-                rows = np.flatnonzero(uniq_group == g)
-                mg = mf[group_mask(ids, g)]
-                if len(rows) == 0 or len(mg) == 0:
-                    continue
-                step = max(1, _BLOCK // max(len(mg), 1))
-                for lo in range(0, len(rows), step):
-                    r = rows[lo : lo + step]
-                    max_w[r] = np.maximum(max_w[r], (f_uniq[r] @ mg.T).max(axis=1))
-    if not id_sum:
-        raise EventFileError(f"{src.label}: no events in partition {partition!r}")
-    run_ids = sorted(k for k in id_sum if k >= 0)
-
+    groups = _make_groups(src, sampling_thetas, closest)
+    neff = _ExactNeff.build(sampling_thetas, groups, src.components, stop - start, exact_n_effective)
+    reader = _ChunkReader(src, start, stop, chunk_size=chunk_size, progress=progress, nuisances=nuisances)
+    sums = _first_pass(src, reader, groups, neff, start, stop, partition)
     n_k = len(src.nuisance_names) if nuisances else 0
-    sigma_c = np.zeros((n_g, n_c))
-    env_c = np.zeros((n_g, n_c))
-    sigma_ca = np.zeros((n_g, n_c, n_k))
-    for g in range(n_g):
-        for k in id_sum:
-            if closest and not (k < 0 or k == groups[g]):
-                continue
-            fac = 1.0 if closest or k < 0 else float(run_factor(np.array([k]))[0])
-            sigma_c[g] += fac * id_sum[k]
-            env_c[g] += fac * id_abs[k]
-            if n_k:
-                sigma_ca[g] += fac * id_sum_a[k]
-    sigma_c *= corr
-    env_c *= corr
-    sigma_ca *= corr
-
-    f_set = component_factors(sampling_thetas, comps)  # (S, C)
-    sig_set = np.einsum("sc,sc->s", f_set, sigma_c[set_group])
-    if np.any(sig_set <= 0) or not np.all(np.isfinite(sig_set)):
-        bad = int(np.flatnonzero(~(sig_set > 0))[0])
-        raise EventFileError(
-            f"{src.label}: cross section at theta={sampling_thetas[bad].tolist()} is "
-            f"{sig_set[bad]:.4g} pb in partition {partition!r}: nothing to sample"
-        )
-    env_mix = np.abs(f_set) * env_c[set_group]  # (S, C) envelope mass per component
-    env_tot = env_mix.sum(axis=1)
-    accept_rate = np.clip(sig_set / env_tot, 1e-6, 1.0)
-    if np.any(accept_rate < 1e-3):
-        logger.warning(
-            "sampling efficiency below 1e-3 at some theta (large cancellations between "
-            "morphing components); sampling will be slow"
-        )
-    logger.debug("runs %s, groups %s, min acceptance %.3g", run_ids, groups.tolist(), accept_rate.min())
-
-    n_total = int(counts.sum())
-    draw_set = np.repeat(np.arange(len(counts)), counts)
-    done = np.zeros(n_total, dtype=bool)
-    out_x = np.empty((n_total, len(src.observables)))
-    out_m = np.empty((n_total, n_c))
-    out_nu = np.ones((n_total, 2 * n_k))
-    cdf_mix = np.cumsum(env_mix / env_tot[:, None], axis=1)
-    max_p = np.zeros(len(counts))  # tracked from accepted and proposed events: a lower bound on max p_i
-    n_negative = n_proposed = 0
-
-    for n_pass in range(_MAX_PASSES):
-        pending = np.flatnonzero(~done)
-        if len(pending) == 0:
-            break
-        # proposals: k per pending draw so that a draw fails a whole pass with probability ~2 %
-        acc_p = accept_rate[draw_set[pending]]
-        with np.errstate(divide="ignore"):
-            k = np.ceil(np.log(0.02) / np.log1p(-np.minimum(acc_p, 1.0 - 1e-12)))
-        k = np.clip(k, 1, 64).astype(np.int64) + (1 if n_pass else 0)
-        p_draw = np.repeat(pending, k)
-        p_set = draw_set[p_draw]
-        p_group = set_group[p_set]
-        uc = rng.random(len(p_draw))
-        p_comp = np.minimum((uc[:, None] > cdf_mix[p_set]).sum(axis=1), n_c - 1)
-        p_u = rng.random(len(p_draw)) * env_c[p_group, p_comp] / corr  # position in that component's |m| mass
-        p_v = rng.random(len(p_draw))
-        key = p_group * n_c + p_comp
-        order = np.lexsort((p_u, key))
-        key_s, u_s = key[order], p_u[order]
-        bounds = np.searchsorted(key_s, np.arange(n_g * n_c + 1))
-        p_event_x = np.empty((len(p_draw), len(src.observables)))
-        p_event_m = np.zeros((len(p_draw), n_c))
-        p_event_nu = np.ones((len(p_draw), 2 * n_k))
-        p_found = np.zeros(len(p_draw), dtype=bool)
-        offsets = np.zeros(n_g * n_c)
-        for ch in chunks():
-            m = ch.components()
-            ids = np.asarray(ch.sampling_benchmarks, dtype=np.int64)
-            fac = run_factor(ids)
-            am = np.abs(m) * fac[:, None]
-            for g in range(n_g):
-                mask = group_mask(ids, g)
-                for c in range(n_c):
-                    kk = g * n_c + c
-                    lo_i, hi_i = bounds[kk], bounds[kk + 1]
-                    if lo_i == hi_i:
-                        continue
-                    cum = np.cumsum(np.where(mask, am[:, c], 0.0)) + offsets[kk]
-                    if len(cum) == 0:
-                        continue
-                    a = lo_i + np.searchsorted(u_s[lo_i:hi_i], offsets[kk], side="left")
-                    b = lo_i + np.searchsorted(u_s[lo_i:hi_i], cum[-1], side="left")
-                    offsets[kk] = cum[-1]
-                    if b <= a:
-                        continue
-                    pos = np.minimum(np.searchsorted(cum, u_s[a:b], side="right"), len(cum) - 1)
-                    idx = order[a:b]
-                    p_event_x[idx] = ch.observations[pos]
-                    p_event_m[idx] = m[pos] * fac[pos, None]
-                    if n_k:
-                        p_event_nu[idx] = ch.nu[pos]  # type: ignore[index]
-                    p_found[idx] = True
-        # acceptance: v * B_i < max(w_i, 0)
-        f_p = f_set[p_set]
-        w_p = np.einsum("nc,nc->n", f_p, p_event_m)
-        b_p = np.einsum("nc,nc->n", np.abs(f_p), np.abs(p_event_m))
-        acc = p_found & (p_v * b_p < np.maximum(w_p, 0.0))
-        n_negative += _check_negative(src, p_found & (w_p < 0), f_p, negative_weights)
-        n_proposed += int(p_found.sum())
-        if not exact_neff:  # estimate from the proposed events (an upper bound on n_eff)
-            # p_set is sorted (draws are grouped by set): a segmented max instead of ufunc.at
-            pp = np.where(p_found, np.maximum(w_p, 0.0), 0.0) * corr / sig_set[p_set]
-            seg_sets, seg_start = np.unique(p_set, return_index=True)
-            max_p[seg_sets] = np.maximum(max_p[seg_sets], np.maximum.reduceat(pp, seg_start))
-        # first accepted proposal per draw (proposals of a draw are contiguous)
-        acc_idx = np.flatnonzero(acc)
-        first_draw, first_pos = np.unique(p_draw[acc_idx], return_index=True)  # p_draw is sorted
-        chosen = acc_idx[first_pos]
-        out_x[first_draw] = p_event_x[chosen]
-        out_m[first_draw] = p_event_m[chosen]
-        out_nu[first_draw] = p_event_nu[chosen]
-        done[first_draw] = True
-        # update acceptance estimates from this pass
-        n_prop = np.bincount(p_set, minlength=len(counts))
-        n_acc = np.bincount(p_set[acc], minlength=len(counts))
-        seen = n_prop > 20
-        accept_rate[seen] = np.clip(np.maximum(n_acc[seen], 1) / n_prop[seen], 1e-6, 1.0)
-    else:
-        raise EventFileError(
-            f"{src.label}: sampling did not converge after {_MAX_PASSES} passes "
-            f"({int((~done).sum())} draws left; weights mostly negative?)"
-        )
-    if n_negative:
-        logger.warning(
-            "%s: %d of %d proposed events have a negative weight at their sampling theta; "
-            "they were dropped (drawn from max(w, 0)), which biases the sample",
-            src.label,
-            n_negative,
-            n_proposed,
-        )
-    if exact_neff:
-        max_p = np.maximum(max_w[set_uniq], 0.0) * corr / sig_set
+    sigma_c, env_c, sigma_ca = _group_sums(sums, groups, corr, len(src.components), n_k)
+    rates = _set_rates(src, sampling_thetas, sigma_c, env_c, groups.set_group, partition)
+    run_ids = sorted(k for k in sums.m if k >= 0)
+    logger.debug("runs %s, groups %s, min acceptance %.3g", run_ids, groups.bench.tolist(), rates.accept_rate.min())
+    st = _proposal_passes(
+        src,
+        reader,
+        groups,
+        rates,
+        env_c,
+        counts,
+        corr=corr,
+        n_k=n_k,
+        rng=rng,
+        negative_weights=negative_weights,
+        exact_neff=neff.enabled,
+    )
+    max_p = neff.max_p(corr, rates.sigma) if neff.enabled else st.max_p
     n_eff = 1.0 / np.maximum(max_p, 1e-300)
     return _Draws(
-        out_x,
-        out_m * corr,
-        set_group[draw_set],
-        draw_set,
+        st.x,
+        st.m * corr,
+        groups.set_group[st.draw_set],
+        st.draw_set,
         sigma_c,
-        n_eff[draw_set],
-        out_nu if n_k else None,
+        n_eff[st.draw_set],
+        st.nu if n_k else None,
         sigma_ca if n_k else None,
     )
 

@@ -644,125 +644,199 @@ def generate_to_files(
             + ")",
             path="generate.scale_variations",
         )
+    out = _Outputs(
+        None if lhe_path is None else Path(lhe_path),
+        None if events_path is None else Path(events_path),
+        overwrite,
+        sv,
+    )
     if unw:
-        res = generate(card, n_events=n_events, rng=rng, progress=progress, unweighted=True)
-        if lhe_path is not None:
-            res.write_lhe(lhe_path, overwrite=overwrite, scale_variations=sv)
-        if events_path is not None:
-            res.write_events(events_path, setup=setup, overwrite=overwrite)
-        return GenerationSummary(
-            res.n_events,
-            res.n_trials,
-            res.xsec_components,
-            res.xsec_components_err,
-            None if lhe_path is None else Path(lhe_path),
-            None if events_path is None else Path(events_path),
-            res.timing,
-        )
+        return _unweighted_to_files(card, out, setup=setup, n_events=n_events, rng=rng, progress=progress)
+    return _stream_weighted(card, out, setup=setup, n_events=n_events, rng=rng, progress=progress)
 
+
+@dataclass(frozen=True)
+class _Outputs:
+    """What :func:`generate_to_files` writes."""
+
+    lhe_path: Path | None
+    events_path: Path | None
+    overwrite: bool
+    scale_variations: bool
+
+
+def _unweighted_to_files(
+    card: AnalysisCard,
+    out: _Outputs,
+    *,
+    setup: Any,
+    n_events: int | None,
+    rng: np.random.Generator | int | None,
+    progress: bool,
+) -> GenerationSummary:
+    """Unweighted: generate in memory (the normalisation needs the number of trials), then write."""
+    res = generate(card, n_events=n_events, rng=rng, progress=progress, unweighted=True)
+    if out.lhe_path is not None:
+        res.write_lhe(out.lhe_path, overwrite=out.overwrite, scale_variations=out.scale_variations)
+    if out.events_path is not None:
+        res.write_events(out.events_path, setup=setup, overwrite=out.overwrite)
+    return GenerationSummary(
+        res.n_events,
+        res.n_trials,
+        res.xsec_components,
+        res.xsec_components_err,
+        out.lhe_path,
+        out.events_path,
+        res.timing,
+    )
+
+
+def _stream_weighted(
+    card: AnalysisCard,
+    out: _Outputs,
+    *,
+    setup: Any,
+    n_events: int | None,
+    rng: np.random.Generator | int | None,
+    progress: bool,
+) -> GenerationSummary:
+    """Weighted: stream the chunks of a run to the event store and/or an LHE body, then write the LHE header."""
     run = _Run(card, n_events=n_events, rng=rng, unweighted=False, process=None)
-    proc = run.proc
     n = run.n_req
     sample_id = generation_sample_id(
         card,
-        process=proc.name,
+        process=run.proc.name,
         unweighted=False,
         generation_benchmark=card.benchmark_names[run.gb] if card.benchmarks else None,
     )
-    fb = component_factors(card.benchmark_values, proc.components) if card.benchmarks else None
-    provenance = (run.seed, card.card_hash, proc.name, n, False, sample_id)
+    provenance = (run.seed, card.card_hash, run.proc.name, n, False, sample_id)
     with contextlib.ExitStack() as stack:
-        writer = None
-        if events_path is not None:
-            gname = card.benchmark_names[run.gb] if card.benchmarks else None
-            setup, f_set, sb = _store_setup(card, setup, proc.components, gname)
-            writer = stack.enter_context(
-                _events_writer(events_path, setup, proc.observable_names, provenance, overwrite=overwrite)
-            )
-        body = None
-        if lhe_path is not None:
-            tmpdir = Path(lhe_path).parent
-            tmpdir.mkdir(parents=True, exist_ok=True)
-            body_file = stack.enter_context(
-                tempfile.NamedTemporaryFile("w", dir=tmpdir, prefix=".lhebody.", suffix=".tmp", delete=True)
-            )
-            body = body_file
-        xw_sum = 0.0
-        xw_sq = 0.0
-        xw_max = 0.0
+        store = (
+            None
+            if out.events_path is None
+            else _EventStoreStream.open(stack, run, out.events_path, setup, provenance, out.overwrite)
+        )
+        body = None if out.lhe_path is None else _LHEBodyStream.open(stack, run, out.lhe_path, out.scale_variations)
         n_written = 0
         for c in run.chunks(progress=progress):
             n_written += len(c.m)
             m = c.m / n
-            if writer is not None:
-                writer.append(c.obs, m @ f_set.T, sb, component_weights=m)
+            if store is not None:
+                store.append(c, m)
             if body is not None:
-                # event_norm = sum: the weights of the file sum to sigma (points without weight are not
-                # written, so the file holds fewer events than trials and a mean would be biased)
-                bw = (m @ fb.T) if fb is not None else m[:, :1]
-                xw = bw[:, run.gb] if fb is not None else bw[:, 0]
-                xw_sum += float(xw.sum())
-                xw_sq += float((xw * xw).sum())
-                xw_max = max(xw_max, float(np.max(np.abs(xw))) if xw.size else 0.0)
-                r = c.rec
-                body.write(
-                    _chunk_text(
-                        LHEChunkData(
-                            pdg=r.pdg,
-                            status=r.status,
-                            mothers=r.mothers,
-                            colours=r.colours,
-                            momenta=r.momenta,
-                            masses=r.masses,
-                            scale=r.scale,
-                            xwgt=xw,
-                            rwgt=np.concatenate(
-                                [bw, m] + ([scale_variation_weights(proc, r.momenta, c.ch, xw)] if sv else []), axis=1
-                            ),
-                            alpha_qed=proc.ew.alpha,
-                            alpha_s=0.130,
-                        ),
-                        tuple(card.benchmark_names)
-                        + _component_ids(proc.components)
-                        + (tuple(s[0] for s in scale_variation_ids()) if sv else ()),
-                        1,
-                    )
-                )
+                body.append(c, m)
         sig, err = run.xsec()
-        if writer is not None:
-            writer.set_xsec_components(sig, err)
+        if store is not None:
+            store.writer.set_xsec_components(sig, err)
         if body is not None:
-            body.flush()
-            # per-trial weights are n * xw (the zero-weight trials add 0): sigma = sum, its error
-            mean = xw_sum
-            xerr = float(np.sqrt(max(xw_sq * n - xw_sum**2, 0.0) / max(n, 1)))
-            entries = param_entries(card.parameters)
-            descs = benchmark_descriptions(entries, [b.values for b in card.benchmarks])
-            extra = _lhe_header(provenance, card.parameter_names)
-            init = LHEInit(
-                beam_energy_gev=proc.sqrt_s / 2,
-                xsec_pb=mean,
-                xsec_err_pb=xerr,
-                xmax_pb=xw_max,
-                n_events=n_written,
-                event_norm="sum",
-                weight_ids=tuple(card.benchmark_names) + _component_ids(proc.components),
-                weight_descriptions=descs + _component_descriptions(proc.components, card.parameter_names),
-                pdf_lhaid=popts.pdf_lhaid,
-                extra_header=extra,
-                slha=slha_block(entries, card.benchmarks[run.gb].values if card.benchmarks else {}),
-                scale_weights=scale_variation_ids() if sv else (),
-            )
-            write_lhe_from_body(Path(str(lhe_path)), init, Path(body.name), overwrite=overwrite)
-    return GenerationSummary(
-        n_written,
-        n,
-        sig,
-        err,
-        None if lhe_path is None else Path(lhe_path),
-        None if events_path is None else Path(events_path),
-        run.timing,
-    )
+            body.finish(n_written=n_written, provenance=provenance, overwrite=out.overwrite)
+    return GenerationSummary(n_written, n, sig, err, out.lhe_path, out.events_path, run.timing)
+
+
+@dataclass
+class _EventStoreStream:
+    """An open event store (store_components=True) receiving the chunks of a weighted run."""
+
+    writer: Any
+    f_set: Array  # (B, C) component factors at the setup's benchmarks
+    sampling_benchmark: int
+
+    @classmethod
+    def open(
+        cls, stack: contextlib.ExitStack, run: _Run, path: Path, setup: Any, provenance: tuple, overwrite: bool
+    ) -> _EventStoreStream:
+        card, proc = run.card, run.proc
+        gname = card.benchmark_names[run.gb] if card.benchmarks else None
+        setup, f_set, sb = _store_setup(card, setup, proc.components, gname)
+        writer = stack.enter_context(
+            _events_writer(path, setup, proc.observable_names, provenance, overwrite=overwrite)
+        )
+        return cls(writer, f_set, sb)
+
+    def append(self, c: _Chunk, m: Array) -> None:
+        self.writer.append(c.obs, m @ self.f_set.T, self.sampling_benchmark, component_weights=m)
+
+
+@dataclass
+class _LHEBodyStream:
+    """The ``<event>`` body of a weighted run's LHE file, in a temporary file next to the output,
+    with the sums its ``<init>`` cross section needs."""
+
+    path: Path  # the LHE output
+    file: Any
+    run: _Run
+    fb: Array | None  # (B, C) component factors at the card's benchmarks
+    scale_variations: bool
+    xw_sum: float = 0.0
+    xw_sq: float = 0.0
+    xw_max: float = 0.0
+
+    @classmethod
+    def open(cls, stack: contextlib.ExitStack, run: _Run, lhe_path: Path, sv: bool) -> _LHEBodyStream:
+        card = run.card
+        fb = component_factors(card.benchmark_values, run.proc.components) if card.benchmarks else None
+        tmpdir = lhe_path.parent
+        tmpdir.mkdir(parents=True, exist_ok=True)
+        body_file = stack.enter_context(
+            tempfile.NamedTemporaryFile("w", dir=tmpdir, prefix=".lhebody.", suffix=".tmp", delete=True)
+        )
+        return cls(lhe_path, body_file, run, fb, sv)
+
+    def append(self, c: _Chunk, m: Array) -> None:
+        # event_norm = sum: the weights of the file sum to sigma (points without weight are not
+        # written, so the file holds fewer events than trials and a mean would be biased)
+        proc, fb, sv = self.run.proc, self.fb, self.scale_variations
+        bw = (m @ fb.T) if fb is not None else m[:, :1]
+        xw = bw[:, self.run.gb] if fb is not None else bw[:, 0]
+        self.xw_sum += float(xw.sum())
+        self.xw_sq += float((xw * xw).sum())
+        self.xw_max = max(self.xw_max, float(np.max(np.abs(xw))) if xw.size else 0.0)
+        r = c.rec
+        rwgt = [bw, m] + ([scale_variation_weights(proc, r.momenta, c.ch, xw)] if sv else [])
+        data = LHEChunkData(
+            pdg=r.pdg,
+            status=r.status,
+            mothers=r.mothers,
+            colours=r.colours,
+            momenta=r.momenta,
+            masses=r.masses,
+            scale=r.scale,
+            xwgt=xw,
+            rwgt=np.concatenate(rwgt, axis=1),
+            alpha_qed=proc.ew.alpha,
+            alpha_s=0.130,
+        )
+        ids = (
+            tuple(self.run.card.benchmark_names)
+            + _component_ids(proc.components)
+            + (tuple(s[0] for s in scale_variation_ids()) if sv else ())
+        )
+        self.file.write(_chunk_text(data, ids, 1))
+
+    def finish(self, *, n_written: int, provenance: tuple, overwrite: bool) -> None:
+        """Write the LHE file: header with the ``<init>`` cross section, then the body."""
+        run, card, proc, n = self.run, self.run.card, self.run.proc, self.run.n_req
+        self.file.flush()
+        # per-trial weights are n * xw (the zero-weight trials add 0): sigma = sum, its error
+        xerr = float(np.sqrt(max(self.xw_sq * n - self.xw_sum**2, 0.0) / max(n, 1)))
+        entries = param_entries(card.parameters)
+        descs = benchmark_descriptions(entries, [b.values for b in card.benchmarks])
+        extra = _lhe_header(provenance, card.parameter_names)
+        init = LHEInit(
+            beam_energy_gev=proc.sqrt_s / 2,
+            xsec_pb=self.xw_sum,
+            xsec_err_pb=xerr,
+            xmax_pb=self.xw_max,
+            n_events=n_written,
+            event_norm="sum",
+            weight_ids=tuple(card.benchmark_names) + _component_ids(proc.components),
+            weight_descriptions=descs + _component_descriptions(proc.components, card.parameter_names),
+            pdf_lhaid=run.popts.pdf_lhaid,
+            extra_header=extra,
+            slha=slha_block(entries, card.benchmarks[run.gb].values if card.benchmarks else {}),
+            scale_weights=scale_variation_ids() if self.scale_variations else (),
+        )
+        write_lhe_from_body(self.path, init, Path(self.file.name), overwrite=overwrite)
 
 
 def generation_sample_id(

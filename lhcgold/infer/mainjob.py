@@ -15,7 +15,6 @@ trained on the parton-level observed kinematics.
 from __future__ import annotations
 
 import hashlib
-import itertools
 import json
 import logging
 from collections.abc import Callable, Sequence
@@ -38,6 +37,7 @@ from . import (
     ScoreHistogram,
     Truth,
     batch_spread,
+    choose_histogram,
     contour_area,
     exact_information,
     expected_limits,
@@ -110,7 +110,9 @@ class CachedTruth:
 
 def best_histogram(st: Stages, cfg: RunConfig, candidates: Sequence[str]) -> dict[str, Any]:
     """Choose the 2-D histogram with the largest Fisher information (determinant, then trace) among the
-    pairs of ``candidates`` present in the detector-level events (``histogram_choice.json``).
+    pairs of ``candidates`` on the training partition of the detector-level events, with
+    :func:`~lhcgold.infer.choose_histogram` (``histogram_choice.json``: ``observables``, ``bins`` and every
+    candidate with its information, Monte-Carlo noise floor and the parameters it is blind to).
 
     Raises:
         ConfigError: fewer than two candidates are observables of the events.
@@ -120,28 +122,14 @@ def best_histogram(st: Stages, cfg: RunConfig, candidates: Sequence[str]) -> dic
         if not st.needed(path):
             return json.loads(path.read_text())  # type: ignore[no-any-return]
         sample = partition_sample(st.out / "events.h5", "train", test_split=cfg.test_split)
-        available = set(sample.observables)
-        names = [n for n in candidates if n in available]
-        if len(names) < 2:
-            raise ConfigError(
-                f"need two histogram observables among the observables {sorted(available)}, got "
-                f"{list(candidates)}; set infer.histogram_observables in the card"
+        try:
+            choice = choose_histogram(
+                sample, candidates, n_axes=2, bins=cfg.histogram_bins, theta="sm", luminosity_ifb=cfg.luminosity_ifb
             )
-        scores = []
-        for pair in itertools.combinations(names, 2):
-            info = histogram_information(
-                sample, list(pair), bins=cfg.histogram_bins, theta="sm", luminosity_ifb=cfg.luminosity_ifb
-            )
-            mat = np.asarray(info.matrix)
-            scores.append((float(np.linalg.det(mat)), float(np.trace(mat)), pair))
-        scores.sort(key=lambda s: (s[0], s[1]), reverse=True)
-        choice = {
-            "observables": list(scores[0][2]),
-            "bins": cfg.histogram_bins,
-            "candidates": [{"observables": list(p), "det": d, "trace": t} for d, t, p in scores],
-        }
-        write_json(path, choice)
-        return choice
+        except ConfigError as exc:
+            raise ConfigError(f"{exc}; set infer.histogram_observables in the card") from exc
+        write_json(path, choice.to_dict())
+        return json.loads(path.read_text())  # type: ignore[no-any-return]
 
 
 def _true_information(sample: Any, truth: CachedTruth, lumi_ifb: float) -> Any:

@@ -59,6 +59,16 @@ def test_main_job_at_toy_size(tmp_path):
         np.testing.assert_allclose(res.best_fit, [0.0, 0.0], atol=1e-12)
     summary = json.loads((out / "summary.json").read_text())
     assert set(summary["timings_s"]) >= {"generate", "shower+detector", "train sally", "limits ml", "total"}
+    # the histogram baseline (infer.choose_histogram): ranked by det of the information; a CP-even pair
+    # has no a3 information at the SM, so its estimate stays within the Monte-Carlo noise floor
+    choice = json.loads((out / "histogram_choice.json").read_text())
+    assert summary["histogram"]["observables"] == choice["observables"] == choice["candidates"][0]["observables"]
+    dets = [c["det"] for c in choice["candidates"]]
+    assert len(dets) == 21 and dets == sorted(dets, reverse=True)
+    for c in choice["candidates"]:
+        np.testing.assert_allclose(np.linalg.det(c["information"]), c["det"], rtol=1e-9)
+        if "phi_star" not in c["observables"]:
+            assert "a3" in c["blind_to"], c  # (at toy size the floor may hide gc as well)
 
     # self-checks: every limit result carries its closure check, the report shows them and the calibration
     for label in ("ml", "sally", "histogram", "rate", "truth_parton", "sally_parton"):

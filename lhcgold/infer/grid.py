@@ -55,7 +55,9 @@ class LimitGrid:
                 raise ConfigError(f"grid: range of parameter {i} must be finite with low < high, got {r}")
             if n < 2:
                 raise ConfigError(f"grid: resolution of parameter {i} must be >= 2, got {n}")
-            axes.append(np.linspace(lo, hi, n))
+            a = np.linspace(lo, hi, n)
+            a[np.abs(a) < 1e-12 * (hi - lo)] = 0.0  # a point meant to be 0 (the SM) is exactly 0
+            axes.append(a)
         object.__setattr__(self, "ranges", ranges)
         object.__setattr__(self, "resolutions", res_t)
         object.__setattr__(self, "_axes", tuple(axes))

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from ._mpl import axes, color_cycle
-from .style import axis_label, finish_axes
+from .style import axis_label, finish_axes, place_legend
 
 __all__ = ["plot_fisher_ellipses"]
 
@@ -24,7 +24,7 @@ def plot_fisher_ellipses(
     ax: Any = None,
     colors: Sequence[Any] | None = None,
     linestyles: Sequence[str] | None = None,
-    legend: bool = True,
+    legend: bool | str = True,
     n_points: int = 400,
     labels: Mapping[str, str] | None = None,
     units: Mapping[str, str | None] | None = None,
@@ -44,6 +44,7 @@ def plot_fisher_ellipses(
             dimensionless amplitude couplings).
         hep_label: add the "lhcgold Simulation" label (True, or :func:`~lhcgold.plot.hep_label`
             keywords); the luminosity of the first information is filled in.
+        legend: draw a legend (True), none (False), or ``"outside"``, to the right of the axes.
 
     Directions without information (e.g. a CP-odd parameter in a CP-even histogram, or the
     rate alone) give unbounded ellipses: drawn as two parallel lines (the axis limits are kept
@@ -83,6 +84,6 @@ def plot_fisher_ellipses(
     names = [first.parameter_names[p] if isinstance(p, int) else p for p in parameters]
     ax.set_xlabel(axis_label(names[0], labels=labels, units=units))
     ax.set_ylabel(axis_label(names[1], labels=labels, units=units))
-    leg = ax.legend(frameon=False) if legend else None
+    leg = place_legend(ax, legend)
     lab = finish_axes(ax, label=hep_label, luminosity_ifb=getattr(first, "luminosity_ifb", None))
     return {"lines": lines, "legend": leg, "hep_label": lab}

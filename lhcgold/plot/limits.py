@@ -9,7 +9,7 @@ import numpy as np
 
 from ..exceptions import ConfigError
 from ._mpl import axes, color_cycle
-from .style import axis_label, finish_axes
+from .style import axis_label, finish_axes, place_legend
 
 __all__ = ["plot_contours", "plot_ensemble_band", "plot_pvalue_map", "plot_q_1d"]
 
@@ -94,7 +94,7 @@ def plot_contours(
     linestyles: Sequence[str] = ("-", "--", ":", "-."),
     show_best_fit: bool = True,
     truth: Sequence[float] | None = None,
-    legend: bool = True,
+    legend: bool | str = True,
     labels: Mapping[str, str] | None = None,
     units: Mapping[str, str | None] | None = None,
     hep_label: bool | Mapping[str, Any] = False,
@@ -109,7 +109,7 @@ def plot_contours(
         linestyles: line style per confidence level.
         show_best_fit: mark each result's best fit.
         truth: mark this parameter point (e.g. the Asimov θ) with a cross.
-        legend: draw a legend (one entry per method and per CL).
+        legend: draw a legend (one entry per method and per CL); ``"outside"``: to the right of the axes.
         labels: axis text per parameter name (default: :func:`~lhcgold.plot.axis_label`'s).
         units: unit per parameter name (default: none, the amplitude couplings are dimensionless).
         hep_label: add the "lhcgold Simulation" label (True, or :func:`~lhcgold.plot.hep_label` keywords).
@@ -143,8 +143,7 @@ def plot_contours(
         out["truth"] = t
     first = next(iter(res.values()))
     _parameter_axes(ax, first.parameter_names, labels, units)
-    if legend:
-        out["legend"] = ax.legend(handles=handles, frameon=False)
+    out["legend"] = place_legend(ax, legend, handles)
     out["hep_label"] = finish_axes(ax, label=hep_label, luminosity_ifb=first.luminosity_ifb)
     return out
 

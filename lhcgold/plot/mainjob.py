@@ -72,11 +72,11 @@ def _savefig(fig: Any, path: Path) -> Path:
 
 def _contours(out: Path, spec: MainJobPlots, limits: Mapping[str, Any]) -> Path:
 
-    fig, axs = pyplot().subplots(1, 2, figsize=(12, 5.2))
+    fig, axs = pyplot().subplots(1, 2, figsize=(14, 5.2))
     zero = [0.0] * len(spec.parameters)
     for ax, level in zip(axs, ("detector", "parton")):
         chosen = {k: v for k, v in limits.items() if ("parton" in k) == (level == "parton")}
-        plot_contours(chosen, ax=ax, truth=zero, **spec.axis)
+        plot_contours(chosen, ax=ax, truth=zero, legend="outside", **spec.axis)
         ax.set_title(f"{level} level, {spec.luminosity_ifb:g} fb$^{{-1}}$")
     return _savefig(fig, out / "plots" / "contours.png")
 
@@ -139,8 +139,8 @@ def _fisher(out: Path, spec: MainJobPlots, information: Mapping[str, Any]) -> Pa
         )
         for k, v in information.items()
     }
-    fig, ax = pyplot().subplots(figsize=(6, 5))
-    plot_fisher_ellipses(infos, ax=ax, **spec.axis)
+    fig, ax = pyplot().subplots(figsize=(8, 5))
+    plot_fisher_ellipses(infos, ax=ax, legend="outside", **spec.axis)
     ax.set_title("Fisher information at the SM (68% CL)")
     return _savefig(fig, out / "plots" / "fisher.png")
 

@@ -18,7 +18,7 @@ Example::
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any
@@ -35,6 +35,7 @@ __all__ = [
     "finish_axes",
     "hep_label",
     "hep_style",
+    "place_legend",
     "registry_labels",
     "tidy_ticks",
 ]
@@ -154,6 +155,19 @@ def _fitting_locator(max_bins: int) -> Any:
             return self.raise_if_exceeds(locs)
 
     return FittingLocator(nbins=max_bins, steps=[1, 2, 2.5, 5, 10], min_n_ticks=1)
+
+
+def place_legend(ax: Any, legend: bool | str, handles: Sequence[Any] | None = None) -> Any:
+    """The axes' legend: none (``False``), inside where it covers least (``True``), or ``"outside"``,
+    to the right of the axes, for plots whose lines fill the whole frame (contours, ellipses)."""
+    if not legend:
+        return None
+    kw: dict[str, Any] = {"frameon": False}
+    if handles is not None:
+        kw["handles"] = list(handles)
+    if legend == "outside":
+        kw.update(loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0)
+    return ax.legend(**kw)
 
 
 def tidy_ticks(ax: Any, *, nbins: int = 6) -> None:

@@ -44,7 +44,7 @@ def plot_training_history(
             object with such attributes / ``to_dict()``.
         keys: which series (default: the series whose name contains "loss", else all 1-D series).
             A ``best_epoch`` (0-based) entry is marked with a dotted vertical line.
-        log: logarithmic y axis (only if all values are positive).
+        log: logarithmic y axis where the values are positive and span a factor of 10 or more.
 
     Returns:
         {"lines": {key: Line2D}, "legend": Legend | None}
@@ -60,7 +60,7 @@ def plot_training_history(
         y = data[k]
         ls = "--" if k.startswith(("val", "valid")) else "-"
         (lines[k],) = ax.plot(np.arange(1, len(y) + 1), y, color=c, linestyle=ls, label=k)
-    if log and all(np.all(data[k] > 0) for k in keys):
+    if log and _spans_decades([np.asarray(data[k], dtype=float) for k in keys]):
         ax.set_yscale("log")
     best = history.get("best_epoch") if isinstance(history, Mapping) else getattr(history, "best_epoch", None)
     if isinstance(best, (int, np.integer)) and best >= 0:
@@ -120,3 +120,10 @@ def plot_learning_curve(
     leg = ax.legend(frameon=False) if legend and (any(labels) or ref is not None) else None
     finish_axes(ax)
     return {"lines": lines, "reference": ref, "legend": leg}
+
+
+def _spans_decades(curves: Any) -> bool:
+    """Whether positive curves span a factor of 10 or more (a log axis helps); a loss that moves by
+    0.1 % (e.g. a cross-entropy near ln 2) reads better on a linear axis."""
+    vals = np.concatenate([c[np.isfinite(c)] for c in curves]) if curves else np.zeros(0)
+    return bool(vals.size and np.all(vals > 0) and vals.max() >= 10.0 * vals.min())

@@ -443,3 +443,13 @@ def test_observed_limits_from_events_file_equal_array(two_param_events, helpers,
     np.testing.assert_allclose(a.log_likelihood, b.log_likelihood, rtol=1e-12)
     with pytest.raises(ConfigError, match="do not match"):
         infer.observed_limits(like, x_obs[:, :2], path, grid=grid)
+
+
+def test_grid_points_meant_to_be_zero_are_exactly_zero():
+    """np.linspace(-0.2, 0.1, 31) misses 0 by 2.8e-17: the SM must be a grid point exactly (closure,
+    the Asimov point, the report's best fit); the other points stay those of linspace."""
+    grid = infer.LimitGrid([(-0.2, 0.1), (-1.0, 1.0)], (31, 5))
+    ref = np.linspace(-0.2, 0.1, 31)
+    near = np.argmin(np.abs(ref))
+    assert ref[near] != 0.0 and grid.axes[0][near] == 0.0
+    np.testing.assert_array_equal(np.delete(grid.axes[0], near), np.delete(ref, near))

@@ -90,3 +90,40 @@ def test_q_1d_and_errors(events_2p):
 
     with pytest.raises(ConfigError, match="2-D"):
         plot.plot_contours(res, ax=ax)
+
+
+def test_outside_legend_zoomed_calibration_and_loss_axis(events_2p):
+    """legend="outside" puts the legend right of the axes; reliability curves zoom on the bins holding
+    ≥ 1 % of the weight (a 0.1 % bin at ŝ = 0.9 is left out); a loss moving by 0.1 % gets a linear axis,
+    one falling by a decade a log axis."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots()
+    info = {"truth": infer.truth_information(events_2p, luminosity_ifb=1.0)}
+    out = plot.plot_fisher_ellipses(info, ax=ax, legend="outside")
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    assert out["legend"].get_window_extent(renderer).x0 >= ax.get_window_extent(renderer).x1
+    cal = {
+        "theta": [0.1, 0.0],
+        "reference": [0.0, 0.0],
+        "expectation_error": 0.001,
+        "predicted": [0.48, 0.5, 0.9],
+        "observed": [0.47, 0.51, 0.6],
+        "weight": [0.5, 0.499, 0.001],
+        "expectation": 1.0,
+        "bin_edges": [0.0, 0.49, 0.51, 1.0],
+        "max_deviation": 0.01,
+    }
+    fig2, ax2 = plt.subplots()
+    drawn = plot.plot_calibration(cal, ax=ax2)
+    (line,) = drawn["lines"].values()
+    np.testing.assert_allclose(line.get_xdata(), [0.48, 0.5])
+    lo, hi = ax2.get_xlim()
+    assert 0.0 <= lo < 0.47 and 0.51 < hi < 0.9 and ax2.get_ylim() == (lo, hi)
+    fig3, (a, b) = plt.subplots(1, 2)
+    plot.plot_training_history({"train_loss": [0.6945, 0.6940, 0.6938]}, ax=a)
+    plot.plot_training_history({"train_loss": [95.0, 20.0, 5.0]}, ax=b)
+    assert a.get_yscale() == "linear" and b.get_yscale() == "log"
+    for f in (fig, fig2, fig3):
+        plt.close(f)

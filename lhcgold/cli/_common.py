@@ -198,18 +198,16 @@ def make_nuisances(
     nuisances: list[Any] = []
     if norm_uncertainty is not None:
         nuisances.append(infer.Normalisation("norm", norm_uncertainty))
-    if profile_systematics and nuisance_model is not None:
-        from ..ml import load_model
-
-        if not sample.nuisance_names:
-            raise ConfigError(f"{events} stores no nuisance parameters (reconstruct with --systematics)")
-        return nuisances + infer.learned_variations(load_model(nuisance_model), sample)
     if profile_systematics:
-        stored = infer.nuisances_from_file(events)
+        if nuisance_model is None:
+            stored = infer.nuisances_from_file(sample)
+        elif sample.nuisance_names:
+            from ..ml import load_model
+
+            stored = infer.learned_variations(load_model(nuisance_model), sample)
+        else:
+            stored = []
         if not stored:
             raise ConfigError(f"{events} stores no nuisance parameters (reconstruct with --systematics)")
-        lo, hi = sample.start, sample.stop_index
-        nuisances += [
-            infer.WeightVariation(v.name, v.up[lo:hi], None if v.down is None else v.down[lo:hi]) for v in stored
-        ]
+        nuisances += stored
     return nuisances

@@ -46,7 +46,7 @@ from scipy.optimize import minimize
 from scipy.stats import chi2
 
 from ..exceptions import ConfigError, EventFileError
-from ..io.lhe_weights import ratio_coefficients
+from ..io.lhe_weights import ratio_coefficients, read_nuisance_groups
 from ..io.view import DEFAULT_CHUNK_SIZE, EventsLike, as_view
 from . import _binning
 from ._data import components_of, factor_gradients, factors, model_columns, resolve_theta
@@ -113,47 +113,41 @@ class WeightVariation:
 Nuisance = Normalisation | WeightVariation
 
 
-def nuisances_from_file(path: str | Any) -> list[WeightVariation]:
+def nuisances_from_file(events: EventsLike, *, chunk_size: int = DEFAULT_CHUNK_SIZE) -> list[WeightVariation]:
     """The nuisance parameters stored in an events file (MadMiner layout, e.g. MG5 scale/PDF weights).
 
-    Reads ``nuisance_parameters/*`` and the weight columns of their ±1 benchmarks, divided by the
-    reference benchmark's column (``benchmarks/is_reference``, default the first physics benchmark),
-    in file order. A file without nuisance parameters gives an empty list.
+    The weight columns of their ±1 benchmarks divided by the reference benchmark's column
+    (``benchmarks/is_reference``, default the first physics benchmark), streamed by the events
+    view, in the order of ``events`` (a view or partition: its own events). A one-sided nuisance
+    has ``down`` None. A file without nuisance parameters gives an empty list.
 
     Raises:
-        EventFileError: the file or its nuisance groups are unreadable or inconsistent.
+        EventFileError: the file or its nuisance groups are unreadable or inconsistent (the events
+            reader only warns and ignores them; asked for the nuisances, this is an error).
     """
     import h5py
 
-    from ..io.h5common import decode_strings
-
+    view = as_view(events)
     try:
-        with h5py.File(path, "r") as f:
-            if "nuisance_parameters/names" not in f:
-                return []
-            names = decode_strings(f["nuisance_parameters/names"])
-            pos = decode_strings(f["nuisance_parameters/benchmark_positive"])
-            neg = decode_strings(f["nuisance_parameters/benchmark_negative"])
-            bench = decode_strings(f["benchmarks/names"])
-            is_nuis = f["benchmarks/is_nuisance"][()] if "benchmarks/is_nuisance" in f else np.zeros(len(bench))
-            is_ref = f["benchmarks/is_reference"][()] if "benchmarks/is_reference" in f else np.zeros(len(bench))
-            ref = int(np.flatnonzero(is_ref)[0]) if np.any(is_ref) else int(np.flatnonzero(is_nuis == 0)[0])
-            w = f["samples/weights"]
-            missing = [b for b in pos + [n for n in neg if n != "None"] if b not in bench]
-            if missing:
-                raise EventFileError(f"{path}: nuisance benchmarks {missing} are not in benchmarks/names")
-            w_ref = w[:, ref]
-            with np.errstate(divide="ignore", invalid="ignore"):
-                return [
-                    WeightVariation(
-                        name, w[:, bench.index(p)] / w_ref, None if n == "None" else w[:, bench.index(n)] / w_ref
-                    )
-                    for name, p, n in zip(names, pos, neg, strict=True)
-                ]
-    except (OSError, KeyError, ValueError, IndexError) as exc:
-        if isinstance(exc, EventFileError):
-            raise
-        raise EventFileError(f"cannot read the nuisance parameters of {path}: {exc}") from exc
+        with h5py.File(view.path, "r") as f:
+            groups = read_nuisance_groups(f)
+    except (OSError, KeyError, ValueError, EventFileError) as exc:
+        raise EventFileError(f"cannot read the nuisance parameters of {view.path}: {exc}") from exc
+    if groups is None:
+        return []
+    layout = view.file.nuisance
+    if layout is None:
+        raise EventFileError(f"{view.path}: the nuisance benchmarks have no weight columns after the physics ones")
+    ups, downs = [], []
+    for ch in view.iter_chunks(chunk_size=chunk_size):
+        ups.append(ch.nuisance_up)
+        downs.append(ch.nuisance_down)
+    up = np.concatenate(ups) if ups else np.zeros((0, len(layout.nuisance_parameters)))
+    down = np.concatenate(downs) if downs else np.zeros_like(up)
+    return [
+        WeightVariation(name, up[:, k], None if neg == "None" else down[:, k])
+        for k, (name, _, _, neg) in enumerate(layout.nuisance_parameters)
+    ]
 
 
 def learned_variations(
